@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# xflow's developer entry point. Each command installs what is missing (Debian 12, as root),
+# configures, builds, then runs:
+#   ./dev.sh run     the main sample
+#   ./dev.sh test    every test: release build, then AddressSanitizer + UndefinedBehaviorSanitizer
+#                    build, then the threaded tests under ThreadSanitizer; ends with
+#                    "N passed, N failed" (the release run's test cases)
+#   ./dev.sh bench   the benchmarks (table on stdout, build/bench.json)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES=(g++ meson ninja-build pkg-config libxtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev
+              catch2 libopenblas-dev libtbb-dev python3-numpy)
+
+install_deps() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "dev.sh: installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# configure DIR [meson options...]
+configure() {
+  local dir=$1
+  shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >/dev/null
+  fi
+}
+
+build() {
+  local dir=$1
+  ninja -C "$dir" >"$dir.log" 2>&1 || { tail -n 60 "$dir.log"; echo "dev.sh: build of $dir failed"; exit 1; }
+}
+
+# run_tests DIR LABEL [filter]: runs every test executable of DIR; adds to PASSED/FAILED.
+PASSED=0
+FAILED=0
+run_tests() {
+  local dir=$1 label=$2 filter=${3:-}
+  local exes
+  exes=$(find "$dir/tests" -maxdepth 1 -type f -executable -name 'test_*' | sort)
+  local p=0 f=0 broken=0
+  for exe in $exes; do
+    local name
+    name=$(basename "$exe")
+    if [ -n "$filter" ] && ! echo "$name" | grep -qE "$filter"; then continue; fi
+    local out
+    set +e
+    out=$(cd "$dir/tests" && timeout 1200 "./$name" 2>&1)
+    local rc=$?
+    set -e
+    local summary
+    summary=$(echo "$out" | grep -E "^(All tests passed|test cases:)" | tail -n 1)
+    local cp=0 cf=0
+    if [[ "$summary" =~ ^All\ tests\ passed.*in\ ([0-9]+)\ test\ case ]]; then
+      cp=${BASH_REMATCH[1]}
+    elif [[ "$summary" =~ test\ cases:\ +([0-9]+)\ \|\ +([0-9]+)\ passed\ \|\ +([0-9]+)\ failed ]]; then
+      cp=${BASH_REMATCH[2]}; cf=${BASH_REMATCH[3]}
+    elif [[ "$summary" =~ test\ cases:\ +([0-9]+)\ \|\ +([0-9]+)\ failed ]]; then
+      cf=${BASH_REMATCH[2]}
+    fi
+    if [ "$rc" -ne 0 ] && [ "$cf" -eq 0 ]; then cf=1; broken=1; fi
+    if [ "$rc" -ne 0 ]; then
+      echo "$out" | tail -n 80
+      echo "[$label] $name: FAILED (exit $rc)"
+    else
+      echo "[$label] $name: $cp passed"
+    fi
+    p=$((p + cp)); f=$((f + cf))
+  done
+  echo "[$label] $p passed, $f failed"
+  LAST_PASSED=$p
+  LAST_FAILED=$f
+  : "$broken"
+}
+
+cmd=${1:-}
+case "$cmd" in
+  run)
+    install_deps
+    configure build
+    build build
+    ./build/samples/eager_basics/eager_basics
+    ;;
+  test)
+    install_deps
+    configure build
+    build build
+    run_tests build release
+    PASSED=$LAST_PASSED; FAILED=$LAST_FAILED
+    # Sanitizers: the same tests, without the benchmarks.
+    configure build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false
+    build build-asan
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 run_tests build-asan asan+ubsan
+    SAN_FAILED=$LAST_FAILED
+    if [ "$SAN_FAILED" -ne 0 ]; then FAILED=$((FAILED + SAN_FAILED)); fi
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+    ;;
+  bench)
+    install_deps
+    configure build
+    build build
+    ./build/bench/xflow_bench --json build/bench.json
+    ;;
+  *)
+    echo "usage: ./dev.sh run|test|bench" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,74 @@
+// The exception hierarchy, named after TensorFlow's status codes, and caller locations.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace xf {
+
+// A source location captured at the caller: public functions take `Loc loc = Loc::current()`.
+struct Loc {
+  const char* file = "";
+  int line = 0;
+  static constexpr Loc current(const char* f = __builtin_FILE(), int l = __builtin_LINE()) {
+    return Loc{f, l};
+  }
+  // "train.cpp:42" (the file's base name), or "" when unknown.
+  std::string str() const;
+};
+
+enum class ErrorCode { invalid_argument, shape, dtype, out_of_range, not_found, data_loss,
+                       failed_precondition, unimplemented, internal };
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  ErrorCode code() const { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+class InvalidArgument : public Error {
+ public:
+  explicit InvalidArgument(const std::string& w, ErrorCode c = ErrorCode::invalid_argument) : Error(c, w) {}
+};
+class ShapeError : public InvalidArgument {
+ public:
+  explicit ShapeError(const std::string& w) : InvalidArgument(w, ErrorCode::shape) {}
+};
+class DTypeError : public InvalidArgument {
+ public:
+  explicit DTypeError(const std::string& w) : InvalidArgument(w, ErrorCode::dtype) {}
+};
+class OutOfRange : public Error {
+ public:
+  explicit OutOfRange(const std::string& w) : Error(ErrorCode::out_of_range, w) {}
+};
+class NotFound : public Error {
+ public:
+  explicit NotFound(const std::string& w) : Error(ErrorCode::not_found, w) {}
+};
+class DataLoss : public Error {
+ public:
+  explicit DataLoss(const std::string& w) : Error(ErrorCode::data_loss, w) {}
+};
+class FailedPrecondition : public Error {
+ public:
+  explicit FailedPrecondition(const std::string& w) : Error(ErrorCode::failed_precondition, w) {}
+};
+class Unimplemented : public Error {
+ public:
+  explicit Unimplemented(const std::string& w) : Error(ErrorCode::unimplemented, w) {}
+};
+class Internal : public Error {
+ public:
+  explicit Internal(const std::string& w) : Error(ErrorCode::internal, w) {}
+};
+
+// Throws the exception class that belongs to `code` with message `what`.
+[[noreturn]] void throw_error(ErrorCode code, const std::string& what);
+
+// Throws `[op] message (file:line)` as the exception class of `code`.
+[[noreturn]] void raise(ErrorCode code, const char* op, const std::string& message, Loc loc);
+
+}  // namespace xf

@@ -1,0 +1,7 @@
+// xflow: an eager-first tensor runtime. Include this header for the whole public API.
+#pragma once
+#include "xflow/dtype.hpp"
+#include "xflow/error.hpp"
+#include "xflow/ops.hpp"
+#include "xflow/shape.hpp"
+#include "xflow/tensor.hpp"

@@ -1,0 +1,16 @@
+#include "core/observer.hpp"
+
+#include <algorithm>
+
+namespace xf {
+namespace {
+thread_local std::vector<DispatchObserver*> t_observers;
+}
+
+void add_observer(DispatchObserver* o) { t_observers.push_back(o); }
+void remove_observer(DispatchObserver* o) {
+  t_observers.erase(std::remove(t_observers.begin(), t_observers.end(), o), t_observers.end());
+}
+const std::vector<DispatchObserver*>& observers() { return t_observers; }
+
+}  // namespace xf

@@ -1,0 +1,52 @@
+#include "core/parallel.hpp"
+
+#include <cblas.h>
+#include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <memory>
+#include <mutex>
+
+#include "xflow/ops.hpp"
+
+namespace xf {
+namespace {
+std::mutex g_mu;
+std::unique_ptr<tbb::global_control> g_control;
+int g_threads = 0;  // 0: default
+}  // namespace
+
+void set_num_threads(int n) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (n < 0) throw InvalidArgument("[set_num_threads] n must be >= 0, got " + std::to_string(n));
+  g_control.reset();
+  if (n > 0) g_control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, n);
+  g_threads = n;
+  openblas_set_num_threads(n > 0 ? n : tbb::this_task_arena::max_concurrency());
+}
+
+int num_threads() {
+  return static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+}
+
+namespace detail {
+
+void parallel_for(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& f) {
+  if (n <= 0) return;
+  int64_t chunks = (n + chunk - 1) / chunk;
+  if (chunks < 2 || num_threads() < 2) {
+    f(0, n);
+    return;
+  }
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, chunks, 1),
+      [&](const tbb::blocked_range<int64_t>& r) {
+        for (int64_t c = r.begin(); c != r.end(); ++c) f(c * chunk, std::min(n, (c + 1) * chunk));
+      },
+      tbb::simple_partitioner());
+}
+
+}  // namespace detail
+}  // namespace xf

@@ -1,0 +1,378 @@
+#include "xflow/tensor.hpp"
+
+#include <atomic>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <ostream>
+
+#include "core/dispatch.hpp"
+#include "core/tensor_impl.hpp"
+
+namespace xf {
+namespace {
+
+std::atomic<uint64_t> g_next_id{1};
+
+std::shared_ptr<Tensor::Impl> make_impl(DType d, Shape shape, Strides strides, int64_t offset,
+                                        std::shared_ptr<Buffer> buffer) {
+  auto impl = std::make_shared<Tensor::Impl>();
+  impl->dtype = d;
+  impl->shape = std::move(shape);
+  impl->strides = std::move(strides);
+  impl->offset = offset;
+  impl->buffer = std::move(buffer);
+  impl->id = g_next_id.fetch_add(1, std::memory_order_relaxed);
+  return impl;
+}
+
+void check_shape(const Shape& shape, const char* op, Loc loc) {
+  for (int64_t d : shape)
+    if (d < 0) raise(ErrorCode::shape, op, "negative dimension in shape " + shape_str(shape), loc);
+}
+
+}  // namespace
+
+// ---- construction ----
+
+Tensor Tensor::empty(const Shape& shape, DType d) {
+  check_shape(shape, "empty", Loc{});
+  auto buf = Buffer::allocate(static_cast<size_t>(numel(shape)) * dtype_size(d));
+  return Tensor(make_impl(d, shape, contiguous_strides(shape), 0, std::move(buf)));
+}
+
+Tensor Tensor::view(std::shared_ptr<Buffer> buffer, DType d, Shape shape, Strides strides, int64_t offset) {
+  return Tensor(make_impl(d, std::move(shape), std::move(strides), offset, std::move(buffer)));
+}
+
+Tensor Tensor::from_bytes(const void* data, size_t count, DType d, const Shape& shape, Loc loc) {
+  check_shape(shape, "Tensor", loc);
+  if (static_cast<int64_t>(count) != numel(shape))
+    raise(ErrorCode::shape, "Tensor",
+          std::to_string(count) + " values do not fill shape " + shape_str(shape) + " (" +
+              std::to_string(numel(shape)) + " elements)",
+          loc);
+  Tensor t = empty(shape, d);
+  if (count) std::memcpy(t.raw_data(), data, count * dtype_size(d));
+  if (d == DType::bool_) {
+    auto* p = t.data<uint8_t>();
+    for (size_t i = 0; i < count; ++i) p[i] = p[i] != 0;
+  }
+  return t;
+}
+
+// ---- accessors ----
+
+void Tensor::check_defined(const char* what) const {
+  if (!impl_) throw FailedPrecondition(std::string("[Tensor] ") + what + " of an empty Tensor handle");
+}
+DType Tensor::dtype() const { check_defined("dtype"); return impl_->dtype; }
+const Shape& Tensor::shape() const { check_defined("shape"); return impl_->shape; }
+const Strides& Tensor::strides() const { check_defined("strides"); return impl_->strides; }
+int64_t Tensor::offset() const { check_defined("offset"); return impl_->offset; }
+int64_t Tensor::size() const { return numel(shape()); }
+const std::shared_ptr<Buffer>& Tensor::buffer() const { check_defined("buffer"); return impl_->buffer; }
+uint64_t Tensor::id() const { check_defined("id"); return impl_->id; }
+
+int64_t Tensor::dim(int64_t axis) const { return shape()[normalize_axis(axis, rank(), "dim")]; }
+
+void* Tensor::raw_data() const {
+  check_defined("data");
+  return static_cast<char*>(impl_->buffer->data()) + impl_->offset * dtype_size(impl_->dtype);
+}
+
+bool Tensor::is_contiguous() const {
+  const Shape& s = shape();
+  const Strides& st = strides();
+  int64_t expect = 1;
+  for (size_t i = s.size(); i-- > 0;) {
+    if (s[i] == 1) continue;
+    if (s[i] == 0) return true;
+    if (st[i] != expect) return false;
+    expect *= s[i];
+  }
+  return true;
+}
+
+namespace detail {
+
+void copy_to_contiguous(const Tensor& src, void* dst) {
+  visit_size(dtype_size(src.dtype()), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* s = static_cast<const T*>(src.raw_data());
+    T* d = static_cast<T*>(dst);
+    const Shape& shape = src.shape();
+    const Strides& st = src.strides();
+    if (shape.empty()) {
+      if (numel(shape)) d[0] = s[0];
+      return;
+    }
+    // Walk the outer index, copy the innermost axis as a run.
+    int64_t inner = shape.back();
+    int64_t inner_stride = st.back();
+    Shape outer(shape.begin(), shape.end() - 1);
+    Strides outer_st(st.begin(), st.end() - 1);
+    for_each_offset(outer, outer_st, [&](int64_t i, int64_t off) {
+      T* out = d + i * inner;
+      const T* in = s + off;
+      if (inner_stride == 1) std::memcpy(out, in, inner * sizeof(T));
+      else
+        for (int64_t j = 0; j < inner; ++j) out[j] = in[j * inner_stride];
+    });
+  });
+}
+
+double element_as_double(const Tensor& t, int64_t off) {
+  return visit_dtype(t.dtype(), [&](auto tag) -> double {
+    using T = typename decltype(tag)::type;
+    return static_cast<double>(static_cast<const T*>(t.raw_data())[off]);
+  });
+}
+
+}  // namespace detail
+
+Tensor Tensor::contiguous() const {
+  if (is_contiguous() && offset() == 0 && buffer()) return *this;
+  if (is_contiguous()) return Tensor::view(buffer(), dtype(), shape(), contiguous_strides(shape()), offset());
+  Tensor out = empty(shape(), dtype());
+  detail::copy_to_contiguous(*this, out.raw_data());
+  return out;
+}
+
+double Tensor::item_as_double(Loc loc) const {
+  check_defined("item");
+  if (size() != 1)
+    raise(ErrorCode::invalid_argument, "item",
+          "needs a tensor with one element, got shape " + shape_str(shape()) + " " + dtype_name(dtype()), loc);
+  return detail::element_as_double(*this, 0);
+}
+
+int64_t Tensor::item_as_int(Loc loc) const {
+  check_defined("item");
+  if (size() != 1)
+    raise(ErrorCode::invalid_argument, "item",
+          "needs a tensor with one element, got shape " + shape_str(shape()) + " " + dtype_name(dtype()), loc);
+  return detail::visit_dtype(dtype(), [&](auto tag) -> int64_t {
+    using T = typename decltype(tag)::type;
+    return static_cast<int64_t>(*static_cast<const T*>(raw_data()));
+  });
+}
+
+Tensor::operator bool() const {
+  check_defined("bool conversion");
+  if (size() != 1)
+    throw InvalidArgument("[bool] the truth value of a tensor of shape " + shape_str(shape()) +
+                          " is ambiguous; use all() or any()");
+  return item_as_double(Loc{}) != 0;
+}
+
+template <class T>
+std::vector<T> Tensor::to_vector(Loc) const {
+  check_defined("to_vector");
+  std::vector<T> out(static_cast<size_t>(size()));
+  detail::visit_dtype(dtype(), [&](auto tag) {
+    using S = typename decltype(tag)::type;
+    const S* p = static_cast<const S*>(raw_data());
+    detail::for_each_offset(shape(), strides(), [&](int64_t i, int64_t off) { out[i] = static_cast<T>(p[off]); });
+  });
+  return out;
+}
+template std::vector<bool> Tensor::to_vector<bool>(Loc) const;
+template std::vector<uint8_t> Tensor::to_vector<uint8_t>(Loc) const;
+template std::vector<int32_t> Tensor::to_vector<int32_t>(Loc) const;
+template std::vector<int64_t> Tensor::to_vector<int64_t>(Loc) const;
+template std::vector<float> Tensor::to_vector<float>(Loc) const;
+template std::vector<double> Tensor::to_vector<double>(Loc) const;
+
+// ---- printing ----
+namespace {
+
+constexpr int64_t kSummaryThreshold = 1000;
+constexpr int64_t kEdgeItems = 3;
+
+template <class T>
+std::string format_value(T v, DType d) {
+  if (d == DType::bool_) return v ? "true" : "false";
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof buf, v);
+    std::string s(buf, res.ptr);
+    if (s.find_first_of(".e") == std::string::npos) s += ".";
+    return s;
+  } else {
+    return std::to_string(static_cast<int64_t>(v));
+  }
+}
+
+template <class T>
+void format_axis(std::string& out, const T* base, const Tensor& t, size_t axis, int64_t off, bool summarize) {
+  const Shape& s = t.shape();
+  if (axis == s.size()) {
+    out += format_value(base[off], t.dtype());
+    return;
+  }
+  out += "[";
+  int64_t n = s[axis];
+  for (int64_t i = 0; i < n; ++i) {
+    if (summarize && n > 2 * kEdgeItems && i == kEdgeItems) {
+      out += "..., ";
+      i = n - kEdgeItems;
+    }
+    format_axis(out, base, t, axis + 1, off + i * t.strides()[axis], summarize);
+    if (i + 1 < n) out += ", ";
+  }
+  out += "]";
+}
+
+}  // namespace
+
+std::string Tensor::str() const {
+  if (!impl_) return "Tensor(<empty handle>)";
+  std::string out = "Tensor(";
+  bool summarize = size() > kSummaryThreshold;
+  detail::visit_dtype(dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    format_axis(out, static_cast<const T*>(raw_data()), *this, 0, 0, summarize);
+  });
+  return out + ", shape=" + shape_str(shape()) + ", dtype=" + dtype_name(dtype()) + ")";
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }
+
+// ---- Scalar ----
+
+DType Scalar::weak_result(DType d) const {
+  switch (kind) {
+    case Kind::boolean: return d;
+    case Kind::integer: return d == DType::bool_ ? DType::int32 : d;
+    case Kind::floating: return is_floating(d) ? d : DType::float32;
+  }
+  return d;
+}
+
+DType Scalar::default_dtype() const {
+  switch (kind) {
+    case Kind::boolean: return DType::bool_;
+    case Kind::integer: return DType::int32;
+    case Kind::floating: return DType::float32;
+  }
+  return DType::float32;
+}
+
+// ---- factories ----
+namespace {
+
+template <class T>
+T saturate_cast(double v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<T>(v);
+  } else {
+    if (std::isnan(v)) return 0;
+    if (v <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
+    if (v >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+    return static_cast<T>(v);
+  }
+}
+
+void fill(Tensor& t, Scalar value) {
+  detail::visit_dtype(t.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T v;
+    if (t.dtype() == DType::bool_) v = static_cast<T>(value.as_double() != 0);
+    else if (value.kind == Scalar::Kind::integer && !std::is_floating_point_v<T>) v = static_cast<T>(value.i);
+    else v = saturate_cast<T>(value.as_double());
+    T* p = t.data<T>();
+    for (int64_t i = 0, n = t.size(); i < n; ++i) p[i] = v;
+  });
+}
+
+}  // namespace
+
+Tensor full(const Shape& shape, Scalar value, DType d, Loc loc) {
+  check_shape(shape, "full", loc);
+  Tensor t = Tensor::empty(shape, d);
+  fill(t, value);
+  return t;
+}
+Tensor full(const Shape& shape, Scalar value, Loc loc) { return full(shape, value, value.default_dtype(), loc); }
+Tensor zeros(const Shape& shape, DType d) { return full(shape, 0, d); }
+Tensor ones(const Shape& shape, DType d) { return full(shape, 1, d); }
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
+Tensor full_like(const Tensor& t, Scalar value, Loc loc) { return full(t.shape(), value, t.dtype(), loc); }
+
+Tensor arange(double start, double stop, double step, DType d, Loc loc) {
+  if (step == 0 || !std::isfinite(step) || !std::isfinite(start) || !std::isfinite(stop))
+    raise(ErrorCode::invalid_argument, "arange", "start, stop and step must be finite and step nonzero", loc);
+  int64_t n = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((stop - start) / step)));
+  Tensor t = Tensor::empty({n}, d);
+  detail::visit_dtype(d, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < n; ++i) p[i] = saturate_cast<T>(start + static_cast<double>(i) * step);
+  });
+  return t;
+}
+Tensor arange(int64_t stop, DType d, Loc loc) { return arange(0, static_cast<double>(stop), 1, d, loc); }
+
+Tensor linspace(double start, double stop, int64_t num, DType d, Loc loc) {
+  if (num < 0) raise(ErrorCode::invalid_argument, "linspace", "num must be >= 0, got " + std::to_string(num), loc);
+  Tensor t = Tensor::empty({num}, d);
+  double step = num > 1 ? (stop - start) / static_cast<double>(num - 1) : 0;
+  detail::visit_dtype(d, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < num; ++i)
+      p[i] = saturate_cast<T>(i == num - 1 && num > 1 ? stop : start + static_cast<double>(i) * step);
+  });
+  return t;
+}
+
+Tensor eye(int64_t n, int64_t m, DType d, Loc loc) {
+  if (m < 0) m = n;
+  if (n < 0) raise(ErrorCode::invalid_argument, "eye", "n must be >= 0, got " + std::to_string(n), loc);
+  Tensor t = zeros({n, m}, d);
+  detail::visit_dtype(d, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = 1;
+  });
+  return t;
+}
+
+// ---- comparison ----
+
+bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan, Loc loc) {
+  Shape s = broadcast_shapes(a.shape(), b.shape(), "allclose", loc);
+  auto bstrides = [&](const Tensor& t) {
+    Strides st(s.size(), 0);
+    size_t lead = s.size() - t.shape().size();
+    for (size_t i = 0; i < t.shape().size(); ++i) st[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+    return st;
+  };
+  Strides sa = bstrides(a), sb = bstrides(b);
+  std::vector<int64_t> offa, offb;
+  detail::for_each_offset(s, sa, [&](int64_t, int64_t off) { offa.push_back(off); });
+  detail::for_each_offset(s, sb, [&](int64_t, int64_t off) { offb.push_back(off); });
+  for (size_t i = 0; i < offa.size(); ++i) {
+    double x = detail::element_as_double(a, offa[i]);
+    double y = detail::element_as_double(b, offb[i]);
+    if (std::isnan(x) || std::isnan(y)) {
+      if (!(equal_nan && std::isnan(x) && std::isnan(y))) return false;
+      continue;
+    }
+    if (x == y) continue;  // equal infinities
+    if (!(std::fabs(x - y) <= atol + rtol * std::fabs(y))) return false;
+  }
+  return true;
+}
+
+bool bitwise_equal(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+  Tensor ca = a.contiguous(), cb = b.contiguous();
+  return std::memcmp(ca.raw_data(), cb.raw_data(), static_cast<size_t>(a.size()) * dtype_size(a.dtype())) == 0;
+}
+
+}  // namespace xf

@@ -1,0 +1,264 @@
+// Internal: the per-element functions of the elementwise primitives.
+//
+// Each functor has:
+//   domain                which input dtypes the primitive accepts
+//   batch(x...)           for float32/float64: one SIMD batch (xsimd). Eager kernels and fused
+//                         kernels both call it, so fused results are bitwise equal to eager.
+//   scalar(x...)          for integer dtypes (and, for `lanewise` ops, floats lane by lane)
+//   pred(x...)            for ops with a bool result (exact, so scalar for every dtype)
+// Integer arithmetic wraps around as NumPy's does (computed in unsigned types: no UB).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+#include <xsimd/xsimd.hpp>
+
+namespace xf::ew {
+
+enum class Domain { floating, numeric, any };
+
+template <class T> using Batch = xsimd::batch<T>;
+
+template <class T> T wrap_add(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+}
+template <class T> T wrap_sub(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
+}
+template <class T> T wrap_mul(T a, T b) {
+  using U = std::conditional_t<sizeof(T) < sizeof(unsigned), unsigned, std::make_unsigned_t<T>>;
+  return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+}
+
+// ---- unary, same dtype out ----
+struct NegFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T x) { return wrap_sub<T>(0, x); }
+  template <class B> static B batch(const B& x) { return -x; }
+};
+struct AbsFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T x) {
+    if constexpr (std::is_signed_v<T>) return x < 0 ? wrap_sub<T>(0, x) : x;
+    else return x;
+  }
+  template <class B> static B batch(const B& x) { return xsimd::abs(x); }
+};
+struct SignFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T x) { return static_cast<T>((x > 0) - (x < 0)); }
+  template <class B> static B batch(const B& x) {
+    return xsimd::select(x > B(0), B(1), xsimd::select(x < B(0), B(-1), x));
+  }
+};
+struct SquareFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T x) { return wrap_mul(x, x); }
+  template <class B> static B batch(const B& x) { return x * x; }
+};
+struct ReluFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T x) { return x < 0 ? T(0) : x; }
+  template <class B> static B batch(const B& x) { return xsimd::select(x < B(0), B(0), x); }
+};
+#define XFLOW_FLOAT_UNARY(Name, expr)                          \
+  struct Name {                                                \
+    static constexpr Domain domain = Domain::floating;         \
+    template <class B> static B batch(const B& x) { return expr; } \
+  };
+XFLOW_FLOAT_UNARY(ExpFn, xsimd::exp(x))
+XFLOW_FLOAT_UNARY(Expm1Fn, xsimd::expm1(x))
+XFLOW_FLOAT_UNARY(LogFn, xsimd::log(x))
+XFLOW_FLOAT_UNARY(Log1pFn, xsimd::log1p(x))
+XFLOW_FLOAT_UNARY(SqrtFn, xsimd::sqrt(x))
+XFLOW_FLOAT_UNARY(RsqrtFn, B(1) / xsimd::sqrt(x))
+XFLOW_FLOAT_UNARY(ReciprocalFn, B(1) / x)
+XFLOW_FLOAT_UNARY(SinFn, xsimd::sin(x))
+XFLOW_FLOAT_UNARY(CosFn, xsimd::cos(x))
+XFLOW_FLOAT_UNARY(TanFn, xsimd::tan(x))
+XFLOW_FLOAT_UNARY(TanhFn, xsimd::tanh(x))
+XFLOW_FLOAT_UNARY(SigmoidFn, B(1) / (B(1) + xsimd::exp(-x)))
+XFLOW_FLOAT_UNARY(ErfFn, xsimd::erf(x))
+XFLOW_FLOAT_UNARY(FloorFn, xsimd::floor(x))
+XFLOW_FLOAT_UNARY(CeilFn, xsimd::ceil(x))
+XFLOW_FLOAT_UNARY(RoundFn, xsimd::nearbyint(x))  // half to even, as NumPy
+#undef XFLOW_FLOAT_UNARY
+
+// ---- unary, bool out ----
+struct LogicalNotFn {
+  static constexpr Domain domain = Domain::any;
+  template <class T> static bool pred(T x) { return x == T(0); }
+};
+struct IsNanFn {
+  static constexpr Domain domain = Domain::any;
+  template <class T> static bool pred(T x) {
+    if constexpr (std::is_floating_point_v<T>) return std::isnan(x);
+    else return false;
+  }
+};
+struct IsInfFn {
+  static constexpr Domain domain = Domain::any;
+  template <class T> static bool pred(T x) {
+    if constexpr (std::is_floating_point_v<T>) return std::isinf(x);
+    else return false;
+  }
+};
+struct IsFiniteFn {
+  static constexpr Domain domain = Domain::any;
+  template <class T> static bool pred(T x) {
+    if constexpr (std::is_floating_point_v<T>) return std::isfinite(x);
+    else return true;
+  }
+};
+
+// ---- binary, same dtype out ----
+struct AddFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T a, T b) { return wrap_add(a, b); }
+  template <class B> static B batch(const B& a, const B& b) { return a + b; }
+};
+struct SubFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T a, T b) { return wrap_sub(a, b); }
+  template <class B> static B batch(const B& a, const B& b) { return a - b; }
+};
+struct MulFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T a, T b) { return wrap_mul(a, b); }
+  template <class B> static B batch(const B& a, const B& b) { return a * b; }
+};
+struct DivFn {
+  static constexpr Domain domain = Domain::floating;
+  template <class B> static B batch(const B& a, const B& b) { return a / b; }
+};
+// NumPy's divmod, so results match np.floor_divide / np.mod bit for bit. Lane by lane: the C
+// library's fmod is exact, xsimd's is not.
+template <class T> T float_mod(T a, T b) {
+  T mod = std::fmod(a, b);
+  if (b == 0) return mod;
+  if (mod != 0) {
+    if ((b < 0) != (mod < 0)) mod += b;
+  } else {
+    mod = std::copysign(T(0), b);
+  }
+  return mod;
+}
+template <class T> T float_floor_div(T a, T b) {
+  if (b == 0) return a / b;
+  T mod = std::fmod(a, b);
+  T div = (a - mod) / b;
+  if (mod != 0 && ((b < 0) != (mod < 0))) div -= T(1);
+  if (div != 0) {
+    T fl = std::floor(div);
+    if (div - fl > T(0.5)) fl += T(1);
+    return fl;
+  }
+  return std::copysign(T(0), a / b);
+}
+template <class F, class B> B lanewise(const B& a, const B& b, F f) {
+  using T = typename B::value_type;
+  alignas(64) T x[B::size], y[B::size];
+  a.store_aligned(x);
+  b.store_aligned(y);
+  for (std::size_t i = 0; i < B::size; ++i) x[i] = f(x[i], y[i]);
+  return B::load_aligned(x);
+}
+struct FloorDivFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T a, T b) {
+    if constexpr (std::is_floating_point_v<T>) {
+      return float_floor_div(a, b);
+    } else {
+      if (b == 0) return 0;  // NumPy returns 0 (with a warning)
+      if constexpr (std::is_signed_v<T>)
+        if (b == -1) return wrap_sub<T>(0, a);
+      T q = static_cast<T>(a / b);
+      if constexpr (std::is_signed_v<T>)
+        if (a % b != 0 && ((a < 0) != (b < 0))) --q;
+      return q;
+    }
+  }
+  template <class B> static B batch(const B& a, const B& b) {
+    return lanewise(a, b, [](auto x, auto y) { return float_floor_div(x, y); });
+  }
+};
+struct ModFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T a, T b) {
+    if constexpr (std::is_floating_point_v<T>) {
+      return float_mod(a, b);
+    } else {
+      if (b == 0) return 0;
+      if constexpr (std::is_signed_v<T>)
+        if (b == -1) return 0;
+      T r = static_cast<T>(a % b);
+      if constexpr (std::is_signed_v<T>)
+        if (r != 0 && ((r < 0) != (b < 0))) r = static_cast<T>(r + b);
+      return r;
+    }
+  }
+  template <class B> static B batch(const B& a, const B& b) {
+    return lanewise(a, b, [](auto x, auto y) { return float_mod(x, y); });
+  }
+};
+struct PowFn {
+  static constexpr Domain domain = Domain::numeric;
+  // Integer powers by squaring; a negative exponent gives 1 / a^-e truncated (0 unless |a| = 1).
+  template <class T> static T scalar(T a, T e) {
+    if constexpr (std::is_signed_v<T>) {
+      if (e < 0) {
+        if (a == 1) return 1;
+        if (a == -1) return (e % 2) ? T(-1) : T(1);
+        return 0;
+      }
+    }
+    T result = 1;
+    T base = a;
+    while (e > 0) {
+      if (e & 1) result = wrap_mul(result, base);
+      base = wrap_mul(base, base);
+      e = static_cast<T>(e >> 1);
+    }
+    return result;
+  }
+  template <class B> static B batch(const B& a, const B& b) { return xsimd::pow(a, b); }
+};
+// NumPy's maximum/minimum: NaN propagates from either side.
+struct MaximumFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T a, T b) { return a >= b ? a : b; }
+  template <class B> static B batch(const B& a, const B& b) { return xsimd::select((a >= b) || (a != a), a, b); }
+};
+struct MinimumFn {
+  static constexpr Domain domain = Domain::numeric;
+  template <class T> static T scalar(T a, T b) { return a <= b ? a : b; }
+  template <class B> static B batch(const B& a, const B& b) { return xsimd::select((a <= b) || (a != a), a, b); }
+};
+struct Atan2Fn {
+  static constexpr Domain domain = Domain::floating;
+  template <class B> static B batch(const B& a, const B& b) { return xsimd::atan2(a, b); }
+};
+
+// ---- binary, bool out ----
+#define XFLOW_PRED2(Name, expr)                                   \
+  struct Name {                                                   \
+    static constexpr Domain domain = Domain::any;                 \
+    template <class T> static bool pred(T a, T b) { return expr; } \
+  };
+XFLOW_PRED2(EqualFn, a == b)
+XFLOW_PRED2(NotEqualFn, a != b)
+XFLOW_PRED2(LessFn, a < b)
+XFLOW_PRED2(LessEqualFn, a <= b)
+XFLOW_PRED2(GreaterFn, a > b)
+XFLOW_PRED2(GreaterEqualFn, a >= b)
+XFLOW_PRED2(LogicalAndFn, (a != T(0)) && (b != T(0)))
+XFLOW_PRED2(LogicalOrFn, (a != T(0)) || (b != T(0)))
+XFLOW_PRED2(LogicalXorFn, (a != T(0)) != (b != T(0)))
+#undef XFLOW_PRED2
+
+template <class Fn, class = void> struct is_predicate : std::false_type {};
+template <class Fn> struct is_predicate<Fn, std::void_t<decltype(&Fn::template pred<float>)>> : std::true_type {};
+
+}  // namespace xf::ew

@@ -1,0 +1,350 @@
+// The public elementwise, reduction, linear-algebra and random ops: validation, dtype promotion
+// (docs/dtypes.md) and the call to the primitive. Composite ops are in composite.cpp.
+#include <algorithm>
+
+#include "ops/prims.hpp"
+#include "xflow/ops.hpp"
+
+namespace xf {
+
+std::pair<int64_t, int64_t> reserve_random(int64_t n);  // random_ops.cpp
+
+namespace {
+
+Specs specs_of(std::initializer_list<const Tensor*> ts) {
+  Specs s;
+  for (const Tensor* t : ts) s.push_back(TensorSpec{t->dtype(), t->shape()});
+  return s;
+}
+
+void check_defined(const char* op, std::initializer_list<const Tensor*> ts, Loc loc) {
+  for (const Tensor* t : ts)
+    if (!t->defined()) raise(ErrorCode::invalid_argument, op, "an input is an empty Tensor handle", loc);
+}
+
+Tensor cast_to(const Tensor& x, DType d, Loc loc) {
+  if (x.dtype() == d) return x;
+  return apply1(Prim::cast, make_attrs(CastAttrs{d}), {x}, loc);
+}
+
+void strict_check(const char* op, bool promoted, const std::string& what, Loc loc) {
+  if (promoted && strict_dtypes())
+    raise(ErrorCode::dtype, op, "implicit dtype promotion in strict mode: " + what, loc);
+}
+
+enum class UKind { float_fn, numeric, rounding, predicate };
+
+UKind unary_kind(Prim p) {
+  switch (p) {
+    case Prim::neg: case Prim::abs: case Prim::sign: case Prim::square: case Prim::relu:
+      return UKind::numeric;
+    case Prim::floor: case Prim::ceil: case Prim::round:
+      return UKind::rounding;
+    case Prim::logical_not: case Prim::isnan: case Prim::isinf: case Prim::isfinite:
+      return UKind::predicate;
+    default:
+      return UKind::float_fn;
+  }
+}
+
+Tensor unary(Prim p, const Tensor& x, Loc loc) {
+  const char* name = op_def(p).name;
+  check_defined(name, {&x}, loc);
+  switch (unary_kind(p)) {
+    case UKind::float_fn:
+      if (!is_floating(x.dtype())) {
+        strict_check(name, true, specs_str(specs_of({&x})) + " would become float32", loc);
+        return apply1(p, {cast_to(x, DType::float32, loc)}, loc);
+      }
+      break;
+    case UKind::rounding:
+      if (!is_floating(x.dtype())) return x;  // integers are already whole
+      break;
+    default:
+      break;
+  }
+  return apply1(p, {x}, loc);
+}
+
+enum class BKind { arith, true_div, float_fn, compare, logical };
+
+BKind binary_kind(Prim p) {
+  switch (p) {
+    case Prim::div: return BKind::true_div;
+    case Prim::atan2: return BKind::float_fn;
+    case Prim::equal: case Prim::not_equal: case Prim::less: case Prim::less_equal:
+    case Prim::greater: case Prim::greater_equal:
+      return BKind::compare;
+    case Prim::logical_and: case Prim::logical_or: case Prim::logical_xor:
+      return BKind::logical;
+    default:
+      return BKind::arith;
+  }
+}
+
+// Promotes both operands to the dtype the op computes in, then applies it.
+Tensor binary_in(Prim p, const Tensor& a, const Tensor& b, DType common, Loc loc) {
+  const char* name = op_def(p).name;
+  switch (binary_kind(p)) {
+    case BKind::logical:
+      return apply1(p, {cast_to(a, DType::bool_, loc), cast_to(b, DType::bool_, loc)}, loc);
+    case BKind::true_div:
+    case BKind::float_fn:
+      if (!is_floating(common)) {
+        strict_check(name, true, specs_str(specs_of({&a, &b})) + " would become float32", loc);
+        common = DType::float32;
+      }
+      break;
+    default:
+      break;
+  }
+  return apply1(p, {cast_to(a, common, loc), cast_to(b, common, loc)}, loc);
+}
+
+Tensor binary(Prim p, const Tensor& a, const Tensor& b, Loc loc) {
+  const char* name = op_def(p).name;
+  check_defined(name, {&a, &b}, loc);
+  DType common = promote_types(a.dtype(), b.dtype());
+  strict_check(name, a.dtype() != b.dtype() && binary_kind(p) != BKind::logical, specs_str(specs_of({&a, &b})), loc);
+  return binary_in(p, a, b, common, loc);
+}
+
+Tensor scalar_tensor(Scalar s, DType d, Loc loc) { return full({}, s, d, loc); }
+
+Tensor binary(Prim p, const Tensor& a, Scalar s, bool scalar_first, Loc loc) {
+  const char* name = op_def(p).name;
+  check_defined(name, {&a}, loc);
+  DType d = s.weak_result(a.dtype());
+  if (binary_kind(p) != BKind::logical)
+    strict_check(name, d != a.dtype(),
+                 specs_str(specs_of({&a})) + " with a " +
+                     (s.kind == Scalar::Kind::floating ? "float" : "integer") + " scalar would become " + dtype_name(d),
+                 loc);
+  Tensor st = scalar_tensor(s, d, loc);
+  return scalar_first ? binary_in(p, st, a, d, loc) : binary_in(p, a, st, d, loc);
+}
+
+}  // namespace
+
+#define XFLOW_UNARY_DEF(name) \
+  Tensor name(const Tensor& x, Loc loc) { return unary(Prim::name, x, loc); }
+XFLOW_UNARY_DEF(neg) XFLOW_UNARY_DEF(abs) XFLOW_UNARY_DEF(sign) XFLOW_UNARY_DEF(exp)
+XFLOW_UNARY_DEF(expm1) XFLOW_UNARY_DEF(log) XFLOW_UNARY_DEF(log1p) XFLOW_UNARY_DEF(sqrt)
+XFLOW_UNARY_DEF(rsqrt) XFLOW_UNARY_DEF(square) XFLOW_UNARY_DEF(reciprocal) XFLOW_UNARY_DEF(sin)
+XFLOW_UNARY_DEF(cos) XFLOW_UNARY_DEF(tan) XFLOW_UNARY_DEF(tanh) XFLOW_UNARY_DEF(sigmoid)
+XFLOW_UNARY_DEF(relu) XFLOW_UNARY_DEF(erf) XFLOW_UNARY_DEF(floor) XFLOW_UNARY_DEF(ceil)
+XFLOW_UNARY_DEF(round) XFLOW_UNARY_DEF(logical_not) XFLOW_UNARY_DEF(isnan)
+XFLOW_UNARY_DEF(isinf) XFLOW_UNARY_DEF(isfinite)
+#undef XFLOW_UNARY_DEF
+
+#define XFLOW_BINARY_DEF(name)                                                                          \
+  Tensor name(const Tensor& a, const Tensor& b, Loc loc) { return binary(Prim::name, a, b, loc); }      \
+  Tensor name(const Tensor& a, Scalar b, Loc loc) { return binary(Prim::name, a, b, false, loc); }      \
+  Tensor name(Scalar a, const Tensor& b, Loc loc) { return binary(Prim::name, b, a, true, loc); }
+XFLOW_BINARY_DEF(add) XFLOW_BINARY_DEF(sub) XFLOW_BINARY_DEF(mul) XFLOW_BINARY_DEF(div)
+XFLOW_BINARY_DEF(floor_div) XFLOW_BINARY_DEF(mod) XFLOW_BINARY_DEF(pow)
+XFLOW_BINARY_DEF(maximum) XFLOW_BINARY_DEF(minimum) XFLOW_BINARY_DEF(atan2)
+XFLOW_BINARY_DEF(equal) XFLOW_BINARY_DEF(not_equal) XFLOW_BINARY_DEF(less)
+XFLOW_BINARY_DEF(less_equal) XFLOW_BINARY_DEF(greater) XFLOW_BINARY_DEF(greater_equal)
+XFLOW_BINARY_DEF(logical_and) XFLOW_BINARY_DEF(logical_or) XFLOW_BINARY_DEF(logical_xor)
+#undef XFLOW_BINARY_DEF
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Loc loc) {
+  check_defined("where", {&cond, &a, &b}, loc);
+  DType common = promote_types(a.dtype(), b.dtype());
+  strict_check("where", a.dtype() != b.dtype(), specs_str(specs_of({&a, &b})), loc);
+  return apply1(Prim::where, {cast_to(cond, DType::bool_, loc), cast_to(a, common, loc), cast_to(b, common, loc)}, loc);
+}
+Tensor where(const Tensor& cond, const Tensor& a, Scalar b, Loc loc) {
+  check_defined("where", {&cond, &a}, loc);
+  DType d = b.weak_result(a.dtype());
+  strict_check("where", d != a.dtype(), specs_str(specs_of({&a})) + " with a scalar would become " + dtype_name(d), loc);
+  return apply1(Prim::where, {cast_to(cond, DType::bool_, loc), cast_to(a, d, loc), scalar_tensor(b, d, loc)}, loc);
+}
+Tensor where(const Tensor& cond, Scalar a, const Tensor& b, Loc loc) {
+  check_defined("where", {&cond, &b}, loc);
+  DType d = a.weak_result(b.dtype());
+  strict_check("where", d != b.dtype(), specs_str(specs_of({&b})) + " with a scalar would become " + dtype_name(d), loc);
+  return apply1(Prim::where, {cast_to(cond, DType::bool_, loc), scalar_tensor(a, d, loc), cast_to(b, d, loc)}, loc);
+}
+
+Tensor cast(const Tensor& x, DType d, Loc loc) {
+  check_defined("cast", {&x}, loc);
+  return cast_to(x, d, loc);
+}
+
+Tensor clip(const Tensor& x, Scalar lo, Scalar hi, Loc loc) { return minimum(maximum(x, lo, loc), hi, loc); }
+Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi, Loc loc) {
+  return minimum(maximum(x, lo, loc), hi, loc);
+}
+
+// ---- reductions ----
+
+namespace {
+
+std::vector<int64_t> norm_axes(const char* op, const Tensor& x, const OptAxes& axes, Loc loc) {
+  std::vector<int64_t> out;
+  if (!axes) {
+    for (int64_t i = 0; i < x.rank(); ++i) out.push_back(i);
+    return out;
+  }
+  for (int64_t a : *axes) {
+    if (a < -x.rank() || a >= x.rank())
+      raise(ErrorCode::out_of_range, op,
+            "axis " + std::to_string(a) + " is out of range: x is " + spec_str({x.dtype(), x.shape()}), loc);
+    out.push_back(a < 0 ? a + x.rank() : a);
+  }
+  std::sort(out.begin(), out.end());
+  if (std::adjacent_find(out.begin(), out.end()) != out.end())
+    raise(ErrorCode::invalid_argument, op, "repeated axis: x is " + spec_str({x.dtype(), x.shape()}), loc);
+  return out;
+}
+
+Tensor reduce(Prim p, const char* op, const Tensor& x, const OptAxes& axes, bool keepdims, Loc loc) {
+  check_defined(op, {&x}, loc);
+  return apply1(p, make_attrs(ReduceAttrs{norm_axes(op, x, axes, loc), keepdims}), {x}, loc);
+}
+
+// Sums and products of bool and uint8 accumulate in int32 (docs/dtypes.md).
+Tensor widen_for_sum(const Tensor& x, Loc loc) {
+  return (x.dtype() == DType::bool_ || x.dtype() == DType::uint8) ? cast_to(x, DType::int32, loc) : x;
+}
+
+int64_t reduced_count(const Tensor& x, const std::vector<int64_t>& axes) {
+  int64_t n = 1;
+  for (int64_t a : axes) n *= x.shape()[a];
+  return n;
+}
+
+Tensor to_float(const Tensor& x, const char* op, Loc loc) {
+  if (is_floating(x.dtype())) return x;
+  strict_check(op, true, "x is " + spec_str({x.dtype(), x.shape()}) + " and would become float32", loc);
+  return cast_to(x, DType::float32, loc);
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
+  check_defined("sum", {&x}, loc);
+  return reduce(Prim::reduce_sum, "sum", widen_for_sum(x, loc), axes, keepdims, loc);
+}
+Tensor prod(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
+  check_defined("prod", {&x}, loc);
+  return reduce(Prim::reduce_prod, "prod", widen_for_sum(x, loc), axes, keepdims, loc);
+}
+Tensor max(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
+  return reduce(Prim::reduce_max, "max", x, axes, keepdims, loc);
+}
+Tensor min(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
+  return reduce(Prim::reduce_min, "min", x, axes, keepdims, loc);
+}
+Tensor all(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
+  return reduce(Prim::reduce_all, "all", x, axes, keepdims, loc);
+}
+Tensor any(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
+  return reduce(Prim::reduce_any, "any", x, axes, keepdims, loc);
+}
+
+Tensor mean(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
+  check_defined("mean", {&x}, loc);
+  std::vector<int64_t> ax = norm_axes("mean", x, axes, loc);
+  Tensor xf = to_float(x, "mean", loc);
+  Tensor s = apply1(Prim::reduce_sum, make_attrs(ReduceAttrs{ax, keepdims}), {xf}, loc);
+  return div(s, static_cast<double>(reduced_count(x, ax)), loc);
+}
+
+Tensor variance(const Tensor& x, OptAxes axes, bool keepdims, int64_t ddof, Loc loc) {
+  check_defined("variance", {&x}, loc);
+  std::vector<int64_t> ax = norm_axes("variance", x, axes, loc);
+  Tensor xf = to_float(x, "variance", loc);
+  Tensor m = mean(xf, ax, true, loc);
+  Tensor d = sub(xf, m, loc);
+  Tensor s = apply1(Prim::reduce_sum, make_attrs(ReduceAttrs{ax, keepdims}), {mul(d, d, loc)}, loc);
+  return div(s, static_cast<double>(reduced_count(x, ax) - ddof), loc);
+}
+
+Tensor std(const Tensor& x, OptAxes axes, bool keepdims, int64_t ddof, Loc loc) {
+  return sqrt(variance(x, axes, keepdims, ddof, loc), loc);
+}
+
+Tensor logsumexp(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
+  check_defined("logsumexp", {&x}, loc);
+  std::vector<int64_t> ax = norm_axes("logsumexp", x, axes, loc);
+  Tensor xf = to_float(x, "logsumexp", loc);
+  Tensor m = max(xf, ax, true, loc);
+  m = where(isfinite(m, loc), m, 0, loc);  // all -inf (or inf) rows: no shift
+  Tensor s = log(sum(exp(sub(xf, m, loc), loc), ax, true, loc), loc);
+  Tensor r = add(s, m, loc);
+  return keepdims ? r : squeeze(r, ax, loc);
+}
+
+namespace {
+Tensor arg_reduce(Prim p, const char* op, const Tensor& x, std::optional<int64_t> axis, bool keepdims, Loc loc) {
+  check_defined(op, {&x}, loc);
+  if (!axis) {
+    Tensor flat = reshape(x, {x.size()}, loc);
+    Tensor r = apply1(p, make_attrs(ArgAttrs{0, false}), {flat}, loc);
+    return keepdims ? reshape(r, Shape(static_cast<size_t>(x.rank()), 1), loc) : r;
+  }
+  int64_t a = normalize_axis(*axis, x.rank(), op, loc);
+  return apply1(p, make_attrs(ArgAttrs{a, keepdims}), {x}, loc);
+}
+}  // namespace
+
+Tensor argmax(const Tensor& x, std::optional<int64_t> axis, bool keepdims, Loc loc) {
+  return arg_reduce(Prim::argmax, "argmax", x, axis, keepdims, loc);
+}
+Tensor argmin(const Tensor& x, std::optional<int64_t> axis, bool keepdims, Loc loc) {
+  return arg_reduce(Prim::argmin, "argmin", x, axis, keepdims, loc);
+}
+
+// ---- matmul ----
+
+Tensor matmul(const Tensor& a, const Tensor& b, Loc loc) {
+  check_defined("matmul", {&a, &b}, loc);
+  if (a.rank() == 0 || b.rank() == 0)
+    raise(ErrorCode::shape, "matmul", "operands must not be scalars: " + specs_str(specs_of({&a, &b})), loc);
+  if (a.rank() >= 2 && b.rank() >= 2 && a.shape().back() != b.shape()[b.rank() - 2])
+    raise(ErrorCode::shape, "matmul", "inner dimensions differ: " + specs_str(specs_of({&a, &b})), loc);
+  if ((a.rank() == 1 || b.rank() == 1) &&
+      a.shape().back() != (b.rank() == 1 ? b.shape()[0] : b.shape()[b.rank() - 2]))
+    raise(ErrorCode::shape, "matmul", "inner dimensions differ: " + specs_str(specs_of({&a, &b})), loc);
+  DType d = promote_types(a.dtype(), b.dtype());
+  strict_check("matmul", a.dtype() != b.dtype(), specs_str(specs_of({&a, &b})), loc);
+  if (d == DType::bool_) raise(ErrorCode::dtype, "matmul", "bool operands: " + specs_str(specs_of({&a, &b})), loc);
+  Tensor a2 = a.rank() == 1 ? reshape(a, {1, a.dim(0)}, loc) : a;
+  Tensor b2 = b.rank() == 1 ? reshape(b, {b.dim(0), 1}, loc) : b;
+  Tensor y = apply1(Prim::matmul, {cast_to(a2, d, loc), cast_to(b2, d, loc)}, loc);
+  if (a.rank() == 1 && b.rank() == 1) return reshape(y, {}, loc);
+  if (a.rank() == 1) return squeeze(y, Axes{-2}, loc);
+  if (b.rank() == 1) return squeeze(y, Axes{-1}, loc);
+  return y;
+}
+
+// ---- random ----
+
+namespace {
+Tensor random_op(Prim p, const char* op, const Shape& shape, double a, double b, DType d, Loc loc) {
+  for (int64_t s : shape)
+    if (s < 0) raise(ErrorCode::shape, op, "negative dimension in shape " + shape_str(shape), loc);
+  auto [seed, counter] = reserve_random(numel(shape));
+  return apply(p, make_attrs(RandomAttrs{shape, d, a, b, seed, counter}), {}, loc)[0];
+}
+}  // namespace
+
+Tensor random_uniform(const Shape& shape, double minval, double maxval, DType d, Loc loc) {
+  if (!(minval < maxval))
+    raise(ErrorCode::invalid_argument, "random_uniform", "needs minval < maxval, got " + std::to_string(minval) +
+                                                            " and " + std::to_string(maxval), loc);
+  return random_op(Prim::random_uniform, "random_uniform", shape, minval, maxval, d, loc);
+}
+Tensor random_normal(const Shape& shape, double mean, double stddev, DType d, Loc loc) {
+  if (!(stddev >= 0)) raise(ErrorCode::invalid_argument, "random_normal", "stddev must be >= 0", loc);
+  return random_op(Prim::random_normal, "random_normal", shape, mean, stddev, d, loc);
+}
+Tensor truncated_normal(const Shape& shape, double mean, double stddev, DType d, Loc loc) {
+  if (!(stddev >= 0)) raise(ErrorCode::invalid_argument, "truncated_normal", "stddev must be >= 0", loc);
+  return random_op(Prim::truncated_normal, "truncated_normal", shape, mean, stddev, d, loc);
+}
+
+}  // namespace xf

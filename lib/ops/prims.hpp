@@ -1,0 +1,169 @@
+// Internal: the attribute structs and the declaration of every primitive listed in primitive.hpp.
+// Kernels live in elementwise.cpp, reduce.cpp, linalg.cpp, shape_ops.cpp, nn_ops.cpp and
+// random_ops.cpp; gradients in gradients.cpp.
+#pragma once
+#include "ops/primitive.hpp"
+
+namespace xf {
+
+struct ReduceAttrs {
+  std::vector<int64_t> axes;  // sorted, non-negative
+  bool keepdims = false;
+  void visit(AttrVisitor& v) { v.on("axes", axes); v.on("keepdims", keepdims); }
+};
+struct ArgAttrs {
+  int64_t axis = 0;
+  bool keepdims = false;
+  void visit(AttrVisitor& v) { v.on("axis", axis); v.on("keepdims", keepdims); }
+};
+struct CastAttrs {
+  DType dtype = DType::float32;
+  void visit(AttrVisitor& v) { v.on("dtype", dtype); }
+};
+struct PermuteAttrs {
+  std::vector<int64_t> perm;
+  void visit(AttrVisitor& v) { v.on("perm", perm); }
+};
+struct ShapeAttrs {
+  std::vector<int64_t> shape;
+  void visit(AttrVisitor& v) { v.on("shape", shape); }
+};
+// Normalized strided slice: for every axis, the first index, the element count and the step.
+struct SliceAttrs {
+  std::vector<int64_t> begin, size, step;
+  void visit(AttrVisitor& v) { v.on("begin", begin); v.on("size", size); v.on("step", step); }
+};
+struct AxisAttrs {
+  int64_t axis = 0;
+  void visit(AttrVisitor& v) { v.on("axis", axis); }
+};
+struct PadAttrs {
+  std::vector<int64_t> pads;  // before0, after0, before1, after1, ...
+  double value = 0;
+  void visit(AttrVisitor& v) { v.on("pads", pads); v.on("value", value); }
+};
+struct ConvAttrs {
+  std::vector<int64_t> strides{1, 1};
+  std::string padding = "VALID";  // "SAME" or "VALID"
+  void visit(AttrVisitor& v) { v.on("strides", strides); v.on("padding", padding); }
+};
+struct PoolAttrs {
+  std::vector<int64_t> window{1, 1};
+  std::vector<int64_t> strides{1, 1};
+  std::string padding = "VALID";
+  void visit(AttrVisitor& v) { v.on("window", window); v.on("strides", strides); v.on("padding", padding); }
+};
+// Random ops carry the generator position they read, so a kernel is a pure function of its
+// attributes (a, b: minval/maxval for uniform, mean/stddev for the normals).
+struct RandomAttrs {
+  std::vector<int64_t> shape;
+  DType dtype = DType::float32;
+  double a = 0, b = 1;
+  int64_t seed = 0;
+  int64_t counter = 0;
+  void visit(AttrVisitor& v) {
+    v.on("shape", shape); v.on("dtype", dtype); v.on("a", a); v.on("b", b);
+    v.on("seed", seed); v.on("counter", counter);
+  }
+};
+
+#define XFLOW_DECLARE_PRIM(S, NAME, ATTRS, ...)                     \
+  struct S {                                                         \
+    static constexpr const char* name = NAME;                        \
+    static constexpr Traits traits = __VA_ARGS__;                    \
+    using Attrs = ATTRS;                                             \
+    static Specs infer(const Attrs& attrs, const Specs& in);         \
+    static void eval(const Attrs& attrs, const Tensors& in, Tensors& out); \
+    static Tensors vjp(const Attrs& attrs, const VjpArgs& args);     \
+  };
+
+// Traits: {elementwise, commutative, inplace, differentiable, view, random}
+constexpr Traits kUnary{true, false, true, true, false, false};
+constexpr Traits kUnaryPred{true, false, false, false, false, false};
+constexpr Traits kBinary{true, false, true, true, false, false};
+constexpr Traits kBinaryComm{true, true, true, true, false, false};
+constexpr Traits kCompare{true, false, false, false, false, false};
+constexpr Traits kCompareComm{true, true, false, false, false, false};
+constexpr Traits kPlain{false, false, false, true, false, false};
+constexpr Traits kNonDiff{false, false, false, false, false, false};
+constexpr Traits kView{false, false, false, true, true, false};
+constexpr Traits kRandom{false, false, false, false, false, true};
+
+XFLOW_DECLARE_PRIM(Neg, "neg", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Abs, "abs", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Sign, "sign", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Exp, "exp", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Expm1, "expm1", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Log, "log", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Log1p, "log1p", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Sqrt, "sqrt", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Rsqrt, "rsqrt", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Square, "square", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Reciprocal, "reciprocal", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Sin, "sin", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Cos, "cos", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Tan, "tan", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Tanh, "tanh", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Sigmoid, "sigmoid", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Relu, "relu", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Erf, "erf", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Floor, "floor", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Ceil, "ceil", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(Round, "round", NoAttrs, kUnary)
+XFLOW_DECLARE_PRIM(LogicalNot, "logical_not", NoAttrs, kUnaryPred)
+XFLOW_DECLARE_PRIM(IsNan, "isnan", NoAttrs, kUnaryPred)
+XFLOW_DECLARE_PRIM(IsInf, "isinf", NoAttrs, kUnaryPred)
+XFLOW_DECLARE_PRIM(IsFinite, "isfinite", NoAttrs, kUnaryPred)
+XFLOW_DECLARE_PRIM(Add, "add", NoAttrs, kBinaryComm)
+XFLOW_DECLARE_PRIM(Sub, "sub", NoAttrs, kBinary)
+XFLOW_DECLARE_PRIM(Mul, "mul", NoAttrs, kBinaryComm)
+XFLOW_DECLARE_PRIM(Div, "div", NoAttrs, kBinary)
+XFLOW_DECLARE_PRIM(FloorDiv, "floor_div", NoAttrs, kBinary)
+XFLOW_DECLARE_PRIM(Mod, "mod", NoAttrs, kBinary)
+XFLOW_DECLARE_PRIM(Pow, "pow", NoAttrs, kBinary)
+XFLOW_DECLARE_PRIM(Maximum, "maximum", NoAttrs, kBinaryComm)
+XFLOW_DECLARE_PRIM(Minimum, "minimum", NoAttrs, kBinaryComm)
+XFLOW_DECLARE_PRIM(Atan2, "atan2", NoAttrs, kBinary)
+XFLOW_DECLARE_PRIM(Equal, "equal", NoAttrs, kCompareComm)
+XFLOW_DECLARE_PRIM(NotEqual, "not_equal", NoAttrs, kCompareComm)
+XFLOW_DECLARE_PRIM(Less, "less", NoAttrs, kCompare)
+XFLOW_DECLARE_PRIM(LessEqual, "less_equal", NoAttrs, kCompare)
+XFLOW_DECLARE_PRIM(Greater, "greater", NoAttrs, kCompare)
+XFLOW_DECLARE_PRIM(GreaterEqual, "greater_equal", NoAttrs, kCompare)
+XFLOW_DECLARE_PRIM(LogicalAnd, "logical_and", NoAttrs, kCompareComm)
+XFLOW_DECLARE_PRIM(LogicalOr, "logical_or", NoAttrs, kCompareComm)
+XFLOW_DECLARE_PRIM(LogicalXor, "logical_xor", NoAttrs, kCompareComm)
+XFLOW_DECLARE_PRIM(Where, "where", NoAttrs, (Traits{true, false, false, true, false, false}))
+XFLOW_DECLARE_PRIM(Cast, "cast", CastAttrs, (Traits{true, false, false, true, false, false}))
+XFLOW_DECLARE_PRIM(ReduceSum, "reduce_sum", ReduceAttrs, kPlain)
+XFLOW_DECLARE_PRIM(ReduceProd, "reduce_prod", ReduceAttrs, kPlain)
+XFLOW_DECLARE_PRIM(ReduceMax, "reduce_max", ReduceAttrs, kPlain)
+XFLOW_DECLARE_PRIM(ReduceMin, "reduce_min", ReduceAttrs, kPlain)
+XFLOW_DECLARE_PRIM(ReduceAll, "reduce_all", ReduceAttrs, kNonDiff)
+XFLOW_DECLARE_PRIM(ReduceAny, "reduce_any", ReduceAttrs, kNonDiff)
+XFLOW_DECLARE_PRIM(ArgMax, "argmax", ArgAttrs, kNonDiff)
+XFLOW_DECLARE_PRIM(ArgMin, "argmin", ArgAttrs, kNonDiff)
+XFLOW_DECLARE_PRIM(MatMul, "matmul", NoAttrs, kPlain)
+XFLOW_DECLARE_PRIM(Permute, "permute", PermuteAttrs, kView)
+XFLOW_DECLARE_PRIM(Reshape, "reshape", ShapeAttrs, kView)
+XFLOW_DECLARE_PRIM(BroadcastTo, "broadcast_to", ShapeAttrs, kView)
+XFLOW_DECLARE_PRIM(StridedSlice, "slice", SliceAttrs, kView)
+XFLOW_DECLARE_PRIM(Concat, "concat", AxisAttrs, kPlain)
+XFLOW_DECLARE_PRIM(Gather, "gather", AxisAttrs, kPlain)
+XFLOW_DECLARE_PRIM(Pad, "pad", PadAttrs, kPlain)
+XFLOW_DECLARE_PRIM(Conv2D, "conv2d", ConvAttrs, kPlain)
+XFLOW_DECLARE_PRIM(MaxPool2D, "max_pool2d", PoolAttrs, kPlain)
+XFLOW_DECLARE_PRIM(AvgPool2D, "avg_pool2d", PoolAttrs, kPlain)
+XFLOW_DECLARE_PRIM(RandomUniform, "random_uniform", RandomAttrs, kRandom)
+XFLOW_DECLARE_PRIM(RandomNormal, "random_normal", RandomAttrs, kRandom)
+XFLOW_DECLARE_PRIM(TruncatedNormal, "truncated_normal", RandomAttrs, kRandom)
+
+#undef XFLOW_DECLARE_PRIM
+
+// Helpers shared by infer functions.
+// Broadcast output shape of the inputs, or ShapeError listing them.
+Shape infer_broadcast(const Specs& in);
+// "a is (2, 3) float32, b is (3,) int32"
+std::string specs_str(const Specs& in, const char* const* names = nullptr);
+
+}  // namespace xf
