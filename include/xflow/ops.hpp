@@ -59,10 +59,11 @@ using OptAxes = std::optional<Axes>;
 XFLOW_REDUCE_DECL(sum) XFLOW_REDUCE_DECL(mean) XFLOW_REDUCE_DECL(prod) XFLOW_REDUCE_DECL(max)
 XFLOW_REDUCE_DECL(min) XFLOW_REDUCE_DECL(all) XFLOW_REDUCE_DECL(any) XFLOW_REDUCE_DECL(logsumexp)
 #undef XFLOW_REDUCE_DECL
-// Population variance and standard deviation (ddof = 0 by default, as NumPy).
+// Population variance and standard deviation (ddof = 0 by default, as NumPy). The standard
+// deviation is `stddev`, not `std`: a function named std breaks `std::` after `using namespace xf`.
 Tensor variance(const Tensor& x, OptAxes axes = std::nullopt, bool keepdims = false, int64_t ddof = 0,
                 Loc loc = Loc::current());
-Tensor std(const Tensor& x, OptAxes axes = std::nullopt, bool keepdims = false, int64_t ddof = 0,
+Tensor stddev(const Tensor& x, OptAxes axes = std::nullopt, bool keepdims = false, int64_t ddof = 0,
            Loc loc = Loc::current());
 // Index (int64) of the first maximum / minimum along `axis`; without an axis, of the flattened tensor.
 Tensor argmax(const Tensor& x, std::optional<int64_t> axis = std::nullopt, bool keepdims = false,

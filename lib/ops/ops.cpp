@@ -226,10 +226,12 @@ Tensor to_float(const Tensor& x, const char* op, Loc loc) {
 
 Tensor sum(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
   check_defined("sum", {&x}, loc);
+  norm_axes("sum", x, axes, loc);  // axis errors name the caller's x, not its int32 widening
   return reduce(Prim::reduce_sum, "sum", widen_for_sum(x, loc), axes, keepdims, loc);
 }
 Tensor prod(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
   check_defined("prod", {&x}, loc);
+  norm_axes("prod", x, axes, loc);  // axis errors name the caller's x, not its int32 widening
   return reduce(Prim::reduce_prod, "prod", widen_for_sum(x, loc), axes, keepdims, loc);
 }
 Tensor max(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
@@ -263,7 +265,7 @@ Tensor variance(const Tensor& x, OptAxes axes, bool keepdims, int64_t ddof, Loc 
   return div(s, static_cast<double>(reduced_count(x, ax) - ddof), loc);
 }
 
-Tensor std(const Tensor& x, OptAxes axes, bool keepdims, int64_t ddof, Loc loc) {
+Tensor stddev(const Tensor& x, OptAxes axes, bool keepdims, int64_t ddof, Loc loc) {
   return sqrt(variance(x, axes, keepdims, ddof, loc), loc);
 }
 
@@ -271,6 +273,8 @@ Tensor logsumexp(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
   check_defined("logsumexp", {&x}, loc);
   std::vector<int64_t> ax = norm_axes("logsumexp", x, axes, loc);
   Tensor xf = to_float(x, "logsumexp", loc);
+  // log of an empty sum is -inf (max would have no identity to shift by).
+  if (reduced_count(x, ax) == 0) return log(sum(xf, ax, keepdims, loc), loc);
   Tensor m = max(xf, ax, true, loc);
   m = where(isfinite(m, loc), m, 0, loc);  // all -inf (or inf) rows: no shift
   Tensor s = log(sum(exp(sub(xf, m, loc), loc), ax, true, loc), loc);

@@ -1,0 +1,83 @@
+// Graphs: what a trace records, as data. A Graph is a DAG of primitive nodes over values
+// (placeholders, constants, node outputs); it saves to and loads from JSON (docs/graph-json.md)
+// and replays with run().
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xflow/tensor.hpp"
+
+namespace xf {
+
+struct GraphValue {
+  enum class Kind { placeholder, constant, node_output };
+  int id = 0;
+  Kind kind = Kind::node_output;
+  DType dtype = DType::float32;
+  Shape shape;
+  int producer = -1;      // node id for node outputs
+  int output_index = 0;
+  std::string name;       // placeholders: "input0", ...
+  Tensor constant;        // constants: the captured value
+};
+
+struct GraphNode {
+  int id = 0;
+  std::string op;                 // primitive name
+  std::shared_ptr<const void> attrs;  // the primitive's Attrs struct
+  std::vector<int> inputs;        // value ids
+  std::vector<int> outputs;       // value ids
+  std::string scope;              // "dense1/matmul" style name scope
+  std::string file;               // the user's source location
+  int line = 0;
+};
+
+class Graph {
+ public:
+  std::vector<GraphValue> values;  // indexed by id
+  std::vector<GraphNode> nodes;    // in execution (topological) order, indexed by id
+  std::vector<int> inputs;         // placeholder value ids, in argument order
+  std::vector<int> outputs;        // value ids of the results
+
+  int add_placeholder(DType d, const Shape& s, const std::string& name);
+  int add_constant(const Tensor& t);
+  // Appends a node running primitive `op`; returns its id. Output values are created from specs.
+  int add_node(const std::string& op, std::shared_ptr<const void> attrs, std::vector<int> inputs,
+               const std::vector<std::pair<DType, Shape>>& outputs, std::string scope = "",
+               std::string file = "", int line = 0);
+
+  // Checks ids, topological order, arity and that every node's recorded output specs match what
+  // its op infers; throws InvalidArgument naming the node.
+  void validate() const;
+
+  // Runs the graph on `inputs` (one per placeholder, matching dtype and shape) and returns the
+  // outputs. Random nodes draw fresh numbers from the global generator.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs, Loc loc = Loc::current()) const;
+
+  // JSON text (docs/graph-json.md) and back. Malformed input raises InvalidArgument naming the
+  // field.
+  std::string to_json(int indent = -1) const;
+  static Graph from_json(const std::string& text);
+  void save(const std::string& path) const;
+  static Graph load(const std::string& path);
+};
+
+// Records the eager calls `fn` makes on `example_inputs` into a Graph: the inputs become
+// placeholders, tensors made elsewhere become constants, every primitive a node with the
+// caller's source location and the active name scope.
+Graph trace_graph(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+                  const std::vector<Tensor>& example_inputs);
+
+// Nestable name scopes for the nodes recorded on this thread: "dense1/matmul".
+class NameScope {
+ public:
+  explicit NameScope(const std::string& name);
+  ~NameScope();
+  NameScope(const NameScope&) = delete;
+  NameScope& operator=(const NameScope&) = delete;
+};
+std::string current_name_scope();
+
+}  // namespace xf

@@ -1,0 +1,169 @@
+// Graph building, validation and the replay interpreter.
+#include "xflow/graph.hpp"
+
+#include "ops/prims.hpp"
+
+namespace xf {
+
+std::pair<int64_t, int64_t> reserve_random(int64_t n);  // random_ops.cpp
+
+int Graph::add_placeholder(DType d, const Shape& s, const std::string& name) {
+  GraphValue v;
+  v.id = static_cast<int>(values.size());
+  v.kind = GraphValue::Kind::placeholder;
+  v.dtype = d;
+  v.shape = s;
+  v.name = name;
+  values.push_back(std::move(v));
+  inputs.push_back(values.back().id);
+  return values.back().id;
+}
+
+int Graph::add_constant(const Tensor& t) {
+  GraphValue v;
+  v.id = static_cast<int>(values.size());
+  v.kind = GraphValue::Kind::constant;
+  v.dtype = t.dtype();
+  v.shape = t.shape();
+  v.constant = t.contiguous();
+  values.push_back(std::move(v));
+  return values.back().id;
+}
+
+int Graph::add_node(const std::string& op, std::shared_ptr<const void> attrs, std::vector<int> ins,
+                    const std::vector<std::pair<DType, Shape>>& outs, std::string scope, std::string file, int line) {
+  GraphNode n;
+  n.id = static_cast<int>(nodes.size());
+  n.op = op;
+  n.attrs = std::move(attrs);
+  n.inputs = std::move(ins);
+  n.scope = std::move(scope);
+  n.file = std::move(file);
+  n.line = line;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    GraphValue v;
+    v.id = static_cast<int>(values.size());
+    v.kind = GraphValue::Kind::node_output;
+    v.dtype = outs[i].first;
+    v.shape = outs[i].second;
+    v.producer = n.id;
+    v.output_index = static_cast<int>(i);
+    values.push_back(std::move(v));
+    n.outputs.push_back(values.back().id);
+  }
+  nodes.push_back(std::move(n));
+  return nodes.back().id;
+}
+
+namespace {
+[[noreturn]] void bad(const std::string& where, const std::string& what) {
+  throw InvalidArgument("[graph] " + where + ": " + what);
+}
+}  // namespace
+
+void Graph::validate() const {
+  std::vector<bool> defined(values.size(), false);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const GraphValue& v = values[i];
+    if (v.id != static_cast<int>(i)) bad("values[" + std::to_string(i) + "]", "id " + std::to_string(v.id) + " is out of order");
+    if (v.kind == GraphValue::Kind::constant) {
+      if (!v.constant.defined() || v.constant.dtype() != v.dtype || v.constant.shape() != v.shape)
+        bad("values[" + std::to_string(i) + "]", "constant data does not match its dtype and shape");
+      defined[i] = true;
+    }
+  }
+  for (int id : inputs) {
+    if (id < 0 || id >= static_cast<int>(values.size()) || values[id].kind != GraphValue::Kind::placeholder)
+      bad("inputs", "value " + std::to_string(id) + " is not a placeholder");
+    defined[id] = true;
+  }
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const GraphNode& n = nodes[i];
+    std::string where = "nodes[" + std::to_string(i) + "] (" + n.op + ")";
+    if (n.id != static_cast<int>(i)) bad(where, "id " + std::to_string(n.id) + " is out of order");
+    Prim p;
+    try {
+      p = prim_from_name(n.op);
+    } catch (const NotFound&) {
+      bad(where, "unknown op '" + n.op + "'");
+    }
+    if (!n.attrs) bad(where, "missing attributes");
+    Specs in;
+    for (int id : n.inputs) {
+      if (id < 0 || id >= static_cast<int>(values.size())) bad(where, "input " + std::to_string(id) + " does not exist");
+      if (!defined[id]) bad(where, "input " + std::to_string(id) + " is used before it is defined (a cycle or a bad order)");
+      in.push_back(TensorSpec{values[id].dtype, values[id].shape});
+    }
+    Specs out;
+    try {
+      out = op_def(p).infer(n.attrs.get(), in);
+    } catch (const Error& e) {
+      bad(where, std::string("does not type-check: ") + e.what());
+    }
+    if (out.size() != n.outputs.size()) bad(where, "has " + std::to_string(n.outputs.size()) + " outputs, its op makes " + std::to_string(out.size()));
+    for (size_t k = 0; k < out.size(); ++k) {
+      int id = n.outputs[k];
+      if (id < 0 || id >= static_cast<int>(values.size())) bad(where, "output " + std::to_string(id) + " does not exist");
+      const GraphValue& v = values[id];
+      if (v.kind != GraphValue::Kind::node_output || v.producer != n.id || defined[id])
+        bad(where, "output " + std::to_string(id) + " is not produced by this node alone");
+      if (v.dtype != out[k].dtype || v.shape != out[k].shape)
+        bad(where, "output " + std::to_string(id) + " is recorded as " + shape_str(v.shape) + " " + dtype_name(v.dtype) +
+                       " but the op makes " + spec_str(out[k]));
+      defined[id] = true;
+    }
+  }
+  for (int id : outputs)
+    if (id < 0 || id >= static_cast<int>(values.size()) || !defined[id])
+      bad("outputs", "value " + std::to_string(id) + " is not defined");
+}
+
+std::vector<Tensor> Graph::run(const std::vector<Tensor>& args, Loc loc) const {
+  if (args.size() != inputs.size())
+    raise(ErrorCode::invalid_argument, "graph.run",
+          "expects " + std::to_string(inputs.size()) + " inputs, got " + std::to_string(args.size()), loc);
+  std::vector<Tensor> env(values.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const GraphValue& v = values[inputs[i]];
+    if (!args[i].defined() || args[i].dtype() != v.dtype || args[i].shape() != v.shape)
+      raise(ErrorCode::invalid_argument, "graph.run",
+            "arg " + std::to_string(i) + " must be " + shape_str(v.shape) + " " + dtype_name(v.dtype) + ", got " +
+                (args[i].defined() ? shape_str(args[i].shape()) + " " + dtype_name(args[i].dtype()) : "an empty handle"),
+            loc);
+    env[inputs[i]] = args[i];
+  }
+  for (const GraphValue& v : values)
+    if (v.kind == GraphValue::Kind::constant) env[v.id] = v.constant;
+  for (const GraphNode& n : nodes) {
+    Prim p = prim_from_name(n.op);
+    const OpDef& def = op_def(p);
+    Tensors in;
+    in.reserve(n.inputs.size());
+    for (int id : n.inputs) in.push_back(env[id]);
+    Tensors out(n.outputs.size());
+    if (!def.traits.view)
+      for (size_t k = 0; k < n.outputs.size(); ++k)
+        out[k] = Tensor::empty(values[n.outputs[k]].shape, values[n.outputs[k]].dtype);
+    const void* attrs = n.attrs.get();
+    RandomAttrs fresh;
+    if (def.traits.random) {
+      // Generator state belongs to the run: draw fresh numbers as eager would.
+      fresh = *static_cast<const RandomAttrs*>(attrs);
+      auto [seed, counter] = reserve_random(numel(fresh.shape));
+      fresh.seed = seed;
+      fresh.counter = counter;
+      attrs = &fresh;
+    }
+    try {
+      def.eval(attrs, in, out);
+    } catch (const Error& e) {
+      raise(e.code(), def.name, e.what(), Loc{n.file.c_str(), n.line});
+    }
+    for (size_t k = 0; k < n.outputs.size(); ++k) env[n.outputs[k]] = out[k];
+  }
+  std::vector<Tensor> result;
+  for (int id : outputs) result.push_back(env[id]);
+  return result;
+}
+
+}  // namespace xf

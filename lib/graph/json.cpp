@@ -1,0 +1,331 @@
+// Graph <-> JSON (docs/graph-json.md). Attributes go through the primitives' visit(), so this
+// file knows no op by name. Constants are base64 bytes with dtype and shape: NaN and Inf
+// survive, and round trips are exact.
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ops/prims.hpp"
+#include "xflow/graph.hpp"
+
+namespace xf {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kSchemaMajor = 1;
+constexpr int kSchemaMinor = 0;
+
+[[noreturn]] void bad(const std::string& field, const std::string& what) {
+  throw InvalidArgument("[graph_json] " + field + ": " + what);
+}
+
+// ---- base64 ----
+const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string base64_encode(const unsigned char* p, size_t n) {
+  std::string out;
+  out.reserve((n + 2) / 3 * 4);
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = static_cast<uint32_t>(p[i]) << 16;
+    if (i + 1 < n) v |= static_cast<uint32_t>(p[i + 1]) << 8;
+    if (i + 2 < n) v |= p[i + 2];
+    out += kB64[(v >> 18) & 63];
+    out += kB64[(v >> 12) & 63];
+    out += i + 1 < n ? kB64[(v >> 6) & 63] : '=';
+    out += i + 2 < n ? kB64[v & 63] : '=';
+  }
+  return out;
+}
+
+std::vector<unsigned char> base64_decode(const std::string& s, const std::string& field) {
+  if (s.size() % 4 != 0) bad(field, "base64 length is not a multiple of 4");
+  auto val = [&](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    bad(field, std::string("invalid base64 character '") + c + "'");
+  };
+  std::vector<unsigned char> out;
+  for (size_t i = 0; i < s.size(); i += 4) {
+    int pad = (s[i + 2] == '=') + (s[i + 3] == '=');
+    if (s[i + 2] == '=' && s[i + 3] != '=') bad(field, "invalid base64 padding");
+    if (pad && i + 4 != s.size()) bad(field, "base64 padding before the end");
+    uint32_t v = static_cast<uint32_t>(val(s[i])) << 18 | static_cast<uint32_t>(val(s[i + 1])) << 12;
+    if (pad < 2) v |= static_cast<uint32_t>(val(s[i + 2])) << 6;
+    if (pad < 1) v |= static_cast<uint32_t>(val(s[i + 3]));
+    out.push_back(static_cast<unsigned char>(v >> 16));
+    if (pad < 2) out.push_back(static_cast<unsigned char>(v >> 8));
+    if (pad < 1) out.push_back(static_cast<unsigned char>(v));
+  }
+  return out;
+}
+
+// ---- attributes ----
+struct AttrWriter : AttrVisitor {
+  json out = json::object();
+  void on(const char* n, bool& v) override { out[n] = v; }
+  void on(const char* n, int64_t& v) override { out[n] = v; }
+  void on(const char* n, double& v) override {
+    if (std::isfinite(v)) out[n] = v;
+    else out[n] = std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+  }
+  void on(const char* n, DType& v) override { out[n] = dtype_name(v); }
+  void on(const char* n, std::vector<int64_t>& v) override { out[n] = v; }
+  void on(const char* n, std::string& v) override { out[n] = v; }
+};
+
+struct AttrReader : AttrVisitor {
+  const json& in;
+  std::string field;
+  AttrReader(const json& j, std::string f) : in(j), field(std::move(f)) {}
+  const json& get(const char* n) {
+    if (!in.contains(n)) bad(field + "." + n, "missing");
+    return in.at(n);
+  }
+  void on(const char* n, bool& v) override {
+    const json& j = get(n);
+    if (!j.is_boolean()) bad(field + "." + n, "must be a boolean");
+    v = j.get<bool>();
+  }
+  void on(const char* n, int64_t& v) override {
+    const json& j = get(n);
+    if (!j.is_number_integer()) bad(field + "." + n, "must be an integer");
+    v = j.get<int64_t>();
+  }
+  void on(const char* n, double& v) override {
+    const json& j = get(n);
+    if (j.is_number()) v = j.get<double>();
+    else if (j == "nan") v = std::nan("");
+    else if (j == "inf") v = HUGE_VAL;
+    else if (j == "-inf") v = -HUGE_VAL;
+    else bad(field + "." + n, "must be a number");
+  }
+  void on(const char* n, DType& v) override {
+    const json& j = get(n);
+    if (!j.is_string()) bad(field + "." + n, "must be a dtype name");
+    try {
+      v = dtype_from_name(j.get<std::string>());
+    } catch (const InvalidArgument&) {
+      bad(field + "." + n, "unknown dtype '" + j.get<std::string>() + "'");
+    }
+  }
+  void on(const char* n, std::vector<int64_t>& v) override {
+    const json& j = get(n);
+    if (!j.is_array()) bad(field + "." + n, "must be a list of integers");
+    v.clear();
+    for (const json& e : j) {
+      if (!e.is_number_integer()) bad(field + "." + n, "must be a list of integers");
+      v.push_back(e.get<int64_t>());
+    }
+  }
+  void on(const char* n, std::string& v) override {
+    const json& j = get(n);
+    if (!j.is_string()) bad(field + "." + n, "must be a string");
+    v = j.get<std::string>();
+  }
+};
+
+const char* kind_name(GraphValue::Kind k) {
+  switch (k) {
+    case GraphValue::Kind::placeholder: return "placeholder";
+    case GraphValue::Kind::constant: return "constant";
+    case GraphValue::Kind::node_output: return "node_output";
+  }
+  return "";
+}
+
+// ---- typed field access ----
+const json& field(const json& j, const char* name, const std::string& where) {
+  if (!j.is_object()) bad(where, "must be an object");
+  if (!j.contains(name)) bad(where + "." + name, "missing");
+  return j.at(name);
+}
+int64_t int_field(const json& j, const char* name, const std::string& where) {
+  const json& f = field(j, name, where);
+  if (!f.is_number_integer()) bad(where + "." + name, "must be an integer");
+  return f.get<int64_t>();
+}
+std::string str_field(const json& j, const char* name, const std::string& where) {
+  const json& f = field(j, name, where);
+  if (!f.is_string()) bad(where + "." + name, "must be a string");
+  return f.get<std::string>();
+}
+std::vector<int64_t> ints_field(const json& j, const char* name, const std::string& where) {
+  const json& f = field(j, name, where);
+  if (!f.is_array()) bad(where + "." + name, "must be a list of integers");
+  std::vector<int64_t> out;
+  for (const json& e : f) {
+    if (!e.is_number_integer()) bad(where + "." + name, "must be a list of integers");
+    out.push_back(e.get<int64_t>());
+  }
+  return out;
+}
+std::vector<int> ids_field(const json& j, const char* name, const std::string& where) {
+  std::vector<int> out;
+  for (int64_t v : ints_field(j, name, where)) {
+    if (v < 0 || v > (1 << 30)) bad(where + "." + name, "id " + std::to_string(v) + " is out of range");
+    out.push_back(static_cast<int>(v));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Graph::to_json(int indent) const {
+  json j;
+  j["format"] = "xflow.graph";
+  j["schema_version"] = {kSchemaMajor, kSchemaMinor};
+  j["inputs"] = inputs;
+  j["outputs"] = outputs;
+  json vals = json::array();
+  for (const GraphValue& v : values) {
+    json jv;
+    jv["id"] = v.id;
+    jv["kind"] = kind_name(v.kind);
+    jv["dtype"] = dtype_name(v.dtype);
+    jv["shape"] = v.shape;
+    jv["bytes"] = numel(v.shape) * dtype_size(v.dtype);
+    if (!v.name.empty()) jv["name"] = v.name;
+    if (v.kind == GraphValue::Kind::node_output) {
+      jv["producer"] = v.producer;
+      jv["output_index"] = v.output_index;
+    }
+    if (v.kind == GraphValue::Kind::constant) {
+      Tensor c = v.constant.contiguous();
+      jv["data"] = base64_encode(static_cast<const unsigned char*>(c.raw_data()),
+                                 static_cast<size_t>(c.size()) * dtype_size(c.dtype()));
+    }
+    vals.push_back(std::move(jv));
+  }
+  j["values"] = std::move(vals);
+  json nds = json::array();
+  for (const GraphNode& n : nodes) {
+    json jn;
+    jn["id"] = n.id;
+    jn["op"] = n.op;
+    const OpDef& def = op_def(prim_from_name(n.op));
+    AttrWriter w;
+    def.visit_attrs(const_cast<void*>(n.attrs.get()), w);  // the writer only reads
+    jn["attrs"] = std::move(w.out);
+    jn["inputs"] = n.inputs;
+    jn["outputs"] = n.outputs;
+    jn["meta"] = {{"scope", n.scope}, {"file", n.file}, {"line", n.line}};
+    nds.push_back(std::move(jn));
+  }
+  j["nodes"] = std::move(nds);
+  return j.dump(indent);
+}
+
+Graph Graph::from_json(const std::string& text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    bad("(document)", std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) bad("(document)", "must be an object");
+  if (str_field(j, "format", "(document)") != "xflow.graph") bad("format", "must be \"xflow.graph\"");
+  std::vector<int64_t> ver = ints_field(j, "schema_version", "(document)");
+  if (ver.size() != 2) bad("schema_version", "must be [major, minor]");
+  if (ver[0] > kSchemaMajor || ver[0] < 1)
+    bad("schema_version", "major version " + std::to_string(ver[0]) + " is not supported (this build reads " +
+                              std::to_string(kSchemaMajor) + ".x)");
+  Graph g;
+  const json& vals = field(j, "values", "(document)");
+  if (!vals.is_array()) bad("values", "must be a list");
+  for (size_t i = 0; i < vals.size(); ++i) {
+    std::string where = "values[" + std::to_string(i) + "]";
+    const json& jv = vals[i];
+    GraphValue v;
+    v.id = static_cast<int>(int_field(jv, "id", where));
+    std::string kind = str_field(jv, "kind", where);
+    try {
+      v.dtype = dtype_from_name(str_field(jv, "dtype", where));
+    } catch (const InvalidArgument& e) {
+      if (std::string(e.what()).rfind("[graph_json]", 0) == 0) throw;
+      bad(where + ".dtype", "unknown dtype");
+    }
+    v.shape = ints_field(jv, "shape", where);
+    for (int64_t d : v.shape)
+      if (d < 0) bad(where + ".shape", "negative dimension");
+    if (jv.contains("name")) v.name = str_field(jv, "name", where);
+    if (kind == "placeholder") {
+      v.kind = GraphValue::Kind::placeholder;
+    } else if (kind == "constant") {
+      v.kind = GraphValue::Kind::constant;
+      std::vector<unsigned char> bytes = base64_decode(str_field(jv, "data", where), where + ".data");
+      if (bytes.size() != static_cast<size_t>(numel(v.shape)) * dtype_size(v.dtype))
+        bad(where + ".data", std::to_string(bytes.size()) + " bytes do not fill " + shape_str(v.shape) + " " + dtype_name(v.dtype));
+      v.constant = Tensor::from_bytes(bytes.data(), static_cast<size_t>(numel(v.shape)), v.dtype, v.shape);
+    } else if (kind == "node_output") {
+      v.kind = GraphValue::Kind::node_output;
+      v.producer = static_cast<int>(int_field(jv, "producer", where));
+      v.output_index = static_cast<int>(int_field(jv, "output_index", where));
+    } else {
+      bad(where + ".kind", "unknown kind '" + kind + "'");
+    }
+    g.values.push_back(std::move(v));
+  }
+  const json& nds = field(j, "nodes", "(document)");
+  if (!nds.is_array()) bad("nodes", "must be a list");
+  for (size_t i = 0; i < nds.size(); ++i) {
+    std::string where = "nodes[" + std::to_string(i) + "]";
+    const json& jn = nds[i];
+    GraphNode n;
+    n.id = static_cast<int>(int_field(jn, "id", where));
+    n.op = str_field(jn, "op", where);
+    Prim p;
+    try {
+      p = prim_from_name(n.op);
+    } catch (const NotFound&) {
+      bad(where + ".op", "unknown op '" + n.op + "'");
+    }
+    const OpDef& def = op_def(p);
+    std::shared_ptr<void> attrs = def.new_attrs();
+    const json& ja = field(jn, "attrs", where);
+    if (!ja.is_object()) bad(where + ".attrs", "must be an object");
+    AttrReader r(ja, where + ".attrs");
+    def.visit_attrs(attrs.get(), r);
+    n.attrs = attrs;
+    n.inputs = ids_field(jn, "inputs", where);
+    n.outputs = ids_field(jn, "outputs", where);
+    if (jn.contains("meta")) {
+      const json& m = jn.at("meta");
+      if (m.contains("scope")) n.scope = str_field(m, "scope", where + ".meta");
+      if (m.contains("file")) n.file = str_field(m, "file", where + ".meta");
+      if (m.contains("line")) n.line = static_cast<int>(int_field(m, "line", where + ".meta"));
+    }
+    g.nodes.push_back(std::move(n));
+  }
+  g.inputs = ids_field(j, "inputs", "(document)");
+  g.outputs = ids_field(j, "outputs", "(document)");
+  g.validate();
+  return g;
+}
+
+void Graph::save(const std::string& path) const {
+  std::string text = to_json();
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw NotFound("[graph.save] cannot write '" + tmp + "'");
+    f << text;
+    if (!f) throw DataLoss("[graph.save] writing '" + tmp + "' failed");
+  }
+  // Rename so that a crash never leaves a half-written graph where a good one was.
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw DataLoss("[graph.save] cannot replace '" + path + "'");
+}
+
+Graph Graph::load(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw NotFound("[graph.load] cannot open '" + path + "'");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return from_json(ss.str());
+}
+
+}  // namespace xf
