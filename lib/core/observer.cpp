@@ -13,4 +13,8 @@ void remove_observer(DispatchObserver* o) {
 }
 const std::vector<DispatchObserver*>& observers() { return t_observers; }
 
+void notify_host_read(const Tensor& t, Loc loc) {
+  for (DispatchObserver* o : t_observers) o->on_host_read(t, loc);
+}
+
 }  // namespace xf

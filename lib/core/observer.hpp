@@ -20,7 +20,16 @@ class DispatchObserver {
  public:
   virtual ~DispatchObserver() = default;
   virtual void on_apply(const ApplyEvent& e) = 0;
+  // The host read a tensor's values (item, to_vector, bool conversion, printing): a tracer
+  // cannot replay a function whose result may depend on such a read without a guard.
+  virtual void on_host_read(const Tensor& t, Loc loc) {
+    (void)t;
+    (void)loc;
+  }
 };
+
+// Tells every observer of this thread about a host read.
+void notify_host_read(const Tensor& t, Loc loc);
 
 // Observers are per thread: a trace or tape on one thread does not see another thread's ops.
 void add_observer(DispatchObserver* o);

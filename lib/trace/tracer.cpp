@@ -25,6 +25,13 @@ class Tracer : public DispatchObserver {
     return v;
   }
 
+  void on_host_read(const Tensor&, Loc loc) override {
+    std::string where = loc.str();
+    host_reads.push_back(where.empty() ? "(unknown location)" : where);
+  }
+
+  std::vector<std::string> host_reads;
+
   void on_apply(const ApplyEvent& e) override {
     std::vector<int> ins;
     for (const Tensor& t : e.inputs) ins.push_back(value_of(t));
@@ -45,7 +52,7 @@ class Tracer : public DispatchObserver {
 }  // namespace
 
 Graph trace_graph(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
-                  const std::vector<Tensor>& example_inputs) {
+                  const std::vector<Tensor>& example_inputs, std::vector<std::string>* host_reads) {
   Graph g;
   Tracer tracer(g);
   for (size_t i = 0; i < example_inputs.size(); ++i) {
@@ -62,6 +69,7 @@ Graph trace_graph(const std::function<std::vector<Tensor>(const std::vector<Tens
     throw;
   }
   remove_observer(&tracer);
+  if (host_reads) *host_reads = tracer.host_reads;
   for (const Tensor& t : outs) {
     if (!t.defined()) throw InvalidArgument("[trace] the traced function returned an empty Tensor handle");
     g.outputs.push_back(tracer.value_of(t));

@@ -1,0 +1,86 @@
+// The function cache of trace(): one plan per input signature, every retrace explained.
+#include <iostream>
+
+#include "xflow/trace.hpp"
+
+namespace xf {
+
+TracedFunction::TracedFunction(Fn fn, TraceOptions options) : fn_(std::move(fn)), options_(options) {}
+
+TracedFunction trace(TracedFunction::Fn fn, TraceOptions options) { return TracedFunction(std::move(fn), options); }
+
+TracedFunction::Signature TracedFunction::signature_of(const std::vector<Tensor>& inputs) {
+  Signature s;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined()) throw InvalidArgument("[trace] arg " + std::to_string(i) + " is an empty Tensor handle");
+    s.emplace_back(inputs[i].dtype(), inputs[i].shape());
+  }
+  return s;
+}
+
+namespace {
+std::string explain(const std::vector<std::pair<DType, Shape>>& from, const std::vector<std::pair<DType, Shape>>& to) {
+  if (from.size() != to.size())
+    return std::to_string(from.size()) + " args -> " + std::to_string(to.size()) + " args";
+  std::string out;
+  for (size_t i = 0; i < from.size(); ++i) {
+    std::string part;
+    if (from[i].first != to[i].first)
+      part = "arg " + std::to_string(i) + ": dtype " + dtype_name(from[i].first) + " -> " + dtype_name(to[i].first);
+    else if (from[i].second != to[i].second)
+      part = "arg " + std::to_string(i) + ": shape " + shape_str(from[i].second) + " -> " + shape_str(to[i].second);
+    if (!part.empty()) out += (out.empty() ? "" : "; ") + part;
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<Tensor> TracedFunction::operator()(const std::vector<Tensor>& inputs, Loc loc) {
+  Signature sig = signature_of(inputs);
+  auto it = plans_.find(sig);
+  if (it != plans_.end()) {
+    if (!it->second->refusal.empty()) {
+      ++stats_.eager_calls;
+      return fn_(inputs);
+    }
+    ++stats_.replays;
+    return it->second->graph.run(inputs, loc);
+  }
+  if (stats_.traces > 0) {
+    ++stats_.retraces;
+    last_reason_ = explain(last_signature_, sig);
+    std::cerr << "[trace] retracing (" << last_reason_ << ") at " << loc.str() << "\n";
+    if (stats_.retraces > options_.retrace_limit) {
+      std::string msg = "[trace] " + std::to_string(stats_.retraces) + " retraces exceed the limit of " +
+                        std::to_string(options_.retrace_limit) + " (last: " + last_reason_ + ")";
+      if (options_.strict_retrace) raise(ErrorCode::failed_precondition, "trace", msg, loc);
+      std::cerr << msg << "\n";
+    }
+  }
+  ++stats_.traces;
+  last_signature_ = sig;
+  auto plan = std::make_shared<Plan>();
+  std::vector<std::string> reads;
+  // The first call runs eagerly while recording: its results are eager's.
+  std::vector<Tensor> outs;
+  plan->graph = trace_graph([&](const std::vector<Tensor>& in) { return outs = fn_(in); }, inputs, &reads);
+  if (!reads.empty()) {
+    plan->refusal = "the function reads a tensor's value on the host at " + reads[0] +
+                    "; replay would not re-check it, so calls with this signature run eagerly";
+    std::cerr << "[trace] " << plan->refusal << "\n";
+  }
+  plans_[sig] = plan;
+  return outs;
+}
+
+std::string TracedFunction::refusal(const std::vector<Tensor>& inputs) const {
+  auto it = plans_.find(signature_of(inputs));
+  return it == plans_.end() ? "" : it->second->refusal;
+}
+
+const Graph* TracedFunction::graph_for(const std::vector<Tensor>& inputs) const {
+  auto it = plans_.find(signature_of(inputs));
+  return it == plans_.end() ? nullptr : &it->second->graph;
+}
+
+}  // namespace xf

@@ -1,0 +1,73 @@
+// trace(fn): signatures, retraces, replays, and refusal of functions that read values.
+#include <catch2/catch.hpp>
+
+#include "xflow/trace.hpp"
+#include "xflow/xflow.hpp"
+
+using namespace xf;
+
+namespace {
+std::vector<Tensor> affine(const std::vector<Tensor>& in) { return {tanh(in[0] * 0.5f + 1.0f) * sigmoid(in[0])}; }
+Tensor data(const Shape& s, float scale = 1.0f) {
+  return reshape(linspace(-3, 3, numel(s)) * scale, s);
+}
+}  // namespace
+
+TEST_CASE("the first call traces, later calls replay and equal eager bitwise", "[trace]") {
+  auto step = trace(affine);
+  Tensor x = data({64, 8});
+  auto first = step({x});
+  CHECK(step.stats().traces == 1);
+  CHECK(step.stats().replays == 0);
+  CHECK(bitwise_equal(first[0], affine({x})[0]));
+  for (float s : {0.5f, 2.0f}) {
+    Tensor xi = data({64, 8}, s);
+    auto r = step({xi});
+    CHECK(bitwise_equal(r[0], affine({xi})[0]));
+  }
+  CHECK(step.stats().replays == 2);
+  REQUIRE(step.graph_for({x}) != nullptr);
+  CHECK(step.graph_for({x})->nodes.size() == 5);
+}
+
+TEST_CASE("a new signature retraces and says which argument changed", "[trace]") {
+  auto step = trace(affine);
+  step({data({64, 8})});
+  step({data({32, 8})});
+  CHECK(step.stats().traces == 2);
+  CHECK(step.stats().retraces == 1);
+  CHECK(step.last_retrace_reason() == "arg 0: shape (64, 8) -> (32, 8)");
+  step({cast(data({32, 8}), DType::float64)});
+  CHECK(step.last_retrace_reason() == "arg 0: dtype float32 -> float64");
+  step({data({64, 8})});  // cached: no retrace
+  CHECK(step.stats().retraces == 2);
+  CHECK(step.stats().replays == 1);
+}
+
+TEST_CASE("the retrace limit raises when strict", "[trace]") {
+  TraceOptions opts;
+  opts.retrace_limit = 1;
+  opts.strict_retrace = true;
+  auto step = trace(affine, opts);
+  step({data({1, 8})});
+  step({data({2, 8})});
+  CHECK_THROWS_AS(step({data({3, 8})}), FailedPrecondition);
+}
+
+TEST_CASE("a function that reads a value on the host is never replayed", "[trace]") {
+  int line = 0;
+  auto branchy = [&line](const std::vector<Tensor>& in) {
+    line = __LINE__ + 1;
+    if (sum(in[0]).item<float>() > 0) return std::vector<Tensor>{in[0] * 2.0f};
+    return std::vector<Tensor>{in[0] * -1.0f};
+  };
+  auto step = trace(branchy);
+  Tensor pos = data({4}) + 1.0f, neg_ = data({4}) - 1.0f;
+  auto a = step({pos});
+  CHECK(step.refusal({pos}).find("test_trace.cpp:" + std::to_string(line)) != std::string::npos);
+  auto b = step({neg_});  // same signature, other branch: eager gives the right answer
+  CHECK(bitwise_equal(b[0], neg_ * -1.0f));
+  CHECK(bitwise_equal(a[0], pos * 2.0f));
+  CHECK(step.stats().eager_calls == 1);
+  CHECK(step.stats().replays == 0);
+}
