@@ -6,14 +6,22 @@
 namespace xf {
 
 // A source location captured at the caller: public functions take `Loc loc = Loc::current()`.
+// Loc is not an aggregate, so a braced list meant for another parameter (`transpose(x, {0, 2})`)
+// can never silently become a location.
 struct Loc {
   const char* file = "";
   int line = 0;
+  constexpr Loc() = default;
   static constexpr Loc current(const char* f = __builtin_FILE(), int l = __builtin_LINE()) {
-    return Loc{f, l};
+    return Loc(Tag{}, f, l);
   }
+  static constexpr Loc at(const char* f, int l) { return Loc(Tag{}, f, l); }
   // "train.cpp:42" (the file's base name), or "" when unknown.
   std::string str() const;
+
+ private:
+  struct Tag {};
+  constexpr Loc(Tag, const char* f, int l) : file(f), line(l) {}
 };
 
 enum class ErrorCode { invalid_argument, shape, dtype, out_of_range, not_found, data_loss,

@@ -153,7 +153,8 @@ XFLOW_OPERATOR(>=, greater_equal) XFLOW_OPERATOR(&&, logical_and) XFLOW_OPERATOR
 XFLOW_OPERATOR(^, logical_xor)
 #undef XFLOW_OPERATOR
 inline Tensor operator-(TensorArg a) { return neg(a.t, a.loc); }
-inline Tensor operator!(TensorArg a) { return logical_not(a.t, a.loc); }
+// There is no elementwise operator!: `!t` is the negated truth value of a one-element tensor (as
+// `not t` in Python), because Tensor has an explicit operator bool. Use logical_not(t).
 
 // ---- random (counter-based Philox generator: results do not depend on the thread count) ----
 // Sets the global generator's seed and resets its counter.

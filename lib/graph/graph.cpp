@@ -157,7 +157,7 @@ std::vector<Tensor> Graph::run(const std::vector<Tensor>& args, Loc loc) const {
     try {
       def.eval(attrs, in, out);
     } catch (const Error& e) {
-      raise(e.code(), def.name, e.what(), Loc{n.file.c_str(), n.line});
+      raise(e.code(), def.name, e.what(), Loc::at(n.file.c_str(), n.line));
     }
     for (size_t k = 0; k < n.outputs.size(); ++k) env[n.outputs[k]] = out[k];
   }

@@ -42,7 +42,8 @@ Tensor reshape(const Tensor& x, const Shape& shape, Loc loc) {
   int64_t infer_at = -1, known = 1;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == -1) {
-      if (infer_at >= 0) raise(ErrorCode::shape, "reshape", "only one dimension can be -1 in " + shape_str(shape), loc);
+      if (infer_at >= 0)
+        raise(ErrorCode::shape, "reshape", "only one dimension can be -1 in " + shape_str(shape) + ": x is " + spec_of(x), loc);
       infer_at = static_cast<int64_t>(i);
     } else if (s[i] < 0) {
       raise(ErrorCode::shape, "reshape", "negative dimension in " + shape_str(shape) + ": x is " + spec_of(x), loc);
@@ -130,17 +131,18 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t axis, Loc loc) {
 }
 
 namespace {
+// NumPy's rule: piece i is x[idx[i-1]:idx[i]] along the axis with Python's slice semantics, so
+// indices need not increase (a piece whose end comes before its start is empty).
 std::vector<Tensor> split_at(const Tensor& x, const std::vector<int64_t>& idx, int64_t a, Loc loc) {
   std::vector<Tensor> out;
   int64_t n = x.shape()[a];
-  int64_t prev = 0;
+  int64_t begin = 0;
   for (size_t i = 0; i <= idx.size(); ++i) {
     int64_t end = i < idx.size() ? std::clamp<int64_t>(idx[i] < 0 ? idx[i] + n : idx[i], 0, n) : n;
-    int64_t begin = std::min(prev, n);
     std::vector<Slice> sl(static_cast<size_t>(a), Slice{});
     sl.push_back(Slice{begin, std::max(begin, end)});
     out.push_back(slice(x, sl, loc));
-    prev = std::max(begin, end);
+    begin = end;
   }
   return out;
 }
@@ -185,11 +187,12 @@ std::pair<int64_t, int64_t> slice_range(const Slice& s, int64_t n) {
   return {b, b > e ? (b - e + (-step) - 1) / (-step) : 0};
 }
 
-Tensor slice_norm(const Tensor& x, const std::vector<Slice>& sl, Loc loc) {
+Tensor slice_norm(const char* op, const Tensor& x, const std::vector<Slice>& sl, Loc loc) {
   SliceAttrs at;
   for (int64_t i = 0; i < x.rank(); ++i) {
     Slice s = i < static_cast<int64_t>(sl.size()) ? sl[i] : Slice{};
-    if (s.step == 0) raise(ErrorCode::invalid_argument, "slice", "step of axis " + std::to_string(i) + " is 0", loc);
+    if (s.step == 0)
+      raise(ErrorCode::invalid_argument, op, "step of axis " + std::to_string(i) + " is 0: x is " + spec_of(x), loc);
     auto [b, n] = slice_range(s, x.shape()[i]);
     at.begin.push_back(n > 0 ? b : 0);
     at.size.push_back(n);
@@ -203,7 +206,7 @@ Tensor slice(const Tensor& x, const std::vector<Slice>& slices, Loc loc) {
   check_defined("slice", x, loc);
   if (static_cast<int64_t>(slices.size()) > x.rank())
     raise(ErrorCode::invalid_argument, "slice", std::to_string(slices.size()) + " slices for x " + spec_of(x), loc);
-  return slice_norm(x, slices, loc);
+  return slice_norm("slice", x, slices, loc);
 }
 
 Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vector<int64_t>& end,
@@ -214,7 +217,7 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& begin, const s
     raise(ErrorCode::invalid_argument, "strided_slice", "begin, end and strides need one entry per axis: x is " + spec_of(x), loc);
   std::vector<Slice> sl;
   for (size_t i = 0; i < r; ++i) sl.push_back(Slice{begin[i], end[i], strides[i]});
-  return slice_norm(x, sl, loc);
+  return slice_norm("strided_slice", x, sl, loc);
 }
 
 Tensor gather(const Tensor& x, const Tensor& indices, int64_t axis, Loc loc) {
@@ -242,7 +245,8 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& pads
 Tensor tile(const Tensor& x, const std::vector<int64_t>& reps, Loc loc) {
   check_defined("tile", x, loc);
   for (int64_t r : reps)
-    if (r < 0) raise(ErrorCode::invalid_argument, "tile", "negative repetition in " + shape_str(reps), loc);
+    if (r < 0)
+      raise(ErrorCode::invalid_argument, "tile", "negative repetition in " + shape_str(reps) + ": x is " + spec_of(x), loc);
   size_t n = std::max(reps.size(), static_cast<size_t>(x.rank()));
   Shape s(n - x.shape().size(), 1);
   s.insert(s.end(), x.shape().begin(), x.shape().end());
@@ -263,8 +267,12 @@ Tensor one_hot(const Tensor& indices, int64_t depth, DType d, Loc loc) {
   check_defined("one_hot", indices, loc);
   if (!is_integral(indices.dtype()))
     raise(ErrorCode::dtype, "one_hot", "indices must be integers: indices is " + spec_of(indices), loc);
-  if (depth < 0) raise(ErrorCode::invalid_argument, "one_hot", "depth must be >= 0", loc);
-  Tensor eq = equal(expand_dims(indices, -1, loc), arange(0, static_cast<double>(depth), 1, indices.dtype(), loc), loc);
+  if (depth < 0)
+    raise(ErrorCode::invalid_argument, "one_hot",
+          "depth must be >= 0, got " + std::to_string(depth) + ": indices is " + spec_of(indices), loc);
+  // Compared as int32 at least: the positions 0..depth-1 would saturate at 255 in uint8.
+  DType pos = promote_types(indices.dtype(), DType::int32);
+  Tensor eq = equal(expand_dims(cast(indices, pos, loc), -1, loc), arange(0, static_cast<double>(depth), 1, pos, loc), loc);
   return cast(eq, d, loc);
 }
 
@@ -312,18 +320,30 @@ Tensor tensordot(const Tensor& a, const Tensor& b, int64_t axes, Loc loc) {
 
 // ---- neural network ----
 
+namespace {
+// Integer inputs become float32, which strict mode refuses as every other implicit promotion.
+Tensor to_float32(const char* op, const Tensor& x, Loc loc) {
+  if (is_floating(x.dtype())) return x;
+  if (strict_dtypes())
+    raise(ErrorCode::dtype, op, "implicit dtype promotion in strict mode: x is " + spec_of(x) + " and would become float32", loc);
+  return cast(x, DType::float32, loc);
+}
+}  // namespace
+
 Tensor softmax(const Tensor& x, int64_t axis, Loc loc) {
   check_defined("softmax", x, loc);
-  Tensor xf = is_floating(x.dtype()) ? x : cast(x, DType::float32, loc);
+  Tensor xf = to_float32("softmax", x, loc);
   Axes ax{normalize_axis(axis, x.rank(), "softmax", loc)};
+  if (x.shape()[ax[0]] == 0) return xf;  // nothing to normalize (and max has no identity there)
   Tensor e = exp(sub(xf, max(xf, ax, true, loc), loc), loc);
   return div(e, sum(e, ax, true, loc), loc);
 }
 
 Tensor log_softmax(const Tensor& x, int64_t axis, Loc loc) {
   check_defined("log_softmax", x, loc);
-  Tensor xf = is_floating(x.dtype()) ? x : cast(x, DType::float32, loc);
+  Tensor xf = to_float32("log_softmax", x, loc);
   Axes ax{normalize_axis(axis, x.rank(), "log_softmax", loc)};
+  if (x.shape()[ax[0]] == 0) return xf;  // nothing to normalize (and max has no identity there)
   Tensor s = sub(xf, max(xf, ax, true, loc), loc);
   return sub(s, log(sum(exp(s, loc), ax, true, loc), loc), loc);
 }

@@ -312,7 +312,13 @@ Specs Where::infer(const Attrs&, const Specs& in) {
   if (in[0].dtype != DType::bool_) infer_fail(ErrorCode::dtype, "cond must be bool: " + specs_str(in, names));
   if (in[1].dtype != in[2].dtype)
     infer_fail(ErrorCode::dtype, "a and b must have one dtype: " + specs_str(in, names));
-  return {TensorSpec{in[1].dtype, infer_broadcast(in)}};
+  Shape s;
+  try {
+    s = infer_broadcast(in);
+  } catch (const ShapeError&) {  // name the operands cond, a, b (not a, b, c)
+    infer_fail(ErrorCode::shape, "shapes cannot be broadcast: " + specs_str(in, names));
+  }
+  return {TensorSpec{in[1].dtype, s}};
 }
 
 void Where::eval(const Attrs&, const Tensors& in, Tensors& out) {

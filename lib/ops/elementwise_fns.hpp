@@ -10,6 +10,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
 
@@ -223,22 +224,49 @@ struct PowFn {
     }
     return result;
   }
-  template <class B> static B batch(const B& a, const B& b) { return xsimd::pow(a, b); }
+  // xsimd's pow is exp(b * log|a|) with a sign fix; the cases where that formula fails get C99's
+  // (Annex F) values, as NumPy's pow has: a^0 = 1 and 1^b = 1 (even for NaN), (-1)^inf = 1,
+  // (+-0)^b = +-inf for b < 0, (-inf)^b for non-integer b, and the sign for even integers b
+  // beyond 2^24 (xsimd's is_odd(b) computes b - 1, which rounds back to b there).
+  template <class B> static B batch(const B& a, const B& b) {
+    using T = typename B::value_type;
+    const B zero(T(0)), one(T(1)), inf(std::numeric_limits<T>::infinity());
+    B z = xsimd::pow(a, b);
+    auto b_int = xsimd::is_flint(b);
+    auto b_odd = b_int && !xsimd::is_flint(b * B(T(0.5)));
+    z = xsimd::select((a < zero) && b_int, xsimd::select(b_odd, -xsimd::abs(z), xsimd::abs(z)), z);
+    B zero_pow = xsimd::select(b < zero, inf, xsimd::select(b > zero, zero, b));  // NaN b stays NaN
+    z = xsimd::select(a == zero, xsimd::select(b_odd, xsimd::copysign(zero_pow, a), zero_pow), z);
+    z = xsimd::select((a == -inf) && !xsimd::isnan(b) && !b_int, xsimd::select(b > zero, inf, zero), z);
+    return xsimd::select((b == zero) || (a == one) || ((a == -one) && xsimd::isinf(b)), one, z);
+  }
 };
 // NumPy's maximum/minimum: NaN propagates from either side.
 struct MaximumFn {
   static constexpr Domain domain = Domain::numeric;
   template <class T> static T scalar(T a, T b) { return a >= b ? a : b; }
-  template <class B> static B batch(const B& a, const B& b) { return xsimd::select((a >= b) || (a != a), a, b); }
+  // (xsimd's `a != a` is an ordered compare, false for NaN: isnan is the unordered one.)
+  template <class B> static B batch(const B& a, const B& b) { return xsimd::select((a >= b) || xsimd::isnan(a), a, b); }
 };
 struct MinimumFn {
   static constexpr Domain domain = Domain::numeric;
   template <class T> static T scalar(T a, T b) { return a <= b ? a : b; }
-  template <class B> static B batch(const B& a, const B& b) { return xsimd::select((a <= b) || (a != a), a, b); }
+  template <class B> static B batch(const B& a, const B& b) { return xsimd::select((a <= b) || xsimd::isnan(a), a, b); }
 };
 struct Atan2Fn {
   static constexpr Domain domain = Domain::floating;
-  template <class B> static B batch(const B& a, const B& b) { return xsimd::atan2(a, b); }
+  // xsimd's atan2 divides a by b first, so (+-0, +-0) and (+-inf, +-inf) become NaN; C99 gives
+  // +-0 or +-pi, and +-pi/4 or +-3pi/4 (the sign of a, the quadrant from b's sign).
+  template <class B> static B batch(const B& a, const B& b) {
+    using T = typename B::value_type;
+    B z = xsimd::atan2(a, b);
+    auto b_neg = xsimd::copysign(B(T(1)), b) < B(T(0));
+    auto zeros = (a == B(T(0))) && (b == B(T(0)));
+    auto infs = xsimd::isinf(a) && xsimd::isinf(b);
+    B fix = xsimd::select(zeros, xsimd::select(b_neg, B(T(3.141592653589793)), B(T(0))),
+                          xsimd::select(b_neg, B(T(2.356194490192345)), B(T(0.7853981633974483))));
+    return xsimd::select(zeros || infs, xsimd::copysign(fix, a), z);
+  }
 };
 
 // ---- binary, bool out ----

@@ -20,7 +20,12 @@ Specs MatMul::infer(const Attrs&, const Specs& in) {
   if (in[0].dtype == DType::bool_) infer_fail(ErrorCode::dtype, "bool operands are not supported: " + specs_str(in));
   if (a[a.size() - 1] != b[b.size() - 2]) infer_fail(ErrorCode::shape, "inner dimensions differ: " + specs_str(in));
   Shape ba(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
-  Shape batch = infer_broadcast({TensorSpec{in[0].dtype, ba}, TensorSpec{in[1].dtype, bb}});
+  Shape batch;
+  try {
+    batch = infer_broadcast({TensorSpec{in[0].dtype, ba}, TensorSpec{in[1].dtype, bb}});
+  } catch (const ShapeError&) {  // name the operands, not just their batch dimensions
+    infer_fail(ErrorCode::shape, "batch dimensions cannot be broadcast: " + specs_str(in));
+  }
   batch.push_back(a[a.size() - 2]);
   batch.push_back(b[b.size() - 1]);
   return {TensorSpec{in[0].dtype, batch}};

@@ -28,13 +28,14 @@ Window window_dim(int64_t in, int64_t k, int64_t stride, const std::string& padd
   return w;
 }
 
-void check_padding(const std::string& p, const Specs& in) {
-  if (p != "SAME" && p != "VALID") infer_fail(ErrorCode::invalid_argument, "padding must be SAME or VALID, got '" + p + "': " + specs_str(in));
+void check_padding(const std::string& p, const Specs& in, const char* const* names = nullptr) {
+  if (p != "SAME" && p != "VALID")
+    infer_fail(ErrorCode::invalid_argument, "padding must be SAME or VALID, got '" + p + "': " + specs_str(in, names));
 }
 
-void check_pair(const std::vector<int64_t>& v, const char* what, const Specs& in) {
+void check_pair(const std::vector<int64_t>& v, const char* what, const Specs& in, const char* const* names = nullptr) {
   if (v.size() != 2 || v[0] < 1 || v[1] < 1)
-    infer_fail(ErrorCode::invalid_argument, std::string(what) + " must be two positive numbers: " + specs_str(in));
+    infer_fail(ErrorCode::invalid_argument, std::string(what) + " must be two positive numbers: " + specs_str(in, names));
 }
 
 }  // namespace
@@ -49,8 +50,8 @@ Specs Conv2D::infer(const Attrs& a, const Specs& in) {
   if (!is_floating(in[0].dtype) || in[0].dtype != in[1].dtype)
     infer_fail(ErrorCode::dtype, "input and filter must have one float dtype: " + specs_str(in, names));
   if (x[3] != f[2]) infer_fail(ErrorCode::shape, "input channels differ from the filter's: " + specs_str(in, names));
-  check_pair(a.strides, "strides", in);
-  check_padding(a.padding, in);
+  check_pair(a.strides, "strides", in, names);
+  check_padding(a.padding, in, names);
   if (f[0] < 1 || f[1] < 1) infer_fail(ErrorCode::shape, "empty filter window: " + specs_str(in, names));
   Window h = window_dim(x[1], f[0], a.strides[0], a.padding);
   Window w = window_dim(x[2], f[1], a.strides[1], a.padding);
@@ -128,7 +129,9 @@ void pool_eval(const PoolAttrs& a, const Tensors& in, Tensors& out) {
   Window ww = window_dim(W, a.window[1], a.strides[1], a.padding);
   detail::visit_dtype(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    using Acc = std::conditional_t<std::is_floating_point_v<T>, T, double>;
+    // The max is exact in T; an integer average sums in double (int64 beyond 2^53 would round in a
+    // double max).
+    using Acc = std::conditional_t<std::is_floating_point_v<T> || Max, T, double>;
     const T* px = x.data<T>();
     T* py = out[0].data<T>();
     std::vector<Acc> acc(static_cast<size_t>(C));

@@ -1,7 +1,9 @@
 // Kernels of the shape primitives. permute, reshape (of contiguous data), broadcast_to and slice
 // are views: their outputs share the input's buffer.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "core/dispatch.hpp"
 #include "core/tensor_impl.hpp"
@@ -51,6 +53,8 @@ void Reshape::eval(const Attrs& a, const Tensors& in, Tensors& out) {
 // ---- broadcast_to ----
 Specs BroadcastTo::infer(const Attrs& a, const Specs& in) {
   const Shape& s = in.at(0).shape;
+  for (int64_t d : a.shape)
+    if (d < 0) infer_fail(ErrorCode::shape, "negative dimension in target " + shape_str(a.shape) + ": " + specs_str(in));
   bool ok = s.size() <= a.shape.size();
   for (size_t i = 0; ok && i < s.size(); ++i) {
     int64_t t = a.shape[a.shape.size() - s.size() + i];
@@ -160,9 +164,12 @@ void Gather::eval(const Attrs& a, const Tensors& in, Tensors& out) {
     const T* p = idx.data<T>();
     for (int64_t i = 0; i < count; ++i) {
       int64_t v = static_cast<int64_t>(p[i]);
-      if (v < -n || v >= n)
+      if (v < -n || v >= n) {
+        static const char* const names[] = {"x", "indices"};
         throw OutOfRange("index " + std::to_string(v) + " is out of range for axis " + std::to_string(a.axis) +
-                         " of size " + std::to_string(n));
+                         " of size " + std::to_string(n) + ": " +
+                         specs_str({{x.dtype(), x.shape()}, {idx.dtype(), idx.shape()}}, names));
+      }
       ids[i] = v < 0 ? v + n : v;
     }
   });
@@ -193,7 +200,15 @@ void Pad::eval(const Attrs& a, const Tensors& in, Tensors& out) {
   Tensor x = in[0];
   detail::visit_dtype(y.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    T v = y.dtype() == DType::bool_ ? T(a.value != 0) : static_cast<T>(a.value);
+    // The value converts as cast converts a float64 (static_cast of NaN or of a value outside T is
+    // undefined behaviour): nonzero -> true, NaN -> 0, saturated, truncated toward zero.
+    T v;
+    if (y.dtype() == DType::bool_) v = T(a.value != 0);
+    else if constexpr (std::is_floating_point_v<T>) v = static_cast<T>(a.value);
+    else if (std::isnan(a.value)) v = T(0);
+    else if (a.value <= static_cast<double>(std::numeric_limits<T>::lowest())) v = std::numeric_limits<T>::lowest();
+    else if (a.value >= static_cast<double>(std::numeric_limits<T>::max())) v = std::numeric_limits<T>::max();
+    else v = static_cast<T>(a.value);
     T* py = y.data<T>();
     std::fill(py, py + y.size(), v);
   });

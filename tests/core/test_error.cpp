@@ -47,7 +47,7 @@ TEST_CASE("messages start with the op and end with the caller's file and line", 
 
 TEST_CASE("raise formats [op] message (file:line)", "[error]") {
   try {
-    raise(ErrorCode::not_found, "load", "no such file", Loc{"/a/b/train.cpp", 42});
+    raise(ErrorCode::not_found, "load", "no such file", Loc::at("/a/b/train.cpp", 42));
   } catch (const NotFound& e) {
     CHECK(std::string(e.what()) == "[load] no such file (train.cpp:42)");
   }

@@ -92,7 +92,7 @@ TEST_CASE("apply notifies dispatch observers with op, inputs, outputs and locati
 
 TEST_CASE("infer errors get the op prefix and the caller's location from apply", "[registry]") {
   try {
-    apply(Prim::matmul, make_attrs(NoAttrs{}), {ones({2, 3}), ones({2, 3})}, Loc{"x.cpp", 7});
+    apply(Prim::matmul, make_attrs(NoAttrs{}), {ones({2, 3}), ones({2, 3})}, Loc::at("x.cpp", 7));
     FAIL("no exception");
   } catch (const ShapeError& e) {
     CHECK(std::string(e.what()) == "[matmul] inner dimensions differ: a is (2, 3) float32, b is (2, 3) float32 (x.cpp:7)");
