@@ -1,6 +1,7 @@
 // The caching allocator: freed blocks go to per-size free lists and are reused, so eager ops on
 // large tensors do not pay the system allocator's page faults on every result.
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -53,9 +54,25 @@ Cache& cache() {
   return *c;
 }
 
+// A Buffer and its shared_ptr control block in one allocation (one malloc/free pair per result
+// fewer than shared_ptr<Buffer>(new Buffer)): the holder comes from make_shared, the Buffer is
+// constructed inside it by Buffer's own factories (its constructor is private), and the handle
+// they return aliases the holder.
+struct BufferHolder {
+  alignas(Buffer) unsigned char storage[sizeof(Buffer)];
+  Buffer* buffer = nullptr;
+  BufferHolder() = default;
+  BufferHolder(const BufferHolder&) = delete;
+  BufferHolder& operator=(const BufferHolder&) = delete;
+  ~BufferHolder() {
+    if (buffer) buffer->~Buffer();
+  }
+};
+
 }  // namespace
 
 std::shared_ptr<Buffer> Buffer::allocate(size_t bytes) {
+  auto holder = std::make_shared<BufferHolder>();
   size_t capacity = 0;
   size_t cls = class_of(bytes, &capacity);
   void* p = nullptr;
@@ -84,19 +101,22 @@ std::shared_ptr<Buffer> Buffer::allocate(size_t bytes) {
   } else {
     XF_UNPOISON(p, capacity);
   }
-  std::shared_ptr<Buffer> b(new Buffer);
+  Buffer* b = new (holder->storage) Buffer;
+  holder->buffer = b;
   b->data_ = p;
   b->bytes_ = bytes;
   b->capacity_ = capacity;
-  return b;
+  return std::shared_ptr<Buffer>(std::move(holder), b);
 }
 
 std::shared_ptr<Buffer> Buffer::adopt(void* data, size_t bytes, std::shared_ptr<void> owner) {
-  std::shared_ptr<Buffer> b(new Buffer);
+  auto holder = std::make_shared<BufferHolder>();
+  Buffer* b = new (holder->storage) Buffer;
+  holder->buffer = b;
   b->data_ = data;
   b->bytes_ = bytes;
   b->owner_ = std::move(owner);
-  return b;
+  return std::shared_ptr<Buffer>(std::move(holder), b);
 }
 
 Buffer::~Buffer() {

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "core/dispatch.hpp"
+#include "core/observer.hpp"
 #include "core/tensor_impl.hpp"
 
 namespace xf {
@@ -35,11 +36,17 @@ void check_shape(const Shape& shape, const char* op, Loc loc) {
 
 // ---- construction ----
 
-Tensor Tensor::empty(const Shape& shape, DType d) {
+namespace detail {
+// Tensor::empty taking its shape by value, so apply() can move the inferred shape in.
+Tensor empty_tensor(Shape shape, DType d) {
   check_shape(shape, "empty", Loc{});
   auto buf = Buffer::allocate(static_cast<size_t>(numel(shape)) * dtype_size(d));
-  return Tensor(make_impl(d, shape, contiguous_strides(shape), 0, std::move(buf)));
+  Strides strides = contiguous_strides(shape);
+  return Tensor(make_impl(d, std::move(shape), std::move(strides), 0, std::move(buf)));
 }
+}  // namespace detail
+
+Tensor Tensor::empty(const Shape& shape, DType d) { return detail::empty_tensor(shape, d); }
 
 Tensor Tensor::view(std::shared_ptr<Buffer> buffer, DType d, Shape shape, Strides strides, int64_t offset) {
   return Tensor(make_impl(d, std::move(shape), std::move(strides), offset, std::move(buffer)));
@@ -81,9 +88,9 @@ void* Tensor::raw_data() const {
   return static_cast<char*>(impl_->buffer->data()) + impl_->offset * dtype_size(impl_->dtype);
 }
 
-bool Tensor::is_contiguous() const {
-  const Shape& s = shape();
-  const Strides& st = strides();
+namespace {
+// Row-major and dense (size-1 axes may have any stride; an empty tensor is dense).
+bool dense(const Shape& s, const Strides& st) {
   int64_t expect = 1;
   for (size_t i = s.size(); i-- > 0;) {
     if (s[i] == 1) continue;
@@ -92,6 +99,12 @@ bool Tensor::is_contiguous() const {
     expect *= s[i];
   }
   return true;
+}
+}  // namespace
+
+bool Tensor::is_contiguous() const {
+  check_defined("shape");
+  return dense(impl_->shape, impl_->strides);
 }
 
 namespace detail {
@@ -132,8 +145,12 @@ double element_as_double(const Tensor& t, int64_t off) {
 }  // namespace detail
 
 Tensor Tensor::contiguous() const {
-  if (is_contiguous() && offset() == 0 && buffer()) return *this;
-  if (is_contiguous()) return Tensor::view(buffer(), dtype(), shape(), contiguous_strides(shape()), offset());
+  // Reads the description once (every kernel calls this on every input).
+  check_defined("shape");
+  const Impl& im = *impl_;
+  bool is_dense = dense(im.shape, im.strides);
+  if (is_dense && im.offset == 0 && im.buffer) return *this;
+  if (is_dense) return Tensor::view(im.buffer, im.dtype, im.shape, contiguous_strides(im.shape), im.offset);
   Tensor out = empty(shape(), dtype());
   detail::copy_to_contiguous(*this, out.raw_data());
   return out;
@@ -141,6 +158,7 @@ Tensor Tensor::contiguous() const {
 
 double Tensor::item_as_double(Loc loc) const {
   check_defined("item");
+  notify_host_read(*this, loc);
   if (size() != 1)
     raise(ErrorCode::invalid_argument, "item",
           "needs a tensor with one element, got shape " + shape_str(shape()) + " " + dtype_name(dtype()), loc);
@@ -149,6 +167,7 @@ double Tensor::item_as_double(Loc loc) const {
 
 int64_t Tensor::item_as_int(Loc loc) const {
   check_defined("item");
+  notify_host_read(*this, loc);
   if (size() != 1)
     raise(ErrorCode::invalid_argument, "item",
           "needs a tensor with one element, got shape " + shape_str(shape()) + " " + dtype_name(dtype()), loc);
@@ -167,8 +186,9 @@ Tensor::operator bool() const {
 }
 
 template <class T>
-std::vector<T> Tensor::to_vector(Loc) const {
+std::vector<T> Tensor::to_vector(Loc loc) const {
   check_defined("to_vector");
+  notify_host_read(*this, loc);
   std::vector<T> out(static_cast<size_t>(size()));
   detail::visit_dtype(dtype(), [&](auto tag) {
     using S = typename decltype(tag)::type;
@@ -230,6 +250,7 @@ void format_axis(std::string& out, const T* base, const Tensor& t, size_t axis, 
 
 std::string Tensor::str() const {
   if (!impl_) return "Tensor(<empty handle>)";
+  notify_host_read(*this, Loc{});
   std::string out = "Tensor(";
   bool summarize = size() > kSummaryThreshold;
   detail::visit_dtype(dtype(), [&](auto tag) {

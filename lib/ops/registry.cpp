@@ -1,4 +1,6 @@
 // The table of primitives, built from the one list; apply().
+#include <algorithm>
+#include <memory>
 #include <unordered_map>
 
 #include "core/observer.hpp"
@@ -15,7 +17,50 @@ const OpDef kDefs[] = {
 };
 static_assert(sizeof(kDefs) / sizeof(kDefs[0]) == kNumPrims, "one definition per primitive");
 
+// The input specs of the apply() calls running on this thread, kept between calls: assigning
+// shapes into them reuses their memory, so building the specs does not allocate (W1 of
+// BENCHMARKS.md: three heap allocations fewer per op). apply() nests (composite kernels,
+// observers), hence a stack with one entry per depth.
+thread_local bool t_specs_gone = false;  // trivially destructible: readable during thread exit
+struct SpecsStack {
+  std::vector<std::unique_ptr<Specs>> entries;
+  size_t depth = 0;
+  ~SpecsStack() { t_specs_gone = true; }
+};
+thread_local SpecsStack t_specs;
+
+// Lends the specs of the current depth; after the thread's stack is destroyed (an op run from a
+// thread-exit destructor), a specs of its own.
+class SpecsScope {
+ public:
+  SpecsScope() {
+    if (t_specs_gone) {
+      specs_ = &own_;
+      return;
+    }
+    SpecsStack& st = t_specs;
+    if (st.depth == st.entries.size()) st.entries.push_back(std::make_unique<Specs>());
+    specs_ = st.entries[st.depth++].get();
+    pooled_ = true;
+  }
+  ~SpecsScope() {
+    if (pooled_) --t_specs.depth;
+  }
+  SpecsScope(const SpecsScope&) = delete;
+  SpecsScope& operator=(const SpecsScope&) = delete;
+  Specs& specs() { return *specs_; }
+
+ private:
+  Specs* specs_ = nullptr;
+  Specs own_;
+  bool pooled_ = false;
+};
+
 }  // namespace
+
+namespace detail {
+Tensor empty_tensor(Shape shape, DType d);  // core/tensor.cpp
+}  // namespace detail
 
 const OpDef& op_def(Prim p) { return kDefs[static_cast<int>(p)]; }
 
@@ -47,18 +92,20 @@ std::string specs_str(const Specs& in, const char* const* names) {
 }
 
 Shape infer_broadcast(const Specs& in) {
-  Shape out;
+  // One pass per input over a result of the final rank (missing leading axes count as 1), so the
+  // result is allocated once.
+  size_t n = 0;
+  for (const auto& s : in) n = std::max(n, s.shape.size());
+  Shape out(n, 1);
   for (const auto& s : in) {
-    size_t n = std::max(out.size(), s.shape.size());
-    Shape next(n);
-    for (size_t i = 0; i < n; ++i) {
-      int64_t da = i < n - out.size() ? 1 : out[i - (n - out.size())];
-      int64_t db = i < n - s.shape.size() ? 1 : s.shape[i - (n - s.shape.size())];
-      if (da == db || db == 1) next[i] = da;
-      else if (da == 1) next[i] = db;
+    size_t lead = n - s.shape.size();
+    for (size_t i = 0; i < s.shape.size(); ++i) {
+      int64_t& da = out[lead + i];
+      int64_t db = s.shape[i];
+      if (da == db || db == 1) continue;
+      if (da == 1) da = db;
       else infer_fail(ErrorCode::shape, "shapes cannot be broadcast: " + specs_str(in));
     }
-    out = std::move(next);
   }
   return out;
 }
@@ -71,11 +118,14 @@ Tensors vjp_pending(const char* op) {
 
 Tensors apply(Prim p, AttrsPtr attrs, Tensors inputs, Loc loc) {
   const OpDef& def = op_def(p);
-  Specs specs;
-  specs.reserve(inputs.size());
-  for (const Tensor& t : inputs) {
+  SpecsScope scope;
+  Specs& specs = scope.specs();
+  specs.resize(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
     if (!t.defined()) raise(ErrorCode::invalid_argument, def.name, "an input is an empty Tensor handle", loc);
-    specs.push_back(TensorSpec{t.dtype(), t.shape()});
+    specs[i].dtype = t.dtype();
+    specs[i].shape.assign(t.shape().begin(), t.shape().end());
   }
   Specs out_specs;
   try {
@@ -85,7 +135,8 @@ Tensors apply(Prim p, AttrsPtr attrs, Tensors inputs, Loc loc) {
   }
   Tensors outputs(out_specs.size());
   if (!def.traits.view)
-    for (size_t i = 0; i < out_specs.size(); ++i) outputs[i] = Tensor::empty(out_specs[i].shape, out_specs[i].dtype);
+    for (size_t i = 0; i < out_specs.size(); ++i)
+      outputs[i] = detail::empty_tensor(std::move(out_specs[i].shape), out_specs[i].dtype);
   try {
     def.eval(attrs.get(), inputs, outputs);
   } catch (const Error& e) {

@@ -1,0 +1,513 @@
+// Benchmarks W1–W4 of BENCHMARKS.md for eager xflow, each against a baseline measured in the same
+// run (samples of the compared variants alternate, so a load change hits both alike).
+//
+//   ./build/bench/xflow_bench [--json PATH] [--filter SUBSTR] [--quick]
+//
+// Prints a table (name, median time of one unit, a unit figure, baseline, ratio = time / baseline
+// time) and, with --json, writes a list of {"name", "seconds", "baseline", "baseline_seconds",
+// "ratio"} entries (baselines are entries of their own, with baseline null), plus
+// "<name>/peak_bytes" entries with a "bytes" field. --filter runs the groups (one workload at one
+// thread count) that have an entry whose name contains SUBSTR. Before timing, every eager result
+// is checked against its baseline's (allclose), so a broken kernel cannot look fast; a failed
+// check makes the exit status 1.
+//
+// Only the baselines use xtensor and xsimd directly; xflow is used through its public headers.
+#include <cblas.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <xsimd/xsimd.hpp>
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xnoalias.hpp>
+#include <xtensor/xtensor.hpp>
+
+#include "xflow/ops.hpp"
+#include "xflow/tensor.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using B = xsimd::batch<float>;
+constexpr int64_t kLanes = static_cast<int64_t>(B::size);
+
+// Keeps the compiler from proving a value or a memory write unused.
+template <class T>
+inline void escape(T* p) {
+  asm volatile("" : : "g"(p) : "memory");
+}
+
+// ---- options and results ----
+
+struct Options {
+  std::string json_path;
+  std::string filter;
+  bool quick = false;
+};
+
+struct Entry {
+  std::string name;
+  double seconds = 0;
+  std::string figure;  // "123.4 ns/op", "18.2 GB/s", ...
+  std::optional<std::string> baseline;
+  double baseline_seconds = 0;
+  std::optional<int64_t> bytes;  // peak_bytes entries
+};
+
+std::vector<Entry> g_entries;
+bool g_failed = false;
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string fmt_time(double s) {
+  if (s < 1e-6) return fmt("%.1f ns", s * 1e9);
+  if (s < 1e-3) return fmt("%.2f us", s * 1e6);
+  return fmt("%.3f ms", s * 1e3);
+}
+
+void print_header() {
+  std::printf("%-22s %12s %16s  %-20s %7s\n", "name", "median", "figure", "baseline", "ratio");
+  std::printf("%s\n", std::string(82, '-').c_str());
+}
+
+void print_entry(const Entry& e) {
+  if (e.bytes) {
+    std::printf("%-22s %12s %16s\n", e.name.c_str(), "", fmt("%.1f MiB", static_cast<double>(*e.bytes) / (1 << 20)).c_str());
+    return;
+  }
+  std::string ratio = e.baseline ? fmt("%.3f", e.seconds / e.baseline_seconds) : "";
+  std::printf("%-22s %12s %16s  %-20s %7s\n", e.name.c_str(), fmt_time(e.seconds).c_str(), e.figure.c_str(),
+              e.baseline ? e.baseline->c_str() : "", ratio.c_str());
+  std::fflush(stdout);
+}
+
+void add_entry(Entry e) {
+  print_entry(e);
+  g_entries.push_back(std::move(e));
+}
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+void write_json(const std::string& path) {
+  std::ofstream f(path);
+  if (!f) {
+    std::fprintf(stderr, "cannot write %s\n", path.c_str());
+    g_failed = true;
+    return;
+  }
+  f << "[\n";
+  for (size_t i = 0; i < g_entries.size(); ++i) {
+    const Entry& e = g_entries[i];
+    f << "  {\"name\": \"" << json_escape(e.name) << "\"";
+    if (e.bytes) {
+      f << ", \"bytes\": " << *e.bytes;
+    } else {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.9g", e.seconds);
+      f << ", \"seconds\": " << buf;
+      if (e.baseline) {
+        f << ", \"baseline\": \"" << json_escape(*e.baseline) << "\"";
+        std::snprintf(buf, sizeof buf, "%.9g", e.baseline_seconds);
+        f << ", \"baseline_seconds\": " << buf;
+        std::snprintf(buf, sizeof buf, "%.6g", e.seconds / e.baseline_seconds);
+        f << ", \"ratio\": " << buf;
+      } else {
+        f << ", \"baseline\": null, \"baseline_seconds\": null, \"ratio\": null";
+      }
+    }
+    f << "}" << (i + 1 < g_entries.size() ? "," : "") << "\n";
+  }
+  f << "]\n";
+}
+
+// ---- timing ----
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Times several variants of one workload. Each fn runs `units` units per call (W1: 100,000 ops;
+// otherwise 1). After a warm-up, each variant's call count per sample is set so a sample lasts
+// about `min_sample` seconds; then samples alternate between the variants (A B C A B C ...).
+// Returns each variant's median seconds per unit.
+std::vector<double> measure(const std::vector<std::function<void()>>& fns, int samples, double min_sample,
+                            double units = 1) {
+  std::vector<int> calls(fns.size(), 1);
+  for (size_t k = 0; k < fns.size(); ++k) {
+    fns[k]();  // warm-up (first-touch, caches, allocator free lists, thread pools)
+    auto t0 = Clock::now();
+    fns[k]();
+    double t = seconds_since(t0);
+    calls[k] = std::max(1, static_cast<int>(std::ceil(min_sample / std::max(t, 1e-9))));
+  }
+  std::vector<std::vector<double>> times(fns.size());
+  for (int s = 0; s < samples; ++s) {
+    for (size_t k = 0; k < fns.size(); ++k) {
+      auto t0 = Clock::now();
+      for (int c = 0; c < calls[k]; ++c) fns[k]();
+      times[k].push_back(seconds_since(t0) / (calls[k] * units));
+    }
+  }
+  std::vector<double> med;
+  for (auto& t : times) med.push_back(median(t));
+  return med;
+}
+
+// ---- inputs (BENCHMARKS.md: computed in double and cast) ----
+
+float input_a(int64_t i) { return static_cast<float>(static_cast<double>(i % 1000) * 0.001); }
+float input_b(int64_t i) { return static_cast<float>(static_cast<double>((i * 7) % 1000) * 0.001); }
+float input_x(int64_t i) { return static_cast<float>(static_cast<double>((i * 37) % 1000) * 0.006 - 3.0); }
+
+// A 64-byte aligned float array, not tied to xflow's allocator.
+struct Array {
+  float* p = nullptr;
+  int64_t n = 0;
+  explicit Array(int64_t count) : n(count) {
+    size_t bytes = (static_cast<size_t>(count) * sizeof(float) + 63) / 64 * 64;
+    p = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (!p) throw std::bad_alloc();
+    std::memset(p, 0, bytes);
+  }
+  ~Array() { std::free(p); }
+  Array(Array&& o) noexcept : p(o.p), n(o.n) { o.p = nullptr; }
+  Array(const Array&) = delete;
+  Array& operator=(const Array&) = delete;
+};
+
+Array make_array(int64_t n, float (*f)(int64_t)) {
+  Array a(n);
+  for (int64_t i = 0; i < n; ++i) a.p[i] = f(i);
+  return a;
+}
+
+xf::Tensor make_tensor(const xf::Shape& shape, float (*f)(int64_t)) {
+  xf::Tensor t = xf::Tensor::empty(shape, xf::DType::float32);
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.size(); ++i) p[i] = f(i);
+  return t;
+}
+
+// Compares an eager result with a baseline's; reports and remembers a failure.
+bool check(const char* what, const xf::Tensor& eager, const float* expect, double rtol, double atol) {
+  if (eager.dtype() != xf::DType::float32 || !eager.is_contiguous()) {
+    std::printf("  CHECK FAILED %s: result is not a contiguous float32 tensor\n", what);
+    g_failed = true;
+    return false;
+  }
+  const float* p = eager.data<float>();
+  int64_t n = eager.size(), bad = 0, differ = 0, first_bad = -1;
+  double max_err = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double d = std::fabs(static_cast<double>(p[i]) - expect[i]);
+    if (std::memcmp(&p[i], &expect[i], sizeof(float)) != 0) ++differ;
+    max_err = std::max(max_err, d);
+    if (!(d <= atol + rtol * std::fabs(static_cast<double>(expect[i])))) {
+      if (first_bad < 0) first_bad = i;
+      ++bad;
+    }
+  }
+  if (bad) {
+    std::printf("  CHECK FAILED %s: %lld of %lld elements differ (first at %lld: %g vs %g)\n", what,
+                static_cast<long long>(bad), static_cast<long long>(n), static_cast<long long>(first_bad),
+                static_cast<double>(p[first_bad]), static_cast<double>(expect[first_bad]));
+    g_failed = true;
+    return false;
+  }
+  std::printf("  check %s: allclose, %s (max abs diff %.3g)\n", what,
+              differ ? (std::to_string(differ) + " elements not bitwise equal").c_str() : "bitwise equal", max_err);
+  return true;
+}
+
+// Splits [0, n) for a hand baseline: serially with one thread, else tbb::parallel_for over blocks
+// (oneTBB honours the limit xf::set_num_threads installed).
+template <class F>
+void split(int threads, int64_t n, int64_t grain, F&& f) {
+  if (threads < 2) {
+    f(int64_t{0}, n);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, grain),
+                    [&](const tbb::blocked_range<int64_t>& r) { f(r.begin(), r.end()); });
+}
+
+std::string suffix(int threads) { return threads > 1 ? "/2t" : ""; }
+
+bool wanted(const Options& o, const std::vector<std::string>& names) {
+  if (o.filter.empty()) return true;
+  for (const auto& n : names)
+    if (n.find(o.filter) != std::string::npos) return true;
+  return false;
+}
+
+void peak_entry(const std::string& name, const std::function<void()>& fn) {
+  xf::reset_peak_bytes();
+  int64_t before = xf::allocator_stats().live_bytes;
+  fn();
+  Entry e;
+  e.name = name + "/peak_bytes";
+  e.bytes = xf::allocator_stats().peak_bytes - before;
+  add_entry(e);
+}
+
+// ---- W1: c = a + b on shape (1,), 100,000 ops ----
+
+void w1(const Options& o) {
+  const std::string eager = "W1/eager", hand = "W1/hand";
+  if (!wanted(o, {eager, hand})) return;
+  xf::set_num_threads(1);
+  constexpr int kOps = 100000;
+  xf::Tensor a = make_tensor({1}, input_a), b = make_tensor({1}, input_b);
+  static float ha[1], hb[1];
+  ha[0] = input_a(0) + 0.25f;  // nonzero inputs, the same for both variants
+  hb[0] = input_b(0) + 0.5f;
+  a.data<float>()[0] = ha[0];
+  b.data<float>()[0] = hb[0];
+  {
+    xf::Tensor c = a + b;
+    float expect = ha[0] + hb[0];
+    if (c.shape() != xf::Shape{1}) {
+      std::printf("  CHECK FAILED W1: result shape\n");
+      g_failed = true;
+    }
+    check("W1 eager vs hand", c, &expect, 0, 0);
+  }
+  auto run_eager = [&] {
+    for (int i = 0; i < kOps; ++i) {
+      xf::Tensor c = a + b;
+      escape(&c);
+    }
+  };
+  auto run_hand = [&] {
+    for (int i = 0; i < kOps; ++i) {
+      float* c = static_cast<float*>(std::malloc(sizeof(float)));
+      escape(c);
+      c[0] = ha[0] + hb[0];
+      escape(c);
+      std::free(c);
+    }
+  };
+  int samples = o.quick ? 3 : 11;
+  auto t = measure({run_eager, run_hand}, samples, 0.0, kOps);
+  add_entry({hand, t[1], fmt("%.1f ns/op", t[1] * 1e9), std::nullopt, 0, std::nullopt});
+  add_entry({eager, t[0], fmt("%.1f ns/op", t[0] * 1e9), hand, t[1], std::nullopt});
+}
+
+// ---- W2: c = a + b, 4,194,304 elements ----
+
+constexpr int64_t kN = 4194304;
+
+void add_loop(const float* a, const float* b, float* c, int64_t begin, int64_t end) {
+  int64_t i = begin;
+  for (; i + kLanes <= end; i += kLanes) (B::load_aligned(a + i) + B::load_aligned(b + i)).store_aligned(c + i);
+  if (i < end) {  // a padded batch (never taken for W2's sizes)
+    alignas(64) float ta[kLanes] = {}, tb[kLanes] = {};
+    std::memcpy(ta, a + i, static_cast<size_t>(end - i) * sizeof(float));
+    std::memcpy(tb, b + i, static_cast<size_t>(end - i) * sizeof(float));
+    (B::load_aligned(ta) + B::load_aligned(tb)).store_aligned(ta);
+    std::memcpy(c + i, ta, static_cast<size_t>(end - i) * sizeof(float));
+  }
+}
+
+void w2(const Options& o, int threads) {
+  const std::string eager = "W2/eager" + suffix(threads), hand = "W2/hand" + suffix(threads);
+  if (!wanted(o, {eager, hand})) return;
+  xf::set_num_threads(threads);
+  xf::Tensor a = make_tensor({kN}, input_a), b = make_tensor({kN}, input_b);
+  Array ha = make_array(kN, input_a), hb = make_array(kN, input_b), hc(kN);
+  auto run_hand = [&] {
+    split(threads, kN, int64_t{1} << 15, [&](int64_t s, int64_t e) { add_loop(ha.p, hb.p, hc.p, s, e); });
+    escape(hc.p);
+  };
+  run_hand();
+  check(("W2 eager vs hand" + suffix(threads)).c_str(), a + b, hc.p, 0, 0);
+  auto run_eager = [&] {
+    xf::Tensor c = a + b;
+    escape(&c);
+  };
+  int samples = o.quick ? 5 : 31;
+  auto t = measure({run_eager, run_hand}, samples, 0.02);
+  const double bytes = 3.0 * kN * sizeof(float);
+  add_entry({hand, t[1], fmt("%.2f GB/s", bytes / t[1] / 1e9), std::nullopt, 0, std::nullopt});
+  add_entry({eager, t[0], fmt("%.2f GB/s", bytes / t[0] / 1e9), hand, t[1], std::nullopt});
+  peak_entry(eager, run_eager);
+}
+
+// ---- W3: y = tanh(x*0.5 + 1) * sigmoid(x) - (x*x)/3 + exp(-(x*x)) ----
+
+// One SIMD batch of the formula, written as the eager ops compute it (sigmoid = 1 / (1 + exp(-x))).
+inline B w3_batch(const B& x) {
+  B xx = x * x;
+  B sig = B(1.0f) / (B(1.0f) + xsimd::exp(-x));
+  return xsimd::tanh(x * B(0.5f) + B(1.0f)) * sig - xx / B(3.0f) + xsimd::exp(-xx);
+}
+
+void w3_hand_loop(const float* x, float* y, int64_t begin, int64_t end) {
+  int64_t i = begin;
+  for (; i + kLanes <= end; i += kLanes) w3_batch(B::load_aligned(x + i)).store_aligned(y + i);
+  if (i < end) {
+    alignas(64) float tmp[kLanes] = {};
+    std::memcpy(tmp, x + i, static_cast<size_t>(end - i) * sizeof(float));
+    w3_batch(B::load_aligned(tmp)).store_aligned(tmp);
+    std::memcpy(y + i, tmp, static_cast<size_t>(end - i) * sizeof(float));
+  }
+}
+
+void w3_xtensor_range(const float* x, float* y, int64_t begin, int64_t end) {
+  std::array<size_t, 1> shape{static_cast<size_t>(end - begin)};
+  auto xv = xt::adapt(x + begin, static_cast<size_t>(end - begin), xt::no_ownership(), shape);
+  auto yv = xt::adapt(y + begin, static_cast<size_t>(end - begin), xt::no_ownership(), shape);
+  xt::noalias(yv) = xt::tanh(xv * 0.5f + 1.0f) * (1.0f / (1.0f + xt::exp(-xv))) - (xv * xv) / 3.0f +
+                    xt::exp(-(xv * xv));
+}
+
+void w3(const Options& o, int threads) {
+  const std::string eager = "W3/eager" + suffix(threads), hand = "W3/hand" + suffix(threads),
+                    xtv = "W3/xtensor" + suffix(threads);
+  if (!wanted(o, {eager, hand, xtv})) return;
+  xf::set_num_threads(threads);
+  xf::Tensor x = make_tensor({kN}, input_x);
+  Array hx = make_array(kN, input_x), hy(kN), xy(kN);
+  auto formula = [](const xf::Tensor& v) {
+    return xf::tanh(v * 0.5 + 1) * xf::sigmoid(v) - (v * v) / 3 + xf::exp(-(v * v));
+  };
+  auto run_hand = [&] {
+    split(threads, kN, int64_t{1} << 15, [&](int64_t s, int64_t e) { w3_hand_loop(hx.p, hy.p, s, e); });
+    escape(hy.p);
+  };
+  auto run_xtensor = [&] {
+    split(threads, kN, int64_t{1} << 15, [&](int64_t s, int64_t e) { w3_xtensor_range(hx.p, xy.p, s, e); });
+    escape(xy.p);
+  };
+  auto run_eager = [&] {
+    xf::Tensor y = formula(x);
+    escape(&y);
+  };
+  run_hand();
+  run_xtensor();
+  xf::Tensor y = formula(x);
+  if (y.dtype() != xf::DType::float32) {
+    std::printf("  CHECK FAILED W3: eager result is %s, not float32\n", xf::dtype_name(y.dtype()));
+    g_failed = true;
+  }
+  check(("W3 eager vs hand" + suffix(threads)).c_str(), y, hy.p, 1e-5, 1e-6);
+  {
+    xf::Tensor xt_result = xf::Tensor::from_bytes(xy.p, kN, xf::DType::float32, {kN});
+    check(("W3 xtensor vs hand" + suffix(threads)).c_str(), xt_result, hy.p, 1e-5, 1e-6);
+  }
+  int samples = o.quick ? 3 : 15;
+  auto t = measure({run_eager, run_hand, run_xtensor}, samples, 0.03);
+  add_entry({hand, t[1], fmt("%.2f ns/elem", t[1] / kN * 1e9), std::nullopt, 0, std::nullopt});
+  add_entry({xtv, t[2], fmt("%.2f ns/elem", t[2] / kN * 1e9), std::nullopt, 0, std::nullopt});
+  add_entry({eager, t[0], fmt("%.2f ns/elem", t[0] / kN * 1e9), hand, t[1], std::nullopt});
+  std::printf("  (%s / %s = %.3f)\n", eager.c_str(), xtv.c_str(), t[0] / t[2]);
+  peak_entry(eager, run_eager);
+}
+
+// ---- W4: C = A @ B, n x n ----
+
+void w4(const Options& o, int threads, int n) {
+  const std::string eager = "W4/eager/" + std::to_string(n) + suffix(threads),
+                    blas = "W4/blas/" + std::to_string(n) + suffix(threads);
+  if (!wanted(o, {eager, blas})) return;
+  xf::set_num_threads(threads);  // also OpenBLAS's thread count
+  int64_t nn = static_cast<int64_t>(n) * n;
+  xf::Tensor a = make_tensor({n, n}, input_a), b = make_tensor({n, n}, input_b);
+  Array ha = make_array(nn, input_a), hb = make_array(nn, input_b), hc(nn);
+  auto run_blas = [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, ha.p, n, hb.p, n, 0.0f, hc.p, n);
+    escape(hc.p);
+  };
+  auto run_eager = [&] {
+    xf::Tensor c = xf::matmul(a, b);
+    escape(&c);
+  };
+  run_blas();
+  xf::Tensor c = xf::matmul(a, b);
+  if (c.shape() != xf::Shape{n, n}) {
+    std::printf("  CHECK FAILED W4: result shape\n");
+    g_failed = true;
+  } else {
+    check(("W4 eager vs blas/" + std::to_string(n) + suffix(threads)).c_str(), c, hc.p, 1e-5, 1e-4);
+  }
+  int samples = o.quick ? 3 : (n >= 2048 ? 5 : n >= 1024 ? 9 : 21);
+  double min_sample = n >= 1024 ? 0.0 : 0.02;
+  auto t = measure({run_eager, run_blas}, samples, min_sample);
+  double flop = 2.0 * n * n * static_cast<double>(n);
+  add_entry({blas, t[1], fmt("%.1f GFLOP/s", flop / t[1] / 1e9), std::nullopt, 0, std::nullopt});
+  add_entry({eager, t[0], fmt("%.1f GFLOP/s", flop / t[0] / 1e9), blas, t[1], std::nullopt});
+}
+
+std::string loadavg() {
+  std::ifstream f("/proc/loadavg");
+  std::string s;
+  std::getline(f, s);
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--json" && i + 1 < argc) o.json_path = argv[++i];
+    else if (arg == "--filter" && i + 1 < argc) o.filter = argv[++i];
+    else if (arg == "--quick") o.quick = true;
+    else {
+      std::fprintf(stderr, "usage: %s [--json PATH] [--filter SUBSTR] [--quick]\n", argv[0]);
+      return 2;
+    }
+  }
+  std::printf("xflow_bench%s; load average at start: %s\n", o.quick ? " (quick)" : "", loadavg().c_str());
+  auto t0 = Clock::now();
+  print_header();
+  try {
+    w1(o);
+    for (int threads : {1, 2}) {
+      w2(o, threads);
+      w3(o, threads);
+      for (int n : {256, 1024, 2048}) w4(o, threads, n);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  xf::set_num_threads(0);
+  std::printf("done in %.1f s; load average at end: %s\n", seconds_since(t0), loadavg().c_str());
+  if (!o.json_path.empty()) {
+    write_json(o.json_path);
+    std::printf("wrote %s\n", o.json_path.c_str());
+  }
+  if (g_failed) std::printf("SOME CHECKS FAILED\n");
+  return g_failed ? 1 : 0;
+}
