@@ -34,12 +34,32 @@ struct GraphNode {
   int line = 0;
 };
 
+// What a pass did, for the viewer and for bisecting a divergence: which pass, what it did
+// ("removed", "merged", "folded", "simplified", "fused", "buffer"), the nodes involved (by
+// scope name and id in the graph the pass read) and a human-readable detail.
+struct GraphProvenance {
+  std::string pass;
+  std::string action;
+  std::vector<int> nodes;
+  std::string detail;
+};
+
+// A host read of a tensor's value during a trace: replay re-checks that the value is the same.
+struct GraphGuard {
+  int value = 0;          // the value that was read
+  Tensor expected;        // what the trace saw
+  std::string file;
+  int line = 0;
+};
+
 class Graph {
  public:
   std::vector<GraphValue> values;  // indexed by id
   std::vector<GraphNode> nodes;    // in execution (topological) order, indexed by id
   std::vector<int> inputs;         // placeholder value ids, in argument order
   std::vector<int> outputs;        // value ids of the results
+  std::vector<GraphGuard> guards;  // optional: host reads to re-check on replay
+  std::vector<GraphProvenance> provenance;  // optional: what passes did
 
   int add_placeholder(DType d, const Shape& s, const std::string& name);
   int add_constant(const Tensor& t);

@@ -116,6 +116,13 @@ void Graph::validate() const {
   for (int id : outputs)
     if (id < 0 || id >= static_cast<int>(values.size()) || !defined[id])
       bad("outputs", "value " + std::to_string(id) + " is not defined");
+  for (size_t i = 0; i < guards.size(); ++i) {
+    const GraphGuard& g = guards[i];
+    if (g.value < 0 || g.value >= static_cast<int>(values.size()))
+      bad("guards[" + std::to_string(i) + "]", "value " + std::to_string(g.value) + " does not exist");
+    if (!g.expected.defined() || g.expected.dtype() != values[g.value].dtype || g.expected.shape() != values[g.value].shape)
+      bad("guards[" + std::to_string(i) + "]", "expected value does not match the guarded value's dtype and shape");
+  }
 }
 
 std::vector<Tensor> Graph::run(const std::vector<Tensor>& args, Loc loc) const {

@@ -217,6 +217,26 @@ std::string Graph::to_json(int indent) const {
     nds.push_back(std::move(jn));
   }
   j["nodes"] = std::move(nds);
+  if (!guards.empty()) {
+    json gs = json::array();
+    for (const GraphGuard& g : guards) {
+      Tensor c = g.expected.contiguous();
+      gs.push_back({{"value", g.value},
+                    {"dtype", dtype_name(c.dtype())},
+                    {"shape", c.shape()},
+                    {"expected", base64_encode(static_cast<const unsigned char*>(c.raw_data()),
+                                               static_cast<size_t>(c.size()) * dtype_size(c.dtype()))},
+                    {"file", g.file},
+                    {"line", g.line}});
+    }
+    j["guards"] = std::move(gs);
+  }
+  if (!provenance.empty()) {
+    json ps = json::array();
+    for (const GraphProvenance& p : provenance)
+      ps.push_back({{"pass", p.pass}, {"action", p.action}, {"nodes", p.nodes}, {"detail", p.detail}});
+    j["provenance"] = std::move(ps);
+  }
   return j.dump(indent);
 }
 
@@ -303,6 +323,45 @@ Graph Graph::from_json(const std::string& text) {
   }
   g.inputs = ids_field(j, "inputs", "(document)");
   g.outputs = ids_field(j, "outputs", "(document)");
+  if (j.contains("guards")) {
+    const json& gs = j.at("guards");
+    if (!gs.is_array()) bad("guards", "must be a list");
+    for (size_t i = 0; i < gs.size(); ++i) {
+      std::string where = "guards[" + std::to_string(i) + "]";
+      GraphGuard gd;
+      gd.value = static_cast<int>(int_field(gs[i], "value", where));
+      DType d = DType::float32;
+      std::string dname = str_field(gs[i], "dtype", where);
+      try {
+        d = dtype_from_name(dname);
+      } catch (const InvalidArgument&) {
+        bad(where + ".dtype", "unknown dtype '" + dname + "'");
+      }
+      Shape shape = ints_field(gs[i], "shape", where);
+      for (int64_t dim : shape)
+        if (dim < 0) bad(where + ".shape", "negative dimension");
+      std::vector<unsigned char> bytes = base64_decode(str_field(gs[i], "expected", where), where + ".expected");
+      if (bytes.size() != static_cast<size_t>(numel(shape)) * dtype_size(d))
+        bad(where + ".expected", "bytes do not fill " + shape_str(shape) + " " + dtype_name(d));
+      gd.expected = Tensor::from_bytes(bytes.data(), static_cast<size_t>(numel(shape)), d, shape);
+      gd.file = str_field(gs[i], "file", where);
+      gd.line = static_cast<int>(int_field(gs[i], "line", where));
+      g.guards.push_back(std::move(gd));
+    }
+  }
+  if (j.contains("provenance")) {
+    const json& ps = j.at("provenance");
+    if (!ps.is_array()) bad("provenance", "must be a list");
+    for (size_t i = 0; i < ps.size(); ++i) {
+      std::string where = "provenance[" + std::to_string(i) + "]";
+      GraphProvenance p;
+      p.pass = str_field(ps[i], "pass", where);
+      p.action = str_field(ps[i], "action", where);
+      p.nodes = ids_field(ps[i], "nodes", where);
+      p.detail = str_field(ps[i], "detail", where);
+      g.provenance.push_back(std::move(p));
+    }
+  }
   g.validate();
   return g;
 }
