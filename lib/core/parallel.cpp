@@ -35,7 +35,7 @@ int num_threads() {
 
 namespace detail {
 
-void parallel_for(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& f) {
+void parallel_for_chunks(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& f) {
   if (n <= 0) return;
   int64_t chunks = (n + chunk - 1) / chunk;
   if (chunks < 2 || num_threads() < 2) {

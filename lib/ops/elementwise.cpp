@@ -214,36 +214,38 @@ template <class Fn>
 void binary_eval(const Tensors& in, Tensors& out) {
   Tensor a = in[0].contiguous(), b = in[1].contiguous();
   Tensor& y = out[0];
-  Broadcast plan = plan_broadcast(y.shape(), {&a, &b});
   visit_dtype(a.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
-    if constexpr (ew::is_predicate<Fn>::value) {
-      uint8_t* py = y.data<uint8_t>();
-      for_each_row<2>(plan, [&](int64_t ri, int64_t s, const std::array<int64_t, 2>& off,
-                                const std::array<int64_t, 2>& inner, int64_t n) {
-        uint8_t* o = py + ri * plan.shape.back() + s;
-        const T* x0 = pa + off[0];
-        const T* x1 = pb + off[1];
+    // One run of n output elements; operand k starts at offset off[k] and steps by inner[k] (0 or 1).
+    auto row = [&](auto* o, const std::array<int64_t, 2>& off, const std::array<int64_t, 2>& inner, int64_t n) {
+      const T* x0 = pa + off[0];
+      const T* x1 = pb + off[1];
+      if constexpr (ew::is_predicate<Fn>::value) {
         for (int64_t i = 0; i < n; ++i) o[i] = Fn::pred(x0[i * inner[0]], x1[i * inner[1]]);
+      } else if constexpr (Fn::domain == ew::Domain::floating && !kFloat<T>) {
+        throw Internal("binary kernel reached with an integer dtype");
+      } else if constexpr (kFloat<T>) {
+        binary_batches<Fn>(x0, inner[0], x1, inner[1], o, n);
+      } else {
+        for (int64_t i = 0; i < n; ++i) o[i] = Fn::scalar(x0[i * inner[0]], x1[i * inner[1]]);
+      }
+    };
+    using O = std::conditional_t<ew::is_predicate<Fn>::value, uint8_t, T>;
+    O* py = y.data<O>();
+    if (a.shape() == y.shape() && b.shape() == y.shape()) {
+      // Same shapes: one flat run, chunked exactly as for_each_row chunks a single row.
+      detail::parallel_for(y.size(), detail::kChunk, [&](int64_t s, int64_t e) {
+        row(py + s, {s, s}, {1, 1}, e - s);
       });
-    } else if constexpr (Fn::domain == ew::Domain::floating && !kFloat<T>) {
-      throw Internal("binary kernel reached with an integer dtype");
-    } else {
-      T* py = y.data<T>();
-      for_each_row<2>(plan, [&](int64_t ri, int64_t s, const std::array<int64_t, 2>& off,
-                                const std::array<int64_t, 2>& inner, int64_t n) {
-        T* o = py + ri * plan.shape.back() + s;
-        if constexpr (kFloat<T>) {
-          binary_batches<Fn>(pa + off[0], inner[0], pb + off[1], inner[1], o, n);
-        } else {
-          const T* x0 = pa + off[0];
-          const T* x1 = pb + off[1];
-          for (int64_t i = 0; i < n; ++i) o[i] = Fn::scalar(x0[i * inner[0]], x1[i * inner[1]]);
-        }
-      });
+      return;
     }
+    Broadcast plan = plan_broadcast(y.shape(), {&a, &b});
+    for_each_row<2>(plan, [&](int64_t ri, int64_t s, const std::array<int64_t, 2>& off,
+                              const std::array<int64_t, 2>& inner, int64_t n) {
+      row(py + ri * plan.shape.back() + s, off, inner, n);
+    });
   });
 }
 

@@ -27,9 +27,11 @@ Tensor cast_to(const Tensor& x, DType d, Loc loc) {
   return apply1(Prim::cast, make_attrs(CastAttrs{d}), {x}, loc);
 }
 
-void strict_check(const char* op, bool promoted, const std::string& what, Loc loc) {
+// `what` builds the message only when it is needed (this runs on every op).
+template <class What>
+void strict_check(const char* op, bool promoted, What&& what, Loc loc) {
   if (promoted && strict_dtypes())
-    raise(ErrorCode::dtype, op, "implicit dtype promotion in strict mode: " + what, loc);
+    raise(ErrorCode::dtype, op, "implicit dtype promotion in strict mode: " + what(), loc);
 }
 
 enum class UKind { float_fn, numeric, rounding, predicate };
@@ -53,7 +55,7 @@ Tensor unary(Prim p, const Tensor& x, Loc loc) {
   switch (unary_kind(p)) {
     case UKind::float_fn:
       if (!is_floating(x.dtype())) {
-        strict_check(name, true, specs_str(specs_of({&x})) + " would become float32", loc);
+        strict_check(name, true, [&] { return std::string(specs_str(specs_of({&x})) + " would become float32"); }, loc);
         return apply1(p, {cast_to(x, DType::float32, loc)}, loc);
       }
       break;
@@ -91,7 +93,7 @@ Tensor binary_in(Prim p, const Tensor& a, const Tensor& b, DType common, Loc loc
     case BKind::true_div:
     case BKind::float_fn:
       if (!is_floating(common)) {
-        strict_check(name, true, specs_str(specs_of({&a, &b})) + " would become float32", loc);
+        strict_check(name, true, [&] { return std::string(specs_str(specs_of({&a, &b})) + " would become float32"); }, loc);
         common = DType::float32;
       }
       break;
@@ -105,7 +107,7 @@ Tensor binary(Prim p, const Tensor& a, const Tensor& b, Loc loc) {
   const char* name = op_def(p).name;
   check_defined(name, {&a, &b}, loc);
   DType common = promote_types(a.dtype(), b.dtype());
-  strict_check(name, a.dtype() != b.dtype() && binary_kind(p) != BKind::logical, specs_str(specs_of({&a, &b})), loc);
+  strict_check(name, a.dtype() != b.dtype() && binary_kind(p) != BKind::logical, [&] { return std::string(specs_str(specs_of({&a, &b}))); }, loc);
   return binary_in(p, a, b, common, loc);
 }
 
@@ -116,9 +118,8 @@ Tensor binary(Prim p, const Tensor& a, Scalar s, bool scalar_first, Loc loc) {
   check_defined(name, {&a}, loc);
   DType d = s.weak_result(a.dtype());
   if (binary_kind(p) != BKind::logical)
-    strict_check(name, d != a.dtype(),
-                 specs_str(specs_of({&a})) + " with a " +
-                     (s.kind == Scalar::Kind::floating ? "float" : "integer") + " scalar would become " + dtype_name(d),
+    strict_check(name, d != a.dtype(), [&] { return std::string(specs_str(specs_of({&a})) + " with a " +
+                     (s.kind == Scalar::Kind::floating ? "float" : "integer") + " scalar would become " + dtype_name(d)); },
                  loc);
   Tensor st = scalar_tensor(s, d, loc);
   return scalar_first ? binary_in(p, st, a, d, loc) : binary_in(p, a, st, d, loc);
@@ -152,19 +153,19 @@ XFLOW_BINARY_DEF(logical_and) XFLOW_BINARY_DEF(logical_or) XFLOW_BINARY_DEF(logi
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Loc loc) {
   check_defined("where", {&cond, &a, &b}, loc);
   DType common = promote_types(a.dtype(), b.dtype());
-  strict_check("where", a.dtype() != b.dtype(), specs_str(specs_of({&a, &b})), loc);
+  strict_check("where", a.dtype() != b.dtype(), [&] { return std::string(specs_str(specs_of({&a, &b}))); }, loc);
   return apply1(Prim::where, {cast_to(cond, DType::bool_, loc), cast_to(a, common, loc), cast_to(b, common, loc)}, loc);
 }
 Tensor where(const Tensor& cond, const Tensor& a, Scalar b, Loc loc) {
   check_defined("where", {&cond, &a}, loc);
   DType d = b.weak_result(a.dtype());
-  strict_check("where", d != a.dtype(), specs_str(specs_of({&a})) + " with a scalar would become " + dtype_name(d), loc);
+  strict_check("where", d != a.dtype(), [&] { return std::string(specs_str(specs_of({&a})) + " with a scalar would become " + dtype_name(d)); }, loc);
   return apply1(Prim::where, {cast_to(cond, DType::bool_, loc), cast_to(a, d, loc), scalar_tensor(b, d, loc)}, loc);
 }
 Tensor where(const Tensor& cond, Scalar a, const Tensor& b, Loc loc) {
   check_defined("where", {&cond, &b}, loc);
   DType d = a.weak_result(b.dtype());
-  strict_check("where", d != b.dtype(), specs_str(specs_of({&b})) + " with a scalar would become " + dtype_name(d), loc);
+  strict_check("where", d != b.dtype(), [&] { return std::string(specs_str(specs_of({&b})) + " with a scalar would become " + dtype_name(d)); }, loc);
   return apply1(Prim::where, {cast_to(cond, DType::bool_, loc), scalar_tensor(a, d, loc), cast_to(b, d, loc)}, loc);
 }
 
@@ -218,7 +219,7 @@ int64_t reduced_count(const Tensor& x, const std::vector<int64_t>& axes) {
 
 Tensor to_float(const Tensor& x, const char* op, Loc loc) {
   if (is_floating(x.dtype())) return x;
-  strict_check(op, true, "x is " + spec_str({x.dtype(), x.shape()}) + " and would become float32", loc);
+  strict_check(op, true, [&] { return std::string("x is " + spec_str({x.dtype(), x.shape()}) + " and would become float32"); }, loc);
   return cast_to(x, DType::float32, loc);
 }
 
@@ -314,7 +315,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, Loc loc) {
       a.shape().back() != (b.rank() == 1 ? b.shape()[0] : b.shape()[b.rank() - 2]))
     raise(ErrorCode::shape, "matmul", "inner dimensions differ: " + specs_str(specs_of({&a, &b})), loc);
   DType d = promote_types(a.dtype(), b.dtype());
-  strict_check("matmul", a.dtype() != b.dtype(), specs_str(specs_of({&a, &b})), loc);
+  strict_check("matmul", a.dtype() != b.dtype(), [&] { return std::string(specs_str(specs_of({&a, &b}))); }, loc);
   if (d == DType::bool_) raise(ErrorCode::dtype, "matmul", "bool operands: " + specs_str(specs_of({&a, &b})), loc);
   Tensor a2 = a.rank() == 1 ? reshape(a, {1, a.dim(0)}, loc) : a;
   Tensor b2 = b.rank() == 1 ? reshape(b, {b.dim(0), 1}, loc) : b;

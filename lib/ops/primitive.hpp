@@ -136,9 +136,9 @@ Tensors apply(Prim p, AttrsPtr attrs, Tensors inputs, Loc loc);
 inline Tensor apply1(Prim p, AttrsPtr attrs, Tensors inputs, Loc loc) {
   return apply(p, std::move(attrs), std::move(inputs), loc)[0];
 }
-inline Tensor apply1(Prim p, Tensors inputs, Loc loc) {
-  return apply(p, make_attrs(NoAttrs{}), std::move(inputs), loc)[0];
-}
+// The shared empty attributes of primitives without attributes.
+const AttrsPtr& no_attrs();
+inline Tensor apply1(Prim p, Tensors inputs, Loc loc) { return apply(p, no_attrs(), std::move(inputs), loc)[0]; }
 
 // For infer: throw an error of `code` with the message (apply() adds op and location).
 [[noreturn]] void infer_fail(ErrorCode code, const std::string& message);

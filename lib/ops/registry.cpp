@@ -64,6 +64,11 @@ Tensor empty_tensor(Shape shape, DType d);  // core/tensor.cpp
 
 const OpDef& op_def(Prim p) { return kDefs[static_cast<int>(p)]; }
 
+const AttrsPtr& no_attrs() {
+  static const AttrsPtr attrs = make_attrs(NoAttrs{});
+  return attrs;
+}
+
 Prim prim_from_name(const std::string& name) {
   static const auto* index = [] {
     auto* m = new std::unordered_map<std::string, Prim>;
