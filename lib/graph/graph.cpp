@@ -1,11 +1,11 @@
 // Graph building, validation and the replay interpreter.
 #include "xflow/graph.hpp"
 
+#include "graph/eval.hpp"
 #include "ops/prims.hpp"
+#include "ops/random_state.hpp"
 
 namespace xf {
-
-std::pair<int64_t, int64_t> reserve_random(int64_t n);  // random_ops.cpp
 
 int Graph::add_placeholder(DType d, const Shape& s, const std::string& name) {
   GraphValue v;
@@ -141,36 +141,42 @@ std::vector<Tensor> Graph::run(const std::vector<Tensor>& args, Loc loc) const {
   }
   for (const GraphValue& v : values)
     if (v.kind == GraphValue::Kind::constant) env[v.id] = v.constant;
-  for (const GraphNode& n : nodes) {
-    Prim p = prim_from_name(n.op);
-    const OpDef& def = op_def(p);
-    Tensors in;
-    in.reserve(n.inputs.size());
-    for (int id : n.inputs) in.push_back(env[id]);
-    Tensors out(n.outputs.size());
-    if (!def.traits.view)
-      for (size_t k = 0; k < n.outputs.size(); ++k)
-        out[k] = Tensor::empty(values[n.outputs[k]].shape, values[n.outputs[k]].dtype);
-    const void* attrs = n.attrs.get();
-    RandomAttrs fresh;
-    if (def.traits.random) {
-      // Generator state belongs to the run: draw fresh numbers as eager would.
-      fresh = *static_cast<const RandomAttrs*>(attrs);
-      auto [seed, counter] = reserve_random(numel(fresh.shape));
-      fresh.seed = seed;
-      fresh.counter = counter;
-      attrs = &fresh;
-    }
-    try {
-      def.eval(attrs, in, out);
-    } catch (const Error& e) {
-      raise(e.code(), def.name, e.what(), Loc::at(n.file.c_str(), n.line));
-    }
-    for (size_t k = 0; k < n.outputs.size(); ++k) env[n.outputs[k]] = out[k];
-  }
+  for (const GraphNode& n : nodes) detail::eval_node(*this, n, env);
   std::vector<Tensor> result;
   for (int id : outputs) result.push_back(env[id]);
   return result;
 }
 
 }  // namespace xf
+
+namespace xf::detail {
+
+void eval_node(const Graph& g, const GraphNode& n, std::vector<Tensor>& env) {
+  Prim p = prim_from_name(n.op);
+  const OpDef& def = op_def(p);
+  Tensors in;
+  in.reserve(n.inputs.size());
+  for (int id : n.inputs) in.push_back(env[id]);
+  Tensors out(n.outputs.size());
+  if (!def.traits.view)
+    for (size_t k = 0; k < n.outputs.size(); ++k)
+      out[k] = Tensor::empty(g.values[n.outputs[k]].shape, g.values[n.outputs[k]].dtype);
+  const void* attrs = n.attrs.get();
+  RandomAttrs fresh;
+  if (def.traits.random) {
+    // Generator state belongs to the run: draw fresh numbers as eager would.
+    fresh = *static_cast<const RandomAttrs*>(attrs);
+    auto [seed, counter] = reserve_random(numel(fresh.shape));
+    fresh.seed = seed;
+    fresh.counter = counter;
+    attrs = &fresh;
+  }
+  try {
+    def.eval(attrs, in, out);
+  } catch (const Error& e) {
+    raise(e.code(), def.name, e.what(), Loc::at(n.file.c_str(), n.line));
+  }
+  for (size_t k = 0; k < n.outputs.size(); ++k) env[n.outputs[k]] = out[k];
+}
+
+}  // namespace xf::detail

@@ -9,11 +9,14 @@
 #include "core/dispatch.hpp"
 #include "core/parallel.hpp"
 #include "ops/elementwise_fns.hpp"
+#include "ops/elementwise_loops.hpp"
 #include "ops/prims.hpp"
 
 namespace xf {
 namespace {
 
+using ew::binary_batches;
+using ew::unary_batches;
 using detail::Tag;
 using detail::visit_dtype;
 
@@ -47,19 +50,6 @@ Specs unary_infer(const Specs& in) {
   return {TensorSpec{out, in[0].shape}};
 }
 
-template <class Fn, class T>
-void unary_batches(const T* x, T* y, int64_t n) {
-  using B = ew::Batch<T>;
-  constexpr int64_t N = static_cast<int64_t>(B::size);
-  int64_t i = 0;
-  for (; i + N <= n; i += N) Fn::batch(B::load_unaligned(x + i)).store_unaligned(y + i);
-  if (i < n) {
-    alignas(64) T tmp[N] = {};
-    std::memcpy(tmp, x + i, static_cast<size_t>(n - i) * sizeof(T));
-    Fn::batch(B::load_aligned(tmp)).store_aligned(tmp);
-    std::memcpy(y + i, tmp, static_cast<size_t>(n - i) * sizeof(T));
-  }
-}
 
 template <class Fn>
 void unary_eval(const Tensors& in, Tensors& out) {
@@ -179,36 +169,6 @@ Specs binary_infer(const Specs& in) {
   return {TensorSpec{ew::is_predicate<Fn>::value ? DType::bool_ : in[0].dtype, s}};
 }
 
-template <class Fn, class T>
-void binary_batches(const T* a, int64_t sa, const T* b, int64_t sb, T* y, int64_t n) {
-  using B = ew::Batch<T>;
-  constexpr int64_t N = static_cast<int64_t>(B::size);
-  int64_t i = 0;
-  if (sa == 1 && sb == 1) {
-    for (; i + N <= n; i += N) Fn::batch(B::load_unaligned(a + i), B::load_unaligned(b + i)).store_unaligned(y + i);
-  } else if (sa == 1) {
-    B vb(b[0]);
-    for (; i + N <= n; i += N) Fn::batch(B::load_unaligned(a + i), vb).store_unaligned(y + i);
-  } else if (sb == 1) {
-    B va(a[0]);
-    for (; i + N <= n; i += N) Fn::batch(va, B::load_unaligned(b + i)).store_unaligned(y + i);
-  } else {
-    B r = Fn::batch(B(a[0]), B(b[0]));
-    alignas(64) T tmp[N];
-    r.store_aligned(tmp);
-    for (; i < n; ++i) y[i] = tmp[0];
-    return;
-  }
-  if (i < n) {
-    alignas(64) T ta[N] = {}, tb[N] = {};
-    for (int64_t j = i; j < n; ++j) {
-      ta[j - i] = a[j * sa];
-      tb[j - i] = b[j * sb];
-    }
-    Fn::batch(B::load_aligned(ta), B::load_aligned(tb)).store_aligned(ta);
-    std::memcpy(y + i, ta, static_cast<size_t>(n - i) * sizeof(T));
-  }
-}
 
 template <class Fn>
 void binary_eval(const Tensors& in, Tensors& out) {

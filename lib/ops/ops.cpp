@@ -3,11 +3,11 @@
 #include <algorithm>
 
 #include "ops/prims.hpp"
+#include "ops/random_state.hpp"
 #include "xflow/ops.hpp"
 
 namespace xf {
 
-std::pair<int64_t, int64_t> reserve_random(int64_t n);  // random_ops.cpp
 
 namespace {
 

@@ -128,3 +128,18 @@ std::pair<int64_t, int64_t> reserve_random(int64_t n) {
 }
 
 }  // namespace xf
+
+namespace xf {
+
+std::pair<int64_t, int64_t> random_state() {
+  std::lock_guard<std::mutex> lock(g_rng_mu);
+  return {static_cast<int64_t>(g_seed), static_cast<int64_t>(g_counter)};
+}
+
+void set_random_state(std::pair<int64_t, int64_t> state) {
+  std::lock_guard<std::mutex> lock(g_rng_mu);
+  g_seed = static_cast<uint64_t>(state.first);
+  g_counter = static_cast<uint64_t>(state.second);
+}
+
+}  // namespace xf

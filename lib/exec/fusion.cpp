@@ -1,0 +1,172 @@
+#include "exec/fusion.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "core/parallel.hpp"
+#include "ops/elementwise_loops.hpp"
+
+namespace xf {
+namespace {
+
+// Elements per tile: the temporaries of a long chain stay in L1/L2.
+constexpr int64_t kTile = 512;
+
+template <class T> using TileFn = void (*)(const T* a, int64_t sa, const T* b, int64_t sb, T* y, int64_t n);
+
+template <class Fn, class T>
+void unary_tile(const T* a, int64_t sa, const T*, int64_t, T* y, int64_t n) {
+  if (sa == 1) {
+    ew::unary_batches<Fn>(a, y, n);
+  } else {
+    T v;
+    ew::unary_batches<Fn>(a, &v, 1);
+    std::fill(y, y + n, v);
+  }
+}
+
+template <class Fn, class T>
+void binary_tile(const T* a, int64_t sa, const T* b, int64_t sb, T* y, int64_t n) {
+  ew::binary_batches<Fn>(a, sa, b, sb, y, n);
+}
+
+struct TileEntry {
+  const void* f32 = nullptr;
+  const void* f64 = nullptr;
+  bool unary = false;
+};
+
+template <class Fn> TileEntry unary_entry() {
+  return TileEntry{reinterpret_cast<const void*>(static_cast<TileFn<float>>(&unary_tile<Fn, float>)),
+                   reinterpret_cast<const void*>(static_cast<TileFn<double>>(&unary_tile<Fn, double>)), true};
+}
+template <class Fn> TileEntry binary_entry() {
+  return TileEntry{reinterpret_cast<const void*>(static_cast<TileFn<float>>(&binary_tile<Fn, float>)),
+                   reinterpret_cast<const void*>(static_cast<TileFn<double>>(&binary_tile<Fn, double>)), false};
+}
+
+// The elementwise primitives with a float-valued batch function.
+const std::map<Prim, TileEntry>& tile_table() {
+  static const auto* table = new std::map<Prim, TileEntry>{
+      {Prim::neg, unary_entry<ew::NegFn>()},       {Prim::abs, unary_entry<ew::AbsFn>()},
+      {Prim::sign, unary_entry<ew::SignFn>()},     {Prim::exp, unary_entry<ew::ExpFn>()},
+      {Prim::expm1, unary_entry<ew::Expm1Fn>()},   {Prim::log, unary_entry<ew::LogFn>()},
+      {Prim::log1p, unary_entry<ew::Log1pFn>()},   {Prim::sqrt, unary_entry<ew::SqrtFn>()},
+      {Prim::rsqrt, unary_entry<ew::RsqrtFn>()},   {Prim::square, unary_entry<ew::SquareFn>()},
+      {Prim::reciprocal, unary_entry<ew::ReciprocalFn>()}, {Prim::sin, unary_entry<ew::SinFn>()},
+      {Prim::cos, unary_entry<ew::CosFn>()},       {Prim::tan, unary_entry<ew::TanFn>()},
+      {Prim::tanh, unary_entry<ew::TanhFn>()},     {Prim::sigmoid, unary_entry<ew::SigmoidFn>()},
+      {Prim::relu, unary_entry<ew::ReluFn>()},     {Prim::erf, unary_entry<ew::ErfFn>()},
+      {Prim::floor, unary_entry<ew::FloorFn>()},   {Prim::ceil, unary_entry<ew::CeilFn>()},
+      {Prim::round, unary_entry<ew::RoundFn>()},   {Prim::add, binary_entry<ew::AddFn>()},
+      {Prim::sub, binary_entry<ew::SubFn>()},      {Prim::mul, binary_entry<ew::MulFn>()},
+      {Prim::div, binary_entry<ew::DivFn>()},      {Prim::floor_div, binary_entry<ew::FloorDivFn>()},
+      {Prim::mod, binary_entry<ew::ModFn>()},      {Prim::pow, binary_entry<ew::PowFn>()},
+      {Prim::maximum, binary_entry<ew::MaximumFn>()}, {Prim::minimum, binary_entry<ew::MinimumFn>()},
+      {Prim::atan2, binary_entry<ew::Atan2Fn>()},
+  };
+  return *table;
+}
+
+template <class T>
+void run_program(const Plan::Fused& f, const std::vector<const void*>& ext, const std::vector<void*>& out) {
+  detail::parallel_for(f.size, detail::kChunk, [&](int64_t begin, int64_t end) {
+    std::vector<T> temps(static_cast<size_t>(std::max(f.temps, 1) * kTile));
+    auto ptr = [&](const Plan::Fused::Operand& o, int64_t s) -> T* {
+      switch (o.kind) {
+        case Plan::Fused::Operand::ext:
+          return const_cast<T*>(static_cast<const T*>(ext[o.index])) + s * o.stride;
+        case Plan::Fused::Operand::out:
+          return static_cast<T*>(out[o.index]) + s;
+        case Plan::Fused::Operand::temp:
+          break;
+      }
+      return temps.data() + o.index * kTile;
+    };
+    for (int64_t s = begin; s < end; s += kTile) {
+      int64_t n = std::min(kTile, end - s);
+      for (const Plan::Fused::Instr& in : f.program) {
+        auto fn = reinterpret_cast<TileFn<T>>(in.fn);
+        int64_t sa = in.a.kind == Plan::Fused::Operand::ext ? in.a.stride : 1;
+        int64_t sb = in.b.kind == Plan::Fused::Operand::ext ? in.b.stride : 1;
+        fn(ptr(in.a, s), sa, in.unary ? nullptr : ptr(in.b, s), sb, ptr(in.y, s), n);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+bool fusible(const Graph& g, const GraphNode& n) {
+  Prim p = prim_from_name(n.op);
+  if (!tile_table().count(p)) return false;
+  DType d = g.values[n.outputs[0]].dtype;
+  if (!is_floating(d)) return false;
+  for (int v : n.inputs)
+    if (g.values[v].dtype != d) return false;
+  return true;
+}
+
+std::shared_ptr<Plan::Fused> Plan::Fused::build(const Graph& g, const std::vector<int>& nodes,
+                                                const std::vector<int>& outputs) {
+  auto f = std::make_shared<Fused>();
+  const GraphValue& first = g.values[g.nodes[nodes.front()].outputs[0]];
+  f->dtype = first.dtype;
+  f->size = numel(first.shape);
+  f->out_values = outputs;
+  std::map<int, Operand> where;  // value id -> operand
+  for (size_t i = 0; i < outputs.size(); ++i) where[outputs[i]] = Operand{Operand::out, static_cast<int>(i), 1};
+  // Last use of each member value inside the program, for temp reuse.
+  std::map<int, size_t> last_use;
+  for (size_t k = 0; k < nodes.size(); ++k)
+    for (int v : g.nodes[nodes[k]].inputs) last_use[v] = k;
+  std::vector<int> free_temps;
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    const GraphNode& n = g.nodes[nodes[k]];
+    const TileEntry& e = tile_table().at(prim_from_name(n.op));
+    Instr in;
+    in.fn = f->dtype == DType::float32 ? e.f32 : e.f64;
+    in.unary = e.unary;
+    std::vector<Operand> ops;
+    for (int v : n.inputs) {
+      auto it = where.find(v);
+      if (it == where.end()) {
+        Operand o{Operand::ext, static_cast<int>(f->ext_values.size()), numel(g.values[v].shape) == 1 ? 0 : 1};
+        f->ext_values.push_back(v);
+        it = where.emplace(v, o).first;
+      }
+      ops.push_back(it->second);
+    }
+    in.a = ops[0];
+    if (!in.unary) in.b = ops[1];
+    // Temps whose last reader is this instruction can hold its result.
+    for (int v : n.inputs) {
+      auto it = where.find(v);
+      if (it->second.kind == Operand::temp && last_use[v] == k &&
+          std::find(free_temps.begin(), free_temps.end(), it->second.index) == free_temps.end())
+        free_temps.push_back(it->second.index);
+    }
+    int out_v = n.outputs[0];
+    auto it = where.find(out_v);
+    if (it == where.end()) {
+      Operand o{Operand::temp, 0, 1};
+      if (!free_temps.empty()) {
+        o.index = free_temps.back();
+        free_temps.pop_back();
+      } else {
+        o.index = f->temps++;
+      }
+      it = where.emplace(out_v, o).first;
+    }
+    in.y = it->second;
+    f->program.push_back(in);
+  }
+  return f;
+}
+
+void Plan::Fused::run(const std::vector<const void*>& ext, const std::vector<void*>& out) const {
+  if (dtype == DType::float32) run_program<float>(*this, ext, out);
+  else run_program<double>(*this, ext, out);
+}
+
+}  // namespace xf

@@ -1,0 +1,40 @@
+// Internal: fused elementwise kernels. A group of elementwise nodes with one output shape and one
+// float dtype becomes a small program run tile by tile: each instruction calls the same loop over
+// SIMD batches (ops/elementwise_loops.hpp) as the eager kernel, so results are bitwise equal.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "ops/prims.hpp"
+#include "xflow/plan.hpp"
+
+namespace xf {
+
+// Whether node `n` can join a fused group (float dtype, elementwise, with a batch function).
+bool fusible(const Graph& g, const GraphNode& n);
+
+struct Plan::Fused {
+  DType dtype = DType::float32;
+  int64_t size = 0;              // elements of the output shape
+  std::vector<int> ext_values;   // external inputs (value ids): full size or one element
+  std::vector<int> out_values;   // materialized outputs (value ids)
+  struct Operand {
+    enum Kind { ext, temp, out } kind = temp;
+    int index = 0;
+    int64_t stride = 1;          // 0: a one-element external input broadcast over the tile
+  };
+  struct Instr {
+    const void* fn = nullptr;    // tile function for `dtype`
+    bool unary = false;
+    Operand a, b, y;
+  };
+  std::vector<Instr> program;
+  int temps = 0;
+
+  // Builds the program for `nodes` (in execution order) whose materialized outputs are `outputs`.
+  static std::shared_ptr<Fused> build(const Graph& g, const std::vector<int>& nodes, const std::vector<int>& outputs);
+  // Runs it: ext[i] points to the data of ext_values[i], out[i] to the (contiguous) buffer of out_values[i].
+  void run(const std::vector<const void*>& ext, const std::vector<void*>& out) const;
+};
+
+}  // namespace xf

@@ -1,0 +1,13 @@
+// Internal: evaluating one node of a Graph with its primitive's eager kernel.
+#pragma once
+#include <vector>
+
+#include "xflow/graph.hpp"
+
+namespace xf::detail {
+
+// Computes node `n` from env[inputs] into env[outputs] (fresh buffers; views for view ops).
+// Random nodes draw fresh numbers from the global generator.
+void eval_node(const Graph& g, const GraphNode& n, std::vector<Tensor>& env);
+
+}  // namespace xf::detail

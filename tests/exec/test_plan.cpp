@@ -1,0 +1,144 @@
+// Plans: fusion, the memory plan, levels, and exactness against eager (the differ).
+#include <catch2/catch.hpp>
+
+#include "xflow/plan.hpp"
+#include "xflow/xflow.hpp"
+
+using namespace xf;
+
+namespace {
+Tensor input(const Shape& s, int salt = 0) {
+  std::vector<float> v(static_cast<size_t>(numel(s)));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(((i * 37 + salt) % 1000) * 0.006 - 3.0);
+  return Tensor::from_vector(v, s);
+}
+std::vector<Tensor> w3(const std::vector<Tensor>& in) {
+  const Tensor& x = in[0];
+  return {tanh(x * 0.5f + 1.0f) * sigmoid(x) - (x * x) / 3.0f + exp(-(x * x))};
+}
+std::vector<Tensor> mlp(const std::vector<Tensor>& in) {
+  Tensor w1 = reshape(linspace(-0.1, 0.1, 64 * 128), {64, 128});
+  Tensor w2 = reshape(linspace(-0.2, 0.2, 128 * 10), {128, 10});
+  Tensor h = relu(matmul(in[0], w1) + 0.01f);
+  Tensor logits = matmul(h * 2.0f + 1.0f, w2);
+  return {softmax(logits)};
+}
+std::vector<PlanOptions> all_options() {
+  std::vector<PlanOptions> out;
+  for (int m = 0; m < 16; ++m) out.push_back(PlanOptions{(m & 1) != 0, (m & 2) != 0, (m & 4) != 0, (m & 8) != 0});
+  return out;
+}
+}  // namespace
+
+TEST_CASE("an elementwise chain fuses into one step and equals eager bitwise", "[plan]") {
+  Tensor x = input({4096 + 13});
+  Graph g = trace_graph(w3, {x});
+  Plan plan(g);
+  int fused = 0;
+  for (const PlanStep& s : plan.steps()) fused += s.fused;
+  CHECK(fused == 1);
+  CHECK(plan.steps().size() == 1);
+  for (int salt : {0, 3}) {
+    Tensor xi = input({4096 + 13}, salt);
+    CHECK(bitwise_equal(plan.run({xi})[0], w3({xi})[0]));
+  }
+  auto prov = plan.provenance();
+  REQUIRE_FALSE(prov.empty());
+  CHECK(prov[0].pass == "fuse");
+}
+
+TEST_CASE("every combination of plan options equals eager bitwise", "[plan]") {
+  using Fn = std::vector<Tensor> (*)(const std::vector<Tensor>&);
+  for (Fn fn : {&w3, &mlp}) {
+    Tensor x = fn == &w3 ? input({1000}) : input({8, 64});
+    Graph g = trace_graph(fn, {x});
+    for (const PlanOptions& o : all_options()) {
+      INFO("fuse " << o.fuse << " memory " << o.plan_memory << " inplace " << o.inplace << " parallel " << o.parallel);
+      Plan plan(g, o);
+      CHECK(bitwise_equal(plan.run({x})[0], fn({x})[0]));
+      CHECK(bitwise_equal(plan.run({x})[0], fn({x})[0]));  // a second run reuses the arena
+      CHECK(diff_replay(g, {x}, o).empty());
+    }
+  }
+}
+
+TEST_CASE("the memory plan reuses buffers: peak below one buffer per value", "[plan]") {
+  Tensor x = input({64, 64});
+  Graph g = trace_graph(mlp, {x});
+  Plan planned(g, PlanOptions{false, true, true, false});
+  Plan unplanned(g, PlanOptions{false, false, false, false});
+  CHECK(planned.peak_bytes() < unplanned.peak_bytes());
+  bool inplace = false;
+  for (const ValueSlot& s : planned.slots()) inplace |= s.inplace_of >= 0;
+  CHECK(inplace);
+  bool buffer_prov = false;
+  for (const GraphProvenance& p : planned.provenance()) buffer_prov |= p.pass == "plan_memory";
+  CHECK(buffer_prov);
+}
+
+TEST_CASE("independent branches share a level and run concurrently", "[plan]") {
+  auto two = [](const std::vector<Tensor>& in) {
+    Tensor a = matmul(in[0], in[0]);
+    Tensor b = matmul(in[1], in[0]);
+    return std::vector<Tensor>{a + b};
+  };
+  Tensor x = input({32, 32}), y = input({32, 32}, 5);
+  Graph g = trace_graph(two, {x, y});
+  Plan plan(g);
+  std::vector<int> matmul_levels;
+  for (const PlanStep& s : plan.steps())
+    if (g.nodes[s.nodes[0]].op == "matmul") matmul_levels.push_back(s.level);
+  REQUIRE(matmul_levels.size() == 2);
+  CHECK(matmul_levels[0] == matmul_levels[1]);
+  set_num_threads(2);
+  CHECK(bitwise_equal(plan.run({x, y})[0], two({x, y})[0]));
+  set_num_threads(0);
+}
+
+TEST_CASE("random steps draw fresh numbers, exactly as eager would", "[plan]") {
+  auto noisy = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] + random_uniform({16}) * 2.0f}; };
+  Graph g = trace_graph(noisy, {zeros({16})});
+  Plan plan(g);
+  manual_seed(11);
+  Tensor eager = noisy({zeros({16})})[0];
+  manual_seed(11);
+  Tensor replay = plan.run({zeros({16})})[0];
+  CHECK(bitwise_equal(eager, replay));
+  CHECK_FALSE(bitwise_equal(plan.run({zeros({16})})[0], replay));
+}
+
+TEST_CASE("outputs are fresh: a later run does not overwrite them", "[plan]") {
+  Graph g = trace_graph(mlp, {input({8, 64})});
+  Plan plan(g);
+  Tensor first = plan.run({input({8, 64}, 1)})[0];
+  Tensor copy = first.contiguous();
+  Tensor copy2 = Tensor::from_vector(copy.to_vector<float>(), copy.shape());
+  plan.run({input({8, 64}, 2)});
+  CHECK(bitwise_equal(first, copy2));
+}
+
+TEST_CASE("the differ names the first node whose output differs", "[plan]") {
+  Tensor x = input({100});
+  auto fn = [](const std::vector<Tensor>& in) {
+    Tensor c = Tensor({2.0f});
+    Tensor y = exp(in[0]) * c;
+    return std::vector<Tensor>{y + 1.0f};
+  };
+  Graph g = trace_graph(fn, {x});
+  CHECK(diff_replay(g, {x}).empty());
+  Graph changed = g;
+  for (GraphValue& v : changed.values)
+    if (v.kind == GraphValue::Kind::constant && v.constant.size() == 1 && v.constant.item<float>() == 2.0f)
+      v.constant = Tensor({2.5f});
+  Plan plan(changed, PlanOptions{false, true, true, true});
+  std::string d = diff_replay(g, plan, {x});
+  CHECK(d.find("(mul)") != std::string::npos);
+  CHECK(d.find("test_plan.cpp:") != std::string::npos);
+}
+
+TEST_CASE("plan.run checks its arguments", "[plan]") {
+  Graph g = trace_graph(w3, {input({10})});
+  Plan plan(g);
+  CHECK_THROWS_AS(plan.run({input({11})}), InvalidArgument);
+  CHECK_THROWS_AS(plan.run({}), InvalidArgument);
+}
