@@ -87,10 +87,10 @@ class Graph {
 // Records the eager calls `fn` makes on `example_inputs` into a Graph: the inputs become
 // placeholders, tensors made elsewhere become constants, every primitive a node with the
 // caller's source location and the active name scope.
-// `host_reads`, when given, receives the source location ("file:line") of every read of a
-// tensor's values by the host during the trace (item, to_vector, bool conversion, printing).
+// Every read of a tensor's value by the host during the trace (item, to_vector, bool conversion,
+// printing) becomes a guard (Graph::guards) with its source location.
 Graph trace_graph(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
-                  const std::vector<Tensor>& example_inputs, std::vector<std::string>* host_reads = nullptr);
+                  const std::vector<Tensor>& example_inputs);
 
 // Nestable name scopes for the nodes recorded on this thread: "dense1/matmul".
 class NameScope {

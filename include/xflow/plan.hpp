@@ -45,6 +45,17 @@ struct PlanProfileEntry {
   int64_t bytes = 0;  // bytes the step wrote
 };
 
+// Thrown by Plan::run when a guard fails: the value a traced function read on the host differs
+// now. The caller (trace) runs the function eagerly instead; the plan's results are discarded.
+class GuardFailure : public FailedPrecondition {
+ public:
+  GuardFailure(const std::string& what, int guard) : FailedPrecondition(what), guard_(guard) {}
+  int guard() const { return guard_; }
+
+ private:
+  int guard_;
+};
+
 class Plan {
  public:
   Plan(const Graph& g, PlanOptions options = {});

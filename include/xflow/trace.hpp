@@ -4,10 +4,10 @@
 //   auto step = xf::trace(fn);
 //   auto y = step({x});
 //
-// A replay never silently differs from eager: a function that reads a tensor's value on the host
-// while traced (item, to_vector, bool conversion, printing) may branch on it, and until guards
-// are written such a function is refused for replay and always runs eagerly, with one warning
-// naming the read's location.
+// A replay never silently differs from eager: every read of a tensor's value on the host while
+// tracing (item, to_vector, bool conversion, printing) becomes a guard. A replay re-checks the
+// guards; when one fails, the call runs eagerly, the function is retraced, and a warning (once
+// per guard location) names the location and the old and new values.
 #pragma once
 #include <functional>
 #include <map>
@@ -16,19 +16,21 @@
 #include <vector>
 
 #include "xflow/graph.hpp"
+#include "xflow/plan.hpp"
 
 namespace xf {
 
 struct TraceOptions {
   int retrace_limit = 8;         // more retraces than this warn (or raise when strict)
   bool strict_retrace = false;   // raise FailedPrecondition instead of warning
+  PlanOptions plan;              // how the recorded graph is compiled
 };
 
 struct TraceStats {
   int64_t traces = 0;       // calls that recorded a graph (the first one included)
   int64_t retraces = 0;     // traces after the first, caused by a new signature
   int64_t replays = 0;      // calls served by a recorded graph
-  int64_t eager_calls = 0;  // calls run eagerly because the trace was refused
+  int64_t guard_failures = 0;  // replays discarded because a guard failed (the call ran eagerly)
 };
 
 class TracedFunction {
@@ -41,25 +43,30 @@ class TracedFunction {
   const TraceStats& stats() const { return stats_; }
   // Why the last retrace happened: "arg 0: shape (64, 784) -> (32, 784)".
   const std::string& last_retrace_reason() const { return last_reason_; }
-  // Why calls with these inputs run eagerly ("" when they replay).
-  std::string refusal(const std::vector<Tensor>& inputs) const;
-  // The graph recorded for these inputs' signature, or nullptr.
+  // The last guard failure's message ("" if none).
+  const std::string& last_guard_failure() const { return last_guard_failure_; }
+  // The graph recorded for these inputs' signature (as traced, before passes), or nullptr.
   const Graph* graph_for(const std::vector<Tensor>& inputs) const;
+  // The compiled plan for these inputs' signature, or nullptr.
+  Plan* plan_for(const std::vector<Tensor>& inputs) const;
 
  private:
-  struct Plan {
+  struct Entry {
     Graph graph;
-    std::string refusal;  // non-empty: run eagerly
+    std::unique_ptr<Plan> plan;
   };
   using Signature = std::vector<std::pair<DType, Shape>>;
   static Signature signature_of(const std::vector<Tensor>& inputs);
 
   Fn fn_;
   TraceOptions options_;
-  std::map<Signature, std::shared_ptr<Plan>> plans_;
+  std::vector<Tensor> trace_call(const std::vector<Tensor>& inputs, const Signature& sig);
+  std::map<Signature, std::shared_ptr<Entry>> plans_;
   Signature last_signature_;
   TraceStats stats_;
   std::string last_reason_;
+  std::string last_guard_failure_;
+  std::vector<std::string> warned_guards_;
 };
 
 TracedFunction trace(TracedFunction::Fn fn, TraceOptions options = {});

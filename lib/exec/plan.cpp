@@ -353,6 +353,19 @@ std::vector<Tensor> Plan::execute(const std::vector<Tensor>& args, const StepObs
       if (slots_[v].kind != ValueSlot::Kind::constant && slots_[v].kind != ValueSlot::Kind::arena) env_[v] = Tensor();
     throw;
   }
+  // Guards: the host reads of the trace must see the same values, or the replay is void.
+  for (size_t i = 0; i < g.guards.size(); ++i) {
+    const GraphGuard& gd = g.guards[i];
+    if (bitwise_equal(env_[gd.value], gd.expected)) continue;
+    auto describe = [](const Tensor& t) {
+      return t.size() <= 16 ? t.str() : shape_str(t.shape()) + " " + dtype_name(t.dtype()) + " tensor";
+    };
+    std::string msg = "[trace] guard at " + Loc::at(gd.file.c_str(), gd.line).str() + " failed: the traced call read " +
+                      describe(gd.expected) + ", this call has " + describe(env_[gd.value]);
+    for (size_t v = 0; v < env_.size(); ++v)
+      if (slots_[v].kind != ValueSlot::Kind::constant && slots_[v].kind != ValueSlot::Kind::arena) env_[v] = Tensor();
+    throw GuardFailure(msg, static_cast<int>(i));
+  }
   std::vector<Tensor> result;
   for (int v : g.outputs) result.push_back(env_[v]);
   // Drop per-run references so that outputs and inputs are not kept alive by the plan.

@@ -1,4 +1,5 @@
 // The function cache of trace(): one plan per input signature, every retrace explained.
+#include <algorithm>
 #include <iostream>
 
 #include "xflow/trace.hpp"
@@ -35,52 +36,62 @@ std::string explain(const std::vector<std::pair<DType, Shape>>& from, const std:
 }
 }  // namespace
 
+std::vector<Tensor> TracedFunction::trace_call(const std::vector<Tensor>& inputs, const Signature& sig) {
+  ++stats_.traces;
+  last_signature_ = sig;
+  auto entry = std::make_shared<Entry>();
+  // The call runs eagerly while recording: its results are eager's.
+  std::vector<Tensor> outs;
+  entry->graph = trace_graph([&](const std::vector<Tensor>& in) { return outs = fn_(in); }, inputs);
+  entry->plan = std::make_unique<Plan>(entry->graph, options_.plan);
+  plans_[sig] = entry;
+  return outs;
+}
+
 std::vector<Tensor> TracedFunction::operator()(const std::vector<Tensor>& inputs, Loc loc) {
   Signature sig = signature_of(inputs);
   auto it = plans_.find(sig);
   if (it != plans_.end()) {
-    if (!it->second->refusal.empty()) {
-      ++stats_.eager_calls;
-      return fn_(inputs);
+    try {
+      std::vector<Tensor> out = it->second->plan->run(inputs, loc);
+      ++stats_.replays;
+      return out;
+    } catch (const GuardFailure& e) {
+      ++stats_.guard_failures;
+      last_guard_failure_ = e.what();
+      const GraphGuard& gd = it->second->graph.guards[e.guard()];
+      std::string where = Loc::at(gd.file.c_str(), gd.line).str();
+      if (std::find(warned_guards_.begin(), warned_guards_.end(), where) == warned_guards_.end()) {
+        warned_guards_.push_back(where);
+        std::cerr << e.what() << "; running eagerly and retracing\n";
+      }
+      ++stats_.retraces;
+      last_reason_ = std::string("guard failed at ") + where;
+      return trace_call(inputs, sig);
     }
-    ++stats_.replays;
-    return it->second->graph.run(inputs, loc);
   }
   if (stats_.traces > 0) {
     ++stats_.retraces;
     last_reason_ = explain(last_signature_, sig);
     std::cerr << "[trace] retracing (" << last_reason_ << ") at " << loc.str() << "\n";
     if (stats_.retraces > options_.retrace_limit) {
-      std::string msg = "[trace] " + std::to_string(stats_.retraces) + " retraces exceed the limit of " +
+      std::string msg = std::to_string(stats_.retraces) + " retraces exceed the limit of " +
                         std::to_string(options_.retrace_limit) + " (last: " + last_reason_ + ")";
       if (options_.strict_retrace) raise(ErrorCode::failed_precondition, "trace", msg, loc);
-      std::cerr << msg << "\n";
+      std::cerr << "[trace] " << msg << "\n";
     }
   }
-  ++stats_.traces;
-  last_signature_ = sig;
-  auto plan = std::make_shared<Plan>();
-  std::vector<std::string> reads;
-  // The first call runs eagerly while recording: its results are eager's.
-  std::vector<Tensor> outs;
-  plan->graph = trace_graph([&](const std::vector<Tensor>& in) { return outs = fn_(in); }, inputs, &reads);
-  if (!reads.empty()) {
-    plan->refusal = "the function reads a tensor's value on the host at " + reads[0] +
-                    "; replay would not re-check it, so calls with this signature run eagerly";
-    std::cerr << "[trace] " << plan->refusal << "\n";
-  }
-  plans_[sig] = plan;
-  return outs;
-}
-
-std::string TracedFunction::refusal(const std::vector<Tensor>& inputs) const {
-  auto it = plans_.find(signature_of(inputs));
-  return it == plans_.end() ? "" : it->second->refusal;
+  return trace_call(inputs, sig);
 }
 
 const Graph* TracedFunction::graph_for(const std::vector<Tensor>& inputs) const {
   auto it = plans_.find(signature_of(inputs));
   return it == plans_.end() ? nullptr : &it->second->graph;
+}
+
+Plan* TracedFunction::plan_for(const std::vector<Tensor>& inputs) const {
+  auto it = plans_.find(signature_of(inputs));
+  return it == plans_.end() ? nullptr : it->second->plan.get();
 }
 
 }  // namespace xf

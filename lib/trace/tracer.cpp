@@ -25,12 +25,17 @@ class Tracer : public DispatchObserver {
     return v;
   }
 
-  void on_host_read(const Tensor&, Loc loc) override {
-    std::string where = loc.str();
-    host_reads.push_back(where.empty() ? "(unknown location)" : where);
+  // A host read becomes a guard: replay re-checks that the value read is still the same.
+  void on_host_read(const Tensor& t, Loc loc) override {
+    int v = value_of(t);
+    if (g_.values[v].kind == GraphValue::Kind::constant) return;  // cannot change between calls
+    GraphGuard gd;
+    gd.value = v;
+    gd.expected = t.contiguous();
+    gd.file = loc.file ? loc.file : "";
+    gd.line = loc.line;
+    g_.guards.push_back(std::move(gd));
   }
-
-  std::vector<std::string> host_reads;
 
   void on_apply(const ApplyEvent& e) override {
     std::vector<int> ins;
@@ -52,7 +57,7 @@ class Tracer : public DispatchObserver {
 }  // namespace
 
 Graph trace_graph(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
-                  const std::vector<Tensor>& example_inputs, std::vector<std::string>* host_reads) {
+                  const std::vector<Tensor>& example_inputs) {
   Graph g;
   Tracer tracer(g);
   for (size_t i = 0; i < example_inputs.size(); ++i) {
@@ -69,7 +74,6 @@ Graph trace_graph(const std::function<std::vector<Tensor>(const std::vector<Tens
     throw;
   }
   remove_observer(&tracer);
-  if (host_reads) *host_reads = tracer.host_reads;
   for (const Tensor& t : outs) {
     if (!t.defined()) throw InvalidArgument("[trace] the traced function returned an empty Tensor handle");
     g.outputs.push_back(tracer.value_of(t));

@@ -28,6 +28,8 @@ TEST_CASE("the first call traces, later calls replay and equal eager bitwise", "
   CHECK(step.stats().replays == 2);
   REQUIRE(step.graph_for({x}) != nullptr);
   CHECK(step.graph_for({x})->nodes.size() == 5);
+  REQUIRE(step.plan_for({x}) != nullptr);
+  CHECK(step.plan_for({x})->steps().size() == 1);  // one fused kernel
 }
 
 TEST_CASE("a new signature retraces and says which argument changed", "[trace]") {
@@ -54,7 +56,7 @@ TEST_CASE("the retrace limit raises when strict", "[trace]") {
   CHECK_THROWS_AS(step({data({3, 8})}), FailedPrecondition);
 }
 
-TEST_CASE("a function that reads a value on the host is never replayed", "[trace]") {
+TEST_CASE("host reads become guards: a failed guard runs eagerly, retraces and warns", "[trace]") {
   int line = 0;
   auto branchy = [&line](const std::vector<Tensor>& in) {
     line = __LINE__ + 1;
@@ -62,12 +64,38 @@ TEST_CASE("a function that reads a value on the host is never replayed", "[trace
     return std::vector<Tensor>{in[0] * -1.0f};
   };
   auto step = trace(branchy);
-  Tensor pos = data({4}) + 1.0f, neg_ = data({4}) - 1.0f;
+  Tensor pos = data({4}) + 1.0f, neg_ = data({4}) - 1.0f, pos2 = data({4}) + 1.0f;
   auto a = step({pos});
-  CHECK(step.refusal({pos}).find("test_trace.cpp:" + std::to_string(line)) != std::string::npos);
-  auto b = step({neg_});  // same signature, other branch: eager gives the right answer
+  REQUIRE(step.graph_for({pos}) != nullptr);
+  REQUIRE(step.graph_for({pos})->guards.size() == 1);
+  CHECK(step.graph_for({pos})->guards[0].line == line);
+  CHECK(bitwise_equal(step({pos2})[0], pos2 * 2.0f));  // same value read: replays
+  CHECK(step.stats().replays == 1);
+  auto b = step({neg_});  // same signature, other branch: the guard fails, eager gives the right answer
   CHECK(bitwise_equal(b[0], neg_ * -1.0f));
   CHECK(bitwise_equal(a[0], pos * 2.0f));
-  CHECK(step.stats().eager_calls == 1);
-  CHECK(step.stats().replays == 0);
+  CHECK(step.stats().guard_failures == 1);
+  CHECK(step.stats().retraces == 1);
+  CHECK(step.last_guard_failure().find("test_trace.cpp:" + std::to_string(line)) != std::string::npos);
+  CHECK(step.last_retrace_reason().find("guard failed at test_trace.cpp:") == 0);
+  // The retrace recorded the new branch; the guard is on the value read (the sum), so equal
+  // inputs replay and any other sum re-checks eagerly.
+  Tensor neg2 = data({4}) - 1.0f;
+  CHECK(bitwise_equal(step({neg2})[0], neg2 * -1.0f));
+  CHECK(step.stats().replays == 2);
+}
+
+TEST_CASE("guards survive the JSON round trip", "[trace]") {
+  Graph g = trace_graph([](const std::vector<Tensor>& in) {
+    float m = max(in[0]).item<float>();
+    return std::vector<Tensor>{in[0] / m};
+  }, {data({8})});
+  REQUIRE(g.guards.size() == 1);
+  Graph back = Graph::from_json(g.to_json());
+  REQUIRE(back.guards.size() == 1);
+  CHECK(bitwise_equal(back.guards[0].expected, g.guards[0].expected));
+  CHECK(back.guards[0].line == g.guards[0].line);
+  Plan plan(back);
+  CHECK_THROWS_AS(plan.run({data({8}) * 2.0f}), GuardFailure);
+  CHECK_NOTHROW(plan.run({data({8})}));
 }
