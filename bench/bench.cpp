@@ -38,6 +38,7 @@
 
 #include "xflow/ops.hpp"
 #include "xflow/tensor.hpp"
+#include "xflow/trace.hpp"
 
 namespace {
 
@@ -412,6 +413,12 @@ void w3(const Options& o, int threads) {
     xf::Tensor y = formula(x);
     escape(&y);
   };
+  auto traced = xf::trace([&](const std::vector<xf::Tensor>& in) { return std::vector<xf::Tensor>{formula(in[0])}; });
+  traced({x});  // traces
+  auto run_replay = [&] {
+    xf::Tensor y = traced({x})[0];
+    escape(&y);
+  };
   run_hand();
   run_xtensor();
   xf::Tensor y = formula(x);
@@ -424,13 +431,115 @@ void w3(const Options& o, int threads) {
     xf::Tensor xt_result = xf::Tensor::from_bytes(xy.p, kN, xf::DType::float32, {kN});
     check(("W3 xtensor vs hand" + suffix(threads)).c_str(), xt_result, hy.p, 1e-5, 1e-6);
   }
+  if (!xf::bitwise_equal(traced({x})[0], y)) {
+    std::printf("  CHECK FAILED W3: replay is not bitwise equal to eager\n");
+    g_failed = true;
+  }
+  const std::string replay = "W3/replay" + suffix(threads);
   int samples = o.quick ? 3 : 15;
-  auto t = measure({run_eager, run_hand, run_xtensor}, samples, 0.03);
+  auto t = measure({run_eager, run_hand, run_xtensor, run_replay}, samples, 0.03);
   add_entry({hand, t[1], fmt("%.2f ns/elem", t[1] / kN * 1e9), std::nullopt, 0, std::nullopt});
   add_entry({xtv, t[2], fmt("%.2f ns/elem", t[2] / kN * 1e9), std::nullopt, 0, std::nullopt});
   add_entry({eager, t[0], fmt("%.2f ns/elem", t[0] / kN * 1e9), hand, t[1], std::nullopt});
-  std::printf("  (%s / %s = %.3f)\n", eager.c_str(), xtv.c_str(), t[0] / t[2]);
+  add_entry({replay, t[3], fmt("%.2f ns/elem", t[3] / kN * 1e9), hand, t[1], std::nullopt});
+  std::printf("  (%s / %s = %.3f; %s / %s = %.3f)\n", eager.c_str(), xtv.c_str(), t[0] / t[2], eager.c_str(),
+              replay.c_str(), t[0] / t[3]);
   peak_entry(eager, run_eager);
+  peak_entry(replay, run_replay);
+}
+
+// ---- W5fwd: the forward pass of W5's MLP (64 x 64 batch, 64->128 ReLU, 128->10, softmax CE) ----
+
+void w5fwd(const Options& o) {
+  const std::string eager = "W5fwd/eager", replay = "W5fwd/replay";
+  if (!wanted(o, {eager, replay})) return;
+  xf::set_num_threads(1);
+  xf::manual_seed(5);
+  xf::Tensor x = make_tensor({64, 64}, input_x);
+  xf::Tensor w1 = xf::random_normal({64, 128}, 0, 0.1), b1 = xf::zeros({128});
+  xf::Tensor w2 = xf::random_normal({128, 10}, 0, 0.1), b2 = xf::zeros({10});
+  std::vector<int> labels_v(64);
+  for (int i = 0; i < 64; ++i) labels_v[i] = i % 10;
+  xf::Tensor labels = xf::one_hot(xf::Tensor::from_vector(labels_v, {64}), 10);
+  auto forward = [&](const std::vector<xf::Tensor>& in) {
+    xf::Tensor h = xf::relu(xf::matmul(in[0], w1) + b1);
+    xf::Tensor logits = xf::matmul(h, w2) + b2;
+    xf::Tensor loss = -xf::mean(xf::sum(labels * xf::log_softmax(logits), xf::Axes{1}));
+    return std::vector<xf::Tensor>{loss};
+  };
+  auto traced = xf::trace(forward);
+  traced({x});
+  if (!xf::bitwise_equal(traced({x})[0], forward({x})[0])) {
+    std::printf("  CHECK FAILED W5fwd: replay is not bitwise equal to eager\n");
+    g_failed = true;
+  }
+  auto run_eager = [&] {
+    xf::Tensor y = forward({x})[0];
+    escape(&y);
+  };
+  auto run_replay = [&] {
+    xf::Tensor y = traced({x})[0];
+    escape(&y);
+  };
+  auto t = measure({run_eager, run_replay}, o.quick ? 3 : 15, 0.02);
+  add_entry({eager, t[0], fmt("%.1f us/call", t[0] * 1e6), std::nullopt, 0, std::nullopt});
+  add_entry({replay, t[1], fmt("%.1f us/call", t[1] * 1e6), eager, t[0], std::nullopt});
+  peak_entry(eager, run_eager);
+  Entry pe;
+  pe.name = replay + "/peak_bytes";
+  pe.bytes = traced.plan_for({x})->peak_bytes();  // arena + outputs: the plan's whole need
+  add_entry(pe);
+}
+
+// ---- G200: a graph of 200 small ops on (16, 16) float32 ----
+
+void g200(const Options& o) {
+  const std::string eager = "G200/eager", replay = "G200/replay", unfused = "G200/replay/unfused";
+  if (!wanted(o, {eager, replay, unfused})) return;
+  xf::set_num_threads(1);
+  xf::Tensor x = make_tensor({16, 16}, input_x);
+  xf::Tensor c = make_tensor({16, 16}, input_a);
+  auto chain = [&](const std::vector<xf::Tensor>& in) {
+    xf::Tensor y = in[0];
+    for (int i = 0; i < 50; ++i) y = xf::tanh(y * c + 0.5f) - c;  // 4 ops per round
+    return std::vector<xf::Tensor>{y};
+  };
+  auto fused = xf::trace(chain);
+  xf::TraceOptions no_fuse;
+  no_fuse.plan.fuse = false;
+  auto plain = xf::trace(chain, no_fuse);
+  fused({x});
+  plain({x});
+  xf::Tensor ref = chain({x})[0];
+  if (!xf::bitwise_equal(fused({x})[0], ref) || !xf::bitwise_equal(plain({x})[0], ref)) {
+    std::printf("  CHECK FAILED G200: replay is not bitwise equal to eager\n");
+    g_failed = true;
+  }
+  xf::Plan* plan = plain.plan_for({x});
+  // The kernels alone: the same 200 steps' kernels, timed one by one by the plan's profiler.
+  plan->set_profiling(true);
+  double kernels = 1e30;
+  for (int r = 0; r < (o.quick ? 20 : 200); ++r) {
+    plan->run({x});
+    double sum = 0;
+    for (const auto& p : plan->profile()) sum += p.seconds;
+    kernels = std::min(kernels, sum);
+  }
+  plan->set_profiling(false);
+  auto run_eager = [&] { xf::Tensor y = chain({x})[0]; escape(&y); };
+  auto run_fused = [&] { xf::Tensor y = fused({x})[0]; escape(&y); };
+  auto run_plain = [&] { xf::Tensor y = plain({x})[0]; escape(&y); };
+  auto t = measure({run_eager, run_fused, run_plain}, o.quick ? 3 : 15, 0.02);
+  add_entry({eager, t[0], fmt("%.1f us/call", t[0] * 1e6), std::nullopt, 0, std::nullopt});
+  add_entry({replay, t[1], fmt("%.1f us/call", t[1] * 1e6), eager, t[0], std::nullopt});
+  add_entry({unfused, t[2], fmt("%.1f us/call", t[2] * 1e6), eager, t[0], std::nullopt});
+  std::printf("  per-node replay overhead (unfused): (%.1f us - %.1f us of kernels) / 200 = %.1f ns\n", t[2] * 1e6,
+              kernels * 1e6, (t[2] - kernels) / 200 * 1e9);
+  Entry ov;
+  ov.name = "G200/replay/overhead_per_node";
+  ov.seconds = (t[2] - kernels) / 200;
+  ov.figure = fmt("%.1f ns/node", ov.seconds * 1e9);
+  add_entry(ov);
 }
 
 // ---- W4: C = A @ B, n x n ----
@@ -498,6 +607,8 @@ int main(int argc, char** argv) {
       w3(o, threads);
       for (int n : {256, 1024, 2048}) w4(o, threads, n);
     }
+    w5fwd(o);
+    g200(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
