@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "xflow/graph.hpp"
+#include "xflow/passes.hpp"
 #include "xflow/plan.hpp"
 
 namespace xf {
@@ -23,7 +24,8 @@ namespace xf {
 struct TraceOptions {
   int retrace_limit = 8;         // more retraces than this warn (or raise when strict)
   bool strict_retrace = false;   // raise FailedPrecondition instead of warning
-  PlanOptions plan;              // how the recorded graph is compiled
+  PassOptions passes;            // graph rewrites before compiling (docs/passes.md)
+  PlanOptions plan;              // how the optimized graph is compiled
 };
 
 struct TraceStats {
@@ -45,7 +47,8 @@ class TracedFunction {
   const std::string& last_retrace_reason() const { return last_reason_; }
   // The last guard failure's message ("" if none).
   const std::string& last_guard_failure() const { return last_guard_failure_; }
-  // The graph recorded for these inputs' signature (as traced, before passes), or nullptr.
+  // The graph recorded for these inputs' signature (as traced, before passes), or nullptr;
+  // plan_for(...)->graph() is the optimized graph the plan runs.
   const Graph* graph_for(const std::vector<Tensor>& inputs) const;
   // The compiled plan for these inputs' signature, or nullptr.
   Plan* plan_for(const std::vector<Tensor>& inputs) const;

@@ -4,6 +4,8 @@
 
 #include "xflow/trace.hpp"
 
+#include "core/observer.hpp"
+
 namespace xf {
 
 TracedFunction::TracedFunction(Fn fn, TraceOptions options) : fn_(std::move(fn)), options_(options) {}
@@ -43,13 +45,16 @@ std::vector<Tensor> TracedFunction::trace_call(const std::vector<Tensor>& inputs
   // The call runs eagerly while recording: its results are eager's.
   std::vector<Tensor> outs;
   entry->graph = trace_graph([&](const std::vector<Tensor>& in) { return outs = fn_(in); }, inputs);
-  entry->plan = std::make_unique<Plan>(entry->graph, options_.plan);
+  entry->plan = std::make_unique<Plan>(optimize(entry->graph, options_.passes), options_.plan);
   plans_[sig] = entry;
   return outs;
 }
 
 std::vector<Tensor> TracedFunction::operator()(const std::vector<Tensor>& inputs, Loc loc) {
   Signature sig = signature_of(inputs);
+  // Inside an outer trace, tape or graph builder, run eagerly so that the observer sees every
+  // primitive (a replay bypasses apply()).
+  if (!observers().empty()) return fn_(inputs);
   auto it = plans_.find(sig);
   if (it != plans_.end()) {
     try {

@@ -99,3 +99,28 @@ TEST_CASE("guards survive the JSON round trip", "[trace]") {
   CHECK_THROWS_AS(plan.run({data({8}) * 2.0f}), GuardFailure);
   CHECK_NOTHROW(plan.run({data({8})}));
 }
+
+TEST_CASE("a traced function called inside another trace is recorded, not replayed", "[trace]") {
+  auto inner = trace(affine);
+  inner({data({4, 8})});  // traced
+  Graph outer = trace_graph([&](const std::vector<Tensor>& in) { return inner({in[0] * 2.0f}); }, {data({4, 8})});
+  CHECK(outer.nodes.size() == 6);  // mul, then the five primitives of affine
+  Tensor x = data({4, 8}, 0.3f);
+  CHECK(bitwise_equal(outer.run({x})[0], affine({x * 2.0f})[0]));
+}
+
+TEST_CASE("trace optimizes the graph before compiling it", "[trace]") {
+  auto fn = [](const std::vector<Tensor>& in) {
+    Tensor a = exp(in[0]) * 1.0f;
+    Tensor b = exp(in[0]);  // the same subexpression
+    return std::vector<Tensor>{neg(neg(a)) + b};
+  };
+  auto step = trace(fn);
+  Tensor x = data({16});
+  step({x});
+  const Plan* plan = step.plan_for({x});
+  REQUIRE(plan != nullptr);
+  CHECK(plan->graph().nodes.size() < step.graph_for({x})->nodes.size());
+  CHECK_FALSE(plan->graph().provenance.empty());
+  CHECK(bitwise_equal(step({x})[0], fn({x})[0]));
+}
