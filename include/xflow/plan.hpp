@@ -14,11 +14,18 @@
 
 namespace xf {
 
+// Whether fused groups are compiled to native code by default: yes, unless the environment
+// variable XFLOW_CODEGEN is "0" (./dev.sh test sets it, so that tests do not wait for compilers).
+bool codegen_default();
+
 struct PlanOptions {
   bool fuse = true;         // elementwise fusion
   bool plan_memory = true;  // arena with buffer reuse by liveness (off: a fresh buffer per value)
   bool inplace = true;      // an elementwise step may write over an input that dies there
   bool parallel = true;     // independent steps of one level run concurrently
+  // Fused groups become generated C++ compiled by the system compiler (cached on disk, see
+  // docs/tracing.md); off, or without a compiler, the tile interpreter runs them.
+  bool codegen = codegen_default();
 };
 
 // One step of a plan: a primitive node, or a fused group of elementwise nodes.

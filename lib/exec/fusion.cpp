@@ -34,36 +34,37 @@ struct TileEntry {
   const void* f32 = nullptr;
   const void* f64 = nullptr;
   bool unary = false;
+  const char* name = "";
 };
 
-template <class Fn> TileEntry unary_entry() {
+template <class Fn> TileEntry unary_entry(const char* name) {
   return TileEntry{reinterpret_cast<const void*>(static_cast<TileFn<float>>(&unary_tile<Fn, float>)),
-                   reinterpret_cast<const void*>(static_cast<TileFn<double>>(&unary_tile<Fn, double>)), true};
+                   reinterpret_cast<const void*>(static_cast<TileFn<double>>(&unary_tile<Fn, double>)), true, name};
 }
-template <class Fn> TileEntry binary_entry() {
+template <class Fn> TileEntry binary_entry(const char* name) {
   return TileEntry{reinterpret_cast<const void*>(static_cast<TileFn<float>>(&binary_tile<Fn, float>)),
-                   reinterpret_cast<const void*>(static_cast<TileFn<double>>(&binary_tile<Fn, double>)), false};
+                   reinterpret_cast<const void*>(static_cast<TileFn<double>>(&binary_tile<Fn, double>)), false, name};
 }
 
 // The elementwise primitives with a float-valued batch function.
 const std::map<Prim, TileEntry>& tile_table() {
   static const auto* table = new std::map<Prim, TileEntry>{
-      {Prim::neg, unary_entry<ew::NegFn>()},       {Prim::abs, unary_entry<ew::AbsFn>()},
-      {Prim::sign, unary_entry<ew::SignFn>()},     {Prim::exp, unary_entry<ew::ExpFn>()},
-      {Prim::expm1, unary_entry<ew::Expm1Fn>()},   {Prim::log, unary_entry<ew::LogFn>()},
-      {Prim::log1p, unary_entry<ew::Log1pFn>()},   {Prim::sqrt, unary_entry<ew::SqrtFn>()},
-      {Prim::rsqrt, unary_entry<ew::RsqrtFn>()},   {Prim::square, unary_entry<ew::SquareFn>()},
-      {Prim::reciprocal, unary_entry<ew::ReciprocalFn>()}, {Prim::sin, unary_entry<ew::SinFn>()},
-      {Prim::cos, unary_entry<ew::CosFn>()},       {Prim::tan, unary_entry<ew::TanFn>()},
-      {Prim::tanh, unary_entry<ew::TanhFn>()},     {Prim::sigmoid, unary_entry<ew::SigmoidFn>()},
-      {Prim::relu, unary_entry<ew::ReluFn>()},     {Prim::erf, unary_entry<ew::ErfFn>()},
-      {Prim::floor, unary_entry<ew::FloorFn>()},   {Prim::ceil, unary_entry<ew::CeilFn>()},
-      {Prim::round, unary_entry<ew::RoundFn>()},   {Prim::add, binary_entry<ew::AddFn>()},
-      {Prim::sub, binary_entry<ew::SubFn>()},      {Prim::mul, binary_entry<ew::MulFn>()},
-      {Prim::div, binary_entry<ew::DivFn>()},      {Prim::floor_div, binary_entry<ew::FloorDivFn>()},
-      {Prim::mod, binary_entry<ew::ModFn>()},      {Prim::pow, binary_entry<ew::PowFn>()},
-      {Prim::maximum, binary_entry<ew::MaximumFn>()}, {Prim::minimum, binary_entry<ew::MinimumFn>()},
-      {Prim::atan2, binary_entry<ew::Atan2Fn>()},
+      {Prim::neg, unary_entry<ew::NegFn>("NegFn")},       {Prim::abs, unary_entry<ew::AbsFn>("AbsFn")},
+      {Prim::sign, unary_entry<ew::SignFn>("SignFn")},     {Prim::exp, unary_entry<ew::ExpFn>("ExpFn")},
+      {Prim::expm1, unary_entry<ew::Expm1Fn>("Expm1Fn")},   {Prim::log, unary_entry<ew::LogFn>("LogFn")},
+      {Prim::log1p, unary_entry<ew::Log1pFn>("Log1pFn")},   {Prim::sqrt, unary_entry<ew::SqrtFn>("SqrtFn")},
+      {Prim::rsqrt, unary_entry<ew::RsqrtFn>("RsqrtFn")},   {Prim::square, unary_entry<ew::SquareFn>("SquareFn")},
+      {Prim::reciprocal, unary_entry<ew::ReciprocalFn>("ReciprocalFn")}, {Prim::sin, unary_entry<ew::SinFn>("SinFn")},
+      {Prim::cos, unary_entry<ew::CosFn>("CosFn")},       {Prim::tan, unary_entry<ew::TanFn>("TanFn")},
+      {Prim::tanh, unary_entry<ew::TanhFn>("TanhFn")},     {Prim::sigmoid, unary_entry<ew::SigmoidFn>("SigmoidFn")},
+      {Prim::relu, unary_entry<ew::ReluFn>("ReluFn")},     {Prim::erf, unary_entry<ew::ErfFn>("ErfFn")},
+      {Prim::floor, unary_entry<ew::FloorFn>("FloorFn")},   {Prim::ceil, unary_entry<ew::CeilFn>("CeilFn")},
+      {Prim::round, unary_entry<ew::RoundFn>("RoundFn")},   {Prim::add, binary_entry<ew::AddFn>("AddFn")},
+      {Prim::sub, binary_entry<ew::SubFn>("SubFn")},      {Prim::mul, binary_entry<ew::MulFn>("MulFn")},
+      {Prim::div, binary_entry<ew::DivFn>("DivFn")},      {Prim::floor_div, binary_entry<ew::FloorDivFn>("FloorDivFn")},
+      {Prim::mod, binary_entry<ew::ModFn>("ModFn")},      {Prim::pow, binary_entry<ew::PowFn>("PowFn")},
+      {Prim::maximum, binary_entry<ew::MaximumFn>("MaximumFn")}, {Prim::minimum, binary_entry<ew::MinimumFn>("MinimumFn")},
+      {Prim::atan2, binary_entry<ew::Atan2Fn>("Atan2Fn")},
   };
   return *table;
 }
@@ -126,6 +127,7 @@ std::shared_ptr<Plan::Fused> Plan::Fused::build(const Graph& g, const std::vecto
     const TileEntry& e = tile_table().at(prim_from_name(n.op));
     Instr in;
     in.fn = f->dtype == DType::float32 ? e.f32 : e.f64;
+    in.functor = e.name;
     in.unary = e.unary;
     std::vector<Operand> ops;
     for (int v : n.inputs) {
@@ -165,6 +167,11 @@ std::shared_ptr<Plan::Fused> Plan::Fused::build(const Graph& g, const std::vecto
 }
 
 void Plan::Fused::run(const std::vector<const void*>& ext, const std::vector<void*>& out) const {
+  if (kernel) {
+    Kernel k = kernel;
+    detail::parallel_for(size, detail::kChunk, [&](int64_t b, int64_t e) { k(ext.data(), out.data(), b, e); });
+    return;
+  }
   if (dtype == DType::float32) run_program<float>(*this, ext, out);
   else run_program<double>(*this, ext, out);
 }

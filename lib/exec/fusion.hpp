@@ -3,6 +3,7 @@
 // SIMD batches (ops/elementwise_loops.hpp) as the eager kernel, so results are bitwise equal.
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "ops/prims.hpp"
@@ -25,16 +26,24 @@ struct Plan::Fused {
   };
   struct Instr {
     const void* fn = nullptr;    // tile function for `dtype`
+    const char* functor = "";    // the functor's name in xf::ew (for generated code)
     bool unary = false;
     Operand a, b, y;
   };
   std::vector<Instr> program;
   int temps = 0;
+  // A compiled kernel for this program (codegen.cpp), or null: then the tile interpreter runs.
+  using Kernel = void (*)(const void* const* ext, void* const* out, int64_t begin, int64_t end);
+  Kernel kernel = nullptr;
 
   // Builds the program for `nodes` (in execution order) whose materialized outputs are `outputs`.
   static std::shared_ptr<Fused> build(const Graph& g, const std::vector<int>& nodes, const std::vector<int>& outputs);
   // Runs it: ext[i] points to the data of ext_values[i], out[i] to the (contiguous) buffer of out_values[i].
   void run(const std::vector<const void*>& ext, const std::vector<void*>& out) const;
 };
+// C++ source of a kernel equivalent to `f`'s program (one loop over SIMD batches calling the same
+// functors), and a compiled, cached, loaded kernel for it; null when no compiler is usable.
+std::string kernel_source(const Plan::Fused& f);
+Plan::Fused::Kernel compile_kernel(const Plan::Fused& f);
 
 }  // namespace xf

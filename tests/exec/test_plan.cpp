@@ -142,3 +142,30 @@ TEST_CASE("plan.run checks its arguments", "[plan]") {
   CHECK_THROWS_AS(plan.run({input({11})}), InvalidArgument);
   CHECK_THROWS_AS(plan.run({}), InvalidArgument);
 }
+
+TEST_CASE("generated kernels equal eager bitwise, tails and scalar operands included", "[plan][codegen]") {
+  PlanOptions o;
+  o.codegen = true;
+  for (int64_t n : {1, 7, 8, 9, 4096 + 13}) {
+    Tensor x = input({n});
+    Graph g = trace_graph(w3, {x});
+    Plan plan(g, o);
+    INFO("n = " << n);
+    CHECK(bitwise_equal(plan.run({x})[0], w3({x})[0]));
+    CHECK(plan.provenance()[0].detail.find("generated") != std::string::npos);
+  }
+  Tensor d = cast(input({100}), DType::float64);
+  Graph g64 = trace_graph([](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{floor_div(in[0], 0.7) + mod(in[0], 0.3) * atan2(in[0], 2.0)};
+  }, {d});
+  Plan p64(g64, o);
+  CHECK(bitwise_equal(p64.run({d})[0], floor_div(d, 0.7) + mod(d, 0.3) * atan2(d, 2.0)));
+}
+
+TEST_CASE("the generated source calls the eager functors", "[plan][codegen]") {
+  Graph g = trace_graph(w3, {input({64})});
+  PlanOptions o;
+  o.codegen = false;
+  Plan plan(g, o);
+  CHECK(plan.provenance()[0].detail.find("interpreted") != std::string::npos);
+}
