@@ -135,6 +135,31 @@ Tensor avg_pool2d(const Tensor& input, std::pair<int64_t, int64_t> window,
                   std::pair<int64_t, int64_t> strides, Padding padding = Padding::valid,
                   Loc loc = Loc::current());
 
+// ---- gradient building blocks (the adjoints the gradients of gather, conv2d and the pools use) ----
+// The adjoint of gather: zeros with `size` elements along `axis`, plus every slice of `updates`
+// added at its index. updates.shape = prefix + indices.shape + suffix, with `axis` = rank of the
+// prefix; the result is prefix + (size,) + suffix. Indices as gather's: [-size, size), else OutOfRange.
+Tensor scatter_add(const Tensor& updates, const Tensor& indices, int64_t size, int64_t axis = 0,
+                   Loc loc = Loc::current());
+// The gradient of conv2d with respect to its input (of shape `input_shape`), given the filter
+// and the gradient of conv2d's output (TensorFlow's conv2d_backprop_input).
+Tensor conv2d_backprop_input(const Shape& input_shape, const Tensor& filter, const Tensor& out_grad,
+                             std::pair<int64_t, int64_t> strides = {1, 1}, Padding padding = Padding::valid,
+                             Loc loc = Loc::current());
+// The gradient of conv2d with respect to its filter (of shape `filter_shape`).
+Tensor conv2d_backprop_filter(const Tensor& input, const Shape& filter_shape, const Tensor& out_grad,
+                              std::pair<int64_t, int64_t> strides = {1, 1}, Padding padding = Padding::valid,
+                              Loc loc = Loc::current());
+// max_pool2d's choice as int64 flat indices into `input` (batch included): the first maximum of
+// each window in row-major order (a NaN wins, as in max_pool2d).
+Tensor max_pool2d_argmax(const Tensor& input, std::pair<int64_t, int64_t> window,
+                         std::pair<int64_t, int64_t> strides, Padding padding = Padding::valid,
+                         Loc loc = Loc::current());
+// The gradient of avg_pool2d with respect to its input (of shape `input_shape`).
+Tensor avg_pool2d_backprop(const Shape& input_shape, const Tensor& out_grad, std::pair<int64_t, int64_t> window,
+                           std::pair<int64_t, int64_t> strides, Padding padding = Padding::valid,
+                           Loc loc = Loc::current());
+
 // ---- operators ----
 // A tensor operand that remembers where the operator was written.
 struct TensorArg {

@@ -2,6 +2,9 @@
 #pragma once
 #include "xflow/dtype.hpp"
 #include "xflow/error.hpp"
+#include "xflow/grad.hpp"
+#include "xflow/summary.hpp"
+#include "xflow/variable.hpp"
 #include "xflow/ops.hpp"
 #include "xflow/shape.hpp"
 #include "xflow/tensor.hpp"

@@ -139,6 +139,20 @@ void Plan::compile() {
   }
 
   // ---- levels ----
+  // Reads and assignments of one variable keep their graph order: each depends on the previous.
+  std::vector<int> after(steps_.size(), -1);
+  {
+    std::map<int64_t, int> last_step_of_var;
+    for (size_t si = 0; si < steps_.size(); ++si)
+      for (int node : steps_[si].nodes) {
+        const GraphNode& n = g.nodes[node];
+        if (!op_def(prim_from_name(n.op)).traits.stateful) continue;
+        int64_t var = static_cast<const VariableAttrs*>(n.attrs.get())->var_id;
+        auto it = last_step_of_var.find(var);
+        if (it != last_step_of_var.end()) after[si] = it->second;
+        last_step_of_var[var] = static_cast<int>(si);
+      }
+  }
   int max_level = -1;
   for (PlanStep& s : steps_) {
     int level = 0;
@@ -146,6 +160,8 @@ void Plan::compile() {
       const GraphValue& iv = g.values[v];
       if (iv.kind == GraphValue::Kind::node_output) level = std::max(level, steps_[step_of_node[iv.producer]].level + 1);
     }
+    int prev = after[&s - steps_.data()];
+    if (prev >= 0) level = std::max(level, steps_[prev].level + 1);
     s.level = level;
     max_level = std::max(max_level, level);
   }
@@ -166,10 +182,13 @@ void Plan::compile() {
   for (const PlanStep& s : steps_)
     for (int v : s.outputs) materialized.insert(v);
   for (const GraphNode& n : g.nodes) {
-    bool view = op_def(prim_from_name(n.op)).traits.view;
+    const Traits& tr = op_def(prim_from_name(n.op)).traits;
+    bool view = tr.view;
     for (int v : n.outputs) {
       if (!materialized.count(v)) slots_[v].kind = ValueSlot::Kind::internal;
-      else if (view) {
+      else if (tr.stateful) {
+        slots_[v].kind = ValueSlot::Kind::view;  // the variable's own tensor, made by eval
+      } else if (view) {
         slots_[v].kind = ValueSlot::Kind::view;
         root[v] = root[n.inputs[0]];
       } else {

@@ -373,4 +373,49 @@ Tensor avg_pool2d(const Tensor& input, std::pair<int64_t, int64_t> window, std::
   return apply1(Prim::avg_pool2d, make_attrs(at), {input}, loc);
 }
 
+// ---- gradient building blocks ----
+
+Tensor scatter_add(const Tensor& updates, const Tensor& indices, int64_t size, int64_t axis, Loc loc) {
+  check_defined("scatter_add", updates, loc);
+  check_defined("scatter_add", indices, loc);
+  int64_t r = updates.rank() - indices.rank() + 1;  // the result's rank
+  if (r < 1)
+    raise(ErrorCode::shape, "scatter_add", "updates " + spec_of(updates) + " have fewer axes than indices " +
+                                               spec_of(indices), loc);
+  int64_t a = normalize_axis(axis, r, "scatter_add", loc);
+  Tensor idx = indices;
+  if (idx.dtype() == DType::uint8 || idx.dtype() == DType::bool_) idx = cast(idx, DType::int32, loc);
+  return apply1(Prim::scatter_add, make_attrs(ScatterAttrs{a, size}), {updates, idx}, loc);
+}
+
+Tensor conv2d_backprop_input(const Shape& input_shape, const Tensor& filter, const Tensor& out_grad,
+                             std::pair<int64_t, int64_t> strides, Padding padding, Loc loc) {
+  check_defined("conv2d_backprop_input", filter, loc);
+  check_defined("conv2d_backprop_input", out_grad, loc);
+  ConvGradAttrs at{input_shape, {strides.first, strides.second}, padding_name(padding)};
+  return apply1(Prim::conv2d_backprop_input, make_attrs(at), {filter, out_grad}, loc);
+}
+
+Tensor conv2d_backprop_filter(const Tensor& input, const Shape& filter_shape, const Tensor& out_grad,
+                              std::pair<int64_t, int64_t> strides, Padding padding, Loc loc) {
+  check_defined("conv2d_backprop_filter", input, loc);
+  check_defined("conv2d_backprop_filter", out_grad, loc);
+  ConvGradAttrs at{filter_shape, {strides.first, strides.second}, padding_name(padding)};
+  return apply1(Prim::conv2d_backprop_filter, make_attrs(at), {input, out_grad}, loc);
+}
+
+Tensor max_pool2d_argmax(const Tensor& input, std::pair<int64_t, int64_t> window, std::pair<int64_t, int64_t> strides,
+                         Padding padding, Loc loc) {
+  check_defined("max_pool2d_argmax", input, loc);
+  PoolAttrs at{{window.first, window.second}, {strides.first, strides.second}, padding_name(padding)};
+  return apply1(Prim::max_pool2d_argmax, make_attrs(at), {input}, loc);
+}
+
+Tensor avg_pool2d_backprop(const Shape& input_shape, const Tensor& out_grad, std::pair<int64_t, int64_t> window,
+                           std::pair<int64_t, int64_t> strides, Padding padding, Loc loc) {
+  check_defined("avg_pool2d_backprop", out_grad, loc);
+  PoolGradAttrs at{input_shape, {window.first, window.second}, {strides.first, strides.second}, padding_name(padding)};
+  return apply1(Prim::avg_pool2d_backprop, make_attrs(at), {out_grad}, loc);
+}
+
 }  // namespace xf

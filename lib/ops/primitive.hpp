@@ -33,6 +33,8 @@ struct Traits {
   bool differentiable = false;
   bool view = false;            // outputs alias the inputs' buffers
   bool random = false;          // draws from the generator: never folded or merged
+  bool stateful = false;        // reads or writes variable state: never folded or merged
+  bool side_effect = false;     // changes state: always kept, run in graph order
 };
 
 // Visits attributes by name. One visitor serves JSON, hashing, equality and printing.
@@ -109,7 +111,11 @@ OpDef make_def() {
   X(slice, StridedSlice) X(concat, Concat) X(gather, Gather) X(pad, Pad)                        \
   X(conv2d, Conv2D) X(max_pool2d, MaxPool2D) X(avg_pool2d, AvgPool2D)                           \
   X(random_uniform, RandomUniform) X(random_normal, RandomNormal)                               \
-  X(truncated_normal, TruncatedNormal)
+  X(truncated_normal, TruncatedNormal)                                                          \
+  X(stop_gradient, StopGradient) X(scatter_add, ScatterAdd)                                     \
+  X(conv2d_backprop_input, Conv2DBackpropInput) X(conv2d_backprop_filter, Conv2DBackpropFilter) \
+  X(max_pool2d_argmax, MaxPool2DArgmax) X(avg_pool2d_backprop, AvgPool2DBackprop)             \
+  X(read_variable, ReadVariable) X(assign, Assign)
 
 enum class Prim : uint16_t {
 #define XFLOW_PRIM_ENUM(id, S) id,

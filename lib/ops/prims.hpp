@@ -53,6 +53,30 @@ struct PoolAttrs {
   std::string padding = "VALID";
   void visit(AttrVisitor& v) { v.on("window", window); v.on("strides", strides); v.on("padding", padding); }
 };
+// scatter_add, the adjoint of gather: `size` is the length of the output's `axis`.
+struct ScatterAttrs {
+  int64_t axis = 0;
+  int64_t size = 0;
+  void visit(AttrVisitor& v) { v.on("axis", axis); v.on("size", size); }
+};
+// The gradient kernels of conv2d: `shape` is the shape of the result (conv2d's input for
+// conv2d_backprop_input, its filter for conv2d_backprop_filter), which the inputs do not fix.
+struct ConvGradAttrs {
+  std::vector<int64_t> shape;
+  std::vector<int64_t> strides{1, 1};
+  std::string padding = "VALID";
+  void visit(AttrVisitor& v) { v.on("shape", shape); v.on("strides", strides); v.on("padding", padding); }
+};
+// avg_pool2d_backprop: `shape` is the shape of avg_pool2d's input.
+struct PoolGradAttrs {
+  std::vector<int64_t> shape;
+  std::vector<int64_t> window{1, 1};
+  std::vector<int64_t> strides{1, 1};
+  std::string padding = "VALID";
+  void visit(AttrVisitor& v) {
+    v.on("shape", shape); v.on("window", window); v.on("strides", strides); v.on("padding", padding);
+  }
+};
 // Random ops carry the generator position they read, so a kernel is a pure function of its
 // attributes (a, b: minval/maxval for uniform, mean/stddev for the normals).
 struct RandomAttrs {
@@ -65,6 +89,14 @@ struct RandomAttrs {
     v.on("shape", shape); v.on("dtype", dtype); v.on("a", a); v.on("b", b);
     v.on("seed", seed); v.on("counter", counter);
   }
+};
+
+// A variable's identity and fixed dtype and shape (lib/variable/).
+struct VariableAttrs {
+  int64_t var_id = 0;
+  DType dtype = DType::float32;
+  std::vector<int64_t> shape;
+  void visit(AttrVisitor& v) { v.on("var_id", var_id); v.on("dtype", dtype); v.on("shape", shape); }
 };
 
 #define XFLOW_DECLARE_PRIM(S, NAME, ATTRS, ...)                     \
@@ -157,6 +189,20 @@ XFLOW_DECLARE_PRIM(AvgPool2D, "avg_pool2d", PoolAttrs, kPlain)
 XFLOW_DECLARE_PRIM(RandomUniform, "random_uniform", RandomAttrs, kRandom)
 XFLOW_DECLARE_PRIM(RandomNormal, "random_normal", RandomAttrs, kRandom)
 XFLOW_DECLARE_PRIM(TruncatedNormal, "truncated_normal", RandomAttrs, kRandom)
+// The identity whose output the tape does not differentiate through (a view of its input).
+XFLOW_DECLARE_PRIM(StopGradient, "stop_gradient", NoAttrs, (Traits{false, false, false, false, true, false}))
+// The primitives below are the building blocks of gradients (gather's, conv2d's, the pools').
+XFLOW_DECLARE_PRIM(ScatterAdd, "scatter_add", ScatterAttrs, kPlain)
+XFLOW_DECLARE_PRIM(Conv2DBackpropInput, "conv2d_backprop_input", ConvGradAttrs, kPlain)
+XFLOW_DECLARE_PRIM(Conv2DBackpropFilter, "conv2d_backprop_filter", ConvGradAttrs, kPlain)
+XFLOW_DECLARE_PRIM(MaxPool2DArgmax, "max_pool2d_argmax", PoolAttrs, kNonDiff)
+XFLOW_DECLARE_PRIM(AvgPool2DBackprop, "avg_pool2d_backprop", PoolGradAttrs, kPlain)
+
+// Variables: a read yields the current value (captured by reference in traces); an assignment is
+// a side effect kept in order. Traits: {elementwise, commutative, inplace, differentiable, view,
+// random, stateful, side_effect}.
+XFLOW_DECLARE_PRIM(ReadVariable, "read_variable", VariableAttrs, (Traits{false, false, false, true, true, false, true, false}))
+XFLOW_DECLARE_PRIM(Assign, "assign", VariableAttrs, (Traits{false, false, false, false, true, false, true, true}))
 
 #undef XFLOW_DECLARE_PRIM
 

@@ -7,6 +7,7 @@
 
 #include "core/dispatch.hpp"
 #include "core/tensor_impl.hpp"
+#include "ops/elementwise_fns.hpp"
 #include "ops/prims.hpp"
 
 namespace xf {
@@ -223,6 +224,80 @@ void Pad::eval(const Attrs& a, const Tensors& in, Tensors& out) {
     const T* px = xc.data<T>();
     T* py = y.data<T>() + off;
     detail::for_each_offset(x.shape(), yst, [&](int64_t i, int64_t o) { py[o] = px[i]; });
+  });
+}
+
+// ---- stop_gradient ----
+Specs StopGradient::infer(const Attrs&, const Specs& in) {
+  if (in.size() != 1) infer_fail(ErrorCode::invalid_argument, "expects 1 input");
+  return {in[0]};
+}
+void StopGradient::eval(const Attrs&, const Tensors& in, Tensors& out) {
+  // A new handle (a new id) on the same memory: the tape must not see the input's id here.
+  const Tensor& x = in[0];
+  out[0] = Tensor::view(x.buffer(), x.dtype(), x.shape(), x.strides(), x.offset());
+}
+
+// ---- scatter_add ----
+Specs ScatterAdd::infer(const Attrs& a, const Specs& in) {
+  static const char* const names[] = {"updates", "indices"};
+  if (in.size() != 2) infer_fail(ErrorCode::invalid_argument, "expects updates and indices");
+  const Shape& u = in[0].shape;
+  const Shape& idx = in[1].shape;
+  if (in[1].dtype != DType::int32 && in[1].dtype != DType::int64)
+    infer_fail(ErrorCode::dtype, "indices must be int32 or int64: " + specs_str(in, names));
+  if (in[0].dtype == DType::bool_) infer_fail(ErrorCode::dtype, "updates need a numeric dtype: " + specs_str(in, names));
+  if (a.size < 0) infer_fail(ErrorCode::invalid_argument, "size must be >= 0, got " + std::to_string(a.size));
+  bool ok = a.axis >= 0 && a.axis + idx.size() <= u.size();
+  for (size_t i = 0; ok && i < idx.size(); ++i)
+    if (u[a.axis + i] != idx[i]) ok = false;
+  if (!ok)
+    infer_fail(ErrorCode::shape, "updates must have the indices' shape at axis " + std::to_string(a.axis) + ": " +
+                                     specs_str(in, names));
+  Shape out(u.begin(), u.begin() + a.axis);
+  out.push_back(a.size);
+  out.insert(out.end(), u.begin() + a.axis + static_cast<int64_t>(idx.size()), u.end());
+  return {TensorSpec{in[0].dtype, out}};
+}
+void ScatterAdd::eval(const Attrs& a, const Tensors& in, Tensors& out) {
+  Tensor u = in[0].contiguous();
+  Tensor idx = in[1].contiguous();
+  Tensor& y = out[0];
+  const Shape& ys = y.shape();
+  int64_t n = a.size;
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < a.axis; ++i) outer *= ys[i];
+  for (size_t i = a.axis + 1; i < ys.size(); ++i) inner *= ys[i];
+  int64_t count = idx.size();
+  std::vector<int64_t> ids(static_cast<size_t>(count));
+  detail::visit_dtype(idx.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* p = idx.data<T>();
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t v = static_cast<int64_t>(p[i]);
+      if (v < -n || v >= n) {
+        static const char* const names[] = {"updates", "indices"};
+        throw OutOfRange("index " + std::to_string(v) + " is out of range for an axis of size " + std::to_string(n) +
+                         ": " + specs_str({{u.dtype(), u.shape()}, {idx.dtype(), idx.shape()}}, names));
+      }
+      ids[i] = v < 0 ? v + n : v;
+    }
+  });
+  detail::visit_dtype(y.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* py = y.data<T>();
+    std::fill(py, py + y.size(), T(0));
+    const T* pu = u.data<T>();
+    // One fixed order (updates in row-major order), so sums do not depend on threads.
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < count; ++i) {
+        T* dst = py + (o * n + ids[i]) * inner;
+        const T* src = pu + (o * count + i) * inner;
+        for (int64_t k = 0; k < inner; ++k) {
+          if constexpr (std::is_floating_point_v<T>) dst[k] += src[k];
+          else dst[k] = ew::AddFn::scalar(dst[k], src[k]);
+        }
+      }
   });
 }
 

@@ -1,0 +1,172 @@
+// Variables, their registry and collections, and initializers.
+#include <algorithm>
+#include <cstring>
+#include <cmath>
+#include <map>
+#include <unordered_map>
+
+#include "ops/prims.hpp"
+#include "variable/variable_state.hpp"
+#include "xflow/ops.hpp"
+
+namespace xf {
+namespace {
+
+struct Registry {
+  std::mutex mu;
+  int64_t next_id = 1;
+  std::unordered_map<int64_t, std::weak_ptr<VariableState>> by_id;
+  std::map<std::string, int> names;  // name -> times used
+  std::map<std::string, std::vector<std::weak_ptr<VariableState>>> collections;
+};
+Registry& registry() {
+  static Registry* r = new Registry;
+  return *r;
+}
+
+}  // namespace
+
+std::shared_ptr<VariableState> find_variable(int64_t id) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.by_id.find(id);
+  std::shared_ptr<VariableState> s = it == r.by_id.end() ? nullptr : it->second.lock();
+  if (!s) throw NotFound("variable " + std::to_string(id) + " no longer exists");
+  return s;
+}
+
+Variable::Variable(const Tensor& initial, const std::string& name, bool trainable,
+                   const std::vector<std::string>& collections, Loc loc) {
+  if (!initial.defined()) raise(ErrorCode::invalid_argument, "Variable", "the initial value is an empty Tensor handle", loc);
+  auto s = std::make_shared<VariableState>();
+  s->dtype = initial.dtype();
+  s->shape = initial.shape();
+  s->trainable = trainable;
+  // Own a private copy: the variable must not alias a buffer someone else can see.
+  Tensor copy = Tensor::empty(initial.shape(), initial.dtype());
+  Tensor c = initial.contiguous();
+  if (c.size()) std::memcpy(copy.raw_data(), c.raw_data(), static_cast<size_t>(c.size()) * dtype_size(c.dtype()));
+  s->value = copy;
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  s->id = r.next_id++;
+  std::string base = name.empty() ? "Variable" : name;
+  int& used = r.names[base];
+  s->name = used == 0 ? base : base + "_" + std::to_string(used);
+  ++used;
+  r.by_id[s->id] = s;
+  r.collections["global_variables"].push_back(s);
+  if (trainable) r.collections["trainable_variables"].push_back(s);
+  for (const std::string& c2 : collections) r.collections[c2].push_back(s);
+  state_ = std::move(s);
+}
+
+namespace {
+const VariableState& checked(const std::shared_ptr<VariableState>& s) {
+  if (!s) throw FailedPrecondition("[Variable] an empty Variable handle");
+  return *s;
+}
+AttrsPtr var_attrs(const VariableState& s) {
+  return make_attrs(VariableAttrs{s.id, s.dtype, s.shape});
+}
+}  // namespace
+
+Tensor Variable::value(Loc loc) const {
+  const VariableState& s = checked(state_);
+  return apply(Prim::read_variable, var_attrs(s), {}, loc)[0];
+}
+
+Tensor Variable::assign(const Tensor& v, Loc loc) const {
+  const VariableState& s = checked(state_);
+  if (!v.defined()) raise(ErrorCode::invalid_argument, "assign", "the value is an empty Tensor handle", loc);
+  if (v.shape() != s.shape)
+    raise(ErrorCode::shape, "assign",
+          "variable '" + s.name + "' is " + shape_str(s.shape) + " " + dtype_name(s.dtype) + ", value is " +
+              shape_str(v.shape()) + " " + dtype_name(v.dtype()),
+          loc);
+  Tensor x = v;
+  if (v.dtype() != s.dtype) {
+    if (promote_types(v.dtype(), s.dtype) != s.dtype || strict_dtypes())
+      raise(ErrorCode::dtype, "assign",
+            "variable '" + s.name + "' is " + shape_str(s.shape) + " " + dtype_name(s.dtype) + ", value is " +
+                shape_str(v.shape()) + " " + dtype_name(v.dtype()),
+            loc);
+    x = cast(v, s.dtype, loc);
+  }
+  return apply(Prim::assign, var_attrs(s), {x}, loc)[0];
+}
+
+Tensor Variable::assign_add(const Tensor& delta, Loc loc) const { return assign(add(value(loc), delta, loc), loc); }
+Tensor Variable::assign_sub(const Tensor& delta, Loc loc) const { return assign(sub(value(loc), delta, loc), loc); }
+
+const std::string& Variable::name() const { return checked(state_).name; }
+DType Variable::dtype() const { return checked(state_).dtype; }
+const Shape& Variable::shape() const { return checked(state_).shape; }
+bool Variable::trainable() const { return checked(state_).trainable; }
+int64_t Variable::id() const { return checked(state_).id; }
+
+// ---- initializers ----
+namespace {
+std::pair<double, double> fans(const Shape& s) {
+  if (s.empty()) return {1, 1};
+  if (s.size() == 1) return {static_cast<double>(s[0]), static_cast<double>(s[0])};
+  double receptive = 1;
+  for (size_t i = 0; i + 2 < s.size(); ++i) receptive *= static_cast<double>(s[i]);
+  return {static_cast<double>(s[s.size() - 2]) * receptive, static_cast<double>(s.back()) * receptive};
+}
+// TensorFlow's truncated-normal initializers divide by this so the truncated draw keeps the
+// requested variance.
+constexpr double kTruncatedStd = 0.87962566103423978;
+}  // namespace
+
+Tensor glorot_uniform(const Shape& shape, DType d, Loc loc) {
+  auto [in, out] = fans(shape);
+  double limit = std::sqrt(6.0 / (in + out));
+  return random_uniform(shape, -limit, limit, d, loc);
+}
+Tensor glorot_normal(const Shape& shape, DType d, Loc loc) {
+  auto [in, out] = fans(shape);
+  return truncated_normal(shape, 0, std::sqrt(2.0 / (in + out)) / kTruncatedStd, d, loc);
+}
+Tensor he_uniform(const Shape& shape, DType d, Loc loc) {
+  double limit = std::sqrt(6.0 / fans(shape).first);
+  return random_uniform(shape, -limit, limit, d, loc);
+}
+Tensor he_normal(const Shape& shape, DType d, Loc loc) {
+  return truncated_normal(shape, 0, std::sqrt(2.0 / fans(shape).first) / kTruncatedStd, d, loc);
+}
+
+// ---- collections ----
+namespace {
+std::vector<Variable> live(const std::vector<std::weak_ptr<VariableState>>& list) {
+  std::vector<Variable> out;
+  for (const auto& w : list)
+    if (auto s = w.lock()) out.push_back(Variable::from_state(std::move(s)));
+  return out;
+}
+}  // namespace
+
+std::vector<Variable> get_collection(const std::string& name) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.collections.find(name);
+  return it == r.collections.end() ? std::vector<Variable>{} : live(it->second);
+}
+std::vector<Variable> global_variables() { return get_collection("global_variables"); }
+std::vector<Variable> trainable_variables() { return get_collection("trainable_variables"); }
+
+void add_to_collection(const std::string& name, const Variable& v) {
+  if (!v.defined()) throw InvalidArgument("[add_to_collection] an empty Variable handle");
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.collections[name].push_back(v.state());
+}
+
+void reset_variables() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.names.clear();
+  r.collections.clear();
+}
+
+}  // namespace xf

@@ -1,0 +1,144 @@
+// Variables: eager reads and assignments, collections, initializers, and traces that capture
+// variables by reference and replay assignments in order.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "xflow/passes.hpp"
+#include "xflow/plan.hpp"
+#include "xflow/trace.hpp"
+#include "xflow/variable.hpp"
+#include "xflow/xflow.hpp"
+
+using namespace xf;
+
+TEST_CASE("a variable holds a private copy with fixed dtype and shape", "[variable]") {
+  reset_variables();
+  Tensor init({1.0f, 2.0f});
+  Variable v(init, "w");
+  CHECK(v.name() == "w");
+  CHECK(v.dtype() == DType::float32);
+  CHECK(v.shape() == Shape{2});
+  CHECK(v.value().buffer() != init.buffer());
+  Tensor old = v.value();
+  v.assign(Tensor({3.0f, 4.0f}));
+  CHECK(v.value().to_vector<float>() == std::vector<float>{3, 4});
+  CHECK(old.to_vector<float>() == std::vector<float>{1, 2});  // earlier reads keep their values
+  v.assign_add(Tensor({1.0f, 1.0f}));
+  v.assign_sub(Tensor({0.5f, 0.5f}));
+  CHECK(v.value().to_vector<float>() == std::vector<float>{3.5f, 4.5f});
+  v.assign(Tensor({7, 8}));  // int32 promotes to the variable's float32
+  CHECK(v.value().dtype() == DType::float32);
+  CHECK_THROWS_AS(v.assign(Tensor({1.0f, 2.0f, 3.0f})), ShapeError);
+  CHECK_THROWS_AS(v.assign(Tensor({1.0, 2.0})), DTypeError);  // float64 into float32 would lose precision
+  Variable w(init, "w");
+  CHECK(w.name() == "w_1");
+  CHECK_THROWS_AS(Variable().value(), FailedPrecondition);
+}
+
+TEST_CASE("collections list live variables in creation order", "[variable]") {
+  reset_variables();
+  Variable a(zeros({2}), "a");
+  Variable b(zeros({2}), "b", false);
+  Variable c(zeros({2}), "c", true, {"weights"});
+  {
+    Variable gone(zeros({1}), "gone");
+    CHECK(global_variables().size() == 4);
+  }
+  auto names = [](const std::vector<Variable>& vs) {
+    std::vector<std::string> n;
+    for (const Variable& v : vs) n.push_back(v.name());
+    return n;
+  };
+  CHECK(names(global_variables()) == std::vector<std::string>{"a", "b", "c"});
+  CHECK(names(trainable_variables()) == std::vector<std::string>{"a", "c"});
+  CHECK(names(get_collection("weights")) == std::vector<std::string>{"c"});
+  add_to_collection("weights", a);
+  CHECK(names(get_collection("weights")) == std::vector<std::string>{"c", "a"});
+  CHECK(get_collection("nothing").empty());
+}
+
+TEST_CASE("initializers have the documented scale", "[variable]") {
+  manual_seed(1);
+  Tensor g = glorot_uniform({200, 300});
+  double limit = std::sqrt(6.0 / 500.0);
+  CHECK(max(abs(g)).item<float>() <= limit);
+  CHECK(std::fabs(stddev(g).item<float>() - limit / std::sqrt(3.0)) < 0.01 * limit);
+  Tensor h = he_normal({400, 100});
+  CHECK(std::fabs(stddev(h).item<float>() - std::sqrt(2.0 / 400)) < 0.05 * std::sqrt(2.0 / 400));
+  Tensor gn = glorot_normal({300, 300});
+  CHECK(std::fabs(stddev(gn).item<float>() - std::sqrt(2.0 / 600)) < 0.05 * std::sqrt(2.0 / 600));
+  Tensor hu = he_uniform({100, 10});
+  CHECK(max(abs(hu)).item<float>() <= std::sqrt(6.0 / 100));
+}
+
+TEST_CASE("a trace captures variables by reference and replays assignments in order", "[variable][trace]") {
+  reset_variables();
+  Variable w(Tensor({1.0f, -2.0f, 3.0f}), "w");
+  Variable steps(Tensor(0), "steps", false);
+  // One "training step": read, compute, assign, read again.
+  auto step = [&](const std::vector<Tensor>& in) {
+    Tensor grad = w.value() * 2.0f - in[0];
+    w.assign_sub(grad * 0.1f);
+    steps.assign_add(Tensor(1));
+    return std::vector<Tensor>{sum(square(w.value()))};
+  };
+  Tensor x({0.5f, 0.5f, 0.5f});
+  // Eager reference on a twin variable set.
+  Variable we(Tensor({1.0f, -2.0f, 3.0f}), "we");
+  std::vector<Tensor> eager_losses;
+  for (int i = 0; i < 5; ++i) {
+    Tensor grad = we.value() * 2.0f - x;
+    we.assign_sub(grad * 0.1f);
+    eager_losses.push_back(sum(square(we.value())));
+  }
+  auto traced = trace(step);
+  for (int i = 0; i < 5; ++i) {
+    Tensor loss = traced({x})[0];
+    CHECK(bitwise_equal(loss, eager_losses[i]));
+  }
+  CHECK(traced.stats().replays == 4);
+  CHECK(bitwise_equal(w.value(), we.value()));
+  CHECK(steps.value().item<int>() == 5);
+  // The optimized graph still has both assignments.
+  const Graph& g = traced.plan_for({x})->graph();
+  int assigns = 0;
+  for (const GraphNode& n : g.nodes) assigns += n.op == "assign";
+  CHECK(assigns == 2);
+}
+
+TEST_CASE("passes never merge, fold or drop variable reads and assignments wrongly", "[variable][passes]") {
+  reset_variables();
+  Variable v(Tensor({1.0f}), "v");
+  auto fn = [&](const std::vector<Tensor>& in) {
+    Tensor before = v.value();
+    v.assign(in[0]);
+    Tensor after = v.value();  // same op and attrs as `before`, but a different value
+    v.assign(in[0] * 2.0f);    // nobody reads this result: still kept
+    return std::vector<Tensor>{before + after};
+  };
+  Graph g = trace_graph(fn, {Tensor({5.0f})});
+  Graph o = optimize(g);
+  int reads = 0, assigns = 0;
+  for (const GraphNode& n : o.nodes) {
+    reads += n.op == "read_variable";
+    assigns += n.op == "assign";
+  }
+  CHECK(reads == 2);
+  CHECK(assigns == 2);
+  v.assign(Tensor({1.0f}));
+  Plan plan(o);
+  CHECK(plan.run({Tensor({5.0f})})[0].item<float>() == 6.0f);
+  CHECK(v.value().item<float>() == 10.0f);
+  CHECK(plan.run({Tensor({3.0f})})[0].item<float>() == 13.0f);  // 10 + 3
+  CHECK(v.value().item<float>() == 6.0f);
+}
+
+TEST_CASE("graphs with variables survive JSON", "[variable][graph]") {
+  reset_variables();
+  Variable v(Tensor({2.0f}), "v");
+  Graph g = trace_graph([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{v.value() * in[0]}; },
+                        {Tensor({3.0f})});
+  Graph back = Graph::from_json(g.to_json());
+  v.assign(Tensor({4.0f}));
+  CHECK(back.run({Tensor({3.0f})})[0].item<float>() == 12.0f);
+}
