@@ -39,6 +39,8 @@
 #include "xflow/ops.hpp"
 #include "xflow/tensor.hpp"
 #include "xflow/trace.hpp"
+#include "xflow/grad.hpp"
+#include "xflow/variable.hpp"
 
 namespace {
 
@@ -491,6 +493,136 @@ void w5fwd(const Options& o) {
   add_entry(pe);
 }
 
+// ---- W5: one MLP training step (forward, backward, SGD update) ----
+
+struct MlpParams {
+  std::vector<float> w1, b1, w2, b2;
+};
+
+MlpParams w5_params() {
+  MlpParams p;
+  p.w1.resize(64 * 128);
+  p.b1.assign(128, 0.0f);
+  p.w2.resize(128 * 10);
+  p.b2.assign(10, 0.0f);
+  for (size_t i = 0; i < p.w1.size(); ++i) p.w1[i] = static_cast<float>(((i * 13) % 200) * 0.001 - 0.1);
+  for (size_t i = 0; i < p.w2.size(); ++i) p.w2[i] = static_cast<float>(((i * 17) % 200) * 0.001 - 0.1);
+  return p;
+}
+
+// The hand-written step: cblas_sgemm for the products, loops for the rest.
+struct HandMlp {
+  MlpParams p;
+  std::vector<float> h, logits, dlogits, dh, dw1, dw2;
+  HandMlp() : p(w5_params()), h(64 * 128), logits(64 * 10), dlogits(64 * 10), dh(64 * 128), dw1(64 * 128), dw2(128 * 10) {}
+  float step(const float* x, const int* labels, float lr) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 64, 128, 64, 1.0f, x, 64, p.w1.data(), 128, 0.0f, h.data(), 128);
+    for (int i = 0; i < 64; ++i)
+      for (int j = 0; j < 128; ++j) h[i * 128 + j] = std::max(h[i * 128 + j] + p.b1[j], 0.0f);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 64, 10, 128, 1.0f, h.data(), 128, p.w2.data(), 10, 0.0f,
+                logits.data(), 10);
+    float loss = 0;
+    for (int i = 0; i < 64; ++i) {
+      float* l = logits.data() + i * 10;
+      float m = -1e30f;
+      for (int j = 0; j < 10; ++j) {
+        l[j] += p.b2[j];
+        m = std::max(m, l[j]);
+      }
+      float s = 0;
+      for (int j = 0; j < 10; ++j) s += std::exp(l[j] - m);
+      float lse = m + std::log(s);
+      loss += lse - l[labels[i]];
+      for (int j = 0; j < 10; ++j) dlogits[i * 10 + j] = (std::exp(l[j] - lse) - (j == labels[i] ? 1.0f : 0.0f)) / 64.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 128, 10, 64, 1.0f, h.data(), 128, dlogits.data(), 10, 0.0f,
+                dw2.data(), 10);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 64, 128, 10, 1.0f, dlogits.data(), 10, p.w2.data(), 10, 0.0f,
+                dh.data(), 128);
+    for (size_t k = 0; k < dh.size(); ++k)
+      if (h[k] <= 0) dh[k] = 0;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 64, 128, 64, 1.0f, x, 64, dh.data(), 128, 0.0f, dw1.data(), 128);
+    for (int j = 0; j < 10; ++j) {
+      float g = 0;
+      for (int i = 0; i < 64; ++i) g += dlogits[i * 10 + j];
+      p.b2[j] -= lr * g;
+    }
+    for (int j = 0; j < 128; ++j) {
+      float g = 0;
+      for (int i = 0; i < 64; ++i) g += dh[i * 128 + j];
+      p.b1[j] -= lr * g;
+    }
+    for (size_t k = 0; k < dw1.size(); ++k) p.w1[k] -= lr * dw1[k];
+    for (size_t k = 0; k < dw2.size(); ++k) p.w2[k] -= lr * dw2[k];
+    return loss / 64.0f;
+  }
+};
+
+void w5(const Options& o) {
+  const std::string eager = "W5/eager", replay = "W5/replay", hand = "W5/hand";
+  if (!wanted(o, {eager, replay, hand})) return;
+  xf::set_num_threads(1);
+  xf::Tensor x = make_tensor({64, 64}, input_x);
+  std::vector<int> labels_v(64);
+  for (int i = 0; i < 64; ++i) labels_v[i] = (i * 7) % 10;
+  xf::Tensor labels = xf::Tensor::from_vector(labels_v, {64});
+  Array hx = make_array(64 * 64, input_x);
+  MlpParams init = w5_params();
+  auto make_vars = [&] {
+    return std::vector<xf::Variable>{xf::Variable(xf::Tensor::from_vector(init.w1, {64, 128})),
+                                     xf::Variable(xf::Tensor::from_vector(init.b1, {128})),
+                                     xf::Variable(xf::Tensor::from_vector(init.w2, {128, 10})),
+                                     xf::Variable(xf::Tensor::from_vector(init.b2, {10}))};
+  };
+  auto step_with = [](std::vector<xf::Variable>& vars) {
+    return [&vars](const std::vector<xf::Tensor>& in) {
+      xf::GradientTape tape;
+      std::vector<xf::Tensor> v;
+      for (const xf::Variable& var : vars) {
+        v.push_back(var.value());
+        tape.watch(v.back());
+      }
+      xf::Tensor h = xf::relu(xf::matmul(in[0], v[0]) + v[1]);
+      xf::Tensor logits = xf::matmul(h, v[2]) + v[3];
+      xf::Tensor onehot = xf::one_hot(in[1], 10);
+      xf::Tensor loss = -xf::mean(xf::sum(onehot * xf::log_softmax(logits), xf::Axes{1}));
+      std::vector<xf::Tensor> g = tape.gradient(loss, v);
+      for (size_t k = 0; k < vars.size(); ++k) vars[k].assign_sub(g[k] * 0.1f);
+      return std::vector<xf::Tensor>{loss};
+    };
+  };
+  std::vector<xf::Variable> ev = make_vars(), tv = make_vars();
+  auto eager_step = step_with(ev);
+  auto traced = xf::trace(step_with(tv));
+  HandMlp hm;
+  // Same trajectory: eager and replay bitwise, hand close.
+  for (int k = 0; k < 3; ++k) {
+    xf::Tensor le = eager_step({x, labels})[0];
+    xf::Tensor lt = traced({x, labels})[0];
+    float lh = hm.step(hx.p, labels_v.data(), 0.1f);
+    if (!xf::bitwise_equal(le, lt)) {
+      std::printf("  CHECK FAILED W5: replayed loss differs from eager at step %d\n", k);
+      g_failed = true;
+    }
+    if (std::fabs(le.item<float>() - lh) > 1e-4f * std::max(1.0f, std::fabs(lh))) {
+      std::printf("  CHECK FAILED W5: eager loss %g, hand loss %g at step %d\n", le.item<float>(), lh, k);
+      g_failed = true;
+    }
+  }
+  auto run_eager = [&] { xf::Tensor l = eager_step({x, labels})[0]; escape(&l); };
+  auto run_replay = [&] { xf::Tensor l = traced({x, labels})[0]; escape(&l); };
+  auto run_hand = [&] { float l = hm.step(hx.p, labels_v.data(), 0.1f); escape(&l); };
+  auto t = measure({run_eager, run_replay, run_hand}, o.quick ? 3 : 15, 0.03);
+  add_entry({hand, t[2], fmt("%.1f us/step", t[2] * 1e6), std::nullopt, 0, std::nullopt});
+  add_entry({eager, t[0], fmt("%.1f us/step", t[0] * 1e6), hand, t[2], std::nullopt});
+  add_entry({replay, t[1], fmt("%.1f us/step", t[1] * 1e6), hand, t[2], std::nullopt});
+  peak_entry(eager, run_eager);
+  Entry pe;
+  pe.name = replay + "/peak_bytes";
+  pe.bytes = traced.plan_for({x, labels})->peak_bytes();
+  add_entry(pe);
+}
+
 // ---- G200: a graph of 200 small ops on (16, 16) float32 ----
 
 void g200(const Options& o) {
@@ -608,6 +740,7 @@ int main(int argc, char** argv) {
       for (int n : {256, 1024, 2048}) w4(o, threads, n);
     }
     w5fwd(o);
+    w5(o);
     g200(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
