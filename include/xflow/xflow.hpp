@@ -3,6 +3,8 @@
 #include "xflow/dtype.hpp"
 #include "xflow/error.hpp"
 #include "xflow/grad.hpp"
+#include "xflow/nn.hpp"
+#include "xflow/optim.hpp"
 #include "xflow/summary.hpp"
 #include "xflow/variable.hpp"
 #include "xflow/ops.hpp"

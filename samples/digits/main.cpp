@@ -1,0 +1,239 @@
+// Trains an MLP and a small CNN on the 8x8 handwritten digits, eagerly and traced.
+//
+//   ./build/samples/digits/digits [--data data/digits/digits.csv] [--runs runs] [--epochs N]
+//
+// For each model: a progress bar per epoch, the eager and traced step times and their ratio, the
+// final `test accuracy: 0.xxx`, and summaries for the viewer in RUNS/digits-<model>/ (loss per
+// step, accuracy per epoch, the traced step's graph with a profile).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+#include "xflow/nn.hpp"
+#include "xflow/optim.hpp"
+#include "xflow/trace.hpp"
+#include "xflow/xflow.hpp"
+
+namespace {
+
+struct Dataset {
+  std::vector<float> pixels;  // n x 64, scaled to [0, 1]
+  std::vector<int32_t> labels;
+  int64_t n = 0;
+};
+
+Dataset load(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw xf::NotFound("[digits] cannot open '" + path + "' (run from the project directory or pass --data)");
+  Dataset d;
+  std::string line;
+  int64_t lineno = 0;
+  while (std::getline(f, line)) {
+    ++lineno;
+    if (line.empty() || line[0] == '#') continue;
+    std::stringstream ss(line);
+    std::string cell;
+    std::vector<int> v;
+    while (std::getline(ss, cell, ',')) v.push_back(std::stoi(cell));
+    if (v.size() != 65 || v[64] < 0 || v[64] > 9)
+      throw xf::DataLoss("[digits] " + path + ":" + std::to_string(lineno) + ": expected 64 pixels and a label 0..9");
+    for (int i = 0; i < 64; ++i) d.pixels.push_back(static_cast<float>(v[i]) / 16.0f);
+    d.labels.push_back(v[64]);
+    ++d.n;
+  }
+  return d;
+}
+
+// The fixed split: a shuffle with seed 2024, then the first 80% train, the rest test.
+void split(const Dataset& all, Dataset& train, Dataset& test) {
+  std::vector<int64_t> order(static_cast<size_t>(all.n));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(2024);
+  std::shuffle(order.begin(), order.end(), rng);
+  int64_t n_train = all.n * 8 / 10;
+  for (int64_t k = 0; k < all.n; ++k) {
+    Dataset& d = k < n_train ? train : test;
+    int64_t i = order[k];
+    d.pixels.insert(d.pixels.end(), all.pixels.begin() + i * 64, all.pixels.begin() + (i + 1) * 64);
+    d.labels.push_back(all.labels[i]);
+    ++d.n;
+  }
+}
+
+struct Model {
+  std::string name;
+  std::function<xf::Tensor(const xf::Tensor&, bool)> forward;  // (batch, training) -> logits
+  std::vector<xf::Variable> variables;
+  xf::Shape input_shape;  // per example
+};
+
+// A progress bar on a terminal; nothing when the output is a file or a pipe (the per-epoch line
+// follows either way).
+void progress(int epoch, int epochs, int64_t done, int64_t total, float loss) {
+  static const bool tty = isatty(fileno(stdout)) != 0;
+  if (!tty) return;
+  int width = 30;
+  int filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
+  std::printf("\r  epoch %2d/%d [%s%s] %3d%% loss %.4f", epoch, epochs, std::string(filled, '=').c_str(),
+              std::string(width - filled, ' ').c_str(), static_cast<int>(100 * done / std::max<int64_t>(total, 1)), loss);
+  std::fflush(stdout);
+}
+
+xf::Tensor batch_of(const Dataset& d, const std::vector<int64_t>& idx, const xf::Shape& shape) {
+  std::vector<float> px;
+  px.reserve(idx.size() * 64);
+  for (int64_t i : idx) px.insert(px.end(), d.pixels.begin() + i * 64, d.pixels.begin() + (i + 1) * 64);
+  xf::Shape s{static_cast<int64_t>(idx.size())};
+  s.insert(s.end(), shape.begin(), shape.end());
+  return xf::Tensor::from_vector(px, s);
+}
+xf::Tensor labels_of(const Dataset& d, const std::vector<int64_t>& idx) {
+  std::vector<int32_t> l;
+  for (int64_t i : idx) l.push_back(d.labels[i]);
+  return xf::Tensor::from_vector(l, {static_cast<int64_t>(idx.size())});
+}
+
+double evaluate(const Model& m, const Dataset& d) {
+  std::vector<int64_t> all(static_cast<size_t>(d.n));
+  std::iota(all.begin(), all.end(), 0);
+  xf::Tensor logits = m.forward(batch_of(d, all, m.input_shape), false);
+  return xf::nn::accuracy(labels_of(d, all), logits).item<float>();
+}
+
+double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const Dataset& test_set, int epochs,
+             const std::string& run_dir) {
+  constexpr int64_t kBatch = 64;
+  xf::SummaryWriter writer(run_dir);
+  auto loss_of = [&](const xf::Tensor& x, const xf::Tensor& y) {
+    return xf::mean(xf::nn::sparse_softmax_cross_entropy_with_logits(y, m.forward(x, true)));
+  };
+  // One training step: forward, loss, gradients, update. Eager and traced run the same code.
+  auto step_fn = [&](const std::vector<xf::Tensor>& in) {
+    xf::Tensor loss = opt.minimize([&](const std::vector<xf::Tensor>&) { return loss_of(in[0], in[1]); }, m.variables);
+    return std::vector<xf::Tensor>{loss};
+  };
+  auto traced = xf::trace(step_fn);
+  std::mt19937_64 rng(7);
+  std::vector<int64_t> order(static_cast<size_t>(train_set.n));
+  std::iota(order.begin(), order.end(), 0);
+  int64_t batches = train_set.n / kBatch;  // full batches only: one signature, one trace
+  double eager_s = 0, traced_s = 0;
+  int64_t eager_steps = 0, traced_steps = 0, step = 0;
+  using Clock = std::chrono::steady_clock;
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng);
+    float last = 0;
+    for (int64_t b = 0; b < batches; ++b) {
+      std::vector<int64_t> idx(order.begin() + b * kBatch, order.begin() + (b + 1) * kBatch);
+      xf::Tensor x = batch_of(train_set, idx, m.input_shape), y = labels_of(train_set, idx);
+      auto t0 = Clock::now();
+      xf::Tensor loss;
+      if (epoch == 1) {  // the first epoch runs eagerly (and times it), later epochs are traced
+        loss = step_fn({x, y})[0];
+        eager_s += std::chrono::duration<double>(Clock::now() - t0).count();
+        ++eager_steps;
+      } else {
+        loss = traced({x, y})[0];
+        if (traced.stats().traces > 0 && step > batches + 1) {  // skip the tracing call itself
+          traced_s += std::chrono::duration<double>(Clock::now() - t0).count();
+          ++traced_steps;
+        }
+      }
+      last = loss.item<float>();
+      writer.add_scalar("loss", step, last);
+      ++step;
+      progress(epoch, epochs, b + 1, batches, last);
+    }
+    double acc = evaluate(m, test_set);
+    writer.add_scalar("test_accuracy", epoch, acc);
+    std::printf("%s  epoch %2d/%d loss %.4f, test accuracy %.3f\n", isatty(fileno(stdout)) ? "\r" : "", epoch, epochs,
+                last, acc);
+  }
+  double eager_us = eager_s / std::max<int64_t>(eager_steps, 1) * 1e6;
+  double traced_us = traced_s / std::max<int64_t>(traced_steps, 1) * 1e6;
+  std::printf("  step time: eager %.1f us, traced %.1f us, eager/traced %.2fx\n", eager_us, traced_us,
+              eager_us / std::max(traced_us, 1e-9));
+  // The traced step's graph with a profile of one replay, for the viewer.
+  std::vector<int64_t> idx(order.begin(), order.begin() + kBatch);
+  std::vector<xf::Tensor> sig{batch_of(train_set, idx, m.input_shape), labels_of(train_set, idx)};
+  if (xf::Plan* plan = traced.plan_for(sig)) {
+    plan->set_profiling(true);
+    plan->run(sig);
+    plan->set_profiling(false);
+    writer.add_graph(plan->graph(), *plan, "graph");
+  }
+  writer.add_text("summary", epochs, m.name + ": " + std::to_string(eager_us) + " us eager, " +
+                                         std::to_string(traced_us) + " us traced per step");
+  writer.flush();
+  return evaluate(m, test_set);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string data = "data/digits/digits.csv", runs = "runs";
+  int epochs_mlp = 30, epochs_cnn = 15;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--data" && i + 1 < argc) data = argv[++i];
+    else if (a == "--runs" && i + 1 < argc) runs = argv[++i];
+    else if (a == "--epochs" && i + 1 < argc) epochs_mlp = epochs_cnn = std::stoi(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: %s [--data FILE] [--runs DIR] [--epochs N]\n", argv[0]);
+      return 2;
+    }
+  }
+  try {
+    xf::set_num_threads(1);  // small batches: one core is faster than two
+    xf::manual_seed(42);
+    Dataset all = load(data), train_set, test_set;
+    split(all, train_set, test_set);
+    std::printf("digits: %lld images, %lld train, %lld test\n", static_cast<long long>(all.n),
+                static_cast<long long>(train_set.n), static_cast<long long>(test_set.n));
+    bool ok = true;
+    {
+      xf::nn::Dense h(64, 128, xf::nn::Activation::relu, "hidden"), out(128, 10, xf::nn::Activation::none, "logits");
+      Model mlp{"mlp",
+                [&](const xf::Tensor& x, bool) { return out(h(x)); },
+                {h.kernel, h.bias, out.kernel, out.bias},
+                {64}};
+      xf::Adam opt(0.01);
+      std::printf("== mlp: 64 -> 128 relu -> 10, Adam(0.01), %d epochs ==\n", epochs_mlp);
+      double acc = train(mlp, opt, train_set, test_set, epochs_mlp, runs + "/digits-mlp");
+      std::printf("test accuracy: %.3f\n", acc);
+      ok = ok && acc >= 0.95;
+    }
+    {
+      xf::nn::Conv2D c1(1, 16, {3, 3}, {1, 1}, xf::Padding::same, xf::nn::Activation::relu, "conv1");
+      xf::nn::Conv2D c2(16, 32, {3, 3}, {1, 1}, xf::Padding::same, xf::nn::Activation::relu, "conv2");
+      xf::nn::Dense out(2 * 2 * 32, 10, xf::nn::Activation::none, "logits");
+      Model cnn{"cnn",
+                [&](const xf::Tensor& x, bool) {
+                  xf::Tensor y = xf::max_pool2d(c1(x), {2, 2}, {2, 2}, xf::Padding::valid);
+                  y = xf::max_pool2d(c2(y), {2, 2}, {2, 2}, xf::Padding::valid);
+                  return out(xf::reshape(y, {-1, 2 * 2 * 32}));
+                },
+                {c1.kernel, c1.bias, c2.kernel, c2.bias, out.kernel, out.bias},
+                {8, 8, 1}};
+      xf::Adam opt(0.005);
+      std::printf("== cnn: conv3x3x16 relu, pool, conv3x3x32 relu, pool, dense 10, Adam(0.005), %d epochs ==\n",
+                  epochs_cnn);
+      double acc = train(cnn, opt, train_set, test_set, epochs_cnn, runs + "/digits-cnn");
+      std::printf("test accuracy: %.3f\n", acc);
+      ok = ok && acc >= 0.95;
+    }
+    std::printf("summaries in %s/digits-mlp and %s/digits-cnn (view them with: xflow view %s/digits-mlp)\n",
+                runs.c_str(), runs.c_str(), runs.c_str());
+    return ok ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
