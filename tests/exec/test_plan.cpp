@@ -1,6 +1,8 @@
 // Plans: fusion, the memory plan, levels, and exactness against eager (the differ).
 #include <catch2/catch.hpp>
 
+#include "graph/op_families.hpp"
+#include "xflow/passes.hpp"
 #include "xflow/plan.hpp"
 #include "xflow/xflow.hpp"
 
@@ -168,4 +170,22 @@ TEST_CASE("the generated source calls the eager functors", "[plan][codegen]") {
   o.codegen = false;
   Plan plan(g, o);
   CHECK(plan.provenance()[0].detail.find("interpreted") != std::string::npos);
+}
+
+TEST_CASE("the differ finds no difference for any primitive under any plan options", "[plan][differ]") {
+  Tensor a = input({3, 4}, 1), b = input({3, 4}, 2);
+  for (auto& [name, fn] : testing::op_families()) {
+    Graph g = trace_graph(fn, {a, b});
+    for (const PlanOptions& o : all_options()) {
+      INFO(name << ": fuse " << o.fuse << " memory " << o.plan_memory << " inplace " << o.inplace << " parallel "
+                << o.parallel);
+      CHECK(diff_replay(g, {a, b}, o).empty());
+      Plan plan(g, o);
+      std::vector<Tensor> eager = fn({a, b}), replay = plan.run({a, b});
+      REQUIRE(eager.size() == replay.size());
+      for (size_t i = 0; i < eager.size(); ++i) CHECK(bitwise_equal(eager[i], replay[i]));
+    }
+    // And after the passes.
+    CHECK(diff_replay(optimize(g), {a, b}).empty());
+  }
 }
