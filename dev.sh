@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # xflow's developer entry point. Each command installs what is missing (Debian 12, as root),
 # configures, builds, then runs:
-#   ./dev.sh run     the main sample
+#   ./dev.sh run     the main sample: samples/digits trains an MLP and a CNN, eagerly and traced
 #   ./dev.sh test    every test: release build, then AddressSanitizer + UndefinedBehaviorSanitizer
 #                    build, then the threaded tests under ThreadSanitizer; ends with
-#                    "N passed, N failed" (the release run's test cases)
+#                    "N passed, N failed" (the release run's test cases plus the viewer's
+#                    browser tests)
 #   ./dev.sh bench   the benchmarks (table on stdout, build/bench.json)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 APT_PACKAGES=(g++ meson ninja-build pkg-config libxtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev
-              catch2 libopenblas-dev libtbb-dev python3-numpy)
+              catch2 libopenblas-dev libtbb-dev python3-numpy libcli11-dev libcpp-httplib-dev)
 
 install_deps() {
   local missing=()
@@ -24,6 +25,50 @@ install_deps() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
+}
+
+# The web viewer's page, tools/viewer/dist/index.html: npm packages (esbuild, @dagrejs/dagre,
+# playwright-core) from package-lock.json, then the bundle (docs/viewer.md).
+build_viewer() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "dev.sh: installing nodejs npm"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  ( cd tools/viewer && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run --silent build ) \
+    >build-viewer.log 2>&1 || { tail -n 40 build-viewer.log; echo "dev.sh: build of the viewer failed"; exit 1; }
+}
+
+# The browser tests drive Debian's chromium; without it they fail (they do not skip).
+install_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "dev.sh: installing chromium"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null; } ||
+      echo "dev.sh: chromium could not be installed; the browser tests will fail"
+  fi
+}
+
+# run_browser_tests DIR: the viewer's tests in chromium against DIR's xflow; sets LAST_PASSED and
+# LAST_FAILED from the script's closing "N passed, M failed" line.
+run_browser_tests() {
+  local dir=$1 out rc p=0 f=0
+  set +e
+  out=$(XFLOW_BUILD_DIR="$dir" timeout 900 node tools/viewer/test/viewer.test.mjs 2>&1)
+  rc=$?
+  set -e
+  echo "$out" | sed 's/^/[browser] /'
+  local summary
+  summary=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+  if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    p=${BASH_REMATCH[1]}; f=${BASH_REMATCH[2]}
+  fi
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  LAST_PASSED=$p
+  LAST_FAILED=$f
 }
 
 # configure DIR [meson options...]
@@ -88,7 +133,8 @@ case "$cmd" in
     install_deps
     configure build
     build build
-    ./build/samples/eager_basics/eager_basics
+    build_viewer
+    ./build/samples/digits/digits
     ;;
   test)
     install_deps
@@ -97,8 +143,13 @@ case "$cmd" in
     export XFLOW_CODEGEN=0
     configure build
     build build
+    build_viewer
     run_tests build release
     PASSED=$LAST_PASSED; FAILED=$LAST_FAILED
+    # The viewer in a browser (tools/viewer/test): its tests count with the release run's.
+    install_chromium
+    run_browser_tests build
+    PASSED=$((PASSED + LAST_PASSED)); FAILED=$((FAILED + LAST_FAILED))
     # Sanitizers: the same tests, without the benchmarks.
     configure build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false
     build build-asan

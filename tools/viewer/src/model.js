@@ -1,0 +1,334 @@
+// The graph JSON (docs/graph-json.md) read into a model the viewer draws: items (ops, inputs,
+// constants, outputs) placed in a tree of name scopes, data edges between them, and the view of
+// that graph where collapsed scopes stand for everything inside them.
+
+export class GraphError extends Error {}
+
+const isInt = (x) => Number.isInteger(x);
+
+function fail(source, where, what) {
+  throw new GraphError(`${source}: ${where}: ${what}`);
+}
+
+// Parses and checks a graph JSON text; throws GraphError naming the file and field.
+export function parseGraph(text, source = 'graph') {
+  let j;
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new GraphError(`${source}: not valid JSON: ${e.message}`);
+  }
+  if (j === null || typeof j !== 'object' || Array.isArray(j)) fail(source, '(document)', 'must be an object');
+  if (j.format !== 'xflow.graph') fail(source, 'format', `must be "xflow.graph", got ${JSON.stringify(j.format)}`);
+  const ver = j.schema_version;
+  if (!Array.isArray(ver) || ver.length !== 2 || !isInt(ver[0])) fail(source, 'schema_version', 'must be [major, minor]');
+  if (ver[0] !== 1) fail(source, 'schema_version', `major version ${ver[0]} is not supported (this viewer reads 1.x)`);
+  if (!Array.isArray(j.values)) fail(source, 'values', 'must be a list');
+  if (!Array.isArray(j.nodes)) fail(source, 'nodes', 'must be a list');
+  j.values.forEach((v, i) => {
+    const w = `values[${i}]`;
+    if (v === null || typeof v !== 'object') fail(source, w, 'must be an object');
+    if (v.id !== i) fail(source, `${w}.id`, `must be ${i}`);
+    if (!['placeholder', 'constant', 'node_output'].includes(v.kind)) fail(source, `${w}.kind`, `unknown kind ${JSON.stringify(v.kind)}`);
+    if (typeof v.dtype !== 'string') fail(source, `${w}.dtype`, 'must be a string');
+    if (!Array.isArray(v.shape) || !v.shape.every((d) => isInt(d) && d >= 0)) fail(source, `${w}.shape`, 'must be a list of sizes');
+  });
+  const nv = j.values.length;
+  const checkIds = (ids, w) => {
+    if (!Array.isArray(ids)) fail(source, w, 'must be a list of value ids');
+    ids.forEach((id, k) => {
+      if (!isInt(id) || id < 0 || id >= nv) fail(source, `${w}[${k}]`, `value ${JSON.stringify(id)} does not exist`);
+    });
+  };
+  j.nodes.forEach((n, i) => {
+    const w = `nodes[${i}]`;
+    if (n === null || typeof n !== 'object') fail(source, w, 'must be an object');
+    if (n.id !== i) fail(source, `${w}.id`, `must be ${i}`);
+    if (typeof n.op !== 'string') fail(source, `${w}.op`, 'must be a string');
+    checkIds(n.inputs, `${w}.inputs`);
+    checkIds(n.outputs, `${w}.outputs`);
+  });
+  j.values.forEach((v, i) => {
+    if (v.kind === 'node_output' && (!isInt(v.producer) || v.producer < 0 || v.producer >= j.nodes.length))
+      fail(source, `values[${i}].producer`, `node ${JSON.stringify(v.producer)} does not exist`);
+  });
+  checkIds(j.inputs, 'inputs');
+  checkIds(j.outputs, 'outputs');
+  if (j.guards !== undefined && !Array.isArray(j.guards)) fail(source, 'guards', 'must be a list');
+  if (j.provenance !== undefined && !Array.isArray(j.provenance)) fail(source, 'provenance', 'must be a list');
+  if (j.profile !== undefined && (j.profile === null || typeof j.profile !== 'object')) fail(source, 'profile', 'must be an object');
+  return j;
+}
+
+// "dense1/inner/matmul" -> ["dense1", "inner"]: the scope path without its leaf (the op's name).
+export function scopePath(scope) {
+  if (!scope) return [];
+  const parts = scope.split('/').filter((p) => p.length > 0);
+  if (scope.endsWith('/')) return parts;
+  return parts.slice(0, -1);
+}
+
+export function shapeStr(shape) {
+  if (shape.length === 1) return `(${shape[0]},)`;
+  return `(${shape.join(', ')})`;
+}
+
+export const specOf = (v) => `${shapeStr(v.shape)} ${v.dtype}`;
+
+const DTYPE_SIZE = { bool: 1, uint8: 1, int32: 4, int64: 8, float32: 4, float64: 8 };
+export function valueBytes(v) {
+  if (isInt(v.bytes)) return v.bytes;
+  return v.shape.reduce((a, b) => a * b, 1) * (DTYPE_SIZE[v.dtype] || 4);
+}
+
+class Scope {
+  constructor(path, name, parent) {
+    this.path = path; // "a/b"
+    this.name = name;
+    this.parent = parent;
+    this.depth = parent ? parent.depth + 1 : 0;
+    this.children = new Map();
+    this.items = []; // items directly in this scope
+    this.total = 0; // op nodes in the subtree
+    this.id = 's:' + path;
+  }
+}
+
+// The model of one graph: the parsed JSON plus the scope tree and the items and edges to draw.
+export class GraphModel {
+  constructor(json, source) {
+    this.json = json;
+    this.source = source;
+    this.root = new Scope('', '', null);
+    this.scopes = new Map(); // path -> Scope
+    this.items = new Map(); // id -> item
+    this.consumers = json.values.map(() => []); // value id -> node ids
+    this.profile = this.readProfile(json.profile);
+    json.nodes.forEach((n) => n.inputs.forEach((v) => this.consumers[v].push(n.id)));
+
+    for (const n of json.nodes) {
+      const meta = n.meta || {};
+      const path = scopePath(meta.scope || '');
+      this.addItem({ id: 'n' + n.id, kind: 'op', node: n, path, label: n.op, leaf: leafName(meta.scope, n.op) });
+    }
+    json.inputs.forEach((vid, k) => {
+      const v = json.values[vid];
+      this.addItem({ id: 'v' + vid, kind: 'input', value: v, path: [], label: v.name || `input ${k}` });
+    });
+    for (const v of json.values) {
+      if (v.kind === 'placeholder' && !this.items.has('v' + v.id))
+        this.addItem({ id: 'v' + v.id, kind: 'input', value: v, path: [], label: v.name || `value ${v.id}` });
+      if (v.kind !== 'constant') continue;
+      // A constant sits in the innermost scope holding all its consumers (as in the DOT export).
+      let common = null;
+      for (const nid of this.consumers[v.id]) {
+        const p = this.items.get('n' + nid).path;
+        if (common === null) common = p.slice();
+        else {
+          let k = 0;
+          while (k < common.length && k < p.length && common[k] === p[k]) k++;
+          common.length = k;
+        }
+      }
+      this.addItem({ id: 'v' + v.id, kind: 'const', value: v, path: common || [], label: 'const' });
+    }
+    json.outputs.forEach((vid, k) => {
+      this.addItem({ id: 'o' + k, kind: 'output', value: json.values[vid], index: k, path: [], label: `output ${k}` });
+    });
+
+    // Data edges: one per (value, consumer).
+    this.edges = [];
+    const producerItem = (vid) => {
+      const v = json.values[vid];
+      return v.kind === 'node_output' ? 'n' + v.producer : 'v' + vid;
+    };
+    for (const n of json.nodes)
+      for (const vid of n.inputs) this.edges.push({ from: producerItem(vid), to: 'n' + n.id, value: vid });
+    json.outputs.forEach((vid, k) => this.edges.push({ from: producerItem(vid), to: 'o' + k, value: vid }));
+
+    this.guards = Array.isArray(json.guards) ? json.guards : [];
+    this.provenance = Array.isArray(json.provenance) ? json.provenance : [];
+  }
+
+  readProfile(p) {
+    if (!p || !Array.isArray(p.nodes)) return null;
+    const num = (x) => (typeof x === 'number' ? x : 0);
+    const byNode = new Map();
+    for (const e of p.nodes) {
+      // written_bytes is 0 for values that stay inside a fused kernel (docs/summaries.md).
+      if (e && isInt(e.node))
+        byNode.set(e.node, { seconds: num(e.seconds), bytes: num(e.output_bytes), written: typeof e.written_bytes === 'number' ? e.written_bytes : num(e.output_bytes), step: e.step, fused: !!e.fused });
+    }
+    return { byNode, seconds: num(p.seconds), peak: num(p.peak_bytes), arena: num(p.arena_bytes), steps: Array.isArray(p.steps) ? p.steps : [] };
+  }
+
+  scopeFor(path) {
+    let s = this.root;
+    let key = '';
+    for (const part of path) {
+      key = key ? key + '/' + part : part;
+      let c = s.children.get(part);
+      if (!c) {
+        c = new Scope(key, part, s);
+        s.children.set(part, c);
+        this.scopes.set(key, c);
+      }
+      s = c;
+    }
+    return s;
+  }
+
+  addItem(item) {
+    const s = this.scopeFor(item.path);
+    item.scope = s;
+    s.items.push(item);
+    if (item.kind === 'op') for (let p = s; p; p = p.parent) p.total++;
+    this.items.set(item.id, item);
+  }
+
+  // The scopes that start expanded: breadth first, a scope opens while the number of boxes on
+  // screen stays within `budget` and the scope itself is not large (more than `large` boxes of
+  // its own, or more than `largeTotal` ops inside).
+  initialExpanded(budget = 120, large = 60, largeTotal = 400) {
+    const expanded = new Set();
+    let visible = this.root.items.length + this.root.children.size;
+    const queue = [...this.root.children.values()];
+    while (queue.length) {
+      const s = queue.shift();
+      const direct = s.items.length + s.children.size;
+      if (direct > large || s.total > largeTotal || visible + direct - 1 > budget) continue;
+      expanded.add(s.path);
+      visible += direct - 1;
+      queue.push(...s.children.values());
+    }
+    return expanded;
+  }
+
+  // The id of what stands for `item` on screen: the outermost collapsed scope holding it, or itself.
+  repOf(item, expanded) {
+    let key = '';
+    for (const part of item.path) {
+      key = key ? key + '/' + part : part;
+      if (!expanded.has(key)) return 's:' + key;
+    }
+    return item.id;
+  }
+
+  // What to draw: boxes (items and collapsed scopes), clusters (expanded scopes) and edges
+  // between boxes (values crossing a collapsed scope's border are merged per pair of boxes).
+  view(expanded) {
+    const boxes = new Map();
+    const clusters = new Map();
+    const repCache = new Map();
+    const rep = (id) => {
+      let r = repCache.get(id);
+      if (r === undefined) {
+        r = this.repOf(this.items.get(id), expanded);
+        repCache.set(id, r);
+      }
+      return r;
+    };
+    for (const item of this.items.values()) {
+      const r = rep(item.id);
+      if (r === item.id) boxes.set(r, { id: r, kind: item.kind, item, parent: item.path.length ? 's:' + item.path.join('/') : null });
+      else if (!boxes.has(r)) {
+        const s = this.scopes.get(r.slice(2));
+        boxes.set(r, { id: r, kind: 'scope', scope: s, parent: s.parent && s.parent !== this.root ? s.parent.id : null });
+      }
+    }
+    for (const path of expanded) {
+      const s = this.scopes.get(path);
+      if (!s) continue;
+      // Only expanded scopes whose ancestors are all expanded are on screen.
+      let ok = true;
+      for (let p = s.parent; p && p !== this.root; p = p.parent) if (!expanded.has(p.path)) ok = false;
+      if (ok) clusters.set(s.id, { id: s.id, scope: s, parent: s.parent && s.parent !== this.root ? s.parent.id : null });
+    }
+    const merged = new Map();
+    for (const e of this.edges) {
+      const a = rep(e.from);
+      const b = rep(e.to);
+      if (a === b) continue;
+      const key = a + '\u0000' + b;
+      let m = merged.get(key);
+      if (!m) {
+        m = { from: a, to: b, values: new Set(), bytes: 0 };
+        merged.set(key, m);
+      }
+      if (!m.values.has(e.value)) {
+        m.values.add(e.value);
+        m.bytes += valueBytes(this.json.values[e.value]);
+      }
+    }
+    const edges = [...merged.values()].map((m) => {
+      const vals = [...m.values];
+      const label = vals.length === 1 ? specOf(this.json.values[vals[0]]) : `${vals.length} tensors`;
+      return { from: m.from, to: m.to, values: vals, bytes: m.bytes, label };
+    });
+    return { boxes, clusters, edges };
+  }
+
+  // Seconds and bytes of a node, or summed over a scope, when the graph has a profile.
+  profileOf(box) {
+    if (!this.profile) return null;
+    const sum = { seconds: 0, bytes: 0 };
+    const add = (n) => {
+      const p = this.profile.byNode.get(n.id);
+      if (p) {
+        sum.seconds += p.seconds;
+        sum.bytes += p.written;
+      }
+    };
+    if (box.kind === 'op') add(box.item.node);
+    else if (box.kind === 'scope') this.forEachOp(box.scope, (it) => add(it.node));
+    else return null;
+    return sum;
+  }
+
+  forEachOp(scope, fn) {
+    for (const it of scope.items) if (it.kind === 'op') fn(it);
+    for (const c of scope.children.values()) this.forEachOp(c, fn);
+  }
+
+  // Every op of a scope, counted by op name.
+  opHistogram(scope) {
+    const h = new Map();
+    this.forEachOp(scope, (it) => h.set(it.node.op, (h.get(it.node.op) || 0) + 1));
+    return [...h.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  }
+}
+
+function leafName(scope, op) {
+  if (!scope || scope.endsWith('/')) return op;
+  const parts = scope.split('/');
+  return parts[parts.length - 1];
+}
+
+// base64 constant data -> the first `limit` elements as numbers (for the side panel).
+export function decodeConstant(v, limit = 12) {
+  if (typeof v.data !== 'string') return null;
+  let bin;
+  try {
+    bin = atob(v.data);
+  } catch {
+    return null;
+  }
+  const size = DTYPE_SIZE[v.dtype] || 4;
+  const n = Math.min(limit, Math.floor(bin.length / size));
+  const bytes = new Uint8Array(n * size);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = bin.charCodeAt(i);
+  const dv = new DataView(bytes.buffer);
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const o = i * size;
+    switch (v.dtype) {
+      case 'float32': out.push(dv.getFloat32(o, true)); break;
+      case 'float64': out.push(dv.getFloat64(o, true)); break;
+      case 'int32': out.push(dv.getInt32(o, true)); break;
+      case 'int64': out.push(Number(dv.getBigInt64(o, true))); break;
+      case 'bool': out.push(dv.getUint8(o) !== 0); break;
+      default: out.push(dv.getUint8(o));
+    }
+  }
+  return { values: out, total: v.shape.reduce((a, b) => a * b, 1) };
+}

@@ -1,0 +1,345 @@
+// Browser tests of the viewer: Debian's chromium driven by playwright-core, against `xflow view`
+// on a free port. The run directory holds the graph written by samples/eager_basics, scalars
+// written here, a generated 10,000-node graph with nested scopes and a profile, and a malformed
+// graph. Screenshots go to build/viewer-artifacts/. Prints one line per test and ends with
+// "N passed, M failed"; exits non-zero when a test failed or chromium could not start.
+//
+//   node tools/viewer/test/viewer.test.mjs            (XFLOW_BUILD_DIR=build, CHROMIUM=/usr/bin/chromium)
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(here, '../../..');
+const BUILD = resolve(ROOT, process.env.XFLOW_BUILD_DIR || 'build');
+const XFLOW = join(BUILD, 'tools/xflow');
+const SAMPLE = join(BUILD, 'samples/eager_basics/eager_basics');
+const PAGE = resolve(here, '../dist/index.html');
+const ART = join(BUILD, 'viewer-artifacts');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const LOSS_STEPS = 30;
+const BIG_NODES = 10000;
+const BIG_BUDGET_MS = Number(process.env.XFLOW_VIEWER_BIG_MS || 5000);
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+// ----- fixtures -----
+
+// A 10,000-node graph: 10 blocks x 10 layers x (attention, mlp) x 50 nodes, valid graph JSON
+// (shapes agree, so `xflow inspect` accepts it too), with a profile section.
+function bigGraph() {
+  const values = [];
+  const nodes = [];
+  const profile = [];
+  const spec = { dtype: 'float32', shape: [64, 128], bytes: 64 * 128 * 4 };
+  const addValue = (v) => { v.id = values.length; values.push(v); return v.id; };
+  const x = addValue({ kind: 'placeholder', name: 'x', ...spec });
+  const w = addValue({ kind: 'placeholder', name: 'w', dtype: 'float32', shape: [128, 128], bytes: 128 * 128 * 4 });
+  const zeros512 = Buffer.alloc(512).toString('base64');
+  let h = x;
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const addNode = (op, inputs, scope, attrs = {}) => {
+    const id = nodes.length;
+    const out = addValue({ kind: 'node_output', producer: id, output_index: 0, ...spec });
+    nodes.push({ id, op, attrs, inputs, outputs: [out], meta: { scope: `${scope}/${op}`, file: '/src/samples/big_model.cpp', line: 100 + (id % 400) } });
+    profile.push({ node: id, step: id, fused: false, seconds: 1e-6 * (1 + 50 * rand() * (op === 'matmul' ? 20 : 1)), output_bytes: spec.bytes, written_bytes: spec.bytes });
+    return out;
+  };
+  for (let b = 0; b < 10; b++) {
+    for (let l = 0; l < 10; l++) {
+      const bias = addValue({ kind: 'constant', dtype: 'float32', shape: [128], bytes: 512, data: zeros512 });
+      for (const part of ['attention', 'mlp']) {
+        const scope = `block${b}/layer${l}/${part}`;
+        const start = h;
+        for (let k = 0; k < 50; k++) {
+          if (k % 10 === 0) h = addNode('matmul', [h, w], scope);
+          else if (k % 10 === 1) h = addNode('add', [h, bias], scope);
+          else if (k % 10 === 5) h = addNode('mul', [h, start], scope);
+          else if (k === 49) h = addNode('add', [h, start], scope);
+          else h = addNode(k % 3 ? 'tanh' : 'relu', [h], scope);
+        }
+      }
+    }
+  }
+  const total = profile.reduce((a, p) => a + p.seconds, 0);
+  return {
+    format: 'xflow.graph', schema_version: [1, 0], inputs: [x, w], outputs: [h], values, nodes,
+    profile: { seconds: total, peak_bytes: 3 * spec.bytes, arena_bytes: 3 * spec.bytes, nodes: profile, steps: [] },
+  };
+}
+
+function makeRunDir() {
+  const tmp = mkdtempSync(join(tmpdir(), 'xflow-viewer-'));
+  const run = join(tmp, 'run');
+  execFileSync(SAMPLE, [run], { cwd: tmp, stdio: 'pipe' });
+  assert(existsSync(join(run, 'graph.json')), `${SAMPLE} did not write ${run}/graph.json`);
+  const lines = [];
+  for (let i = 0; i < LOSS_STEPS; i++) {
+    const step = i * 10;
+    lines.push(JSON.stringify({ tag: 'loss', step, wall_time: 1.7e9 + i, value: 2 * Math.exp(-i / 8) + 0.05 * Math.sin(i) }));
+    if (i % 3 === 0) lines.push(JSON.stringify({ tag: 'accuracy', step, wall_time: 1.7e9 + i, value: 1 - Math.exp(-i / 6) }));
+  }
+  lines.push(JSON.stringify({ tag: 'loss_nan_check', step: 0, wall_time: 1.7e9, value: 'nan' }));
+  writeFileSync(join(run, 'scalars.jsonl'), lines.join('\n') + '\n');
+  // A second run in a subfolder: its loss is drawn over the first one.
+  mkdirSync(join(run, 'baseline'));
+  const base = [];
+  for (let i = 0; i < 20; i++) base.push(JSON.stringify({ tag: 'loss', step: i * 10, wall_time: 1.7e9 + i, value: 2.2 * Math.exp(-i / 12) }));
+  writeFileSync(join(run, 'baseline', 'scalars.jsonl'), base.join('\n') + '\n');
+  writeFileSync(join(run, 'big.json'), JSON.stringify(bigGraph()));
+  writeFileSync(join(run, 'bad.json'), '{"format": "xflow.graph", "schema_version": [1, 0], "values": [');
+  return { tmp, run };
+}
+
+function startServer(run) {
+  return new Promise((resolvePromise, reject) => {
+    const proc = spawn(XFLOW, ['view', run, '--port', '0', '--page', PAGE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`xflow view printed no URL in 20 s: ${out}`)), 20000);
+    const onData = (d) => {
+      out += d.toString();
+      const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+      if (m) {
+        clearTimeout(timer);
+        resolvePromise({ proc, url: m[0] });
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`xflow view exited (${code}): ${out}`)); });
+  });
+}
+
+// ----- the tests -----
+
+let ctx; // { page, url, run, browser }
+
+async function openGraph(query = '') {
+  const { page, url } = ctx;
+  await page.goto(url + query);
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.graphState), null, { timeout: 30000 });
+}
+
+test('the graph renders', async () => {
+  const { page } = ctx;
+  await openGraph();
+  assert(await page.evaluate(() => document.body.dataset.graphState) === 'ready', 'graph state is not ready');
+  const ops = await page.$$eval('.node.op', (els) => els.map((e) => e.dataset.op).sort());
+  assert(JSON.stringify(ops) === JSON.stringify(['add', 'matmul', 'relu', 'reshape']), `ops drawn: ${ops}`);
+  assert(await page.locator('.node.input').count() === 1, 'one input');
+  assert(await page.locator('.node.output').count() === 1, 'one output');
+  assert(await page.locator('.edge').count() >= 6, 'edges drawn');
+  const labels = await page.$$eval('.edge-label', (els) => els.map((e) => e.textContent));
+  assert(labels.includes('(16, 4) float32'), `edge labels: ${labels}`);
+  assert(labels.includes('(16, 8) float32'), `edge labels: ${labels}`);
+  await page.screenshot({ path: join(ART, 'graph.png') });
+});
+
+test('a scope collapses and expands', async () => {
+  const { page } = ctx;
+  await openGraph();
+  assert(await page.locator('[data-cluster="dense"]').count() === 1, 'dense starts expanded');
+  await page.click('[data-cluster="dense"] [data-toggle="dense"]');
+  await page.waitForSelector('.node.scope[data-scope="dense"]');
+  assert(await page.locator('.node.op').count() === 0, 'ops hidden when collapsed');
+  assert(await page.locator('[data-cluster="dense"]').count() === 0, 'no cluster when collapsed');
+  const text = await page.locator('.node.scope[data-scope="dense"]').textContent();
+  assert(text.includes('dense') && text.includes('4 ops'), `collapsed box says: ${text}`);
+  await page.screenshot({ path: join(ART, 'graph-collapsed.png') });
+  await page.click('.node.scope[data-scope="dense"] [data-toggle="dense"]');
+  await page.waitForSelector('[data-cluster="dense"]');
+  assert(await page.locator('.node.op').count() === 4, 'ops back when expanded');
+  // Double-click on a collapsed scope expands it too.
+  await page.click('[data-cluster="dense"] [data-toggle="dense"]');
+  await page.dblclick('.node.scope[data-scope="dense"] text.l1');
+  await page.waitForSelector('[data-cluster="dense"]');
+});
+
+test('clicking a node shows its shape and source location', async () => {
+  const { page, run } = ctx;
+  await openGraph();
+  const g = JSON.parse(readFileSync(join(run, 'graph.json'), 'utf8'));
+  const mm = g.nodes.find((n) => n.op === 'matmul');
+  await page.click('.node.op[data-op="matmul"]');
+  await page.waitForSelector('#side-panel .detail-op');
+  assert((await page.locator('#side-panel .detail-op').textContent()) === 'matmul', 'panel shows matmul');
+  const outs = await page.locator('#side-panel ul.outputs .value-spec').allTextContents();
+  assert(outs.includes('(16, 4) float32'), `outputs: ${outs}`);
+  const ins = await page.locator('#side-panel ul.inputs .value-spec').allTextContents();
+  assert(ins.includes('(16, 8) float32') && ins.includes('(8, 4) float32'), `inputs: ${ins}`);
+  const loc = await page.locator('#side-panel .source-location').textContent();
+  assert(loc === `main.cpp:${mm.meta.line}`, `source location: ${loc}`);
+  assert(await page.locator('.node.op[data-op="matmul"].selected').count() === 1, 'node highlighted');
+  await page.screenshot({ path: join(ART, 'graph-selected.png') });
+  // The link to the producer of an input selects it.
+  await page.click('#side-panel ul.inputs a:has-text("dense/reshape")');
+  assert((await page.locator('#side-panel .detail-op').textContent()) === 'reshape', 'producer link goes to reshape');
+});
+
+test('search finds a node by op and by name', async () => {
+  const { page } = ctx;
+  await openGraph();
+  await page.fill('#search', 'relu');
+  await page.press('#search', 'Enter');
+  await page.waitForSelector('.node.op[data-op="relu"].selected');
+  await page.fill('#search', 'input0');
+  await page.waitForSelector('#search-results [data-goto]');
+  await page.press('#search', 'Enter');
+  await page.waitForSelector('.node.input.selected');
+});
+
+test('the loss plot has one point per logged step, runs overlaid', async () => {
+  const { page } = ctx;
+  await openGraph();
+  await page.click('#tab-scalars');
+  await page.waitForSelector('.plot[data-tag="loss"]');
+  const runs = await page.$$eval('.plot[data-tag="loss"] .series', (els) => els.map((e) => [e.dataset.run, e.querySelectorAll('circle.pt').length]));
+  const main = runs.find(([r]) => r === 'run');
+  const base = runs.find(([r]) => r === 'run/baseline');
+  assert(main && main[1] === LOSS_STEPS, `loss points of run: ${JSON.stringify(runs)}`);
+  assert(base && base[1] === 20, `loss points of run/baseline: ${JSON.stringify(runs)}`);
+  const acc = await page.locator('.plot[data-tag="accuracy"] .series[data-run="run"] circle.pt').count();
+  assert(acc === Math.ceil(LOSS_STEPS / 3), `accuracy points: ${acc}`);
+  assert(await page.locator('.plot[data-tag="loss_nan_check"] .plot-empty').count() === 1, 'a NaN-only tag says so');
+  await page.screenshot({ path: join(ART, 'scalars.png'), fullPage: true });
+});
+
+test('export SVG and PNG', async () => {
+  const { page } = ctx;
+  await openGraph();
+  const [svgDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-svg')]);
+  const svgPath = join(ART, 'export.svg');
+  await svgDl.saveAs(svgPath);
+  const svg = readFileSync(svgPath, 'utf8');
+  assert(svg.startsWith('<?xml') && svg.includes('<svg') && svg.includes('matmul') && svg.includes('<style'), 'SVG export content');
+  const [pngDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+  const pngPath = join(ART, 'export.png');
+  await pngDl.saveAs(pngPath);
+  const png = readFileSync(pngPath);
+  assert(png.length > 1000 && png.subarray(1, 4).toString() === 'PNG', `PNG export: ${png.length} bytes`);
+});
+
+test(`a ${BIG_NODES}-node graph renders within ${BIG_BUDGET_MS / 1000} s, scopes collapsed`, async () => {
+  const { page } = ctx;
+  const t0 = Date.now();
+  await openGraph('?graph=big.json');
+  const ms = Date.now() - t0;
+  assert(await page.evaluate(() => document.body.dataset.graphState) === 'ready', 'big graph state is not ready');
+  const boxes = await page.locator('.node').count();
+  assert(boxes > 0 && boxes < 200, `boxes drawn: ${boxes}`);
+  assert(await page.locator('.node.scope[data-scope="block0"]').count() === 1, 'block0 is collapsed');
+  await page.screenshot({ path: join(ART, 'big-graph.png') });
+  const timings = await page.evaluate(() => document.body.dataset.graphTimings);
+  console.log(`#   big graph: ready in ${ms} ms with ${boxes} boxes (${timings})`);
+  assert(ms < BIG_BUDGET_MS, `took ${ms} ms`);
+  // Opening scopes lays out only what is open.
+  const t1 = Date.now();
+  await page.click('.node.scope[data-scope="block0"] [data-toggle="block0"]');
+  await page.waitForSelector('.node.scope[data-scope="block0/layer3"]');
+  await page.click('.node.scope[data-scope="block0/layer3"] [data-toggle="block0/layer3"]');
+  await page.click('.node.scope[data-scope="block0/layer3/mlp"] [data-toggle="block0/layer3/mlp"]');
+  await page.waitForSelector('[data-cluster="block0/layer3/mlp"] ');
+  const ms2 = Date.now() - t1;
+  assert(ms2 < BIG_BUDGET_MS, `expanding took ${ms2} ms`);
+  assert(await page.locator('.node.op').count() === 50, 'the 50 ops of block0/layer3/mlp are drawn');
+  // Profile colors.
+  await page.selectOption('#color-mode', 'time');
+  assert((await page.locator('.graph-legend').textContent()).includes('time'), 'time legend');
+  await page.click('#fit');
+  await page.screenshot({ path: join(ART, 'big-graph-expanded-time.png') });
+  // Search reaches inside collapsed scopes.
+  await page.fill('#search', 'block7/layer2/attention/matmul');
+  await page.press('#search', 'Enter');
+  await page.waitForSelector('.node.op.selected[data-op="matmul"]');
+  console.log(`#   big graph: three scopes opened in ${ms2} ms`);
+});
+
+test('malformed JSON shows a clear message', async () => {
+  const { page } = ctx;
+  await openGraph('?graph=bad.json');
+  assert(await page.evaluate(() => document.body.dataset.graphState) === 'error', 'state is error');
+  const msg = await page.locator('#message.error').textContent();
+  assert(msg.includes('bad.json') && msg.includes('not valid JSON'), `message: ${msg}`);
+  await page.screenshot({ path: join(ART, 'malformed.png') });
+});
+
+test('opened from file:// with no server: a graph file and a run folder', async () => {
+  const { page, run } = ctx;
+  await page.goto('file://' + PAGE);
+  await page.setInputFiles('#file-input', join(run, 'graph.json'));
+  await page.waitForFunction(() => document.body.dataset.graphState === 'ready');
+  assert(await page.locator('.node.op[data-op="matmul"]').count() === 1, 'graph from file input');
+  await page.setInputFiles('#dir-input', run);
+  await page.waitForFunction(() => document.body.dataset.scalarsState === 'ready');
+  await page.click('#tab-scalars');
+  const n = await page.locator('.plot[data-tag="loss"] .series[data-run="run"] circle.pt').count();
+  assert(n === LOSS_STEPS, `loss points from the folder: ${n}`);
+});
+
+// ----- runner -----
+
+async function main() {
+  let chromium;
+  let setupError = null;
+  let server = null;
+  let browser = null;
+  let fixture = null;
+  try {
+    ({ chromium } = await import('playwright-core'));
+    for (const [what, p] of [['xflow', XFLOW], ['eager_basics', SAMPLE], ['the viewer page (npm run build)', PAGE], ['chromium', CHROMIUM]])
+      if (!existsSync(p)) throw new Error(`${what} not found at ${p}`);
+    mkdirSync(ART, { recursive: true });
+    fixture = makeRunDir();
+    server = await startServer(fixture.run);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60000 });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20000);
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    ctx = { page, url: server.url, run: fixture.run, browser, errors };
+  } catch (e) {
+    setupError = e;
+  }
+  let passed = 0;
+  let failed = 0;
+  for (const [i, t] of tests.entries()) {
+    if (setupError) {
+      console.log(`not ok ${i + 1} - ${t.name}: setup failed: ${setupError.message}`);
+      failed++;
+      continue;
+    }
+    const t0 = Date.now();
+    try {
+      ctx.errors.length = 0;
+      await Promise.race([t.fn(), new Promise((_, rej) => setTimeout(() => rej(new Error('timed out after 90 s')), 90000))]);
+      if (ctx.errors.length) throw new Error(`page errors: ${ctx.errors.join('; ')}`);
+      console.log(`ok ${i + 1} - ${t.name} (${Date.now() - t0} ms)`);
+      passed++;
+    } catch (e) {
+      console.log(`not ok ${i + 1} - ${t.name}: ${e.message.split('\n')[0]}`);
+      failed++;
+      try {
+        await ctx.page.screenshot({ path: join(ART, `failed-${i + 1}.png`) });
+      } catch {}
+    }
+  }
+  if (browser) await browser.close().catch(() => {});
+  if (server) server.proc.kill('SIGTERM');
+  if (fixture) rmSync(fixture.tmp, { recursive: true, force: true });
+  if (setupError) console.log(`# the browser tests could not run: ${setupError.message}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main();
