@@ -18,6 +18,8 @@ export const GRAPH_CSS = `
 .xg .node rect.box { stroke: #555; stroke-width: 1; }
 .xg .node.op rect.box { rx: 5; }
 .xg .node.scope rect.box { stroke: #6f5fa0; stroke-width: 1.5; rx: 8; }
+.xg .node.group rect.box3 { fill: #f4eefa; stroke: #6f5fa0; stroke-width: 1; rx: 8; }
+.xg .cluster.group > rect.cbox { fill: none; stroke: #6f5fa0; stroke-dasharray: 5 3; }
 .xg .node.scope rect.box2 { fill: none; stroke: #6f5fa0; stroke-width: 0.8; rx: 6; }
 .xg .node.output rect.box { stroke-width: 2; }
 .xg .node text { fill: #222; text-anchor: middle; }
@@ -69,6 +71,7 @@ function boxLines(box) {
     case 'const': return [`const ${shapeStr(box.item.value.shape)}`];
     case 'output': return [box.item.label, specOf(box.item.value)];
     case 'scope': return [box.scope.name, `${box.scope.total} ops`];
+    case 'group': return [box.scope.name, `${box.scope.total} ops`];
     default: return ['?'];
   }
 }
@@ -165,7 +168,7 @@ export class GraphView {
 
   boxSize(b) {
     const lines = boxLines(b);
-    const w = Math.max(...lines.map((l, i) => textWidth(l, i === 0))) + (b.kind === 'scope' ? 44 : 22);
+    const w = Math.max(...lines.map((l, i) => textWidth(l, i === 0))) + (b.kind === 'scope' || b.kind === 'group' ? 44 : 22);
     return { width: Math.max(w, 48), height: lines.length > 1 ? 40 : 28 };
   }
 
@@ -182,12 +185,14 @@ export class GraphView {
     const nodesG = el('g', { class: 'nodes' }, vp);
     this.nodeEls = new Map();
 
-    const clusters = [...view.clusters.values()].sort((a, b) => a.scope.depth - b.scope.depth);
+    // By depth; an open group before the scopes it holds (they have the same depth).
+    const order = (c) => c.scope.depth - (c.scope.isGroup ? 0.5 : 0);
+    const clusters = [...view.clusters.values()].sort((a, b) => order(a) - order(b));
     for (const c of clusters) {
       const n = g.node(c.id);
       if (!n || !Number.isFinite(n.x)) continue;
       const x = n.x - n.width / 2, y = n.y - n.height / 2 - 14;
-      const cg = el('g', { class: `cluster depth-${c.scope.depth % 2 ? 'odd' : 'even'}`, 'data-cluster': c.scope.path, 'data-id': c.id }, clustersG);
+      const cg = el('g', { class: `cluster${c.scope.isGroup ? ' group' : ''} depth-${c.scope.depth % 2 ? 'odd' : 'even'}`, 'data-cluster': c.scope.path, 'data-id': c.id }, clustersG);
       el('rect', { class: 'cbox', x, y, width: n.width, height: n.height + 14 }, cg);
       const tg = el('g', { class: 'toggle', 'data-toggle': c.scope.path, transform: `translate(${x + 6},${y + 4})` }, cg);
       el('rect', { width: 14, height: 14 }, tg);
@@ -217,9 +222,10 @@ export class GraphView {
       const n = g.node(b.id);
       if (!n) continue;
       const kind = b.kind;
-      const ng = el('g', { class: `node ${kind}`, 'data-id': b.id, transform: `translate(${n.x},${n.y})` }, nodesG);
+      const ng = el('g', { class: kind === 'group' ? 'node scope group' : `node ${kind}`, 'data-id': b.id, transform: `translate(${n.x},${n.y})` }, nodesG);
       if (kind === 'op') ng.setAttribute('data-op', b.item.node.op);
-      if (kind === 'scope') ng.setAttribute('data-scope', b.scope.path);
+      if (kind === 'scope' || kind === 'group') ng.setAttribute('data-scope', b.scope.path);
+      if (kind === 'group') ng.setAttribute('data-group', b.scope.name);
       const w = n.width, h = n.height;
       if (kind === 'input') {
         el('path', { class: 'box-shape', d: `M${-w / 2},${-h / 2} H${w / 2} V${h / 2 - 6} L0,${h / 2} L${-w / 2},${h / 2 - 6} Z`, fill: fill(b), stroke: '#555' }, ng);
@@ -227,7 +233,11 @@ export class GraphView {
       } else {
         el('rect', { class: 'box', x: -w / 2, y: -h / 2, width: w, height: h, fill: fill(b) }, ng);
       }
-      if (kind === 'scope') {
+      if (kind === 'group') {
+        // A stack of boxes: two offset outlines behind the front one.
+        for (const d of [4, 8]) el('rect', { class: 'box3', x: -w / 2 + d, y: -h / 2 - d, width: w, height: h }, ng).parentNode.insertBefore(ng.lastChild, ng.firstChild);
+      }
+      if (kind === 'scope' || kind === 'group') {
         el('rect', { class: 'box2', x: -w / 2 + 3, y: -h / 2 + 3, width: w - 6, height: h - 6 }, ng);
         const tg = el('g', { class: 'toggle', 'data-toggle': b.scope.path, transform: `translate(${w / 2 - 20},${-7})` }, ng);
         el('rect', { width: 14, height: 14 }, tg);
@@ -235,7 +245,7 @@ export class GraphView {
         el('title', null, tg).textContent = `expand ${b.scope.path}`;
       }
       const lines = boxLines(b);
-      const dx = kind === 'scope' ? -10 : 0;
+      const dx = kind === 'scope' || kind === 'group' ? -10 : 0;
       if (lines.length === 1) {
         el('text', { class: 'l1', x: dx, y: 4 }, ng).textContent = lines[0];
       } else {
@@ -258,6 +268,7 @@ export class GraphView {
       return `${n.op}${n.meta && n.meta.scope ? ' · ' + n.meta.scope : ''}`;
     }
     if (b.kind === 'scope') return `${b.scope.path}: ${b.scope.total} ops (double-click or + to expand)`;
+    if (b.kind === 'group') return `${b.scope.members.length} repeated scopes: ${b.scope.members.map((m) => m.name).join(', ')} (${b.scope.total} ops; double-click or + to show them)`;
     return `${b.item.label} · ${specOf(b.item.value)}`;
   }
 
@@ -272,9 +283,9 @@ export class GraphView {
       }
       const scale = heatScale([...vals.values()]);
       this.heatRange = [...vals.values()];
-      return (b) => (vals.has(b.id) ? scale(vals.get(b.id)) : KIND_COLORS[b.kind] || '#fff');
+      return (b) => (vals.has(b.id) ? scale(vals.get(b.id)) : KIND_COLORS[b.kind === 'group' ? 'scope' : b.kind] || '#fff');
     }
-    return (b) => (b.kind === 'op' ? CATEGORY_COLORS[opCategory(b.item.node.op)] : KIND_COLORS[b.kind] || '#fff');
+    return (b) => (b.kind === 'op' ? CATEGORY_COLORS[opCategory(b.item.node.op)] : KIND_COLORS[b.kind === 'group' ? 'scope' : b.kind] || '#fff');
   }
 
   renderLegend() {
@@ -315,7 +326,7 @@ export class GraphView {
     } else {
       this.expanded.add(path);
     }
-    this.relayout('s:' + path);
+    this.relayout((this.model.groups.has(path) ? 'g:' : 's:') + path);
   }
 
   // Expands every scope around an item so that it is drawn as itself.
@@ -326,6 +337,8 @@ export class GraphView {
     let changed = false;
     for (const part of it.path) {
       key = key ? key + '/' + part : part;
+      const g = this.model.scopes.get(key).group;
+      if (g && !this.expanded.has(g.path)) { this.expanded.add(g.path); changed = true; }
       if (!this.expanded.has(key)) { this.expanded.add(key); changed = true; }
     }
     if (changed) this.relayout();

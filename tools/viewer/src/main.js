@@ -4,13 +4,13 @@
 import { opCategory } from './colors.js';
 import { GRAPH_CSS, GraphView, humanBytes, humanSeconds } from './graphview.js';
 import { GraphError, GraphModel, decodeConstant, parseGraph, shapeStr, specOf, valueBytes } from './model.js';
-import { RUN_COLORS, parseScalars, parseTexts, plotTag } from './scalars.js';
+import { RUN_COLORS, latestHistograms, parseHistograms, parseScalars, parseTexts, plotHistogram, plotTag } from './scalars.js';
 
 const $ = (id) => document.getElementById(id);
 
 const state = {
   graphs: [], // { key, label, run, path, read: () => Promise<string> }
-  runs: new Map(), // name -> { name, color, visible, scalars: [], texts: [], histograms: 0, sources: Set }
+  runs: new Map(), // name -> { name, color, visible, scalars: [], texts: [], histograms: [], sources: Set }
   current: null, // key of the graph shown
   model: null,
   served: false,
@@ -53,7 +53,7 @@ function baseOf(path) {
 function runFor(name, origin = 'served') {
   let r = state.runs.get(name);
   if (!r) {
-    r = { name, origin, color: RUN_COLORS[state.runs.size % RUN_COLORS.length], visible: true, scalars: [], texts: [], histograms: 0 };
+    r = { name, origin, color: RUN_COLORS[state.runs.size % RUN_COLORS.length], visible: true, scalars: [], texts: [], histograms: [] };
     state.runs.set(name, r);
   }
   return r;
@@ -89,7 +89,9 @@ async function addRunFiles(files, rootName, origin) {
       run.texts = events;
       warn(w);
     } else {
-      run.histograms = text.split('\n').filter((l) => l.trim()).length;
+      const { events, warnings: w } = parseHistograms(text, `${run.name}/histograms.jsonl`);
+      run.histograms = events;
+      warn(w);
     }
   }
 }
@@ -354,6 +356,15 @@ function showDetails(box) {
     for (const part of [guardsFor(n.outputs), provenanceFor([n.id]), profileRows(box)]) if (part) panel.append(...part);
     return;
   }
+  if (box.kind === 'group' || box.kind === 'group-open') {
+    const g = box.scope;
+    const open = view.expanded.has(g.path);
+    panel.append(el('h3', { class: 'detail-group' }, g.name), el('div', { class: 'sub' }, `${g.members.length} repeated scopes in ${g.parent.path || '(top level)'}`));
+    panel.append(table([['ops', g.total], ['members', g.members.map((mm) => mm.name).join(', ')]]));
+    panel.append(el('button', { class: 'btn', onclick: () => view.toggleScope(g.path) }, open ? 'Collapse' : 'Expand'));
+    panel.append(el('h4', {}, 'Ops inside'), table(m.opHistogram(g).slice(0, 30).map(([op, c]) => [op, c])));
+    return;
+  }
   if (box.kind === 'scope' || box.kind === 'scope-open') {
     const s = box.scope;
     const open = view.expanded.has(s.path);
@@ -476,13 +487,29 @@ function renderPlots() {
   texts.replaceChildren();
   const rows = [];
   for (const r of runs) for (const t of r.texts) rows.push([r.name, t.tag, t.step, t.text]);
-  const hist = runs.reduce((a, r) => a + r.histograms, 0);
   if (rows.length) {
     texts.append(el('h4', {}, 'Text'), el('table', {}, el('tr', {}, el('th', {}, 'run'), el('th', {}, 'tag'), el('th', {}, 'step'), el('th', {}, 'text')),
       ...rows.slice(-200).map(([run, tag, step, text]) => el('tr', {}, el('td', {}, run), el('td', {}, tag), el('td', {}, step), el('td', {}, el('pre', {}, text))))));
   }
-  if (hist) texts.append(el('p', { class: 'muted' }, `${hist} histogram events (histograms are not drawn yet).`));
+  renderHistograms(runs, filter);
   document.body.dataset.scalarsState = tags.size ? 'ready' : 'empty';
+}
+
+// Histograms: per tag, the latest step's histogram of each visible run, tags grouped like plots.
+function renderHistograms(runs, filter) {
+  const box = $('histograms');
+  box.replaceChildren();
+  const items = [];
+  for (const r of runs)
+    for (const h of latestHistograms(r.histograms)) {
+      if (filter && !h.tag.toLowerCase().includes(filter)) continue;
+      items.push({ run: r, h });
+    }
+  items.sort((a, b) => (a.h.tag < b.h.tag ? -1 : a.h.tag > b.h.tag ? 1 : 0));
+  if (items.length) box.append(el('h4', { class: 'tag-group' }, 'Histograms (latest step)'));
+  const several = runs.filter((r) => r.histograms.length).length > 1;
+  for (const { run, h } of items) box.append(plotHistogram(h, { run: run.name, color: run.color, showRun: several }));
+  document.body.dataset.histogramsState = items.length ? 'ready' : 'empty';
 }
 
 function refreshScalars() {

@@ -146,8 +146,67 @@ export class GraphModel {
       for (const vid of n.inputs) this.edges.push({ from: producerItem(vid), to: 'n' + n.id, value: vid });
     json.outputs.forEach((vid, k) => this.edges.push({ from: producerItem(vid), to: 'o' + k, value: vid }));
 
+    this.findGroups();
     this.guards = Array.isArray(json.guards) ? json.guards : [];
     this.provenance = Array.isArray(json.provenance) ? json.provenance : [];
+  }
+
+  // Repeated sibling scopes: within one scope, child scopes whose names differ only by a trailing
+  // number ("layer_0", "layer_1", ...) form a group, drawn as one box while it is closed. A
+  // group's key (in `expanded` when it is open) is "<parent path>/<prefix>[…]".
+  findGroups() {
+    this.groups = new Map(); // key -> group
+    const visit = (s) => {
+      const byPrefix = new Map();
+      for (const c of s.children.values()) {
+        const m = /^(.*?)(\d+)$/.exec(c.name);
+        if (!m) continue;
+        if (!byPrefix.has(m[1])) byPrefix.set(m[1], []);
+        byPrefix.get(m[1]).push({ scope: c, num: Number(m[2]) });
+      }
+      for (const [prefix, list] of byPrefix) {
+        if (list.length < 2) continue;
+        list.sort((a, b) => a.num - b.num);
+        const key = (s.path ? s.path + '/' : '') + prefix + '[…]';
+        const members = list.map((x) => x.scope);
+        const g = {
+          isGroup: true, path: key, id: 'g:' + key, parent: s, depth: s.depth + 1, members, children: new Map(),
+          name: `${prefix}[${list[0].num}..${list[list.length - 1].num}] ×${list.length}`,
+          total: members.reduce((a, m) => a + m.total, 0),
+        };
+        for (const m of members) m.group = g;
+        this.groups.set(key, g);
+      }
+      for (const c of s.children.values()) visit(c);
+    };
+    visit(this.root);
+  }
+
+  // Boxes a scope shows directly when open: its items, its ungrouped children, one per group.
+  directBoxes(s) {
+    const groups = new Set();
+    let n = s.items.length;
+    for (const c of s.children.values()) {
+      if (c.group) groups.add(c.group);
+      else n++;
+    }
+    return n + groups.size;
+  }
+
+  // Whether an open scope's cluster (or a collapsed scope's box) is on screen: every enclosing
+  // scope is open and every group on the way is open.
+  onScreen(s, expanded) {
+    for (let p = s; p && p !== this.root; p = p.parent) {
+      if (p.group && !expanded.has(p.group.path)) return false;
+      if (p !== s && !expanded.has(p.path)) return false;
+    }
+    return true;
+  }
+
+  // The id of the cluster or box a scope (or group) sits in, given that it is on screen.
+  parentOf(s, expanded) {
+    if (s.group && expanded.has(s.group.path)) return s.group.id;
+    return s.parent && s.parent !== this.root ? s.parent.id : null;
   }
 
   readProfile(p) {
@@ -191,24 +250,29 @@ export class GraphModel {
   // its own, or more than `largeTotal` ops inside).
   initialExpanded(budget = 120, large = 60, largeTotal = 400) {
     const expanded = new Set();
-    let visible = this.root.items.length + this.root.children.size;
-    const queue = [...this.root.children.values()];
+    // Groups start closed: their members are not opened.
+    const open = (s) => [...s.children.values()].filter((c) => !c.group);
+    let visible = this.directBoxes(this.root);
+    const queue = open(this.root);
     while (queue.length) {
       const s = queue.shift();
-      const direct = s.items.length + s.children.size;
+      const direct = this.directBoxes(s);
       if (direct > large || s.total > largeTotal || visible + direct - 1 > budget) continue;
       expanded.add(s.path);
       visible += direct - 1;
-      queue.push(...s.children.values());
+      queue.push(...open(s));
     }
     return expanded;
   }
 
-  // The id of what stands for `item` on screen: the outermost collapsed scope holding it, or itself.
+  // The id of what stands for `item` on screen: the outermost closed group or collapsed scope
+  // holding it, or itself.
   repOf(item, expanded) {
     let key = '';
     for (const part of item.path) {
       key = key ? key + '/' + part : part;
+      const s = this.scopes.get(key);
+      if (s.group && !expanded.has(s.group.path)) return s.group.id;
       if (!expanded.has(key)) return 's:' + key;
     }
     return item.id;
@@ -232,17 +296,28 @@ export class GraphModel {
       const r = rep(item.id);
       if (r === item.id) boxes.set(r, { id: r, kind: item.kind, item, parent: item.path.length ? 's:' + item.path.join('/') : null });
       else if (!boxes.has(r)) {
-        const s = this.scopes.get(r.slice(2));
-        boxes.set(r, { id: r, kind: 'scope', scope: s, parent: s.parent && s.parent !== this.root ? s.parent.id : null });
+        if (r.startsWith('g:')) {
+          const g = this.groups.get(r.slice(2));
+          boxes.set(r, { id: r, kind: 'group', scope: g, parent: this.parentOf(g, expanded) });
+        } else {
+          const s = this.scopes.get(r.slice(2));
+          boxes.set(r, { id: r, kind: 'scope', scope: s, parent: this.parentOf(s, expanded) });
+        }
       }
     }
     for (const path of expanded) {
+      const g = this.groups.get(path);
+      if (g) {
+        // An open group is a cluster around its members when its scope is on screen.
+        const p = g.parent;
+        if (p === this.root || (expanded.has(p.path) && this.onScreen(p, expanded)))
+          clusters.set(g.id, { id: g.id, kind: 'group-open', scope: g, parent: this.parentOf(g, expanded) });
+        continue;
+      }
       const s = this.scopes.get(path);
       if (!s) continue;
-      // Only expanded scopes whose ancestors are all expanded are on screen.
-      let ok = true;
-      for (let p = s.parent; p && p !== this.root; p = p.parent) if (!expanded.has(p.path)) ok = false;
-      if (ok) clusters.set(s.id, { id: s.id, scope: s, parent: s.parent && s.parent !== this.root ? s.parent.id : null });
+      // Only expanded scopes whose ancestors (and groups) are all open are on screen.
+      if (this.onScreen(s, expanded)) clusters.set(s.id, { id: s.id, scope: s, parent: this.parentOf(s, expanded) });
     }
     const merged = new Map();
     for (const e of this.edges) {
@@ -281,11 +356,16 @@ export class GraphModel {
     };
     if (box.kind === 'op') add(box.item.node);
     else if (box.kind === 'scope') this.forEachOp(box.scope, (it) => add(it.node));
+    else if (box.kind === 'group') for (const m of box.scope.members) this.forEachOp(m, (it) => add(it.node));
     else return null;
     return sum;
   }
 
   forEachOp(scope, fn) {
+    if (scope.isGroup) {
+      for (const m of scope.members) this.forEachOp(m, fn);
+      return;
+    }
     for (const it of scope.items) if (it.kind === 'op') fn(it);
     for (const c of scope.children.values()) this.forEachOp(c, fn);
   }

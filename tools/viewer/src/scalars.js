@@ -189,3 +189,101 @@ export function plotTag(tag, series, opts = {}) {
   svg.addEventListener('mouseleave', () => hover.setAttribute('visibility', 'hidden'));
   return box;
 }
+
+// histograms.jsonl: {"tag","step","wall_time","bucket_edges","bucket_counts","count","min","max",
+// "sum","sum_squares","nan_count","neg_inf_count","pos_inf_count"} per line (docs/summaries.md).
+// Lines are read like scalars.jsonl's; a line whose edges and counts do not fit is skipped.
+export function parseHistograms(text, source = 'histograms.jsonl') {
+  const events = [];
+  const warnings = [];
+  const lines = text.split('\n');
+  const partial = !text.endsWith('\n') && lines[lines.length - 1] !== '';
+  const num = (v) => (typeof v === 'number' ? v : typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : null);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    if (i === lines.length - 1 && partial) {
+      warnings.push(`${source}: skipped a partial last line (${lines[i].length} bytes)`);
+      continue;
+    }
+    let e;
+    try {
+      e = JSON.parse(line);
+    } catch (err) {
+      warnings.push(`${source} line ${i + 1}: not valid JSON (${err.message}); skipped`);
+      continue;
+    }
+    if (e && typeof e === 'object' && RECOVERY_KEY in e) continue;
+    if (!e || typeof e.tag !== 'string' || !Number.isFinite(e.step)) {
+      warnings.push(`${source} line ${i + 1}: needs "tag" (string) and "step" (number); skipped`);
+      continue;
+    }
+    const edges = Array.isArray(e.bucket_edges) ? e.bucket_edges.map(num) : null;
+    const counts = Array.isArray(e.bucket_counts) ? e.bucket_counts : null;
+    if (!edges || !counts || edges.length !== counts.length + 1 || edges.some((x) => x === null) || counts.some((c) => typeof c !== 'number')) {
+      warnings.push(`${source} line ${i + 1}: "bucket_edges" must be one longer than "bucket_counts"; skipped`);
+      continue;
+    }
+    const extra = {};
+    for (const k of ['count', 'min', 'max', 'sum', 'sum_squares', 'nan_count', 'neg_inf_count', 'pos_inf_count']) if (k in e) extra[k] = num(e[k]);
+    events.push({ tag: e.tag, step: e.step, wall_time: e.wall_time, edges, counts, ...extra, line: i });
+  }
+  return { events, warnings };
+}
+
+// Per tag, the event with the highest step (the later line when a step repeats).
+export function latestHistograms(events) {
+  const best = new Map();
+  for (const e of events) {
+    const b = best.get(e.tag);
+    if (!b || e.step >= b.step) best.set(e.tag, e);
+  }
+  return [...best.values()];
+}
+
+// One histogram as bars over its bucket edges; the title says the tag and the step.
+export function plotHistogram(h, opts = {}) {
+  const W = opts.width || 440;
+  const H = opts.height || 200;
+  const M = { l: 56, r: 12, t: 26, b: 32 };
+  const box = document.createElement('div');
+  box.className = 'plot histogram';
+  box.dataset.tag = h.tag;
+  box.dataset.step = String(h.step);
+  if (opts.run) box.dataset.run = opts.run;
+  const svg = el('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: 'plot-svg' });
+  box.appendChild(svg);
+  el('text', { x: M.l, y: 16, class: 'plot-title' }, svg).textContent = opts.showRun ? `${h.tag} · ${opts.run}` : h.tag;
+  el('text', { x: W - M.r, y: 16, 'text-anchor': 'end', class: 'hist-step tick' }, svg).textContent = `step ${h.step}`;
+  const finite = h.edges.every(Number.isFinite);
+  if (!h.counts.length || !finite) {
+    el('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'plot-empty' }, svg).textContent = h.counts.length ? 'non-finite bucket edges' : 'no finite values';
+    return box;
+  }
+  let xmin = h.edges[0], xmax = h.edges[h.edges.length - 1];
+  if (!(xmax > xmin)) { xmin -= 0.5; xmax += 0.5; }
+  const cmax = Math.max(1, ...h.counts);
+  const X = (v) => M.l + ((v - xmin) / (xmax - xmin)) * (W - M.l - M.r);
+  const Y = (c) => H - M.b - (c / cmax) * (H - M.t - M.b);
+  const axes = el('g', { class: 'axes' }, svg);
+  for (const t of ticks(0, cmax, 4)) {
+    el('line', { x1: M.l, x2: W - M.r, y1: Y(t), y2: Y(t), class: 'grid' }, axes);
+    el('text', { x: M.l - 6, y: Y(t) + 4, 'text-anchor': 'end', class: 'tick' }, axes).textContent = fmt(t);
+  }
+  for (const t of ticks(xmin, xmax, 6)) {
+    el('line', { x1: X(t), x2: X(t), y1: H - M.b, y2: H - M.b + 4, class: 'axis' }, axes);
+    el('text', { x: X(t), y: H - M.b + 16, 'text-anchor': 'middle', class: 'tick' }, axes).textContent = fmt(t);
+  }
+  el('line', { x1: M.l, x2: W - M.r, y1: H - M.b, y2: H - M.b, class: 'axis' }, axes);
+  el('line', { x1: M.l, x2: M.l, y1: M.t, y2: H - M.b, class: 'axis' }, axes);
+  const bars = el('g', { class: 'bars' }, svg);
+  h.counts.forEach((c, i) => {
+    let x0 = X(h.edges[i]), x1 = X(h.edges[i + 1]);
+    if (x1 - x0 < 1) x1 = x0 + 1; // a one-value histogram has equal edges
+    const r = el('rect', { class: 'bar', x: x0.toFixed(1), y: Y(c).toFixed(1), width: (x1 - x0).toFixed(1), height: (H - M.b - Y(c)).toFixed(1), 'data-count': c }, bars);
+    el('title', {}, r).textContent = `[${fmt(h.edges[i])}, ${fmt(h.edges[i + 1])}): ${c}`;
+  });
+  const nonFinite = (h.nan_count || 0) + (h.neg_inf_count || 0) + (h.pos_inf_count || 0);
+  if (nonFinite) el('text', { x: W - M.r, y: M.t + 4, 'text-anchor': 'end', class: 'plot-note' }, svg).textContent = `${nonFinite} NaN/Inf not drawn`;
+  return box;
+}

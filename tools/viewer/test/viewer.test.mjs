@@ -78,6 +78,47 @@ function bigGraph() {
   };
 }
 
+// Twelve repeated layers (model/layer_0 ... model/layer_11, each matmul, add, relu) and a head.
+const LAYERS = 12;
+function repeatGraph() {
+  const values = [];
+  const nodes = [];
+  const spec = { dtype: 'float32', shape: [4, 8] };
+  const addValue = (v) => { v.id = values.length; values.push(v); return v.id; };
+  const x = addValue({ kind: 'placeholder', name: 'x', ...spec });
+  const w = addValue({ kind: 'placeholder', name: 'w', dtype: 'float32', shape: [8, 8] });
+  const addNode = (op, inputs, scope) => {
+    const id = nodes.length;
+    const out = addValue({ kind: 'node_output', producer: id, output_index: 0, ...spec });
+    nodes.push({ id, op, attrs: {}, inputs, outputs: [out], meta: { scope: `${scope}/${op}`, file: '/src/model.cpp', line: 10 + id } });
+    return out;
+  };
+  let h = x;
+  for (let l = 0; l < LAYERS; l++) {
+    const scope = `model/layer_${l}`;
+    const m = addNode('matmul', [h, w], scope);
+    const a = addNode('add', [m, h], scope);
+    h = addNode('relu', [a], scope);
+  }
+  h = addNode('tanh', [h], 'head');
+  return { format: 'xflow.graph', schema_version: [1, 0], inputs: [x, w], outputs: [h], values, nodes };
+}
+
+// Histograms: "dense1/w" at steps 0, 10, 20 (the latest has 5 buckets), "act" once.
+const HIST_LATEST = [1, 3, 6, 3, 1];
+function histogramLines() {
+  const lines = [];
+  for (const step of [0, 10, 20]) {
+    const counts = step === 20 ? HIST_LATEST : [2, 2, 2];
+    const edges = counts.map((_, i) => -1 + i * (2 / counts.length)).concat([1]);
+    lines.push(JSON.stringify({ bucket_counts: counts, bucket_edges: edges, count: counts.reduce((a, b) => a + b, 0), max: 1, min: -1,
+      nan_count: 0, neg_inf_count: 0, pos_inf_count: 0, step, sum: 0, sum_squares: 1, tag: 'dense1/w', wall_time: 1.7e9 + step }));
+  }
+  lines.push(JSON.stringify({ bucket_counts: [4, 0, 2], bucket_edges: [0, 0.5, 1, 1.5], count: 6, max: 1.5, min: 0, nan_count: 1,
+    neg_inf_count: 0, pos_inf_count: 0, step: 5, sum: 'nan', sum_squares: 'nan', tag: 'act', wall_time: 1.7e9 }));
+  return lines.join('\n') + '\n';
+}
+
 function makeRunDir() {
   const tmp = mkdtempSync(join(tmpdir(), 'xflow-viewer-'));
   const run = join(tmp, 'run');
@@ -97,6 +138,8 @@ function makeRunDir() {
   for (let i = 0; i < 20; i++) base.push(JSON.stringify({ tag: 'loss', step: i * 10, wall_time: 1.7e9 + i, value: 2.2 * Math.exp(-i / 12) }));
   writeFileSync(join(run, 'baseline', 'scalars.jsonl'), base.join('\n') + '\n');
   writeFileSync(join(run, 'big.json'), JSON.stringify(bigGraph()));
+  writeFileSync(join(run, 'repeat.json'), JSON.stringify(repeatGraph()));
+  writeFileSync(join(run, 'histograms.jsonl'), histogramLines());
   writeFileSync(join(run, 'bad.json'), '{"format": "xflow.graph", "schema_version": [1, 0], "values": [');
   return { tmp, run };
 }
@@ -237,15 +280,22 @@ test(`a ${BIG_NODES}-node graph renders within ${BIG_BUDGET_MS / 1000} s, scopes
   assert(await page.evaluate(() => document.body.dataset.graphState) === 'ready', 'big graph state is not ready');
   const boxes = await page.locator('.node').count();
   assert(boxes > 0 && boxes < 200, `boxes drawn: ${boxes}`);
-  assert(await page.locator('.node.scope[data-scope="block0"]').count() === 1, 'block0 is collapsed');
+  // block0 ... block9 start as one closed group.
+  assert(await page.locator('.node.group[data-scope="block[…]"]').count() === 1, 'the blocks are one group');
   await page.screenshot({ path: join(ART, 'big-graph.png') });
   const timings = await page.evaluate(() => document.body.dataset.graphTimings);
   console.log(`#   big graph: ready in ${ms} ms with ${boxes} boxes (${timings})`);
   assert(ms < BIG_BUDGET_MS, `took ${ms} ms`);
   // Opening scopes lays out only what is open.
   const t1 = Date.now();
+  await page.click('.node.group[data-scope="block[…]"] [data-toggle="block[…]"]');
+  await page.waitForSelector('.node.scope[data-scope="block0"]');
+  await page.click('#fit');
+  assert(await page.locator('.node.scope[data-scope^="block"]:not(.group)').count() === 10, 'the group shows its 10 blocks');
   await page.click('.node.scope[data-scope="block0"] [data-toggle="block0"]');
+  await page.click('.node.group[data-scope="block0/layer[…]"] [data-toggle="block0/layer[…]"]');
   await page.waitForSelector('.node.scope[data-scope="block0/layer3"]');
+  await page.click('#fit');
   await page.click('.node.scope[data-scope="block0/layer3"] [data-toggle="block0/layer3"]');
   await page.click('.node.scope[data-scope="block0/layer3/mlp"] [data-toggle="block0/layer3/mlp"]');
   await page.waitForSelector('[data-cluster="block0/layer3/mlp"] ');
@@ -262,6 +312,62 @@ test(`a ${BIG_NODES}-node graph renders within ${BIG_BUDGET_MS / 1000} s, scopes
   await page.press('#search', 'Enter');
   await page.waitForSelector('.node.op.selected[data-op="matmul"]');
   console.log(`#   big graph: three scopes opened in ${ms2} ms`);
+});
+
+test('repeated sibling scopes are one group box that expands', async () => {
+  const { page } = ctx;
+  await openGraph('?graph=repeat.json');
+  assert(await page.evaluate(() => document.body.dataset.graphState) === 'ready', 'repeat graph state is not ready');
+  const group = page.locator('.node.group[data-scope="model/layer_[…]"]');
+  assert(await group.count() === 1, 'one group box for the layers');
+  const text = await group.textContent();
+  assert(text.includes(`layer_[0..${LAYERS - 1}] ×${LAYERS}`) && text.includes(`${3 * LAYERS} ops`), `group box says: ${text}`);
+  assert(await page.locator('.node.scope[data-scope^="model/layer_"]:not(.group)').count() === 0, 'no layer drawn on its own');
+  assert(await page.locator('.node.op[data-op="tanh"]').count() === 1, 'the head is open');
+  await page.screenshot({ path: join(ART, 'repeat-collapsed.png') });
+  // Clicking selects the group; its panel lists the members.
+  await group.locator('text.l1').click();
+  await page.waitForSelector('#side-panel .detail-group');
+  assert((await page.locator('#side-panel').textContent()).includes('layer_11'), 'panel lists the members');
+  // Expanding shows the 12 members, in a cluster that collapses again.
+  await page.click('.node.group[data-scope="model/layer_[…]"] [data-toggle="model/layer_[…]"]');
+  await page.waitForSelector('[data-cluster="model/layer_[…]"]');
+  assert(await page.locator('.node.scope[data-scope^="model/layer_"]:not(.group)').count() === LAYERS, 'the members are drawn');
+  await page.click('#fit');
+  await page.dblclick('.node.scope[data-scope="model/layer_4"] text.l1');
+  await page.waitForSelector('[data-cluster="model/layer_4"]');
+  assert(await page.locator('.node.op[data-op="matmul"]').count() === 1, 'layer_4 shows its ops');
+  await page.screenshot({ path: join(ART, 'repeat-expanded.png') });
+  await page.click('[data-cluster="model/layer_[…]"] > .toggle');
+  await page.waitForSelector('.node.group[data-scope="model/layer_[…]"]');
+  assert(await page.locator('.node.op[data-op="matmul"]').count() === 0, 'collapsed again');
+  // Search reaches inside the closed group.
+  await page.fill('#search', 'model/layer_7/relu');
+  await page.press('#search', 'Enter');
+  await page.waitForSelector('.node.op.selected[data-op="relu"]');
+});
+
+test('histograms: the latest step of each tag as bars', async () => {
+  const { page } = ctx;
+  await openGraph('?tab=scalars');
+  await page.waitForSelector('.plot.histogram[data-tag="dense1/w"]');
+  const h = page.locator('.plot.histogram[data-tag="dense1/w"]');
+  assert(await h.count() === 1, 'one histogram for dense1/w');
+  assert(await h.getAttribute('data-step') === '20', `step: ${await h.getAttribute('data-step')}`);
+  assert((await h.textContent()).includes('step 20'), 'the step is shown');
+  const counts = await h.locator('rect.bar').evaluateAll((els) => els.map((e) => Number(e.dataset.count)));
+  assert(JSON.stringify(counts) === JSON.stringify(HIST_LATEST), `bars: ${counts}`);
+  const heights = await h.locator('rect.bar').evaluateAll((els) => els.map((e) => Number(e.getAttribute('height'))));
+  assert(heights[2] > heights[1] && heights[1] > heights[0] && heights[0] > 0, `bar heights: ${heights}`);
+  const act = page.locator('.plot.histogram[data-tag="act"]');
+  assert(await act.getAttribute('data-step') === '5', 'act at step 5');
+  assert(await act.locator('rect.bar').count() === 3, 'act has 3 bars');
+  assert((await act.textContent()).includes('1 NaN/Inf not drawn'), 'the NaN count is shown');
+  // The tag filter applies to histograms too.
+  await page.fill('#tag-filter', 'dense1');
+  assert(await page.locator('.plot.histogram').count() === 1, 'filtered to dense1/w');
+  await page.fill('#tag-filter', '');
+  await page.screenshot({ path: join(ART, 'histograms.png'), fullPage: true });
 });
 
 test('malformed JSON shows a clear message', async () => {
