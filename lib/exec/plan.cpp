@@ -334,20 +334,7 @@ std::vector<Tensor> Plan::execute(const std::vector<Tensor>& args, const StepObs
       Tensors out(n.outputs.size());
       if (!def.traits.view)
         for (size_t k = 0; k < n.outputs.size(); ++k) out[k] = env_[n.outputs[k]];
-      const void* attrs = n.attrs.get();
-      RandomAttrs fresh;
-      if (def.traits.random) {
-        fresh = *static_cast<const RandomAttrs*>(attrs);
-        auto [seed, counter] = reserve_random(numel(fresh.shape));
-        fresh.seed = seed;
-        fresh.counter = counter;
-        attrs = &fresh;
-      }
-      try {
-        def.eval(attrs, in, out);
-      } catch (const Error& e) {
-        raise(e.code(), def.name, e.what(), Loc::at(n.file.c_str(), n.line));
-      }
+      detail::eval_kernel(n, in, out);
       for (size_t k = 0; k < n.outputs.size(); ++k) env_[n.outputs[k]] = out[k];
     }
     if (profiling_) {

@@ -10,4 +10,8 @@ namespace xf::detail {
 // Random nodes draw fresh numbers from the global generator.
 void eval_node(const Graph& g, const GraphNode& n, std::vector<Tensor>& env);
 
+// Runs node `n`'s kernel on `in` into `out` (allocated, or empty for view primitives). Random
+// nodes get a fresh generator position; kernel errors name the node's source location.
+void eval_kernel(const GraphNode& n, const std::vector<Tensor>& in, std::vector<Tensor>& out);
+
 }  // namespace xf::detail

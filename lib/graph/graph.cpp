@@ -161,6 +161,12 @@ void eval_node(const Graph& g, const GraphNode& n, std::vector<Tensor>& env) {
   if (!def.traits.view)
     for (size_t k = 0; k < n.outputs.size(); ++k)
       out[k] = Tensor::empty(g.values[n.outputs[k]].shape, g.values[n.outputs[k]].dtype);
+  eval_kernel(n, in, out);
+  for (size_t k = 0; k < n.outputs.size(); ++k) env[n.outputs[k]] = out[k];
+}
+
+void eval_kernel(const GraphNode& n, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
+  const OpDef& def = op_def(prim_from_name(n.op));
   const void* attrs = n.attrs.get();
   RandomAttrs fresh;
   if (def.traits.random) {
@@ -176,7 +182,6 @@ void eval_node(const Graph& g, const GraphNode& n, std::vector<Tensor>& env) {
   } catch (const Error& e) {
     raise(e.code(), def.name, e.what(), Loc::at(n.file.c_str(), n.line));
   }
-  for (size_t k = 0; k < n.outputs.size(); ++k) env[n.outputs[k]] = out[k];
 }
 
 }  // namespace xf::detail
