@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 APT_PACKAGES=(g++ meson ninja-build pkg-config libxtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev
-              catch2 libopenblas-dev libtbb-dev python3-numpy libcli11-dev libcpp-httplib-dev)
+              catch2 libopenblas-dev libtbb-dev python3-numpy libcli11-dev libcpp-httplib-dev ccache)
 
 install_deps() {
   local missing=()

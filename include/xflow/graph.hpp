@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "xflow/name_scope.hpp"
 #include "xflow/tensor.hpp"
 
 namespace xf {
@@ -91,15 +92,5 @@ class Graph {
 // printing) becomes a guard (Graph::guards) with its source location.
 Graph trace_graph(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
                   const std::vector<Tensor>& example_inputs);
-
-// Nestable name scopes for the nodes recorded on this thread: "dense1/matmul".
-class NameScope {
- public:
-  explicit NameScope(const std::string& name);
-  ~NameScope();
-  NameScope(const NameScope&) = delete;
-  NameScope& operator=(const NameScope&) = delete;
-};
-std::string current_name_scope();
 
 }  // namespace xf

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "xflow/tensor.hpp"
+#include "xflow/threads.hpp"
 
 namespace xf {
 
@@ -192,9 +193,5 @@ Tensor random_normal(const Shape& shape, double mean = 0, double stddev = 1, DTy
 Tensor truncated_normal(const Shape& shape, double mean = 0, double stddev = 1, DType d = DType::float32,
                         Loc loc = Loc::current());
 
-// ---- threads ----
-// Threads for large kernels (oneTBB) and BLAS; 0 restores the default (all cores).
-void set_num_threads(int n);
-int num_threads();
 
 }  // namespace xf

@@ -3,6 +3,7 @@
 #include "xflow/dtype.hpp"
 #include "xflow/error.hpp"
 #include "xflow/grad.hpp"
+#include "xflow/name_scope.hpp"
 #include "xflow/nn.hpp"
 #include "xflow/optim.hpp"
 #include "xflow/summary.hpp"

@@ -11,7 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "xflow/ops.hpp"
+#include "xflow/error.hpp"
+#include "xflow/threads.hpp"
 
 namespace xf {
 namespace {

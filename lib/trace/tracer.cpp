@@ -9,8 +9,6 @@ namespace xf {
 
 namespace {
 
-thread_local std::vector<std::string> t_scopes;
-
 class Tracer : public DispatchObserver {
  public:
   explicit Tracer(Graph& g) : g_(g) {}
@@ -79,15 +77,6 @@ Graph trace_graph(const std::function<std::vector<Tensor>(const std::vector<Tens
     g.outputs.push_back(tracer.value_of(t));
   }
   return g;
-}
-
-NameScope::NameScope(const std::string& name) { t_scopes.push_back(name); }
-NameScope::~NameScope() { t_scopes.pop_back(); }
-
-std::string current_name_scope() {
-  std::string s;
-  for (const std::string& p : t_scopes) s += (s.empty() ? "" : "/") + p;
-  return s;
 }
 
 }  // namespace xf
