@@ -3,6 +3,7 @@
 // and replays with run().
 #pragma once
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,10 +25,40 @@ struct GraphValue {
   Tensor constant;        // constants: the captured value
 };
 
+// The primitive a node runs, by its index in the primitive table. Code compares ids; the name is
+// for JSON and display (`node.op == "matmul"` compares names, for tests and tools).
+class OpId {
+ public:
+  OpId() = default;
+  // The primitive with table index `index`; throws NotFound when there is none.
+  explicit OpId(int index);
+  // The primitive called `name`; throws NotFound for an unknown name.
+  static OpId from_name(const std::string& name);
+
+  int index() const { return index_; }
+  bool valid() const { return index_ >= 0; }
+  // "matmul"; "?" for a default-constructed id.
+  const char* name() const;
+
+  friend bool operator==(OpId a, OpId b) { return a.index_ == b.index_; }
+  friend bool operator!=(OpId a, OpId b) { return a.index_ != b.index_; }
+  friend bool operator==(OpId a, const std::string& name) { return name == a.name(); }
+  friend bool operator!=(OpId a, const std::string& name) { return name != a.name(); }
+  friend bool operator==(OpId a, const char* name) { return std::string(a.name()) == name; }
+  friend bool operator!=(OpId a, const char* name) { return std::string(a.name()) != name; }
+  friend bool operator==(const std::string& name, OpId a) { return a == name; }
+  friend bool operator!=(const std::string& name, OpId a) { return a != name; }
+
+ private:
+  int index_ = -1;
+};
+std::ostream& operator<<(std::ostream& os, OpId op);
+
 struct GraphNode {
   int id = 0;
-  std::string op;                 // primitive name
-  std::shared_ptr<const void> attrs;  // the primitive's Attrs struct
+  OpId op;                        // the primitive
+  std::shared_ptr<const void> attrs;  // the primitive's Attrs struct (read through the typed
+                                      // accessors of lib/graph/node.hpp)
   std::vector<int> inputs;        // value ids
   std::vector<int> outputs;       // value ids
   std::string scope;              // "dense1/matmul" style name scope
@@ -65,9 +96,16 @@ class Graph {
   int add_placeholder(DType d, const Shape& s, const std::string& name);
   int add_constant(const Tensor& t);
   // Appends a node running primitive `op`; returns its id. Output values are created from specs.
-  int add_node(const std::string& op, std::shared_ptr<const void> attrs, std::vector<int> inputs,
+  int add_node(OpId op, std::shared_ptr<const void> attrs, std::vector<int> inputs,
                const std::vector<std::pair<DType, Shape>>& outputs, std::string scope = "",
                std::string file = "", int line = 0);
+  // The same with the primitive named (throws NotFound for an unknown name).
+  int add_node(const std::string& op, std::shared_ptr<const void> attrs, std::vector<int> inputs,
+               const std::vector<std::pair<DType, Shape>>& outputs, std::string scope = "",
+               std::string file = "", int line = 0) {
+    return add_node(OpId::from_name(op), std::move(attrs), std::move(inputs), outputs, std::move(scope),
+                    std::move(file), line);
+  }
 
   // Checks ids, topological order, arity and that every node's recorded output specs match what
   // its op infers; throws InvalidArgument naming the node.

@@ -3,6 +3,7 @@
 // are bitwise equal to eager; intermediate values live in one arena whose buffers are reused by
 // liveness, in place where an input dies; independent steps of a level run concurrently.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -66,11 +67,16 @@ class GuardFailure : public FailedPrecondition {
 class Plan {
  public:
   Plan(const Graph& g, PlanOptions options = {});
+  ~Plan();
+  Plan(const Plan&) = delete;
+  Plan& operator=(const Plan&) = delete;
 
-  // Runs the plan. Not reentrant: concurrent calls on one Plan are serialized.
+  // Runs the plan. Reentrant: concurrent calls on one Plan each run with their own arena (taken
+  // from a pool, made on first need); no lock is held while kernels run.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, Loc loc = Loc::current());
 
   const Graph& graph() const { return graph_; }
+  const PlanOptions& options() const { return options_; }
   const std::vector<PlanStep>& steps() const { return steps_; }
   const std::vector<ValueSlot>& slots() const { return slots_; }
   // Bytes of the arena (intermediates) plus the largest outputs of one run: the peak a run needs
@@ -78,7 +84,8 @@ class Plan {
   int64_t arena_bytes() const { return arena_bytes_; }
   int64_t peak_bytes() const;
 
-  // Records the time and bytes of every step of later runs (off by default).
+  // Records the time and bytes of every step of later runs (off by default). profile() is the
+  // last finished profiled run's; read it when no run is in flight.
   void set_profiling(bool on) { profiling_ = on; }
   const std::vector<PlanProfileEntry>& profile() const { return profile_; }
 
@@ -93,21 +100,26 @@ class Plan {
   struct Fused;  // a compiled fused group (lib/exec/fusion.cpp)
 
  private:
-  void compile();
+  struct Compiler;  // the phases of compile (lib/exec/plan.cpp)
+  struct RunState;  // one run's arena and values
   std::vector<Tensor> execute(const std::vector<Tensor>& inputs, const StepObserver* observer, Loc loc);
+  std::unique_ptr<RunState> take_state();
+  void give_back(std::unique_ptr<RunState> state);
 
   Graph graph_;
   PlanOptions options_;
+  // Fixed once compiled; runs only read them.
   std::vector<PlanStep> steps_;
   std::vector<std::vector<int>> levels_;       // step indices per level
+  std::vector<char> level_has_random_;         // per level: a random step (draws in graph order)
   std::vector<ValueSlot> slots_;
   std::vector<std::shared_ptr<Fused>> fused_;  // per step (null when not fused)
   int64_t arena_bytes_ = 0;
   int64_t output_bytes_ = 0;
-  std::shared_ptr<Buffer> arena_;
-  std::vector<Tensor> env_;                    // prebuilt tensors: constants and arena values
+  // Idle run states, reused by later runs.
   std::mutex mu_;
-  bool profiling_ = false;
+  std::vector<std::unique_ptr<RunState>> idle_;
+  std::atomic<bool> profiling_{false};
   std::vector<PlanProfileEntry> profile_;
 };
 

@@ -13,12 +13,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "xflow/graph.hpp"
+#include "xflow/passes.hpp"
+#include "xflow/plan.hpp"
 
 namespace xf {
 
@@ -28,6 +31,10 @@ namespace xf {
 // destroy it on one thread. Reading the value of a tensor that depends on a placeholder (item(),
 // to_vector(), bool conversion, printing) throws FailedPrecondition: a placeholder stands for
 // values that are not known yet.
+namespace detail {
+class Recorder;
+}
+
 class GraphBuilder {
  public:
   GraphBuilder();
@@ -48,8 +55,8 @@ class GraphBuilder {
   int value_of(const Tensor& t) const;
 
  private:
-  class Recorder;
-  std::unique_ptr<Recorder> rec_;
+  std::unique_ptr<detail::Recorder> rec_;
+  std::set<std::string> placeholder_names_;
 };
 
 // Runs parts of a graph. Fetches and feeds are value ids, or names:
@@ -58,15 +65,25 @@ class GraphBuilder {
 //     output 1; when several nodes share a scope name, the first is "dense1/add", the next ones
 //     "dense1/add_1", "dense1/add_2", ... (TensorFlow's rule); an exact name always wins.
 // Any value can be fed, not only placeholders; its producers are then not run. A run computes
-// only the nodes its fetches need, in graph order; random nodes draw fresh numbers every run.
+// only the nodes its fetches need; random nodes draw fresh numbers every run.
+// Each distinct (fetches, fed values) pair is compiled once, as a traced replay is: the needed
+// subgraph goes through the passes (SessionOptions::passes) and becomes a Plan (fusion,
+// generated kernels, memory plan, guards; SessionOptions::plan), cached and reused by later runs.
+// A guard of the graph whose value a run computes is checked as a replay checks it
+// (GuardFailure, a FailedPrecondition, when the value differs from the traced one).
 // Errors: an unknown name or id → NotFound; a fetch that needs a placeholder that is not fed →
 // InvalidArgument naming it; a feed whose dtype or shape differs from its value's →
 // InvalidArgument naming both ("feed 'x' must be (2, 4) float32, got (3, 4) float32"); a value
 // fed twice → InvalidArgument. run() may be called from several threads at once.
+struct SessionOptions {
+  PassOptions passes;  // rewrites applied to each pruned subgraph before it is compiled
+  PlanOptions plan;    // how it is compiled
+};
+
 class Session {
  public:
   // Validates the graph (Graph::validate) and indexes its names.
-  explicit Session(Graph g);
+  explicit Session(Graph g, SessionOptions options = {});
 
   std::vector<Tensor> run(const std::vector<std::string>& fetches,
                           const std::vector<std::pair<std::string, Tensor>>& feeds = {},
@@ -86,26 +103,30 @@ class Session {
   // "_1" suffix of a repeated scope name), or "" for a constant.
   std::string name_of(int value) const;
 
-  // How many nodes the last run() on this session computed.
+  // How many nodes of the graph the last run() on this session needed (before the passes).
   int64_t last_run_node_count() const { return last_count_.load(); }
   const Graph& graph() const { return graph_; }
+  // The compiled plan for these fetches and fed values (compiling it if needed): for profiling
+  // and inspection.
+  std::shared_ptr<xf::Plan> plan_for(const std::vector<int>& fetches, const std::vector<int>& fed);
 
  private:
-  struct Plan;
+  struct Compiled;
   std::vector<Tensor> run_ids(const std::vector<int>& fetches, const std::vector<std::pair<int, Tensor>>& feeds,
                               const std::vector<std::string>& feed_labels, const std::vector<std::string>& fetch_labels,
                               Loc loc);
-  std::shared_ptr<const Plan> plan_for(const std::vector<int>& fetches, const std::vector<int>& fed,
-                                       const std::vector<std::string>& fetch_labels, Loc loc);
+  std::shared_ptr<const Compiled> compiled_for(const std::vector<int>& fetches, const std::vector<int>& fed,
+                                               const std::vector<std::string>& fetch_labels, Loc loc);
 
   int lookup(const std::string& name) const;  // value id, or -1
 
   Graph graph_;
+  SessionOptions options_;
   std::unordered_map<std::string, int> placeholders_;   // name → value id
   std::unordered_map<std::string, int> nodes_by_name_;  // unique node name → node id
   std::vector<std::string> node_names_;                 // per node: its unique name
   std::mutex mu_;
-  std::map<std::pair<std::vector<int>, std::vector<int>>, std::shared_ptr<const Plan>> plans_;
+  std::map<std::pair<std::vector<int>, std::vector<int>>, std::shared_ptr<const Compiled>> plans_;
   std::atomic<int64_t> last_count_{0};
 };
 

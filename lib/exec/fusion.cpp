@@ -99,7 +99,7 @@ void run_program(const Plan::Fused& f, const std::vector<const void*>& ext, cons
 }  // namespace
 
 bool fusible(const Graph& g, const GraphNode& n) {
-  Prim p = prim_from_name(n.op);
+  Prim p = prim_of(n);
   if (!tile_table().count(p)) return false;
   DType d = g.values[n.outputs[0]].dtype;
   if (!is_floating(d)) return false;
@@ -124,7 +124,7 @@ std::shared_ptr<Plan::Fused> Plan::Fused::build(const Graph& g, const std::vecto
   std::vector<int> free_temps;
   for (size_t k = 0; k < nodes.size(); ++k) {
     const GraphNode& n = g.nodes[nodes[k]];
-    const TileEntry& e = tile_table().at(prim_from_name(n.op));
+    const TileEntry& e = tile_table().at(prim_of(n));
     Instr in;
     in.fn = f->dtype == DType::float32 ? e.f32 : e.f64;
     in.functor = e.name;

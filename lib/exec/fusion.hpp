@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "ops/prims.hpp"
+#include "graph/node.hpp"
 #include "xflow/plan.hpp"
 
 namespace xf {

@@ -5,91 +5,31 @@
 #include <algorithm>
 #include <set>
 
-#include "core/observer.hpp"
-#include "ops/prims.hpp"
+#include "graph/node.hpp"
+#include "graph/recorder.hpp"
 
 namespace xf {
 
 // ---- GraphBuilder ----
 
-// A dispatch observer that records every primitive into a Graph, as the tracer does, and also
-// knows which values depend on a placeholder (their eager values are stand-ins).
-class GraphBuilder::Recorder : public DispatchObserver {
- public:
-  Graph g;
-  std::unordered_map<uint64_t, int> ids;  // tensor id → value id
-  std::vector<int> depends_on;            // value id → a placeholder it depends on, or -1
-  std::set<std::string> placeholder_names;
-  bool recording = true;
-
-  int bind_new(const Tensor& t, int value) {
-    ids[t.id()] = value;
-    depends_on.resize(g.values.size(), -1);
-    return value;
-  }
-
-  int value_or_constant(const Tensor& t) {
-    auto it = ids.find(t.id());
-    if (it != ids.end()) return it->second;
-    return bind_new(t, g.add_constant(t));  // made outside the builder: a constant
-  }
-
-  void on_apply(const ApplyEvent& e) override {
-    std::vector<int> ins;
-    int dep = -1;
-    for (const Tensor& t : e.inputs) {
-      int v = value_or_constant(t);
-      ins.push_back(v);
-      if (dep < 0) dep = depends_on[v];
-    }
-    std::vector<std::pair<DType, Shape>> outs;
-    for (const Tensor& t : e.outputs) outs.emplace_back(t.dtype(), t.shape());
-    const OpDef& def = op_def(static_cast<Prim>(e.op));
-    std::string scope = current_name_scope();
-    std::string name = scope.empty() ? def.name : scope + "/" + def.name;
-    int node = g.add_node(def.name, e.attrs, std::move(ins), outs, name, e.loc.file ? e.loc.file : "", e.loc.line);
-    depends_on.resize(g.values.size(), -1);
-    for (size_t k = 0; k < e.outputs.size(); ++k) {
-      int v = g.nodes[node].outputs[k];
-      ids[e.outputs[k].id()] = v;
-      depends_on[v] = dep;
-    }
-  }
-
-  void on_host_read(const Tensor& t, Loc loc) override {
-    auto it = ids.find(t.id());
-    if (it == ids.end() || depends_on[it->second] < 0) return;
-    raise(ErrorCode::failed_precondition, "graph_builder",
-          "read the value of a tensor that depends on placeholder '" + g.values[depends_on[it->second]].name +
-              "' while building a graph; a placeholder holds zeros, not its future values, so the graph "
-              "cannot depend on them. Fetch the tensor with Session::run instead",
-          loc);
-  }
-
-  void stop() {
-    if (recording) remove_observer(this);
-    recording = false;
-  }
-};
-
-GraphBuilder::GraphBuilder() : rec_(std::make_unique<Recorder>()) { add_observer(rec_.get()); }
+GraphBuilder::GraphBuilder() : rec_(std::make_unique<detail::Recorder>(detail::Recorder::HostReads::refuse)) {
+  rec_->start();
+}
 
 GraphBuilder::~GraphBuilder() { rec_->stop(); }
 
 Tensor GraphBuilder::placeholder(DType d, const Shape& shape, const std::string& name) {
-  if (!rec_->recording) throw FailedPrecondition("[graph_builder] placeholder() after finish()");
+  if (!rec_->recording()) throw FailedPrecondition("[graph_builder] placeholder() after finish()");
   std::string n = name;
   if (n.empty()) {
-    for (size_t k = rec_->g.inputs.size();; ++k)
-      if (!rec_->placeholder_names.count(n = "input" + std::to_string(k))) break;
-  } else if (rec_->placeholder_names.count(n)) {
+    for (size_t k = rec_->graph().inputs.size();; ++k)
+      if (!placeholder_names_.count(n = "input" + std::to_string(k))) break;
+  } else if (placeholder_names_.count(n)) {
     throw InvalidArgument("[graph_builder] placeholder name '" + n + "' is already used");
   }
   Tensor t = zeros(shape, d);  // checks the shape
-  rec_->placeholder_names.insert(n);
-  int v = rec_->g.add_placeholder(d, shape, n);
-  rec_->bind_new(t, v);
-  rec_->depends_on[v] = v;
+  placeholder_names_.insert(n);
+  rec_->bind_placeholder(t, n);
   return t;
 }
 
@@ -99,20 +39,20 @@ Graph GraphBuilder::finish(const std::vector<Tensor>& outputs) {
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (!outputs[i].defined())
       throw InvalidArgument("[graph_builder] output " + std::to_string(i) + " is an empty Tensor handle");
-    ids.push_back(rec_->value_or_constant(outputs[i]));
+    ids.push_back(rec_->value_of(outputs[i]));
   }
-  Graph g = rec_->g;
+  Graph g = rec_->graph();
   g.outputs = std::move(ids);
   return g;
 }
 
 int GraphBuilder::value_of(const Tensor& t) const {
   if (!t.defined()) throw InvalidArgument("[graph_builder] value_of: an empty Tensor handle");
-  auto it = rec_->ids.find(t.id());
-  if (it == rec_->ids.end())
+  int v = rec_->find(t);
+  if (v < 0)
     throw NotFound("[graph_builder] value_of: the tensor " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) +
                    " was not made while building this graph");
-  return it->second;
+  return v;
 }
 
 // ---- Session ----
@@ -125,15 +65,16 @@ bool all_digits(const std::string& s) {
 }
 }  // namespace
 
-// A pruned copy of the graph for one set of fetches and fed values: fed values are its
-// placeholders (in increasing id of the original value), then the constants and nodes the fetches
-// need, in the original order. Graph::run evaluates it.
-struct Session::Plan {
-  Graph sub;
-  std::vector<int> fed;  // original value id of each placeholder of `sub`
+// One set of fetches and fed values, compiled: the pruned subgraph (fed values are its
+// placeholders, in increasing id of the original value, then the constants and nodes the fetches
+// need, in the original order) optimized and planned.
+struct Session::Compiled {
+  std::shared_ptr<xf::Plan> plan;
+  std::vector<int> fed;    // original value id of each placeholder of the subgraph
+  int64_t node_count = 0;  // nodes of the pruned subgraph, before the passes
 };
 
-Session::Session(Graph g) : graph_(std::move(g)) {
+Session::Session(Graph g, SessionOptions options) : graph_(std::move(g)), options_(options) {
   graph_.validate();
   // Names: placeholders first, then every node's scope name; a name taken already (a repeated
   // scope) gets the first free suffix _1, _2, ..., after all exact names are reserved.
@@ -142,7 +83,7 @@ Session::Session(Graph g) : graph_(std::move(g)) {
     const std::string& n = graph_.values[id].name;
     if (!n.empty() && placeholders_.emplace(n, id).second) taken.insert(n);
   }
-  auto base_name = [](const GraphNode& n) { return n.scope.empty() ? n.op : n.scope; };
+  auto base_name = [](const GraphNode& n) { return n.scope.empty() ? std::string(n.op.name()) : n.scope; };
   node_names_.assign(graph_.nodes.size(), "");
   for (const GraphNode& n : graph_.nodes)
     if (taken.insert(base_name(n)).second) node_names_[n.id] = base_name(n);
@@ -268,19 +209,33 @@ std::vector<Tensor> Session::run_ids(const std::vector<int>& fetches, const std:
   std::vector<int> fed;
   for (const auto& o : order) fed.push_back(o.first);
 
-  std::shared_ptr<const Plan> plan = plan_for(fetches, fed, fetch_labels, loc);
+  std::shared_ptr<const Compiled> c = compiled_for(fetches, fed, fetch_labels, loc);
   std::vector<Tensor> args;
-  args.reserve(plan->fed.size());
+  args.reserve(c->fed.size());
   size_t j = 0;
-  for (int id : plan->fed) {  // both sorted by value id
+  for (int id : c->fed) {  // both sorted by value id
     while (order[j].first != id) ++j;
     args.push_back(feeds[order[j].second].second);
   }
-  last_count_.store(static_cast<int64_t>(plan->sub.nodes.size()));
-  return plan->sub.run(args, loc);
+  last_count_.store(c->node_count);
+  return c->plan->run(args, loc);
 }
 
-std::shared_ptr<const Session::Plan> Session::plan_for(const std::vector<int>& fetches, const std::vector<int>& fed,
+std::shared_ptr<xf::Plan> Session::plan_for(const std::vector<int>& fetches, const std::vector<int>& fed) {
+  const int nv = static_cast<int>(graph_.values.size());
+  std::vector<std::string> labels;
+  for (int id : fetches) {
+    if (id < 0 || id >= nv) throw NotFound("[session] value " + std::to_string(id) + " does not exist");
+    labels.push_back(name_of(id).empty() ? "value " + std::to_string(id) : name_of(id));
+  }
+  std::vector<int> sorted = fed;
+  std::sort(sorted.begin(), sorted.end());
+  for (int id : sorted)
+    if (id < 0 || id >= nv) throw NotFound("[session] value " + std::to_string(id) + " does not exist");
+  return compiled_for(fetches, sorted, labels, Loc::current())->plan;
+}
+
+std::shared_ptr<const Session::Compiled> Session::compiled_for(const std::vector<int>& fetches, const std::vector<int>& fed,
                                                        const std::vector<std::string>& fetch_labels, Loc loc) {
   auto key = std::make_pair(fetches, fed);
   {
@@ -328,14 +283,14 @@ std::shared_ptr<const Session::Plan> Session::plan_for(const std::vector<int>& f
     }
   }
 
-  auto plan = std::make_shared<Plan>();
-  Graph& sub = plan->sub;
+  auto compiled = std::make_shared<Compiled>();
+  Graph sub;
   std::vector<int> remap(nv, -1);
   for (int id : fed)
     if (needed_value[id]) {
       const GraphValue& v = graph_.values[id];
       remap[id] = sub.add_placeholder(v.dtype, v.shape, label_of(id));
-      plan->fed.push_back(id);
+      compiled->fed.push_back(id);
     }
   for (const GraphValue& v : graph_.values)
     if (needed_value[v.id] && remap[v.id] < 0 && v.kind == GraphValue::Kind::constant)
@@ -351,9 +306,18 @@ std::shared_ptr<const Session::Plan> Session::plan_for(const std::vector<int>& f
       if (remap[n.outputs[k]] < 0) remap[n.outputs[k]] = sub.nodes[node].outputs[k];
   }
   for (int id : fetches) sub.outputs.push_back(remap[id]);
+  // Guards on values this run computes are checked as a replay checks them.
+  for (const GraphGuard& gd : graph_.guards)
+    if (remap[gd.value] >= 0 && !is_fed[gd.value]) {
+      GraphGuard g = gd;
+      g.value = remap[gd.value];
+      sub.guards.push_back(std::move(g));
+    }
+  compiled->node_count = static_cast<int64_t>(sub.nodes.size());
+  compiled->plan = std::make_shared<xf::Plan>(optimize(sub, options_.passes), options_.plan);
 
   std::lock_guard<std::mutex> lock(mu_);
-  return plans_.emplace(key, std::move(plan)).first->second;
+  return plans_.emplace(key, std::move(compiled)).first->second;
 }
 
 }  // namespace xf

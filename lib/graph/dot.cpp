@@ -173,7 +173,7 @@ std::string to_dot(const Graph& g) {
       throw InvalidArgument("[to_dot] value " + std::to_string(v.id) + " is produced by node " +
                             std::to_string(v.producer) + ", which does not exist");
   for (const GraphNode& n : g.nodes)
-    for (int id : n.inputs) check_value(id, "node " + std::to_string(n.id) + " (" + n.op + ")");
+    for (int id : n.inputs) check_value(id, "node " + std::to_string(n.id) + " (" + n.op.name() + ")");
   for (int id : g.outputs) check_value(id, "the graph's outputs");
 
   // Where each value comes from, as a DOT node id.
@@ -198,8 +198,8 @@ std::string to_dot(const Graph& g) {
     node_path[i] = parts;
     std::vector<std::string> label;
     if (!leaf.empty() && leaf != n.op) label.push_back(leaf);
-    label.push_back(n.op);
-    std::string tip = (n.scope.empty() ? n.op : n.scope) + " (node " + std::to_string(n.id) + ")";
+    label.push_back(n.op.name());
+    std::string tip = (n.scope.empty() ? std::string(n.op.name()) : n.scope) + " (node " + std::to_string(n.id) + ")";
     if (!n.file.empty()) tip += " at " + n.file + ":" + std::to_string(n.line);
     std::string id = "n" + std::to_string(i);
     tree.add(tree.get(parts), id + " [label=" + label_of(label) + ", tooltip=" + quoted(tip) +

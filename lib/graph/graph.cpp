@@ -1,11 +1,26 @@
 // Graph building, validation and the replay interpreter.
 #include "xflow/graph.hpp"
 
+#include <ostream>
+
 #include "graph/eval.hpp"
+#include "graph/node.hpp"
 #include "ops/prims.hpp"
 #include "ops/random_state.hpp"
 
 namespace xf {
+
+OpId::OpId(int index) : index_(index) {
+  if (index < 0 || index >= kNumPrims)
+    throw NotFound("[op] no primitive has index " + std::to_string(index) + " (there are " +
+                   std::to_string(kNumPrims) + ")");
+}
+
+OpId OpId::from_name(const std::string& name) { return op_id(prim_from_name(name)); }
+
+const char* OpId::name() const { return index_ < 0 ? "?" : op_def(static_cast<Prim>(index_)).name; }
+
+std::ostream& operator<<(std::ostream& os, OpId op) { return os << op.name(); }
 
 int Graph::add_placeholder(DType d, const Shape& s, const std::string& name) {
   GraphValue v;
@@ -30,7 +45,7 @@ int Graph::add_constant(const Tensor& t) {
   return values.back().id;
 }
 
-int Graph::add_node(const std::string& op, std::shared_ptr<const void> attrs, std::vector<int> ins,
+int Graph::add_node(OpId op, std::shared_ptr<const void> attrs, std::vector<int> ins,
                     const std::vector<std::pair<DType, Shape>>& outs, std::string scope, std::string file, int line) {
   GraphNode n;
   n.id = static_cast<int>(nodes.size());
@@ -79,14 +94,10 @@ void Graph::validate() const {
   }
   for (size_t i = 0; i < nodes.size(); ++i) {
     const GraphNode& n = nodes[i];
-    std::string where = "nodes[" + std::to_string(i) + "] (" + n.op + ")";
+    std::string where = "nodes[" + std::to_string(i) + "] (" + n.op.name() + ")";
     if (n.id != static_cast<int>(i)) bad(where, "id " + std::to_string(n.id) + " is out of order");
-    Prim p;
-    try {
-      p = prim_from_name(n.op);
-    } catch (const NotFound&) {
-      bad(where, "unknown op '" + n.op + "'");
-    }
+    if (!n.op.valid()) bad(where, "has no op");
+    Prim p = prim_of(n);
     if (!n.attrs) bad(where, "missing attributes");
     Specs in;
     for (int id : n.inputs) {
@@ -152,8 +163,7 @@ std::vector<Tensor> Graph::run(const std::vector<Tensor>& args, Loc loc) const {
 namespace xf::detail {
 
 void eval_node(const Graph& g, const GraphNode& n, std::vector<Tensor>& env) {
-  Prim p = prim_from_name(n.op);
-  const OpDef& def = op_def(p);
+  const OpDef& def = def_of(n);
   Tensors in;
   in.reserve(n.inputs.size());
   for (int id : n.inputs) in.push_back(env[id]);
@@ -166,11 +176,12 @@ void eval_node(const Graph& g, const GraphNode& n, std::vector<Tensor>& env) {
 }
 
 void eval_kernel(const GraphNode& n, const std::vector<Tensor>& in, std::vector<Tensor>& out) {
-  const OpDef& def = op_def(prim_from_name(n.op));
+  const OpDef& def = def_of(n);
   const void* attrs = n.attrs.get();
   RandomAttrs fresh;
   if (def.traits.random) {
-    // Generator state belongs to the run: draw fresh numbers as eager would.
+    // Generator state belongs to the run: draw fresh numbers as eager would. (Every random
+    // primitive takes RandomAttrs: the static_asserts in lib/graph/node.hpp's users keep it so.)
     fresh = *static_cast<const RandomAttrs*>(attrs);
     auto [seed, counter] = reserve_random(numel(fresh.shape));
     fresh.seed = seed;

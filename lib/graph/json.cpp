@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "ops/prims.hpp"
+#include "graph/node.hpp"
 #include "xflow/graph.hpp"
 
 namespace xf {
@@ -15,7 +15,9 @@ namespace {
 using nlohmann::json;
 
 constexpr int kSchemaMajor = 1;
-constexpr int kSchemaMinor = 0;
+constexpr int kSchemaMinor = 1;
+// 1.1: read_variable and assign nodes carry the variable's name (attrs.name). 1.0 documents,
+// which lack it, still load (the name is then empty).
 
 [[noreturn]] void bad(const std::string& field, const std::string& what) {
   throw InvalidArgument("[graph_json] " + field + ": " + what);
@@ -81,6 +83,7 @@ struct AttrWriter : AttrVisitor {
 struct AttrReader : AttrVisitor {
   const json& in;
   std::string field;
+  bool before_1_1 = false;  // a 1.0 document: string attributes added in 1.1 may be missing
   AttrReader(const json& j, std::string f) : in(j), field(std::move(f)) {}
   const json& get(const char* n) {
     if (!in.contains(n)) bad(field + "." + n, "missing");
@@ -123,6 +126,7 @@ struct AttrReader : AttrVisitor {
     }
   }
   void on(const char* n, std::string& v) override {
+    if (before_1_1 && !in.contains(n) && std::string(n) == "name") return;  // a variable's name, new in 1.1
     const json& j = get(n);
     if (!j.is_string()) bad(field + "." + n, "must be a string");
     v = j.get<std::string>();
@@ -206,8 +210,8 @@ std::string Graph::to_json(int indent) const {
   for (const GraphNode& n : nodes) {
     json jn;
     jn["id"] = n.id;
-    jn["op"] = n.op;
-    const OpDef& def = op_def(prim_from_name(n.op));
+    jn["op"] = n.op.name();
+    const OpDef& def = def_of(n);
     AttrWriter w;
     def.visit_attrs(const_cast<void*>(n.attrs.get()), w);  // the writer only reads
     jn["attrs"] = std::move(w.out);
@@ -297,18 +301,18 @@ Graph Graph::from_json(const std::string& text) {
     const json& jn = nds[i];
     GraphNode n;
     n.id = static_cast<int>(int_field(jn, "id", where));
-    n.op = str_field(jn, "op", where);
-    Prim p;
+    std::string op = str_field(jn, "op", where);
     try {
-      p = prim_from_name(n.op);
+      n.op = OpId::from_name(op);
     } catch (const NotFound&) {
-      bad(where + ".op", "unknown op '" + n.op + "'");
+      bad(where + ".op", "unknown op '" + op + "'");
     }
-    const OpDef& def = op_def(p);
+    const OpDef& def = def_of(n);
     std::shared_ptr<void> attrs = def.new_attrs();
     const json& ja = field(jn, "attrs", where);
     if (!ja.is_object()) bad(where + ".attrs", "must be an object");
     AttrReader r(ja, where + ".attrs");
+    r.before_1_1 = ver[0] == 1 && ver[1] < 1;
     def.visit_attrs(attrs.get(), r);
     n.attrs = attrs;
     n.inputs = ids_field(jn, "inputs", where);

@@ -91,12 +91,17 @@ struct RandomAttrs {
   }
 };
 
-// A variable's identity and fixed dtype and shape (lib/variable/).
+// A variable's identity and fixed dtype and shape (lib/variable/). `var_id` is this process's
+// handle; `name` (the variable's unique name) is what outlives the process: checkpoints and
+// meta-graphs refer to variables by it.
 struct VariableAttrs {
   int64_t var_id = 0;
   DType dtype = DType::float32;
   std::vector<int64_t> shape;
-  void visit(AttrVisitor& v) { v.on("var_id", var_id); v.on("dtype", dtype); v.on("shape", shape); }
+  std::string name;
+  void visit(AttrVisitor& v) {
+    v.on("var_id", var_id); v.on("dtype", dtype); v.on("shape", shape); v.on("name", name);
+  }
 };
 
 #define XFLOW_DECLARE_PRIM(S, NAME, ATTRS, ...)                     \

@@ -67,7 +67,7 @@ const VariableState& checked(const std::shared_ptr<VariableState>& s) {
   return *s;
 }
 AttrsPtr var_attrs(const VariableState& s) {
-  return make_attrs(VariableAttrs{s.id, s.dtype, s.shape});
+  return make_attrs(VariableAttrs{s.id, s.dtype, s.shape, s.name});
 }
 }  // namespace
 

@@ -142,7 +142,7 @@ TEST_CASE("every node, value and edge is in the DOT text, edges labeled with sha
   for (const GraphNode& n : g.nodes) {
     std::string id = "n" + std::to_string(n.id);
     REQUIRE(p.node_line.count(id));
-    CHECK(p.node_line[id].find("label=\"" + n.op + "\"") != std::string::npos);
+    CHECK(p.node_line[id].find("label=\"" + std::string(n.op.name()) + "\"") != std::string::npos);
     std::map<std::string, int> expected;
     for (int v : n.inputs) {
       const GraphValue& val = g.values[v];

@@ -140,7 +140,7 @@ std::multiset<std::string> check_scoped(const Graph& g, const std::string& prefi
   for (const GraphNode& n : g.nodes) {
     INFO("node " << n.op << " in scope '" << n.scope << "'");
     CHECK(starts_with(n.scope, prefix + "/"));
-    ops.insert(n.op);
+    ops.insert(n.op.name());
   }
   return ops;
 }
@@ -811,7 +811,7 @@ TEST_CASE("traced layers record reads and ops under the layer's name, nested in 
   std::map<std::string, std::string> scope_of;
   for (const GraphNode& n : g.nodes) {
     CHECK((starts_with(n.scope, "model/fc1/") || starts_with(n.scope, "model/fc2/")));
-    scope_of[n.scope] = n.op;
+    scope_of[n.scope] = n.op.name();
   }
   CHECK(scope_of.count("model/fc1/matmul"));
   CHECK(scope_of.count("model/fc1/relu"));

@@ -93,7 +93,7 @@ std::string human_bytes(double b) {
 }
 
 // The label of a node for people: its scope (which already ends in the op's name) or the op.
-std::string node_label(const xf::GraphNode& n) { return n.scope.empty() ? n.op : n.scope; }
+std::string node_label(const xf::GraphNode& n) { return n.scope.empty() ? std::string(n.op.name()) : n.scope; }
 
 // ----- dot -----
 
@@ -133,7 +133,7 @@ int cmd_inspect(const std::string& path) {
             << human_bytes(static_cast<double>(param_bytes)) << ")\n";
 
   std::map<std::string, size_t> hist;
-  for (const xf::GraphNode& n : g.nodes) ++hist[n.op];
+  for (const xf::GraphNode& n : g.nodes) ++hist[n.op.name()];
   std::vector<std::pair<std::string, size_t>> ops(hist.begin(), hist.end());
   std::stable_sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   size_t width = 0;
@@ -213,7 +213,7 @@ int cmd_inspect(const std::string& path) {
 // Nodes are matched by (scope, op): the k-th node with a key in A is the k-th with that key in B.
 std::map<std::pair<std::string, std::string>, std::vector<int>> nodes_by_key(const xf::Graph& g) {
   std::map<std::pair<std::string, std::string>, std::vector<int>> m;
-  for (const xf::GraphNode& n : g.nodes) m[{n.scope, n.op}].push_back(n.id);
+  for (const xf::GraphNode& n : g.nodes) m[{n.scope, n.op.name()}].push_back(n.id);
   return m;
 }
 
@@ -221,7 +221,7 @@ std::map<std::pair<std::string, std::string>, std::vector<int>> nodes_by_key(con
 // when the scope's leaf is not the op's name (a hand-made or loaded graph).
 std::string keyed_label(const xf::GraphNode& n, size_t k) {
   std::string s = node_label(n);
-  if (!n.scope.empty() && n.scope.substr(n.scope.find_last_of('/') + 1) != n.op) s += " [" + n.op + "]";
+  if (!n.scope.empty() && n.scope.substr(n.scope.find_last_of('/') + 1) != n.op) s += " [" + std::string(n.op.name()) + "]";
   if (k > 0) s += "#" + std::to_string(k + 1);
   return s;
 }
@@ -264,7 +264,7 @@ int cmd_diff(const std::string& pa, const std::string& pb, bool exit_code) {
   std::set<std::pair<std::string, std::string>> seen;
   for (const xf::Graph* g : {&a, &b})
     for (const xf::GraphNode& n : g->nodes)
-      if (seen.insert({n.scope, n.op}).second) order.push_back({n.scope, n.op});
+      if (seen.insert({n.scope, n.op.name()}).second) order.push_back({n.scope, n.op.name()});
 
   for (const auto& key : order) {
     const std::vector<int>& va = ka.count(key) ? ka[key] : std::vector<int>{};

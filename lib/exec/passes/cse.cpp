@@ -29,7 +29,7 @@ size_t constant_hash(const Tensor& t) {
 // two NaNs the first one's payload is returned.
 bool swap_is_exact(const GraphNode& n, const OpDef& def, const Graph& g) {
   if (!def.traits.commutative || n.inputs.size() != 2) return false;
-  if ((n.op == "maximum" || n.op == "minimum") && is_floating(g.values[n.inputs[0]].dtype)) return false;
+  if ((is<Maximum>(n) || is<Minimum>(n)) && is_floating(g.values[n.inputs[0]].dtype)) return false;
   return true;
 }
 

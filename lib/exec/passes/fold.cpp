@@ -1,5 +1,6 @@
 // Constant folding: a node that reads only constants runs once, now, and becomes a constant.
 #include "exec/passes/rewrite.hpp"
+#include "graph/eval.hpp"
 #include "xflow/passes.hpp"
 
 namespace xf {
@@ -16,12 +17,12 @@ Graph constant_folding(const Graph& g) {
     bool small = true;
     for (int v : n.outputs) small = small && numel(g.values[v].shape) <= kMaxFoldElements;
     if (!small) continue;
-    if (n.op == "broadcast_to") {
+    if (is<BroadcastTo>(n)) {
       // A broadcast is a free view; materialized it is a big constant and no faster.
       int64_t in = numel(g.values[r.resolve(n.inputs[0])].shape), out = numel(g.values[n.outputs[0]].shape);
       if (out > in && out > kMaxFoldBroadcastElements) continue;
     }
-    // Exactly as Graph::run evaluates a node.
+    // Exactly as Graph::run and the plan evaluate a node.
     Tensors ins;
     for (int v : n.inputs) ins.push_back(r.constant(v));
     Tensors outs(n.outputs.size());
@@ -29,7 +30,7 @@ Graph constant_folding(const Graph& g) {
       for (size_t k = 0; k < n.outputs.size(); ++k)
         outs[k] = Tensor::empty(g.values[n.outputs[k]].shape, g.values[n.outputs[k]].dtype);
     try {
-      def.eval(n.attrs.get(), ins, outs);
+      detail::eval_kernel(n, ins, outs);
     } catch (const Error&) {
       continue;  // e.g. an index out of range: the error is raised when the graph runs, as eager would
     }

@@ -35,11 +35,9 @@ void Rewrite::record(const char* action, std::vector<int> node_ids, std::string 
   log.push_back(GraphProvenance{pass, action, std::move(node_ids), std::move(detail)});
 }
 
-std::string node_name(const GraphNode& n) { return n.scope.empty() ? n.op : n.scope; }
+std::string node_name(const GraphNode& n) { return n.scope.empty() ? std::string(n.op.name()) : n.scope; }
 
 std::string value_spec(const GraphValue& v) { return shape_str(v.shape) + " " + dtype_name(v.dtype); }
-
-const OpDef& def_of(const GraphNode& n) { return op_def(prim_from_name(n.op)); }
 
 namespace {
 
@@ -86,7 +84,7 @@ struct AttrKey : AttrVisitor {
 
 std::string attr_key(const GraphNode& n) {
   AttrKey k;
-  k.s = n.op + '{';
+  k.s = std::to_string(n.op.index()) + '{';
   // The visitor only reads; visit() takes a non-const reference because readers write through it.
   def_of(n).visit_attrs(const_cast<void*>(n.attrs.get()), k);
   k.s += '}';

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "ops/prims.hpp"
+#include "graph/node.hpp"
 #include "xflow/graph.hpp"
 
 namespace xf::passes {
@@ -44,6 +44,6 @@ std::string value_spec(const GraphValue& v);
 // The op name and its attributes, serialized through the AttrVisitor: equal strings mean equal
 // attributes (doubles compare by their bits, so -0.0 and 0.0 differ and a NaN equals itself).
 std::string attr_key(const GraphNode& n);
-const OpDef& def_of(const GraphNode& n);
+using xf::def_of;
 
 }  // namespace xf::passes

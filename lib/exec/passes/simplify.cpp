@@ -64,15 +64,15 @@ Graph simplify(const Graph& g) {
     auto stands_for_result = [&](int x) { return val(x).dtype == val(o).dtype && val(x).shape == val(o).shape; };
     auto constant_is = [&](int v, Elem want) { return r.is_constant(v) && all_elements(r.constant(v), want); };
 
-    if (n.op == "mul" || n.op == "div" || n.op == "sub" || n.op == "add") {
+    if (is<Mul>(n) || is<Div>(n) || is<Sub>(n) || is<Add>(n)) {
       const int a = n.inputs[0], b = n.inputs[1];
       const bool fp = is_floating(val(o).dtype);
-      if (n.op == "mul") {
+      if (is<Mul>(n)) {
         if (constant_is(b, Elem::one) && stands_for_result(a)) rewrite_to(a, "x*1 -> x", {n.id});
         else if (constant_is(a, Elem::one) && stands_for_result(b)) rewrite_to(b, "1*x -> x", {n.id});
-      } else if (n.op == "div") {
+      } else if (is<Div>(n)) {
         if (constant_is(b, Elem::one) && stands_for_result(a)) rewrite_to(a, "x/1 -> x", {n.id});
-      } else if (n.op == "sub") {
+      } else if (is<Sub>(n)) {
         // x - (+0.0) is x for every x (-0.0 - +0.0 = -0.0); x - (-0.0) is x + 0.0, which is not.
         if (constant_is(b, fp ? Elem::pos_zero : Elem::zero) && stands_for_result(a))
           rewrite_to(a, fp ? "x-0.0 -> x" : "x-0 -> x", {n.id});
@@ -85,12 +85,12 @@ Graph simplify(const Graph& g) {
         if (constant_is(b, Elem::zero) && stands_for_result(a)) rewrite_to(a, "x+0 -> x (integer)", {n.id});
         else if (constant_is(a, Elem::zero) && stands_for_result(b)) rewrite_to(b, "0+x -> x (integer)", {n.id});
       }
-    } else if (n.op == "neg") {
+    } else if (is<Neg>(n)) {
       // Negation flips the sign bit (wraps around for integers): twice is the identity, NaNs included.
       const GraphNode* p = producer(n.inputs[0]);
-      if (p && p->op == "neg") rewrite_to(p->inputs[0], "neg(neg(x)) -> x", {p->id, n.id});
-    } else if (n.op == "permute") {
-      const auto& perm = static_cast<const PermuteAttrs*>(n.attrs.get())->perm;
+      if (p && is<Neg>(*p)) rewrite_to(p->inputs[0], "neg(neg(x)) -> x", {p->id, n.id});
+    } else if (is<Permute>(n)) {
+      const auto perm = attrs_of<Permute>(n).perm;
       auto identity = [](const std::vector<int64_t>& q) {
         for (size_t i = 0; i < q.size(); ++i)
           if (q[i] != static_cast<int64_t>(i)) return false;
@@ -99,9 +99,9 @@ Graph simplify(const Graph& g) {
       const GraphNode* p = producer(n.inputs[0]);
       if (identity(perm)) {
         rewrite_to(n.inputs[0], "permute(x, identity) -> x", {n.id});
-      } else if (p && p->op == "permute") {
+      } else if (p && is<Permute>(*p)) {
         // permute(permute(x, p1), p2) takes axis p1[p2[i]] of x to axis i.
-        const auto& first = static_cast<const PermuteAttrs*>(p->attrs.get())->perm;
+        const auto& first = attrs_of<Permute>(*p).perm;
         std::vector<int64_t> q(perm.size());
         for (size_t i = 0; i < perm.size(); ++i) q[i] = first[static_cast<size_t>(perm[i])];
         std::string what = "permute(permute(x, " + ints_str(first) + "), " + ints_str(perm) + ")";
@@ -115,22 +115,22 @@ Graph simplify(const Graph& g) {
           r.record("simplified", {pid, n.id}, name + ": " + what + " -> permute(x, " + ints_str(q) + ")");
         }
       }
-    } else if (n.op == "reshape") {
-      const auto& shape = static_cast<const ShapeAttrs*>(n.attrs.get())->shape;
+    } else if (is<Reshape>(n)) {
+      const auto& shape = attrs_of<Reshape>(n).shape;
       const GraphNode* p = producer(n.inputs[0]);
       // A reshape reads its input in row-major order, so the inner reshape adds nothing.
-      const bool collapse = p && p->op == "reshape";
+      const bool collapse = p && is<Reshape>(*p);
       std::vector<int> ids = collapse ? std::vector<int>{p->id, n.id} : std::vector<int>{n.id};
       if (collapse) n.inputs[0] = p->inputs[0];
       if (val(n.inputs[0]).shape == shape)
         rewrite_to(n.inputs[0], collapse ? "reshape(reshape(x)) -> x" : "reshape to the same shape -> x", ids);
       else if (collapse)
         r.record("simplified", ids, name + ": reshape(reshape(x)) -> reshape(x, " + shape_str(shape) + ")");
-    } else if (n.op == "broadcast_to") {
-      if (val(n.inputs[0]).shape == static_cast<const ShapeAttrs*>(n.attrs.get())->shape)
+    } else if (const ShapeAttrs* b = attrs_if<BroadcastTo>(n)) {
+      if (val(n.inputs[0]).shape == b->shape)
         rewrite_to(n.inputs[0], "broadcast_to the same shape -> x", {n.id});
-    } else if (n.op == "cast") {
-      if (val(n.inputs[0]).dtype == static_cast<const CastAttrs*>(n.attrs.get())->dtype)
+    } else if (const CastAttrs* c = attrs_if<Cast>(n)) {
+      if (val(n.inputs[0]).dtype == c->dtype)
         rewrite_to(n.inputs[0], "cast to the same dtype -> x", {n.id});
     }
   }
