@@ -253,24 +253,27 @@ std::shared_ptr<const Session::Compiled> Session::compiled_for(const std::vector
   };
   // Walk back from every fetch to fed values, constants and placeholders.
   std::vector<char> needed_value(nv, 0), needed_node(graph_.nodes.size(), 0);
-  for (size_t f = 0; f < fetches.size(); ++f) {
-    std::vector<int> missing;
-    std::vector<int> stack{fetches[f]};
+  auto walk = [&](int from, std::vector<char>& values, std::vector<char>& nodes, std::vector<int>& missing) {
+    std::vector<int> stack{from};
     while (!stack.empty()) {
       int id = stack.back();
       stack.pop_back();
-      if (needed_value[id]) continue;
-      needed_value[id] = 1;
+      if (values[id]) continue;
+      values[id] = 1;
       const GraphValue& v = graph_.values[id];
       if (is_fed[id] || v.kind == GraphValue::Kind::constant) continue;
       if (v.kind == GraphValue::Kind::placeholder) {
         missing.push_back(id);
         continue;
       }
-      if (needed_node[v.producer]) continue;
-      needed_node[v.producer] = 1;
+      if (nodes[v.producer]) continue;
+      nodes[v.producer] = 1;
       for (int in : graph_.nodes[v.producer].inputs) stack.push_back(in);
     }
+  };
+  for (size_t f = 0; f < fetches.size(); ++f) {
+    std::vector<int> missing;
+    walk(fetches[f], needed_value, needed_node, missing);
     if (!missing.empty()) {
       std::sort(missing.begin(), missing.end());
       std::string names;
@@ -282,6 +285,21 @@ std::shared_ptr<const Session::Compiled> Session::compiled_for(const std::vector
             loc);
     }
   }
+  // A guard (a host read the trace made) is checked whenever this run's feeds determine its value,
+  // as a replay of the trace checks it; a guard that needs an unfed placeholder cannot apply.
+  std::vector<int> guards;
+  if (!fetches.empty())
+    for (size_t i = 0; i < graph_.guards.size(); ++i) {
+      int gv = graph_.guards[i].value;
+      if (is_fed[gv]) continue;
+      std::vector<char> values = needed_value, nodes = needed_node;
+      std::vector<int> missing;
+      walk(gv, values, nodes, missing);
+      if (!missing.empty()) continue;
+      needed_value.swap(values);
+      needed_node.swap(nodes);
+      guards.push_back(static_cast<int>(i));
+    }
 
   auto compiled = std::make_shared<Compiled>();
   Graph sub;
@@ -306,13 +324,11 @@ std::shared_ptr<const Session::Compiled> Session::compiled_for(const std::vector
       if (remap[n.outputs[k]] < 0) remap[n.outputs[k]] = sub.nodes[node].outputs[k];
   }
   for (int id : fetches) sub.outputs.push_back(remap[id]);
-  // Guards on values this run computes are checked as a replay checks them.
-  for (const GraphGuard& gd : graph_.guards)
-    if (remap[gd.value] >= 0 && !is_fed[gd.value]) {
-      GraphGuard g = gd;
-      g.value = remap[gd.value];
-      sub.guards.push_back(std::move(g));
-    }
+  for (int i : guards) {
+    GraphGuard g = graph_.guards[i];
+    g.value = remap[g.value];
+    sub.guards.push_back(std::move(g));
+  }
   compiled->node_count = static_cast<int64_t>(sub.nodes.size());
   compiled->plan = std::make_shared<xf::Plan>(optimize(sub, options_.passes), options_.plan);
 

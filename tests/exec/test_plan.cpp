@@ -1,5 +1,6 @@
 // Plans: fusion, the memory plan, levels, and exactness against eager (the differ).
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "graph/op_families.hpp"
 #include "xflow/passes.hpp"
@@ -188,4 +189,34 @@ TEST_CASE("the differ finds no difference for any primitive under any plan optio
     // And after the passes.
     CHECK(diff_replay(optimize(g), {a, b}).empty());
   }
+}
+
+TEST_CASE("one plan runs from four threads at once, each run with its own arena", "[plan][threads]") {
+  Tensor x0 = input({8, 64});
+  Graph g = trace_graph(mlp, {x0});
+  Plan plan(g);
+  REQUIRE(plan.arena_bytes() > 0);  // intermediates live in an arena: runs must not share it
+  std::vector<Tensor> xs, want;
+  for (int t = 0; t < 4; ++t) {
+    xs.push_back(input({8, 64}, t + 1));
+    want.push_back(mlp({xs.back()})[0]);
+  }
+  std::vector<int> equal(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      int ok = 0;
+      for (int i = 0; i < 25; ++i) ok += bitwise_equal(plan.run({xs[t]})[0], want[t]);
+      equal[t] = ok;
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) CHECK(equal[t] == 25);
+}
+
+TEST_CASE("a failed run leaves the plan usable", "[plan]") {
+  Graph g = trace_graph(w3, {input({100})});
+  Plan plan(g);
+  CHECK_THROWS_AS(plan.run({input({99})}), InvalidArgument);
+  Tensor x = input({100}, 5);
+  CHECK(bitwise_equal(plan.run({x})[0], w3({x})[0]));
 }

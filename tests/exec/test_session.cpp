@@ -320,3 +320,51 @@ TEST_CASE("concurrent runs of one session", "[session]") {
   for (auto& th : threads) th.join();
   for (int t = 0; t < 2; ++t) CHECK(bitwise_equal(got[t], model(xs[t]).y));
 }
+
+TEST_CASE("a session run is a planned replay: passes, fusion, one cached plan per fetch set", "[session]") {
+  Tensor c = full({}, 2.0f);
+  GraphBuilder gb;
+  Tensor x = gb.placeholder(DType::float32, {1000}, "x");
+  Tensor y = tanh(x * 0.5f + 1.0f) * sigmoid(x) - (x * x) / 3.0f;
+  Tensor k = c * 3.0f;  // constants only: folded
+  Tensor z = y * k;
+  Graph g = gb.finish({z});
+  Session s(g);
+  Tensor xv = input({1000}, 3);
+  Tensor got = s.run({gb.value_of(z)}, {{gb.value_of(x), xv}})[0];
+  Tensor want = (tanh(xv * 0.5f + 1.0f) * sigmoid(xv) - (xv * xv) / 3.0f) * (c * 3.0f);
+  CHECK(bitwise_equal(got, want));
+  std::shared_ptr<Plan> p = s.plan_for({gb.value_of(z)}, {gb.value_of(x)});
+  CHECK(p == s.plan_for({gb.value_of(z)}, {gb.value_of(x)}));  // cached
+  int fused = 0;
+  for (const PlanStep& st : p->steps()) fused += st.fused;
+  CHECK(fused >= 1);
+  bool folded = false;
+  for (const GraphProvenance& pr : p->graph().provenance) folded = folded || pr.action == "folded";
+  CHECK(folded);
+  CHECK(p->graph().nodes.size() < g.nodes.size());
+
+  SessionOptions off;
+  off.passes = PassOptions{false, false, false, false};
+  off.plan.fuse = false;
+  Session plain(g, off);
+  CHECK(bitwise_equal(plain.run({gb.value_of(z)}, {{gb.value_of(x), xv}})[0], want));
+  for (const PlanStep& st : plain.plan_for({gb.value_of(z)}, {gb.value_of(x)})->steps()) CHECK_FALSE(st.fused);
+}
+
+TEST_CASE("a session checks the guards of a traced graph it runs", "[session]") {
+  Graph g = trace_graph(
+      [](const std::vector<Tensor>& in) {
+        Tensor m = max(in[0]);
+        float top = m.item<float>();  // a host read: a guard
+        return std::vector<Tensor>{in[0] * top};
+      },
+      {Tensor::from_vector(std::vector<float>{1, 2, 3}, {3})});
+  REQUIRE(g.guards.size() == 1);
+  Session s(g);
+  Tensor same = Tensor::from_vector(std::vector<float>{3, 1, 2}, {3});
+  CHECK(bitwise_equal(s.run({"input0"}, {{"input0", same}})[0], same));
+  CHECK(s.run({g.outputs[0]}, {{g.inputs[0], same}})[0].to_vector<float>() == std::vector<float>{9, 3, 6});
+  Tensor other = Tensor::from_vector(std::vector<float>{1, 5, 2}, {3});
+  CHECK_THROWS_AS(s.run({g.outputs[0]}, {{g.inputs[0], other}}), GuardFailure);
+}

@@ -1,6 +1,8 @@
 // Graphs: tracing eager calls, replaying them, and the JSON round trip.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <sstream>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -202,4 +204,53 @@ TEST_CASE("run checks its arguments", "[graph]") {
   } catch (const InvalidArgument& e) {
     CHECK(std::string(e.what()).find("arg 0 must be (2, 4) float32, got (3, 4) float32") != std::string::npos);
   }
+}
+
+TEST_CASE("nodes hold a typed op id; its name is for JSON and display", "[graph]") {
+  Graph g = trace_graph(mlp, {input({2, 4})});
+  const GraphNode& mm = *std::find_if(g.nodes.begin(), g.nodes.end(), [](const GraphNode& n) { return n.op == "matmul"; });
+  CHECK(mm.op == OpId::from_name("matmul"));
+  CHECK(mm.op != OpId::from_name("add"));
+  CHECK(std::string(mm.op.name()) == "matmul");
+  CHECK(OpId(mm.op.index()) == mm.op);
+  std::ostringstream os;
+  os << mm.op;
+  CHECK(os.str() == "matmul");
+  CHECK_THROWS_AS(OpId::from_name("frobnicate"), NotFound);
+  CHECK_THROWS_AS(OpId(-1), NotFound);
+  CHECK_THROWS_AS(OpId(100000), NotFound);
+  CHECK(std::string(OpId().name()) == "?");
+  // A node without an op does not validate.
+  Graph bad = g;
+  bad.nodes[0].op = OpId();
+  CHECK_THROWS_AS(bad.validate(), InvalidArgument);
+}
+
+TEST_CASE("variable nodes name their variable; graph JSON 1.0 files still load", "[graph]") {
+  reset_variables();
+  Variable v(Tensor::from_vector(std::vector<float>{1, 2}, {2}), "layer/kernel");
+  Graph g = trace_graph([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{v.value() * in[0]}; },
+                        {input({2})});
+  json j = json::parse(g.to_json());
+  CHECK(j["schema_version"] == json::array({1, 1}));
+  json* read = nullptr;
+  for (json& n : j["nodes"])
+    if (n["op"] == "read_variable") read = &n;
+  REQUIRE(read != nullptr);
+  CHECK((*read)["attrs"]["name"] == "layer/kernel");
+  Graph back = Graph::from_json(j.dump());
+  CHECK(back.to_json() == g.to_json());
+
+  // The same document as 1.0 wrote it: no variable name.
+  json old = j;
+  old["schema_version"] = {1, 0};
+  for (json& n : old["nodes"])
+    if (n["op"] == "read_variable") n["attrs"].erase("name");
+  Graph g10 = Graph::from_json(old.dump());
+  CHECK(g10.nodes.size() == g.nodes.size());
+  // 1.1 requires it.
+  json missing = old;
+  missing["schema_version"] = {1, 1};
+  CHECK_THROWS_AS(Graph::from_json(missing.dump()), InvalidArgument);
+  reset_variables();
 }
