@@ -38,6 +38,7 @@
 
 #include "xflow/ops.hpp"
 #include "xflow/tensor.hpp"
+#include "xflow/session.hpp"
 #include "xflow/trace.hpp"
 #include "xflow/grad.hpp"
 #include "xflow/variable.hpp"
@@ -395,8 +396,9 @@ void w3_xtensor_range(const float* x, float* y, int64_t begin, int64_t end) {
 
 void w3(const Options& o, int threads) {
   const std::string eager = "W3/eager" + suffix(threads), hand = "W3/hand" + suffix(threads),
-                    xtv = "W3/xtensor" + suffix(threads);
-  if (!wanted(o, {eager, hand, xtv})) return;
+                    xtv = "W3/xtensor" + suffix(threads), replay = "W3/replay" + suffix(threads),
+                    session = "W3/session" + suffix(threads);
+  if (!wanted(o, {eager, hand, xtv, replay, session})) return;
   xf::set_num_threads(threads);
   xf::Tensor x = make_tensor({kN}, input_x);
   Array hx = make_array(kN, input_x), hy(kN), xy(kN);
@@ -421,6 +423,15 @@ void w3(const Options& o, int threads) {
     xf::Tensor y = traced({x})[0];
     escape(&y);
   };
+  // The same formula as a TF1-style graph run by a Session: fetch by name, feed by name.
+  xf::Graph g = xf::trace_graph([&](const std::vector<xf::Tensor>& in) { return std::vector<xf::Tensor>{formula(in[0])}; },
+                                {x});
+  xf::Session sess(g);
+  const std::string fetch = sess.name_of(g.outputs[0]);
+  auto run_session = [&] {
+    xf::Tensor y = sess.run(std::vector<std::string>{fetch}, {{"input0", x}})[0];
+    escape(&y);
+  };
   run_hand();
   run_xtensor();
   xf::Tensor y = formula(x);
@@ -437,13 +448,17 @@ void w3(const Options& o, int threads) {
     std::printf("  CHECK FAILED W3: replay is not bitwise equal to eager\n");
     g_failed = true;
   }
-  const std::string replay = "W3/replay" + suffix(threads);
+  if (!xf::bitwise_equal(sess.run(std::vector<std::string>{fetch}, {{"input0", x}})[0], y)) {
+    std::printf("  CHECK FAILED W3: session run is not bitwise equal to eager\n");
+    g_failed = true;
+  }
   int samples = o.quick ? 3 : 15;
-  auto t = measure({run_eager, run_hand, run_xtensor, run_replay}, samples, 0.03);
+  auto t = measure({run_eager, run_hand, run_xtensor, run_replay, run_session}, samples, 0.03);
   add_entry({hand, t[1], fmt("%.2f ns/elem", t[1] / kN * 1e9), std::nullopt, 0, std::nullopt});
   add_entry({xtv, t[2], fmt("%.2f ns/elem", t[2] / kN * 1e9), std::nullopt, 0, std::nullopt});
   add_entry({eager, t[0], fmt("%.2f ns/elem", t[0] / kN * 1e9), hand, t[1], std::nullopt});
   add_entry({replay, t[3], fmt("%.2f ns/elem", t[3] / kN * 1e9), hand, t[1], std::nullopt});
+  add_entry({session, t[4], fmt("%.2f ns/elem", t[4] / kN * 1e9), replay, t[3], std::nullopt});
   std::printf("  (%s / %s = %.3f; %s / %s = %.3f)\n", eager.c_str(), xtv.c_str(), t[0] / t[2], eager.c_str(),
               replay.c_str(), t[0] / t[3]);
   peak_entry(eager, run_eager);
