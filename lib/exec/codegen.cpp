@@ -9,20 +9,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <vector>
 
 #include "exec/fusion.hpp"
-
-#ifndef XFLOW_LIB_DIR
-#define XFLOW_LIB_DIR ""
-#endif
-#ifndef XFLOW_KERNEL_FLAGS
-#define XFLOW_KERNEL_FLAGS ""
-#endif
+#include "xflow_build_config.hpp"
 
 namespace xf {
 
@@ -98,13 +94,43 @@ void warn_once(const std::string& why) {
   std::cerr << "[plan] fused kernels run in the tile interpreter: " << why << "\n";
 }
 
+// The kernel headers (ops/elementwise_loops.hpp and what it includes) that generated kernels are
+// compiled against (docs/decisions.md): $XFLOW_KERNEL_INCLUDE when set (and only it), else the
+// installed copy (<prefix>/share/xflow/kernels), else the source tree the library was built from.
+// Returns "" and says where it looked when none has them.
+std::string kernel_include_dir(std::string& looked) {
+  std::vector<std::string> candidates;
+  const char* env = std::getenv("XFLOW_KERNEL_INCLUDE");
+  if (env && *env)
+    candidates = {env};
+  else
+    candidates = {XFLOW_KERNEL_INSTALL_DIR, XFLOW_KERNEL_SOURCE_DIR};
+  std::error_code ec;
+  for (const std::string& c : candidates) {
+    if (std::filesystem::is_regular_file(c + "/ops/elementwise_loops.hpp", ec)) return c;
+    looked += (looked.empty() ? "'" : ", '") + c + "'";
+  }
+  return "";
+}
+
+// The kernel headers' text: part of a kernel's cache key, so an edited header is never served a
+// kernel compiled against the old one.
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
 }  // namespace
 
 Plan::Fused::Kernel compile_kernel(const Plan::Fused& f) {
-  std::string lib_dir = XFLOW_LIB_DIR;
-  if (lib_dir.empty() || !std::filesystem::exists(lib_dir + "/ops/elementwise_loops.hpp")) {
+  std::string looked;
+  std::string lib_dir = kernel_include_dir(looked);
+  if (lib_dir.empty()) {
     std::lock_guard<std::mutex> lock(g_mu);
-    warn_once("the kernel headers are not at '" + lib_dir + "'");
+    warn_once("the kernel headers (ops/elementwise_loops.hpp) are not in " + looked +
+              " (set XFLOW_KERNEL_INCLUDE to their directory)");
     return nullptr;
   }
   const char* cxx_env = std::getenv("XFLOW_CXX");
@@ -112,7 +138,8 @@ Plan::Fused::Kernel compile_kernel(const Plan::Fused& f) {
   std::string flags = std::string("-std=c++17 -O3 -fPIC -shared -w ") + XFLOW_KERNEL_FLAGS;
   std::string source = kernel_source(f);
   std::ostringstream key;
-  key << std::hex << std::hash<std::string>{}(source + "\n" + flags + "\n" + cxx + "\n" + lib_dir);
+  std::string headers = read_text(lib_dir + "/ops/elementwise_loops.hpp") + read_text(lib_dir + "/ops/elementwise_fns.hpp");
+  key << std::hex << std::hash<std::string>{}(source + "\n" + flags + "\n" + cxx + "\n" + lib_dir + "\n" + headers);
   std::string hash = key.str();
 
   std::lock_guard<std::mutex> lock(g_mu);

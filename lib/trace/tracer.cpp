@@ -3,7 +3,7 @@
 
 #include "core/observer.hpp"
 #include "ops/prims.hpp"
-#include "xflow/graph.hpp"
+#include "xflow/trace.hpp"
 
 namespace xf {
 
