@@ -99,6 +99,9 @@ TEST_CASE("meson install puts headers, libxflow.a, pkg-config, kernel headers an
   CHECK(fs::is_regular_file(staged(XFLOW_DATADIR) / "xflow" / "kernels" / "ops" / "elementwise_fns.hpp"));
   // Internal headers stay out of the public include directory.
   CHECK_FALSE(fs::exists(staged(XFLOW_INCLUDEDIR) / "xflow" / "ops"));
+  // The viewer page is installed when it was built (./dev.sh test builds it before the tests).
+  if (fs::is_regular_file(XFLOW_VIEWER_SOURCE_PAGE))
+    CHECK(fs::is_regular_file(staged(XFLOW_DATADIR) / "xflow" / "viewer" / "index.html"));
   fs::path cli = staged(XFLOW_BINDIR) / "xflow";
   REQUIRE(fs::is_regular_file(cli));
   Result help = sh(q(cli) + " --help");
