@@ -5,7 +5,9 @@
 #   ./dev.sh test    every test: release build, then AddressSanitizer + UndefinedBehaviorSanitizer
 #                    build, then the threaded tests under ThreadSanitizer; ends with
 #                    "N passed, N failed" (the release run's test cases plus the viewer's
-#                    browser tests)
+#                    browser tests). The release run includes test_install (meson install into
+#                    build/tests/install-check, a program built with pkg-config); the sanitizer
+#                    builds do not build it. Every build runs the layer checks (docs/design.md).
 #   ./dev.sh bench   the benchmarks (table on stdout, build/bench.json)
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -21,6 +21,14 @@
 
 namespace xf {
 
+// Records the eager calls `fn` makes on `example_inputs` into a Graph: the inputs become
+// placeholders, tensors made elsewhere become constants, every primitive a node with the
+// caller's source location and the active name scope.
+// Every read of a tensor's value by the host during the trace (item, to_vector, bool conversion,
+// printing) becomes a guard (Graph::guards) with its source location.
+Graph trace_graph(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+                  const std::vector<Tensor>& example_inputs);
+
 struct TraceOptions {
   int retrace_limit = 8;         // more retraces than this warn (or raise when strict)
   bool strict_retrace = false;   // raise FailedPrecondition instead of warning

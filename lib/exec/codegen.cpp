@@ -6,23 +6,21 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <vector>
 
 #include "exec/fusion.hpp"
-
-#ifndef XFLOW_LIB_DIR
-#define XFLOW_LIB_DIR ""
-#endif
-#ifndef XFLOW_KERNEL_FLAGS
-#define XFLOW_KERNEL_FLAGS ""
-#endif
+#include "xflow_build_config.hpp"
+#include "xflow_kernel_digest.hpp"
 
 namespace xf {
 
@@ -98,13 +96,73 @@ void warn_once(const std::string& why) {
   std::cerr << "[plan] fused kernels run in the tile interpreter: " << why << "\n";
 }
 
+// The kernel headers' text: part of a kernel's cache key, so an edited header is never served a
+// kernel compiled against the old one.
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string kernel_headers_text(const std::string& dir) {
+  return read_text(dir + "/ops/elementwise_loops.hpp") + read_text(dir + "/ops/elementwise_fns.hpp");
+}
+
+// FNV-1a 64, as tools/layers/kernel_digest.py computes XFLOW_KERNEL_DIGEST at build time.
+uint64_t digest(const std::string& text) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+// The kernel headers (ops/elementwise_loops.hpp and what it includes) that generated kernels are
+// compiled against (docs/decisions.md): $XFLOW_KERNEL_INCLUDE when set (and only it), else the
+// installed copy (<prefix>/share/xflow/kernels), else the source tree the library was built from.
+// Outside the override, only headers equal to the ones the library was built with count, so a
+// stale install or an edited source tree is skipped. Returns "" and says where it looked when
+// none fits; `text` receives the headers' text.
+std::string kernel_include_dir(std::string& looked, std::string& text) {
+  std::error_code ec;
+  const char* env = std::getenv("XFLOW_KERNEL_INCLUDE");
+  if (env && *env) {
+    std::string dir = env;
+    if (std::filesystem::is_regular_file(dir + "/ops/elementwise_loops.hpp", ec)) {
+      text = kernel_headers_text(dir);
+      static std::once_flag warned;
+      if (digest(text) != XFLOW_KERNEL_DIGEST)
+        std::call_once(warned, [&] {
+          std::cerr << "[plan] warning: the kernel headers in XFLOW_KERNEL_INCLUDE='" << dir
+                    << "' differ from the ones xflow was built with; fused results may differ from eager\n";
+        });
+      return dir;
+    }
+    looked = "'" + dir + "'";
+    return "";
+  }
+  for (const std::string& dir : {std::string(XFLOW_KERNEL_INSTALL_DIR), std::string(XFLOW_KERNEL_SOURCE_DIR)}) {
+    if (!looked.empty()) looked += ", ";
+    looked += "'" + dir + "'";
+    if (!std::filesystem::is_regular_file(dir + "/ops/elementwise_loops.hpp", ec)) continue;
+    text = kernel_headers_text(dir);
+    if (digest(text) == XFLOW_KERNEL_DIGEST) return dir;
+    looked += " (other headers than xflow was built with)";
+  }
+  return "";
+}
+
 }  // namespace
 
 Plan::Fused::Kernel compile_kernel(const Plan::Fused& f) {
-  std::string lib_dir = XFLOW_LIB_DIR;
-  if (lib_dir.empty() || !std::filesystem::exists(lib_dir + "/ops/elementwise_loops.hpp")) {
+  std::string looked, headers;
+  std::string lib_dir = kernel_include_dir(looked, headers);
+  if (lib_dir.empty()) {
     std::lock_guard<std::mutex> lock(g_mu);
-    warn_once("the kernel headers are not at '" + lib_dir + "'");
+    warn_once("no usable kernel headers (ops/elementwise_loops.hpp) in " + looked +
+              " (set XFLOW_KERNEL_INCLUDE to their directory)");
     return nullptr;
   }
   const char* cxx_env = std::getenv("XFLOW_CXX");
@@ -112,7 +170,7 @@ Plan::Fused::Kernel compile_kernel(const Plan::Fused& f) {
   std::string flags = std::string("-std=c++17 -O3 -fPIC -shared -w ") + XFLOW_KERNEL_FLAGS;
   std::string source = kernel_source(f);
   std::ostringstream key;
-  key << std::hex << std::hash<std::string>{}(source + "\n" + flags + "\n" + cxx + "\n" + lib_dir);
+  key << std::hex << std::hash<std::string>{}(source + "\n" + flags + "\n" + cxx + "\n" + lib_dir + "\n" + headers);
   std::string hash = key.str();
 
   std::lock_guard<std::mutex> lock(g_mu);

@@ -1,7 +1,7 @@
 // Layers owning Variables: Dense, Conv2D, Embedding.
 #include <string>
 
-#include "xflow/graph.hpp"
+#include "xflow/name_scope.hpp"
 #include "xflow/nn.hpp"
 
 namespace xf::nn {

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <string>
 
-#include "xflow/graph.hpp"
+#include "xflow/name_scope.hpp"
 #include "xflow/nn.hpp"
 
 namespace xf::nn {

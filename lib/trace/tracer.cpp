@@ -1,6 +1,6 @@
 // trace_graph: the recorder (lib/graph/recorder.hpp) run over a function, with host reads as guards.
 #include "graph/recorder.hpp"
-#include "xflow/graph.hpp"
+#include "xflow/trace.hpp"
 
 namespace xf {
 

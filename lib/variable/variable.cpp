@@ -6,16 +6,16 @@
 #include <unordered_map>
 
 #include "ops/prims.hpp"
-#include "variable/variable_state.hpp"
+#include "ops/variable_state.hpp"
 #include "xflow/ops.hpp"
+#include "xflow/variable.hpp"
 
 namespace xf {
 namespace {
 
+// Names and collections; ids and the lookup by id are in ops (ops/variable_state.hpp).
 struct Registry {
   std::mutex mu;
-  int64_t next_id = 1;
-  std::unordered_map<int64_t, std::weak_ptr<VariableState>> by_id;
   std::map<std::string, int> names;  // name -> times used
   std::map<std::string, std::vector<std::weak_ptr<VariableState>>> collections;
 };
@@ -25,15 +25,6 @@ Registry& registry() {
 }
 
 }  // namespace
-
-std::shared_ptr<VariableState> find_variable(int64_t id) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mu);
-  auto it = r.by_id.find(id);
-  std::shared_ptr<VariableState> s = it == r.by_id.end() ? nullptr : it->second.lock();
-  if (!s) throw NotFound("variable " + std::to_string(id) + " no longer exists");
-  return s;
-}
 
 Variable::Variable(const Tensor& initial, const std::string& name, bool trainable,
                    const std::vector<std::string>& collections, Loc loc) {
@@ -47,14 +38,13 @@ Variable::Variable(const Tensor& initial, const std::string& name, bool trainabl
   Tensor c = initial.contiguous();
   if (c.size()) std::memcpy(copy.raw_data(), c.raw_data(), static_cast<size_t>(c.size()) * dtype_size(c.dtype()));
   s->value = copy;
+  register_variable(s);
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
-  s->id = r.next_id++;
   std::string base = name.empty() ? "Variable" : name;
   int& used = r.names[base];
   s->name = used == 0 ? base : base + "_" + std::to_string(used);
   ++used;
-  r.by_id[s->id] = s;
   r.collections["global_variables"].push_back(s);
   if (trainable) r.collections["trainable_variables"].push_back(s);
   for (const std::string& c2 : collections) r.collections[c2].push_back(s);

@@ -21,10 +21,7 @@
 
 #include "xflow/dot.hpp"
 #include "xflow/graph.hpp"
-
-#ifndef XFLOW_VIEWER_PAGE
-#define XFLOW_VIEWER_PAGE ""
-#endif
+#include "xflow_build_config.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -421,6 +418,26 @@ const char* kMissingPage =
     "<code>--page tools/viewer/dist/index.html</code>.</p>"
     "<p>The run directory is served at <a href=\"/run/index.json\">/run/index.json</a>.</p>";
 
+// The viewer page: installed next to this program (<bindir>/../<datadir>/xflow/viewer/index.html),
+// else the one built in the source tree (tools/viewer/dist/index.html).
+std::string default_viewer_page() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  fs::path viewer_dir = XFLOW_VIEWER_INSTALL_DIR;
+  if (!ec && viewer_dir.is_relative()) {
+    fs::path prefix = exe.parent_path();
+    for (const auto& part : fs::path(XFLOW_BINDIR)) {
+      (void)part;
+      prefix = prefix.parent_path();
+    }
+    fs::path installed = prefix / viewer_dir / "index.html";
+    if (fs::is_regular_file(installed, ec)) return installed.string();
+  } else if (fs::is_regular_file(viewer_dir / "index.html", ec)) {
+    return (viewer_dir / "index.html").string();
+  }
+  return XFLOW_VIEWER_SOURCE_PAGE;
+}
+
 int cmd_view(const std::string& run_dir, int port, std::string page) {
   std::error_code ec;
   if (!fs::exists(run_dir, ec)) {
@@ -440,7 +457,7 @@ int cmd_view(const std::string& run_dir, int port, std::string page) {
     std::cerr << "xflow view: cannot resolve '" << run_dir << "': " << ec.message() << "\n";
     return 1;
   }
-  if (page.empty()) page = XFLOW_VIEWER_PAGE;
+  if (page.empty()) page = default_viewer_page();
   if (page.empty() || !fs::is_regular_file(page, ec))
     std::cerr << "xflow view: warning: the viewer page '" << page
               << "' is missing (build it: cd tools/viewer && npm ci && npm run build); serving a placeholder\n";
@@ -514,7 +531,7 @@ int main(int argc, char** argv) {
   CLI::App* view = app.add_subcommand("view", "Serve the web viewer and RUN_DIR on http://127.0.0.1:PORT/");
   view->add_option("RUN_DIR", run_dir, "run directory (graphs *.json, scalars.jsonl, ...)")->required();
   view->add_option("--port,-p", port, "port on 127.0.0.1; 0 picks a free one")->capture_default_str();
-  view->add_option("--page", page, "the viewer page to serve (default: the one built in tools/viewer/dist)");
+  view->add_option("--page", page, "the viewer page to serve (default: the installed one, else the one built in tools/viewer/dist)");
 
   std::string dot_path;
   CLI::App* dot = app.add_subcommand("dot", "Print a graph JSON as Graphviz DOT text");

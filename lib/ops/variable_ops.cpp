@@ -1,12 +1,42 @@
-// Kernels of the variable primitives. read_variable yields the variable's current tensor (no
+// Kernels of the variable primitives and the table of live variables they look ids up in.
+// read_variable yields the variable's current tensor (no
 // copy: values are immutable, an assignment swaps the handle); assign stores a private copy of
 // its input (which may live in a plan's arena) and yields it.
 #include <cstring>
+#include <unordered_map>
 
 #include "ops/prims.hpp"
-#include "variable/variable_state.hpp"
+#include "ops/variable_state.hpp"
 
 namespace xf {
+
+namespace {
+struct LiveVariables {
+  std::mutex mu;
+  int64_t next_id = 1;
+  std::unordered_map<int64_t, std::weak_ptr<VariableState>> by_id;
+};
+LiveVariables& live_variables() {
+  static LiveVariables* r = new LiveVariables;
+  return *r;
+}
+}  // namespace
+
+void register_variable(const std::shared_ptr<VariableState>& s) {
+  LiveVariables& r = live_variables();
+  std::lock_guard<std::mutex> lock(r.mu);
+  s->id = r.next_id++;
+  r.by_id[s->id] = s;
+}
+
+std::shared_ptr<VariableState> find_variable(int64_t id) {
+  LiveVariables& r = live_variables();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.by_id.find(id);
+  std::shared_ptr<VariableState> s = it == r.by_id.end() ? nullptr : it->second.lock();
+  if (!s) throw NotFound("variable " + std::to_string(id) + " no longer exists");
+  return s;
+}
 
 namespace {
 Specs var_infer(const VariableAttrs& a) { return {TensorSpec{a.dtype, a.shape}}; }
