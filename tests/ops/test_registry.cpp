@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -184,4 +185,37 @@ TEST_CASE("every elementwise primitive has NumPy oracle cases", "[registry][orac
   }
   INFO("no NumPy cases: " << missing);
   CHECK(missing.empty());
+}
+
+TEST_CASE("docs/dtypes.md lists every elementwise primitive under the rule the code derives", "[registry][docs]") {
+  std::ifstream f;
+  for (const char* p : {"../../docs/dtypes.md", "../docs/dtypes.md", "docs/dtypes.md"}) {
+    f.open(p);
+    if (f) break;
+    f.clear();
+  }
+  INFO("docs/dtypes.md not found (run from build/tests)");
+  REQUIRE(f.is_open());
+  const std::map<std::string, ew::Promotion> rows = {
+      {"| float function |", ew::Promotion::float_fn}, {"| numeric |", ew::Promotion::numeric},
+      {"| rounding |", ew::Promotion::rounding},       {"| compare |", ew::Promotion::compare},
+      {"| logical |", ew::Promotion::logical}};
+  std::map<std::string, ew::Promotion> documented;  // op -> the row it is listed in
+  std::string line;
+  while (std::getline(f, line))
+    for (const auto& [start, rule] : rows)
+      if (line.rfind(start, 0) == 0)
+        for (size_t b = line.find('`'); b != std::string::npos;) {
+          size_t e = line.find('`', b + 1);
+          if (e == std::string::npos) break;
+          documented[line.substr(b + 1, e - b - 1)] = rule;
+          b = line.find('`', e + 1);
+        }
+  for (int i = 0; i < kNumPrims; ++i) {
+    const OpDef& d = op_def(static_cast<Prim>(i));
+    if (!d.elementwise) continue;
+    INFO(d.name);
+    REQUIRE(documented.count(d.name) == 1);
+    CHECK(documented[d.name] == d.elementwise->promotion);
+  }
 }
