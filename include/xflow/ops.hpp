@@ -37,6 +37,9 @@ XFLOW_UNARY_DECL(isinf) XFLOW_UNARY_DECL(isfinite)
 XFLOW_BINARY_DECL(add) XFLOW_BINARY_DECL(sub) XFLOW_BINARY_DECL(mul) XFLOW_BINARY_DECL(div)
 XFLOW_BINARY_DECL(floor_div) XFLOW_BINARY_DECL(mod) XFLOW_BINARY_DECL(pow)
 XFLOW_BINARY_DECL(maximum) XFLOW_BINARY_DECL(minimum) XFLOW_BINARY_DECL(atan2)
+// sqrt(a^2 + b^2) without overflow in between; log(exp(a) + exp(b)) without overflow. Float
+// functions: integer and bool inputs become float32.
+XFLOW_BINARY_DECL(hypot) XFLOW_BINARY_DECL(logaddexp)
 XFLOW_BINARY_DECL(equal) XFLOW_BINARY_DECL(not_equal) XFLOW_BINARY_DECL(less)
 XFLOW_BINARY_DECL(less_equal) XFLOW_BINARY_DECL(greater) XFLOW_BINARY_DECL(greater_equal)
 XFLOW_BINARY_DECL(logical_and) XFLOW_BINARY_DECL(logical_or) XFLOW_BINARY_DECL(logical_xor)

@@ -105,8 +105,16 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
+// Every kernel header, in the order meson.build's kernel_header_names lists them (the digest's).
 std::string kernel_headers_text(const std::string& dir) {
-  return read_text(dir + "/ops/elementwise_loops.hpp") + read_text(dir + "/ops/elementwise_fns.hpp");
+  std::string text, names = XFLOW_KERNEL_HEADERS;
+  for (size_t b = 0; b <= names.size();) {
+    size_t e = names.find(',', b);
+    if (e == std::string::npos) e = names.size();
+    text += read_text(dir + "/" + names.substr(b, e - b));
+    b = e + 1;
+  }
+  return text;
 }
 
 // FNV-1a 64, as tools/layers/kernel_digest.py computes XFLOW_KERNEL_DIGEST at build time.

@@ -37,35 +37,30 @@ struct TileEntry {
   const char* name = "";
 };
 
-template <class Fn> TileEntry unary_entry(const char* name) {
-  return TileEntry{reinterpret_cast<const void*>(static_cast<TileFn<float>>(&unary_tile<Fn, float>)),
-                   reinterpret_cast<const void*>(static_cast<TileFn<double>>(&unary_tile<Fn, double>)), true, name};
-}
-template <class Fn> TileEntry binary_entry(const char* name) {
-  return TileEntry{reinterpret_cast<const void*>(static_cast<TileFn<float>>(&binary_tile<Fn, float>)),
-                   reinterpret_cast<const void*>(static_cast<TileFn<double>>(&binary_tile<Fn, double>)), false, name};
+template <class Fn, int Arity> TileEntry tile_entry(const char* name) {
+  if constexpr (Arity == 1)
+    return TileEntry{reinterpret_cast<const void*>(static_cast<TileFn<float>>(&unary_tile<Fn, float>)),
+                     reinterpret_cast<const void*>(static_cast<TileFn<double>>(&unary_tile<Fn, double>)), true, name};
+  else
+    return TileEntry{reinterpret_cast<const void*>(static_cast<TileFn<float>>(&binary_tile<Fn, float>)),
+                     reinterpret_cast<const void*>(static_cast<TileFn<double>>(&binary_tile<Fn, double>)), false, name};
 }
 
-// The elementwise primitives with a float-valued batch function.
+// The elementwise primitives with a float-valued batch function (every one whose result is not
+// bool), derived from the list (ops/primitive.hpp). The name generated kernels call is the
+// functor's, stringized by the list (ElementwiseInfo::functor), so it cannot differ from the type.
 const std::map<Prim, TileEntry>& tile_table() {
-  static const auto* table = new std::map<Prim, TileEntry>{
-      {Prim::neg, unary_entry<ew::NegFn>("NegFn")},       {Prim::abs, unary_entry<ew::AbsFn>("AbsFn")},
-      {Prim::sign, unary_entry<ew::SignFn>("SignFn")},     {Prim::exp, unary_entry<ew::ExpFn>("ExpFn")},
-      {Prim::expm1, unary_entry<ew::Expm1Fn>("Expm1Fn")},   {Prim::log, unary_entry<ew::LogFn>("LogFn")},
-      {Prim::log1p, unary_entry<ew::Log1pFn>("Log1pFn")},   {Prim::sqrt, unary_entry<ew::SqrtFn>("SqrtFn")},
-      {Prim::rsqrt, unary_entry<ew::RsqrtFn>("RsqrtFn")},   {Prim::square, unary_entry<ew::SquareFn>("SquareFn")},
-      {Prim::reciprocal, unary_entry<ew::ReciprocalFn>("ReciprocalFn")}, {Prim::sin, unary_entry<ew::SinFn>("SinFn")},
-      {Prim::cos, unary_entry<ew::CosFn>("CosFn")},       {Prim::tan, unary_entry<ew::TanFn>("TanFn")},
-      {Prim::tanh, unary_entry<ew::TanhFn>("TanhFn")},     {Prim::sigmoid, unary_entry<ew::SigmoidFn>("SigmoidFn")},
-      {Prim::relu, unary_entry<ew::ReluFn>("ReluFn")},     {Prim::erf, unary_entry<ew::ErfFn>("ErfFn")},
-      {Prim::floor, unary_entry<ew::FloorFn>("FloorFn")},   {Prim::ceil, unary_entry<ew::CeilFn>("CeilFn")},
-      {Prim::round, unary_entry<ew::RoundFn>("RoundFn")},   {Prim::add, binary_entry<ew::AddFn>("AddFn")},
-      {Prim::sub, binary_entry<ew::SubFn>("SubFn")},      {Prim::mul, binary_entry<ew::MulFn>("MulFn")},
-      {Prim::div, binary_entry<ew::DivFn>("DivFn")},      {Prim::floor_div, binary_entry<ew::FloorDivFn>("FloorDivFn")},
-      {Prim::mod, binary_entry<ew::ModFn>("ModFn")},      {Prim::pow, binary_entry<ew::PowFn>("PowFn")},
-      {Prim::maximum, binary_entry<ew::MaximumFn>("MaximumFn")}, {Prim::minimum, binary_entry<ew::MinimumFn>("MinimumFn")},
-      {Prim::atan2, binary_entry<ew::Atan2Fn>("Atan2Fn")},
-  };
+  static const auto* table = [] {
+    auto* m = new std::map<Prim, TileEntry>;
+#define XFLOW_TILE_ENTRY(id, S, Fn, arity)                                        \
+  if constexpr (!ew::is_predicate<ew::Fn>::value) {                               \
+    static_assert(std::is_same_v<S::Functor, ew::Fn>);                            \
+    m->emplace(Prim::id, tile_entry<ew::Fn, arity>(S::elementwise.functor));      \
+  }
+    XFLOW_ELEMENTWISE_PRIMITIVES(XFLOW_TILE_ENTRY)
+#undef XFLOW_TILE_ENTRY
+    return m;
+  }();
   return *table;
 }
 

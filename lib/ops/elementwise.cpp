@@ -20,11 +20,14 @@ using ew::unary_batches;
 using detail::Tag;
 using detail::visit_dtype;
 
+using ew::Batch;
+
 bool domain_accepts(ew::Domain d, DType t) {
   switch (d) {
     case ew::Domain::floating: return is_floating(t);
     case ew::Domain::numeric: return t != DType::bool_;
-    case ew::Domain::any: return true;
+    case ew::Domain::any:
+    case ew::Domain::truth: return true;
   }
   return false;
 }
@@ -32,7 +35,8 @@ const char* domain_name(ew::Domain d) {
   switch (d) {
     case ew::Domain::floating: return "a float dtype";
     case ew::Domain::numeric: return "a numeric (non-bool) dtype";
-    case ew::Domain::any: return "any dtype";
+    case ew::Domain::any:
+    case ew::Domain::truth: return "any dtype";
   }
   return "";
 }
@@ -209,63 +213,70 @@ void binary_eval(const Tensors& in, Tensors& out) {
   });
 }
 
+// Every functor is checked against its entry in the list, so an entry whose functor lacks a part
+// (or declares a combination no promotion rule covers) does not compile.
+template <class Fn, int Arity>
+constexpr bool check_functor() {
+  using F = Batch<float>;
+  using D = Batch<double>;
+  constexpr bool pred = ew::is_predicate<Fn>::value;
+  constexpr ew::Promotion promotion = ew::promotion_of(Fn::domain, Fn::result);
+  static_assert(Arity == 1 || Arity == 2, "an elementwise primitive takes 1 or 2 inputs");
+  static_assert(pred == (Fn::result == ew::Result::boolean), "a functor has pred exactly when its result is bool");
+  static_assert(promotion != ew::Promotion::invalid, "no promotion rule for this domain and result");
+  static_assert(Arity == 1 || promotion != ew::Promotion::rounding, "a binary op cannot pass integers through");
+  static_assert(Arity == 2 || !ew::is_commutative<Fn>::value, "a unary functor cannot be commutative");
+  if constexpr (!pred) {
+    if constexpr (Arity == 1) {
+      static_assert(std::is_same_v<decltype(Fn::batch(F())), F> && std::is_same_v<decltype(Fn::batch(D())), D>,
+                    "the functor needs batch(x) for float and double batches");
+      if constexpr (Fn::domain == ew::Domain::numeric)
+        static_assert(std::is_same_v<decltype(Fn::scalar(int32_t())), int32_t>, "a numeric functor needs scalar(x)");
+    } else {
+      static_assert(std::is_same_v<decltype(Fn::batch(F(), F())), F> && std::is_same_v<decltype(Fn::batch(D(), D())), D>,
+                    "the functor needs batch(a, b) for float and double batches");
+      if constexpr (Fn::domain == ew::Domain::numeric)
+        static_assert(std::is_same_v<decltype(Fn::scalar(int32_t(), int32_t())), int32_t>,
+                      "a numeric functor needs scalar(a, b)");
+    }
+  } else if constexpr (Arity == 1) {
+    static_assert(std::is_same_v<decltype(Fn::pred(int32_t())), bool>, "the functor needs pred(x)");
+  } else {
+    static_assert(std::is_same_v<decltype(Fn::pred(int32_t(), int32_t())), bool>, "the functor needs pred(a, b)");
+  }
+  return true;
+}
+
+template <class Fn>
+constexpr Traits traits_of() {
+  constexpr bool real = Fn::result != ew::Result::boolean;  // differentiable, may run in place
+  return Traits{true, ew::is_commutative<Fn>::value, real, real, false, false};
+}
+
+template <class Fn, int Arity>
+Specs elementwise_infer(const Specs& in) {
+  if constexpr (Arity == 1) return unary_infer<Fn>(in);
+  else return binary_infer<Fn>(in);
+}
+template <class Fn, int Arity>
+void elementwise_eval(const Tensors& in, Tensors& out) {
+  if constexpr (Arity == 1) unary_eval<Fn>(in, out);
+  else binary_eval<Fn>(in, out);
+}
+
 }  // namespace
 
-// ---- the primitives ----
+// ---- the primitives, from the list ----
 
-#define XFLOW_UNARY_PRIM(S, Fn)                                                    \
-  Specs S::infer(const Attrs&, const Specs& in) { return unary_infer<ew::Fn>(in); } \
-  void S::eval(const Attrs&, const Tensors& in, Tensors& out) { unary_eval<ew::Fn>(in, out); }
-XFLOW_UNARY_PRIM(Neg, NegFn)
-XFLOW_UNARY_PRIM(Abs, AbsFn)
-XFLOW_UNARY_PRIM(Sign, SignFn)
-XFLOW_UNARY_PRIM(Exp, ExpFn)
-XFLOW_UNARY_PRIM(Expm1, Expm1Fn)
-XFLOW_UNARY_PRIM(Log, LogFn)
-XFLOW_UNARY_PRIM(Log1p, Log1pFn)
-XFLOW_UNARY_PRIM(Sqrt, SqrtFn)
-XFLOW_UNARY_PRIM(Rsqrt, RsqrtFn)
-XFLOW_UNARY_PRIM(Square, SquareFn)
-XFLOW_UNARY_PRIM(Reciprocal, ReciprocalFn)
-XFLOW_UNARY_PRIM(Sin, SinFn)
-XFLOW_UNARY_PRIM(Cos, CosFn)
-XFLOW_UNARY_PRIM(Tan, TanFn)
-XFLOW_UNARY_PRIM(Tanh, TanhFn)
-XFLOW_UNARY_PRIM(Sigmoid, SigmoidFn)
-XFLOW_UNARY_PRIM(Relu, ReluFn)
-XFLOW_UNARY_PRIM(Erf, ErfFn)
-XFLOW_UNARY_PRIM(Floor, FloorFn)
-XFLOW_UNARY_PRIM(Ceil, CeilFn)
-XFLOW_UNARY_PRIM(Round, RoundFn)
-XFLOW_UNARY_PRIM(LogicalNot, LogicalNotFn)
-XFLOW_UNARY_PRIM(IsNan, IsNanFn)
-XFLOW_UNARY_PRIM(IsInf, IsInfFn)
-XFLOW_UNARY_PRIM(IsFinite, IsFiniteFn)
-#undef XFLOW_UNARY_PRIM
-
-#define XFLOW_BINARY_PRIM(S, Fn)                                                    \
-  Specs S::infer(const Attrs&, const Specs& in) { return binary_infer<ew::Fn>(in); } \
-  void S::eval(const Attrs&, const Tensors& in, Tensors& out) { binary_eval<ew::Fn>(in, out); }
-XFLOW_BINARY_PRIM(Add, AddFn)
-XFLOW_BINARY_PRIM(Sub, SubFn)
-XFLOW_BINARY_PRIM(Mul, MulFn)
-XFLOW_BINARY_PRIM(Div, DivFn)
-XFLOW_BINARY_PRIM(FloorDiv, FloorDivFn)
-XFLOW_BINARY_PRIM(Mod, ModFn)
-XFLOW_BINARY_PRIM(Pow, PowFn)
-XFLOW_BINARY_PRIM(Maximum, MaximumFn)
-XFLOW_BINARY_PRIM(Minimum, MinimumFn)
-XFLOW_BINARY_PRIM(Atan2, Atan2Fn)
-XFLOW_BINARY_PRIM(Equal, EqualFn)
-XFLOW_BINARY_PRIM(NotEqual, NotEqualFn)
-XFLOW_BINARY_PRIM(Less, LessFn)
-XFLOW_BINARY_PRIM(LessEqual, LessEqualFn)
-XFLOW_BINARY_PRIM(Greater, GreaterFn)
-XFLOW_BINARY_PRIM(GreaterEqual, GreaterEqualFn)
-XFLOW_BINARY_PRIM(LogicalAnd, LogicalAndFn)
-XFLOW_BINARY_PRIM(LogicalOr, LogicalOrFn)
-XFLOW_BINARY_PRIM(LogicalXor, LogicalXorFn)
-#undef XFLOW_BINARY_PRIM
+#define XFLOW_DEFINE_ELEMENTWISE(id, S, Fn, arity)                                                      \
+  static_assert(check_functor<ew::Fn, arity>());                                                        \
+  const Traits S::traits = traits_of<ew::Fn>();                                                         \
+  const ElementwiseInfo S::elementwise = {arity, ew::Fn::domain, ew::Fn::result,                        \
+                                          ew::promotion_of(ew::Fn::domain, ew::Fn::result), #Fn};       \
+  Specs S::infer(const Attrs&, const Specs& in) { return elementwise_infer<ew::Fn, arity>(in); }        \
+  void S::eval(const Attrs&, const Tensors& in, Tensors& out) { elementwise_eval<ew::Fn, arity>(in, out); }
+XFLOW_ELEMENTWISE_PRIMITIVES(XFLOW_DEFINE_ELEMENTWISE)
+#undef XFLOW_DEFINE_ELEMENTWISE
 
 // where(cond, a, b)
 Specs Where::infer(const Attrs&, const Specs& in) {

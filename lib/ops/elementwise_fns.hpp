@@ -1,7 +1,9 @@
 // Internal: the per-element functions of the elementwise primitives.
 //
 // Each functor has:
-//   domain                which input dtypes the primitive accepts
+//   domain, result        which input dtypes the kernel accepts and what the result dtype is
+//                         (ops/elementwise_kind.hpp); the public op's promotion follows from them
+//   commutative           (optional, default false) f(a, b) == f(b, a): CSE may swap operands
 //   batch(x...)           for float32/float64: one SIMD batch (xsimd). Eager kernels and fused
 //                         kernels both call it, so fused results are bitwise equal to eager.
 //   scalar(x...)          for integer dtypes (and, for `lanewise` ops, floats lane by lane)
@@ -14,9 +16,9 @@
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
 
-namespace xf::ew {
+#include "ops/elementwise_kind.hpp"
 
-enum class Domain { floating, numeric, any };
+namespace xf::ew {
 
 template <class T> using Batch = xsimd::batch<T>;
 
@@ -36,11 +38,13 @@ template <class T> T wrap_mul(T a, T b) {
 // ---- unary, same dtype out ----
 struct NegFn {
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T x) { return wrap_sub<T>(0, x); }
   template <class B> static B batch(const B& x) { return -x; }
 };
 struct AbsFn {
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T x) {
     if constexpr (std::is_signed_v<T>) return x < 0 ? wrap_sub<T>(0, x) : x;
     else return x;
@@ -49,6 +53,7 @@ struct AbsFn {
 };
 struct SignFn {
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T x) { return static_cast<T>((x > 0) - (x < 0)); }
   template <class B> static B batch(const B& x) {
     return xsimd::select(x > B(0), B(1), xsimd::select(x < B(0), B(-1), x));
@@ -56,17 +61,27 @@ struct SignFn {
 };
 struct SquareFn {
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T x) { return wrap_mul(x, x); }
   template <class B> static B batch(const B& x) { return x * x; }
 };
 struct ReluFn {
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T x) { return x < 0 ? T(0) : x; }
   template <class B> static B batch(const B& x) { return xsimd::select(x < B(0), B(0), x); }
 };
 #define XFLOW_FLOAT_UNARY(Name, expr)                          \
   struct Name {                                                \
     static constexpr Domain domain = Domain::floating;         \
+    static constexpr Result result = Result::floating;         \
+    template <class B> static B batch(const B& x) { return expr; } \
+  };
+// Rounding: float kernels; an integer input is already whole and is returned as it is.
+#define XFLOW_ROUNDING_UNARY(Name, expr)                       \
+  struct Name {                                                \
+    static constexpr Domain domain = Domain::floating;         \
+    static constexpr Result result = Result::same;             \
     template <class B> static B batch(const B& x) { return expr; } \
   };
 XFLOW_FLOAT_UNARY(ExpFn, xsimd::exp(x))
@@ -82,18 +97,21 @@ XFLOW_FLOAT_UNARY(TanFn, xsimd::tan(x))
 XFLOW_FLOAT_UNARY(TanhFn, xsimd::tanh(x))
 XFLOW_FLOAT_UNARY(SigmoidFn, B(1) / (B(1) + xsimd::exp(-x)))
 XFLOW_FLOAT_UNARY(ErfFn, xsimd::erf(x))
-XFLOW_FLOAT_UNARY(FloorFn, xsimd::floor(x))
-XFLOW_FLOAT_UNARY(CeilFn, xsimd::ceil(x))
-XFLOW_FLOAT_UNARY(RoundFn, xsimd::nearbyint(x))  // half to even, as NumPy
+XFLOW_ROUNDING_UNARY(FloorFn, xsimd::floor(x))
+XFLOW_ROUNDING_UNARY(CeilFn, xsimd::ceil(x))
+XFLOW_ROUNDING_UNARY(RoundFn, xsimd::nearbyint(x))  // half to even, as NumPy
 #undef XFLOW_FLOAT_UNARY
+#undef XFLOW_ROUNDING_UNARY
 
 // ---- unary, bool out ----
 struct LogicalNotFn {
-  static constexpr Domain domain = Domain::any;
+  static constexpr Domain domain = Domain::truth;
+  static constexpr Result result = Result::boolean;
   template <class T> static bool pred(T x) { return x == T(0); }
 };
 struct IsNanFn {
   static constexpr Domain domain = Domain::any;
+  static constexpr Result result = Result::boolean;
   template <class T> static bool pred(T x) {
     if constexpr (std::is_floating_point_v<T>) return std::isnan(x);
     else return false;
@@ -101,6 +119,7 @@ struct IsNanFn {
 };
 struct IsInfFn {
   static constexpr Domain domain = Domain::any;
+  static constexpr Result result = Result::boolean;
   template <class T> static bool pred(T x) {
     if constexpr (std::is_floating_point_v<T>) return std::isinf(x);
     else return false;
@@ -108,6 +127,7 @@ struct IsInfFn {
 };
 struct IsFiniteFn {
   static constexpr Domain domain = Domain::any;
+  static constexpr Result result = Result::boolean;
   template <class T> static bool pred(T x) {
     if constexpr (std::is_floating_point_v<T>) return std::isfinite(x);
     else return true;
@@ -116,22 +136,28 @@ struct IsFiniteFn {
 
 // ---- binary, same dtype out ----
 struct AddFn {
+  static constexpr bool commutative = true;
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T a, T b) { return wrap_add(a, b); }
   template <class B> static B batch(const B& a, const B& b) { return a + b; }
 };
 struct SubFn {
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T a, T b) { return wrap_sub(a, b); }
   template <class B> static B batch(const B& a, const B& b) { return a - b; }
 };
 struct MulFn {
+  static constexpr bool commutative = true;
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T a, T b) { return wrap_mul(a, b); }
   template <class B> static B batch(const B& a, const B& b) { return a * b; }
 };
 struct DivFn {
   static constexpr Domain domain = Domain::floating;
+  static constexpr Result result = Result::floating;
   template <class B> static B batch(const B& a, const B& b) { return a / b; }
 };
 // NumPy's divmod, so results match np.floor_divide / np.mod bit for bit. Lane by lane: the C
@@ -168,6 +194,7 @@ template <class F, class B> B lanewise(const B& a, const B& b, F f) {
 }
 struct FloorDivFn {
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T a, T b) {
     if constexpr (std::is_floating_point_v<T>) {
       return float_floor_div(a, b);
@@ -187,6 +214,7 @@ struct FloorDivFn {
 };
 struct ModFn {
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T a, T b) {
     if constexpr (std::is_floating_point_v<T>) {
       return float_mod(a, b);
@@ -206,6 +234,7 @@ struct ModFn {
 };
 struct PowFn {
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   // Integer powers by squaring; a negative exponent gives 1 / a^-e truncated (0 unless |a| = 1).
   template <class T> static T scalar(T a, T e) {
     if constexpr (std::is_signed_v<T>) {
@@ -215,14 +244,14 @@ struct PowFn {
         return 0;
       }
     }
-    T result = 1;
+    T acc = 1;
     T base = a;
     while (e > 0) {
-      if (e & 1) result = wrap_mul(result, base);
+      if (e & 1) acc = wrap_mul(acc, base);
       base = wrap_mul(base, base);
       e = static_cast<T>(e >> 1);
     }
-    return result;
+    return acc;
   }
   // xsimd's pow is exp(b * log|a|) with a sign fix; the cases where that formula fails get C99's
   // (Annex F) values, as NumPy's pow has: a^0 = 1 and 1^b = 1 (even for NaN), (-1)^inf = 1,
@@ -243,18 +272,23 @@ struct PowFn {
 };
 // NumPy's maximum/minimum: NaN propagates from either side.
 struct MaximumFn {
+  static constexpr bool commutative = true;
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T a, T b) { return a >= b ? a : b; }
   // (xsimd's `a != a` is an ordered compare, false for NaN: isnan is the unordered one.)
   template <class B> static B batch(const B& a, const B& b) { return xsimd::select((a >= b) || xsimd::isnan(a), a, b); }
 };
 struct MinimumFn {
+  static constexpr bool commutative = true;
   static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
   template <class T> static T scalar(T a, T b) { return a <= b ? a : b; }
   template <class B> static B batch(const B& a, const B& b) { return xsimd::select((a <= b) || xsimd::isnan(a), a, b); }
 };
 struct Atan2Fn {
   static constexpr Domain domain = Domain::floating;
+  static constexpr Result result = Result::floating;
   // xsimd's atan2 divides a by b first, so (+-0, +-0) and (+-inf, +-inf) become NaN; C99 gives
   // +-0 or +-pi, and +-pi/4 or +-3pi/4 (the sign of a, the quadrant from b's sign).
   template <class B> static B batch(const B& a, const B& b) {
@@ -269,22 +303,64 @@ struct Atan2Fn {
   }
 };
 
+// NumPy's hypot (C99's): sqrt(a^2 + b^2) without overflow or underflow in between, as
+// big * sqrt(1 + (small/big)^2). hypot(+-inf, anything) = inf, NaN included; otherwise a NaN gives
+// NaN; hypot(0, 0) = 0. (xsimd 8.1's hypot is sqrt(fma(a, a, b * b)): it overflows for |a| > 1e154
+// in float64 and turns (inf, NaN) into NaN.)
+struct HypotFn {
+  static constexpr Domain domain = Domain::floating;
+  static constexpr Result result = Result::floating;
+  static constexpr bool commutative = true;
+  template <class B> static B batch(const B& a, const B& b) {
+    using T = typename B::value_type;
+    const B zero(T(0)), one(T(1));
+    B x = xsimd::abs(a), y = xsimd::abs(b);
+    B big = xsimd::select(x > y, x, y), small = xsimd::select(x > y, y, x);
+    B r = small / xsimd::select(big == zero, one, big);
+    B z = big * xsimd::sqrt(one + r * r);
+    z = xsimd::select(big == zero, zero, z);
+    z = xsimd::select(xsimd::isnan(a) || xsimd::isnan(b), a + b, z);
+    return xsimd::select(xsimd::isinf(a) || xsimd::isinf(b), B(std::numeric_limits<T>::infinity()), z);
+  }
+};
+// NumPy's logaddexp: log(exp(a) + exp(b)) as max(a, b) + log1p(exp(-|a - b|)); a == b gives
+// a + log(2) (so equal infinities stay infinite instead of inf - inf = NaN); a NaN gives NaN.
+struct LogAddExpFn {
+  static constexpr Domain domain = Domain::floating;
+  static constexpr Result result = Result::floating;
+  static constexpr bool commutative = true;
+  template <class B> static B batch(const B& a, const B& b) {
+    using T = typename B::value_type;
+    B d = a - b;
+    B m = xsimd::select(a > b, a, b);
+    B z = m + xsimd::log1p(xsimd::exp(-xsimd::abs(d)));
+    z = xsimd::select(xsimd::isnan(d), d, z);
+    return xsimd::select(a == b, a + B(T(0.693147180559945309417232121458176568)), z);
+  }
+};
+
 // ---- binary, bool out ----
-#define XFLOW_PRED2(Name, expr)                                   \
+#define XFLOW_PRED2(Name, dom, comm, expr)                        \
   struct Name {                                                   \
-    static constexpr Domain domain = Domain::any;                 \
+    static constexpr Domain domain = Domain::dom;                 \
+    static constexpr Result result = Result::boolean;             \
+    static constexpr bool commutative = comm;                     \
     template <class T> static bool pred(T a, T b) { return expr; } \
   };
-XFLOW_PRED2(EqualFn, a == b)
-XFLOW_PRED2(NotEqualFn, a != b)
-XFLOW_PRED2(LessFn, a < b)
-XFLOW_PRED2(LessEqualFn, a <= b)
-XFLOW_PRED2(GreaterFn, a > b)
-XFLOW_PRED2(GreaterEqualFn, a >= b)
-XFLOW_PRED2(LogicalAndFn, (a != T(0)) && (b != T(0)))
-XFLOW_PRED2(LogicalOrFn, (a != T(0)) || (b != T(0)))
-XFLOW_PRED2(LogicalXorFn, (a != T(0)) != (b != T(0)))
+XFLOW_PRED2(EqualFn, any, true, a == b)
+XFLOW_PRED2(NotEqualFn, any, true, a != b)
+XFLOW_PRED2(LessFn, any, false, a < b)
+XFLOW_PRED2(LessEqualFn, any, false, a <= b)
+XFLOW_PRED2(GreaterFn, any, false, a > b)
+XFLOW_PRED2(GreaterEqualFn, any, false, a >= b)
+XFLOW_PRED2(LogicalAndFn, truth, true, (a != T(0)) && (b != T(0)))
+XFLOW_PRED2(LogicalOrFn, truth, true, (a != T(0)) || (b != T(0)))
+XFLOW_PRED2(LogicalXorFn, truth, true, (a != T(0)) != (b != T(0)))
 #undef XFLOW_PRED2
+
+template <class Fn, class = void> struct is_commutative : std::false_type {};
+template <class Fn> struct is_commutative<Fn, std::void_t<decltype(Fn::commutative)>>
+    : std::integral_constant<bool, Fn::commutative> {};
 
 template <class Fn, class = void> struct is_predicate : std::false_type {};
 template <class Fn> struct is_predicate<Fn, std::void_t<decltype(&Fn::template pred<float>)>> : std::true_type {};

@@ -228,6 +228,11 @@ XFLOW_BINARY_VJP(Mod, g, mul(neg(g), floor_div(a, b)))
 XFLOW_BINARY_VJP(Pow, mul(g, where(equal(b, 0.0), 0.0, mul(b, pow(a, sub(b, 1.0))))),
                  mul(g, mul(y, where(greater(a, 0.0), log(where(greater(a, 0.0), a, 1.0)), 0.0))))
 XFLOW_BINARY_VJP(Atan2, mul(g, div(b, add(square(a), square(b)))), mul(g, div(neg(a), add(square(a), square(b)))))
+// d/da = a / y, d/db = b / y; at a = b = 0 (y = 0) the gradient is 0 (a subgradient), not NaN.
+XFLOW_BINARY_VJP(Hypot, mul(g, where(equal(y, 0.0), 0.0, div(a, where(equal(y, 0.0), 1.0, y)))),
+                 mul(g, where(equal(y, 0.0), 0.0, div(b, where(equal(y, 0.0), 1.0, y)))))
+// d/da = exp(a - y), d/db = exp(b - y): the softmax weights of a and b.
+XFLOW_BINARY_VJP(LogAddExp, mul(g, exp(sub(a, y))), mul(g, exp(sub(b, y))))
 #undef XFLOW_BINARY_VJP
 
 Tensors Maximum::vjp(const Attrs&, const VjpArgs& args) {

@@ -34,32 +34,25 @@ void strict_check(const char* op, bool promoted, What&& what, Loc loc) {
     raise(ErrorCode::dtype, op, "implicit dtype promotion in strict mode: " + what(), loc);
 }
 
-enum class UKind { float_fn, numeric, rounding, predicate };
-
-UKind unary_kind(Prim p) {
-  switch (p) {
-    case Prim::neg: case Prim::abs: case Prim::sign: case Prim::square: case Prim::relu:
-      return UKind::numeric;
-    case Prim::floor: case Prim::ceil: case Prim::round:
-      return UKind::rounding;
-    case Prim::logical_not: case Prim::isnan: case Prim::isinf: case Prim::isfinite:
-      return UKind::predicate;
-    default:
-      return UKind::float_fn;
-  }
+// The promotion rule of an elementwise primitive, derived from its functor's domain and result
+// (ops/elementwise_kind.hpp, docs/dtypes.md).
+ew::Promotion promotion(Prim p) {
+  const ElementwiseInfo* e = op_def(p).elementwise;
+  if (!e) throw Internal(std::string("[") + op_def(p).name + "] is not an elementwise primitive");
+  return e->promotion;
 }
 
 Tensor unary(Prim p, const Tensor& x, Loc loc) {
   const char* name = op_def(p).name;
   check_defined(name, {&x}, loc);
-  switch (unary_kind(p)) {
-    case UKind::float_fn:
+  switch (promotion(p)) {
+    case ew::Promotion::float_fn:
       if (!is_floating(x.dtype())) {
         strict_check(name, true, [&] { return std::string(specs_str(specs_of({&x})) + " would become float32"); }, loc);
         return apply1(p, {cast_to(x, DType::float32, loc)}, loc);
       }
       break;
-    case UKind::rounding:
+    case ew::Promotion::rounding:
       if (!is_floating(x.dtype())) return x;  // integers are already whole
       break;
     default:
@@ -68,30 +61,13 @@ Tensor unary(Prim p, const Tensor& x, Loc loc) {
   return apply1(p, {x}, loc);
 }
 
-enum class BKind { arith, true_div, float_fn, compare, logical };
-
-BKind binary_kind(Prim p) {
-  switch (p) {
-    case Prim::div: return BKind::true_div;
-    case Prim::atan2: return BKind::float_fn;
-    case Prim::equal: case Prim::not_equal: case Prim::less: case Prim::less_equal:
-    case Prim::greater: case Prim::greater_equal:
-      return BKind::compare;
-    case Prim::logical_and: case Prim::logical_or: case Prim::logical_xor:
-      return BKind::logical;
-    default:
-      return BKind::arith;
-  }
-}
-
 // Promotes both operands to the dtype the op computes in, then applies it.
 Tensor binary_in(Prim p, const Tensor& a, const Tensor& b, DType common, Loc loc) {
   const char* name = op_def(p).name;
-  switch (binary_kind(p)) {
-    case BKind::logical:
+  switch (promotion(p)) {
+    case ew::Promotion::logical:
       return apply1(p, {cast_to(a, DType::bool_, loc), cast_to(b, DType::bool_, loc)}, loc);
-    case BKind::true_div:
-    case BKind::float_fn:
+    case ew::Promotion::float_fn:
       if (!is_floating(common)) {
         strict_check(name, true, [&] { return std::string(specs_str(specs_of({&a, &b})) + " would become float32"); }, loc);
         common = DType::float32;
@@ -107,7 +83,7 @@ Tensor binary(Prim p, const Tensor& a, const Tensor& b, Loc loc) {
   const char* name = op_def(p).name;
   check_defined(name, {&a, &b}, loc);
   DType common = promote_types(a.dtype(), b.dtype());
-  strict_check(name, a.dtype() != b.dtype() && binary_kind(p) != BKind::logical, [&] { return std::string(specs_str(specs_of({&a, &b}))); }, loc);
+  strict_check(name, a.dtype() != b.dtype() && promotion(p) != ew::Promotion::logical, [&] { return std::string(specs_str(specs_of({&a, &b}))); }, loc);
   return binary_in(p, a, b, common, loc);
 }
 
@@ -117,7 +93,7 @@ Tensor binary(Prim p, const Tensor& a, Scalar s, bool scalar_first, Loc loc) {
   const char* name = op_def(p).name;
   check_defined(name, {&a}, loc);
   DType d = s.weak_result(a.dtype());
-  if (binary_kind(p) != BKind::logical)
+  if (promotion(p) != ew::Promotion::logical)
     strict_check(name, d != a.dtype(), [&] { return std::string(specs_str(specs_of({&a})) + " with a " +
                      (s.kind == Scalar::Kind::floating ? "float" : "integer") + " scalar would become " + dtype_name(d)); },
                  loc);
@@ -127,28 +103,22 @@ Tensor binary(Prim p, const Tensor& a, Scalar s, bool scalar_first, Loc loc) {
 
 }  // namespace
 
-#define XFLOW_UNARY_DEF(name) \
-  Tensor name(const Tensor& x, Loc loc) { return unary(Prim::name, x, loc); }
-XFLOW_UNARY_DEF(neg) XFLOW_UNARY_DEF(abs) XFLOW_UNARY_DEF(sign) XFLOW_UNARY_DEF(exp)
-XFLOW_UNARY_DEF(expm1) XFLOW_UNARY_DEF(log) XFLOW_UNARY_DEF(log1p) XFLOW_UNARY_DEF(sqrt)
-XFLOW_UNARY_DEF(rsqrt) XFLOW_UNARY_DEF(square) XFLOW_UNARY_DEF(reciprocal) XFLOW_UNARY_DEF(sin)
-XFLOW_UNARY_DEF(cos) XFLOW_UNARY_DEF(tan) XFLOW_UNARY_DEF(tanh) XFLOW_UNARY_DEF(sigmoid)
-XFLOW_UNARY_DEF(relu) XFLOW_UNARY_DEF(erf) XFLOW_UNARY_DEF(floor) XFLOW_UNARY_DEF(ceil)
-XFLOW_UNARY_DEF(round) XFLOW_UNARY_DEF(logical_not) XFLOW_UNARY_DEF(isnan)
-XFLOW_UNARY_DEF(isinf) XFLOW_UNARY_DEF(isfinite)
-#undef XFLOW_UNARY_DEF
-
-#define XFLOW_BINARY_DEF(name)                                                                          \
-  Tensor name(const Tensor& a, const Tensor& b, Loc loc) { return binary(Prim::name, a, b, loc); }      \
-  Tensor name(const Tensor& a, Scalar b, Loc loc) { return binary(Prim::name, a, b, false, loc); }      \
-  Tensor name(Scalar a, const Tensor& b, Loc loc) { return binary(Prim::name, b, a, true, loc); }
-XFLOW_BINARY_DEF(add) XFLOW_BINARY_DEF(sub) XFLOW_BINARY_DEF(mul) XFLOW_BINARY_DEF(div)
-XFLOW_BINARY_DEF(floor_div) XFLOW_BINARY_DEF(mod) XFLOW_BINARY_DEF(pow)
-XFLOW_BINARY_DEF(maximum) XFLOW_BINARY_DEF(minimum) XFLOW_BINARY_DEF(atan2)
-XFLOW_BINARY_DEF(equal) XFLOW_BINARY_DEF(not_equal) XFLOW_BINARY_DEF(less)
-XFLOW_BINARY_DEF(less_equal) XFLOW_BINARY_DEF(greater) XFLOW_BINARY_DEF(greater_equal)
-XFLOW_BINARY_DEF(logical_and) XFLOW_BINARY_DEF(logical_or) XFLOW_BINARY_DEF(logical_xor)
-#undef XFLOW_BINARY_DEF
+// The public elementwise functions, one per entry of the list (ops/primitive.hpp). Each must have
+// been declared in include/xflow/ops.hpp: a definition without a declaration is an error here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Wmissing-declarations"
+#define XFLOW_PUBLIC_ELEMENTWISE_1(id) \
+  Tensor id(const Tensor& x, Loc loc) { return unary(Prim::id, x, loc); }
+#define XFLOW_PUBLIC_ELEMENTWISE_2(id)                                                                \
+  Tensor id(const Tensor& a, const Tensor& b, Loc loc) { return binary(Prim::id, a, b, loc); }      \
+  Tensor id(const Tensor& a, Scalar b, Loc loc) { return binary(Prim::id, a, b, false, loc); }      \
+  Tensor id(Scalar a, const Tensor& b, Loc loc) { return binary(Prim::id, b, a, true, loc); }
+#define XFLOW_PUBLIC_ELEMENTWISE(id, S, Fn, arity) XFLOW_PUBLIC_ELEMENTWISE_##arity(id)
+XFLOW_ELEMENTWISE_PRIMITIVES(XFLOW_PUBLIC_ELEMENTWISE)
+#undef XFLOW_PUBLIC_ELEMENTWISE
+#undef XFLOW_PUBLIC_ELEMENTWISE_1
+#undef XFLOW_PUBLIC_ELEMENTWISE_2
+#pragma GCC diagnostic pop
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Loc loc) {
   check_defined("where", {&cond, &a, &b}, loc);

@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ops/elementwise_kind.hpp"
 #include "xflow/tensor.hpp"
 
 namespace xf {
@@ -62,6 +63,16 @@ struct VjpArgs {
 using Specs = std::vector<TensorSpec>;
 using Tensors = std::vector<Tensor>;
 
+// What an elementwise primitive's functor says about it (lib/ops/elementwise_kind.hpp), for the
+// public ops, fusion and generated kernels. Derived from the functor in elementwise.cpp.
+struct ElementwiseInfo {
+  int arity = 0;              // 1 or 2
+  ew::Domain domain = ew::Domain::any;
+  ew::Result result = ew::Result::same;
+  ew::Promotion promotion = ew::Promotion::invalid;
+  const char* functor = "";   // its name in xf::ew, as generated kernels spell it ("HypotFn")
+};
+
 struct OpDef {
   const char* name;
   Traits traits;
@@ -70,15 +81,21 @@ struct OpDef {
   Tensors (*vjp)(const void* attrs, const VjpArgs& args);
   void (*visit_attrs)(void* attrs, AttrVisitor& v);
   std::shared_ptr<void> (*new_attrs)();
+  const ElementwiseInfo* elementwise;  // null unless the primitive has a functor
 };
 
 // The gradient slot of a primitive whose gradient the autodiff layer has not written yet.
 [[noreturn]] Tensors vjp_pending(const char* op);
 
+template <class P, class = void> struct has_functor : std::false_type {};
+template <class P> struct has_functor<P, std::void_t<typename P::Functor>> : std::true_type {};
+
 // Fills the slots of OpDef from the parts of P; a missing part is a compile error.
 template <class P>
 OpDef make_def() {
   using A = typename P::Attrs;
+  const ElementwiseInfo* info = nullptr;
+  if constexpr (has_functor<P>::value) info = &P::elementwise;
   static_assert(std::is_default_constructible_v<A>, "Attrs must be default-constructible (JSON reads into it)");
   return OpDef{
       P::name,
@@ -88,21 +105,48 @@ OpDef make_def() {
       [](const void* a, const VjpArgs& args) { return P::vjp(*static_cast<const A*>(a), args); },
       [](void* a, AttrVisitor& v) { static_cast<A*>(a)->visit(v); },
       []() -> std::shared_ptr<void> { return std::make_shared<A>(); },
+      info,
   };
 }
 
-// ---- the one list of primitives: X(id, Struct) ----
+// ---- the one list of primitives ----
+//
+// Elementwise primitives carry their functor (ops/elementwise_fns.hpp) and arity:
+//   E(id, Struct, Functor, arity)
+// Everything else about them is derived: the name (#id), the declaration (ops/prims.hpp), traits
+// and promotion (from the functor's domain, result and commutative), infer and eval
+// (elementwise.cpp), the public functions (ops.cpp), the fusion tile table and the name generated
+// kernels call (lib/exec/fusion.cpp). Only the gradient (gradients.cpp) and the public declaration
+// (include/xflow/ops.hpp) are written by hand. docs/adding-an-op.md is the checklist.
+#define XFLOW_ELEMENTWISE_LIST_(M, X)                                                            \
+  M(X, neg, Neg, NegFn, 1) M(X, abs, Abs, AbsFn, 1) M(X, sign, Sign, SignFn, 1)                  \
+  M(X, exp, Exp, ExpFn, 1) M(X, expm1, Expm1, Expm1Fn, 1) M(X, log, Log, LogFn, 1)               \
+  M(X, log1p, Log1p, Log1pFn, 1) M(X, sqrt, Sqrt, SqrtFn, 1) M(X, rsqrt, Rsqrt, RsqrtFn, 1)      \
+  M(X, square, Square, SquareFn, 1) M(X, reciprocal, Reciprocal, ReciprocalFn, 1)                \
+  M(X, sin, Sin, SinFn, 1) M(X, cos, Cos, CosFn, 1) M(X, tan, Tan, TanFn, 1)                     \
+  M(X, tanh, Tanh, TanhFn, 1) M(X, sigmoid, Sigmoid, SigmoidFn, 1) M(X, relu, Relu, ReluFn, 1)   \
+  M(X, erf, Erf, ErfFn, 1) M(X, floor, Floor, FloorFn, 1) M(X, ceil, Ceil, CeilFn, 1)            \
+  M(X, round, Round, RoundFn, 1) M(X, logical_not, LogicalNot, LogicalNotFn, 1)                  \
+  M(X, isnan, IsNan, IsNanFn, 1) M(X, isinf, IsInf, IsInfFn, 1)                                  \
+  M(X, isfinite, IsFinite, IsFiniteFn, 1)                                                        \
+  M(X, add, Add, AddFn, 2) M(X, sub, Sub, SubFn, 2) M(X, mul, Mul, MulFn, 2)                     \
+  M(X, div, Div, DivFn, 2) M(X, floor_div, FloorDiv, FloorDivFn, 2) M(X, mod, Mod, ModFn, 2)     \
+  M(X, pow, Pow, PowFn, 2) M(X, maximum, Maximum, MaximumFn, 2)                                  \
+  M(X, minimum, Minimum, MinimumFn, 2) M(X, atan2, Atan2, Atan2Fn, 2)                            \
+  M(X, hypot, Hypot, HypotFn, 2) M(X, logaddexp, LogAddExp, LogAddExpFn, 2)                      \
+  M(X, equal, Equal, EqualFn, 2) M(X, not_equal, NotEqual, NotEqualFn, 2)                        \
+  M(X, less, Less, LessFn, 2) M(X, less_equal, LessEqual, LessEqualFn, 2)                        \
+  M(X, greater, Greater, GreaterFn, 2) M(X, greater_equal, GreaterEqual, GreaterEqualFn, 2)      \
+  M(X, logical_and, LogicalAnd, LogicalAndFn, 2) M(X, logical_or, LogicalOr, LogicalOrFn, 2)     \
+  M(X, logical_xor, LogicalXor, LogicalXorFn, 2)
+#define XFLOW_ELEMENTWISE_AS_E_(E, id, S, Fn, arity) E(id, S, Fn, arity)
+#define XFLOW_ELEMENTWISE_AS_X_(X, id, S, Fn, arity) X(id, S)
+// E(id, Struct, Functor, arity) for every elementwise primitive.
+#define XFLOW_ELEMENTWISE_PRIMITIVES(E) XFLOW_ELEMENTWISE_LIST_(XFLOW_ELEMENTWISE_AS_E_, E)
+
+// X(id, Struct) for every primitive: the elementwise ones, then the rest.
 #define XFLOW_PRIMITIVES(X)                                                                     \
-  X(neg, Neg) X(abs, Abs) X(sign, Sign) X(exp, Exp) X(expm1, Expm1) X(log, Log) X(log1p, Log1p) \
-  X(sqrt, Sqrt) X(rsqrt, Rsqrt) X(square, Square) X(reciprocal, Reciprocal) X(sin, Sin)         \
-  X(cos, Cos) X(tan, Tan) X(tanh, Tanh) X(sigmoid, Sigmoid) X(relu, Relu) X(erf, Erf)           \
-  X(floor, Floor) X(ceil, Ceil) X(round, Round) X(logical_not, LogicalNot) X(isnan, IsNan)     \
-  X(isinf, IsInf) X(isfinite, IsFinite)                                                          \
-  X(add, Add) X(sub, Sub) X(mul, Mul) X(div, Div) X(floor_div, FloorDiv) X(mod, Mod)           \
-  X(pow, Pow) X(maximum, Maximum) X(minimum, Minimum) X(atan2, Atan2) X(equal, Equal)          \
-  X(not_equal, NotEqual) X(less, Less) X(less_equal, LessEqual) X(greater, Greater)            \
-  X(greater_equal, GreaterEqual) X(logical_and, LogicalAnd) X(logical_or, LogicalOr)            \
-  X(logical_xor, LogicalXor)                                                                    \
+  XFLOW_ELEMENTWISE_LIST_(XFLOW_ELEMENTWISE_AS_X_, X)                                           \
   X(where, Where) X(cast, Cast)                                                                 \
   X(reduce_sum, ReduceSum) X(reduce_prod, ReduceProd) X(reduce_max, ReduceMax)                 \
   X(reduce_min, ReduceMin) X(reduce_all, ReduceAll) X(reduce_any, ReduceAny)                   \

@@ -115,61 +115,31 @@ struct VariableAttrs {
   };
 
 // Traits: {elementwise, commutative, inplace, differentiable, view, random}
-constexpr Traits kUnary{true, false, true, true, false, false};
-constexpr Traits kUnaryPred{true, false, false, false, false, false};
-constexpr Traits kBinary{true, false, true, true, false, false};
-constexpr Traits kBinaryComm{true, true, true, true, false, false};
-constexpr Traits kCompare{true, false, false, false, false, false};
-constexpr Traits kCompareComm{true, true, false, false, false, false};
 constexpr Traits kPlain{false, false, false, true, false, false};
 constexpr Traits kNonDiff{false, false, false, false, false, false};
 constexpr Traits kView{false, false, false, true, true, false};
 constexpr Traits kRandom{false, false, false, false, false, true};
 
-XFLOW_DECLARE_PRIM(Neg, "neg", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Abs, "abs", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Sign, "sign", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Exp, "exp", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Expm1, "expm1", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Log, "log", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Log1p, "log1p", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Sqrt, "sqrt", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Rsqrt, "rsqrt", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Square, "square", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Reciprocal, "reciprocal", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Sin, "sin", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Cos, "cos", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Tan, "tan", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Tanh, "tanh", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Sigmoid, "sigmoid", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Relu, "relu", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Erf, "erf", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Floor, "floor", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Ceil, "ceil", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(Round, "round", NoAttrs, kUnary)
-XFLOW_DECLARE_PRIM(LogicalNot, "logical_not", NoAttrs, kUnaryPred)
-XFLOW_DECLARE_PRIM(IsNan, "isnan", NoAttrs, kUnaryPred)
-XFLOW_DECLARE_PRIM(IsInf, "isinf", NoAttrs, kUnaryPred)
-XFLOW_DECLARE_PRIM(IsFinite, "isfinite", NoAttrs, kUnaryPred)
-XFLOW_DECLARE_PRIM(Add, "add", NoAttrs, kBinaryComm)
-XFLOW_DECLARE_PRIM(Sub, "sub", NoAttrs, kBinary)
-XFLOW_DECLARE_PRIM(Mul, "mul", NoAttrs, kBinaryComm)
-XFLOW_DECLARE_PRIM(Div, "div", NoAttrs, kBinary)
-XFLOW_DECLARE_PRIM(FloorDiv, "floor_div", NoAttrs, kBinary)
-XFLOW_DECLARE_PRIM(Mod, "mod", NoAttrs, kBinary)
-XFLOW_DECLARE_PRIM(Pow, "pow", NoAttrs, kBinary)
-XFLOW_DECLARE_PRIM(Maximum, "maximum", NoAttrs, kBinaryComm)
-XFLOW_DECLARE_PRIM(Minimum, "minimum", NoAttrs, kBinaryComm)
-XFLOW_DECLARE_PRIM(Atan2, "atan2", NoAttrs, kBinary)
-XFLOW_DECLARE_PRIM(Equal, "equal", NoAttrs, kCompareComm)
-XFLOW_DECLARE_PRIM(NotEqual, "not_equal", NoAttrs, kCompareComm)
-XFLOW_DECLARE_PRIM(Less, "less", NoAttrs, kCompare)
-XFLOW_DECLARE_PRIM(LessEqual, "less_equal", NoAttrs, kCompare)
-XFLOW_DECLARE_PRIM(Greater, "greater", NoAttrs, kCompare)
-XFLOW_DECLARE_PRIM(GreaterEqual, "greater_equal", NoAttrs, kCompare)
-XFLOW_DECLARE_PRIM(LogicalAnd, "logical_and", NoAttrs, kCompareComm)
-XFLOW_DECLARE_PRIM(LogicalOr, "logical_or", NoAttrs, kCompareComm)
-XFLOW_DECLARE_PRIM(LogicalXor, "logical_xor", NoAttrs, kCompareComm)
+// The elementwise primitives, from their list (ops/primitive.hpp): the functor is declared here
+// (defined in ops/elementwise_fns.hpp, which needs xsimd); traits and `elementwise` are derived
+// from it in elementwise.cpp, which also checks the functor has every part its entry needs.
+#define XFLOW_DECLARE_ELEMENTWISE(id, S, Fn, arity)                      \
+  namespace ew {                                                         \
+  struct Fn;                                                             \
+  }                                                                      \
+  struct S {                                                             \
+    static constexpr const char* name = #id;                             \
+    using Functor = ew::Fn;                                              \
+    static const Traits traits;                                          \
+    static const ElementwiseInfo elementwise;                            \
+    using Attrs = NoAttrs;                                               \
+    static Specs infer(const Attrs& attrs, const Specs& in);             \
+    static void eval(const Attrs& attrs, const Tensors& in, Tensors& out); \
+    static Tensors vjp(const Attrs& attrs, const VjpArgs& args);         \
+  };
+XFLOW_ELEMENTWISE_PRIMITIVES(XFLOW_DECLARE_ELEMENTWISE)
+#undef XFLOW_DECLARE_ELEMENTWISE
+
 XFLOW_DECLARE_PRIM(Where, "where", NoAttrs, (Traits{true, false, false, true, false, false}))
 XFLOW_DECLARE_PRIM(Cast, "cast", CastAttrs, (Traits{true, false, false, true, false, false}))
 XFLOW_DECLARE_PRIM(ReduceSum, "reduce_sum", ReduceAttrs, kPlain)

@@ -15,7 +15,28 @@ const OpDef kDefs[] = {
     XFLOW_PRIMITIVES(XFLOW_PRIM_DEF)
 #undef XFLOW_PRIM_DEF
 };
-static_assert(sizeof(kDefs) / sizeof(kDefs[0]) == kNumPrims, "one definition per primitive");
+// Names are how JSON, the viewer and tests find a primitive: two primitives with one name (a
+// copied declaration whose name was not changed) do not compile. (The table's size needs no check:
+// the table and the enum are both expanded from the one list.)
+constexpr const char* kNames[] = {
+#define XFLOW_PRIM_NAME(id, S) S::name,
+    XFLOW_PRIMITIVES(XFLOW_PRIM_NAME)
+#undef XFLOW_PRIM_NAME
+};
+constexpr bool same_name(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+constexpr bool names_unique() {
+  for (int i = 0; i < kNumPrims; ++i)
+    for (int j = 0; j < i; ++j)
+      if (same_name(kNames[i], kNames[j])) return false;
+  return true;
+}
+static_assert(names_unique(), "two primitives have the same name");
 
 // The input specs of the apply() calls running on this thread, kept between calls: assigning
 // shapes into them reuses their memory, so building the specs does not allocate (W1 of

@@ -190,6 +190,8 @@ std::vector<BinaryCase> binary_cases() {
       {"maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }, -2, 2, -2, 2},
       {"minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }, -2, 2, -2, 2},
       {"atan2", [](const Tensor& a, const Tensor& b) { return atan2(a, b); }, -2, 2, 0.3, 2},
+      {"hypot", [](const Tensor& a, const Tensor& b) { return hypot(a, b); }, -2, 2, 0.3, 2},
+      {"logaddexp", [](const Tensor& a, const Tensor& b) { return logaddexp(a, b); }, -3, 3, -3, 3},
   };
 }
 const std::vector<std::pair<Shape, Shape>> kBroadcastShapes = {

@@ -5,8 +5,11 @@
 #include <sstream>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 
 #include "graph/op_families.hpp"
+#include "ops/prims.hpp"
 #include "xflow/graph.hpp"
 #include "xflow/xflow.hpp"
 

@@ -1,5 +1,9 @@
 // The primitive table: one definition per primitive, every part present and working.
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/observer.hpp"
@@ -104,5 +108,114 @@ TEST_CASE("infer errors get the op prefix and the caller's location from apply",
     FAIL("no exception");
   } catch (const ShapeError& e) {
     CHECK(std::string(e.what()) == "[matmul] inner dimensions differ: a is (2, 3) float32, b is (2, 3) float32 (x.cpp:7)");
+  }
+}
+
+TEST_CASE("elementwise primitives: traits and promotion are derived from the functor", "[registry][elementwise]") {
+  int n = 0;
+  for (int i = 0; i < kNumPrims; ++i) {
+    const OpDef& d = op_def(static_cast<Prim>(i));
+    INFO(d.name);
+    if (!d.elementwise) {
+      // The elementwise primitives without a functor read more than values (a condition, a dtype).
+      if (d.traits.elementwise) CHECK((std::string(d.name) == "where" || std::string(d.name) == "cast"));
+      continue;
+    }
+    ++n;
+    const ElementwiseInfo& e = *d.elementwise;
+    CHECK(d.traits.elementwise);
+    CHECK((e.arity == 1 || e.arity == 2));
+    CHECK(e.promotion == ew::promotion_of(e.domain, e.result));
+    CHECK(e.promotion != ew::Promotion::invalid);
+    CHECK(d.traits.differentiable == (e.result != ew::Result::boolean));
+    CHECK(d.traits.inplace == (e.result != ew::Result::boolean));
+    CHECK_FALSE(d.traits.view);
+    std::string f = e.functor;
+    CHECK(f.size() > 2);
+    CHECK(f.substr(f.size() - 2) == "Fn");
+  }
+  CHECK(n >= 46);
+  CHECK(op_def(Prim::hypot).elementwise->promotion == ew::Promotion::float_fn);
+  CHECK(op_def(Prim::logaddexp).elementwise->promotion == ew::Promotion::float_fn);
+  CHECK(op_def(Prim::hypot).traits.commutative);
+  CHECK(op_def(Prim::floor).elementwise->promotion == ew::Promotion::rounding);
+  CHECK(op_def(Prim::logical_and).elementwise->promotion == ew::Promotion::logical);
+  CHECK(op_def(Prim::less).elementwise->promotion == ew::Promotion::compare);
+  CHECK(op_def(Prim::neg).elementwise->promotion == ew::Promotion::numeric);
+}
+
+TEST_CASE("float functions promote integer inputs to float32, the new ones as atan2", "[registry][elementwise]") {
+  Tensor i({3, 4});
+  Tensor j({4, 3});
+  CHECK(atan2(i, j).dtype() == DType::float32);
+  CHECK(hypot(i, j).dtype() == DType::float32);
+  CHECK(logaddexp(i, j).dtype() == DType::float32);
+  CHECK(hypot(i, j).to_vector<float>() == std::vector<float>{5.0f, 5.0f});
+  CHECK(hypot(cast(i, DType::bool_), 2).dtype() == DType::float32);
+  CHECK_THROWS_AS(([&] {
+                    StrictDTypeScope strict;
+                    return hypot(i, j);
+                  }()),
+                  DTypeError);
+}
+
+TEST_CASE("every elementwise primitive has NumPy oracle cases", "[registry][oracle]") {
+  // tests/oracle/gen_expected.py writes ops_expected.json next to this test (ninja builds it with
+  // the tests): a primitive added to the list without NumPy cases fails here.
+  std::vector<std::string> paths;
+  if (const char* env = std::getenv("XFLOW_OPS_ORACLE")) paths.push_back(env);
+  for (const char* p : {"ops_expected.json", "tests/ops_expected.json", "build/tests/ops_expected.json"})
+    paths.push_back(p);
+  nlohmann::json j;
+  for (const std::string& p : paths) {
+    std::ifstream f(p);
+    if (f) {
+      j = nlohmann::json::parse(f);
+      break;
+    }
+  }
+  INFO("ops_expected.json not found (run from build/tests, or set XFLOW_OPS_ORACLE)");
+  REQUIRE(j.contains("cases"));
+  std::set<std::string> ops;
+  for (const auto& c : j.at("cases")) ops.insert(c.at("op").get<std::string>());
+  std::string missing;
+  for (int i = 0; i < kNumPrims; ++i) {
+    const OpDef& d = op_def(static_cast<Prim>(i));
+    if (d.elementwise && !ops.count(d.name)) missing += std::string(d.name) + " ";
+  }
+  INFO("no NumPy cases: " << missing);
+  CHECK(missing.empty());
+}
+
+TEST_CASE("docs/dtypes.md lists every elementwise primitive under the rule the code derives", "[registry][docs]") {
+  std::ifstream f;
+  for (const char* p : {"../../docs/dtypes.md", "../docs/dtypes.md", "docs/dtypes.md"}) {
+    f.open(p);
+    if (f) break;
+    f.clear();
+  }
+  INFO("docs/dtypes.md not found (run from build/tests)");
+  REQUIRE(f.is_open());
+  const std::map<std::string, ew::Promotion> rows = {
+      {"| float function |", ew::Promotion::float_fn}, {"| numeric |", ew::Promotion::numeric},
+      {"| rounding |", ew::Promotion::rounding},       {"| compare |", ew::Promotion::compare},
+      {"| logical |", ew::Promotion::logical}};
+  std::map<std::string, ew::Promotion> documented;  // op -> the row it is listed in
+  std::string line;
+  while (std::getline(f, line))
+    for (const auto& [start, rule] : rows)
+      if (line.rfind(start, 0) == 0)
+        for (size_t b = line.find('`'); b != std::string::npos;) {
+          size_t e = line.find('`', b + 1);
+          if (e == std::string::npos) break;
+          documented[line.substr(b + 1, e - b - 1)] = rule;
+          b = line.find('`', e + 1);
+        }
+  for (int i = 0; i < kNumPrims; ++i) {
+    const OpDef& d = op_def(static_cast<Prim>(i));
+    if (!d.elementwise) continue;
+    INFO(d.name);
+    REQUIRE(documented.count(d.name) == 1);
+    CHECK(documented[d.name] == d.elementwise->promotion);
   }
 }

@@ -15,8 +15,8 @@ xflow's dtype:
   * promotion is the larger dtype of bool < uint8 < int32 < int64 < float32 < float64;
   * a C++ scalar is weak: it takes the tensor's dtype unless its kind is higher (an integer scalar
     with a bool tensor gives int32, a float scalar with an integer tensor gives float32);
-  * float functions (exp ... erf, div, atan2, mean, variance, std, logsumexp, softmax) turn
-    integer and bool inputs into float32;
+  * float functions (exp ... erf, div, atan2, hypot, logaddexp, mean, variance, std, logsumexp,
+    softmax) turn integer and bool inputs into float32;
   * sum and prod of bool and uint8 accumulate in int32;
   * arithmetic on bool raises DTypeError;
   * integer division and mod by zero give 0; float -> int casts truncate, saturate, NaN -> 0;
@@ -471,7 +471,7 @@ def gen_unary():
 # Binary elementwise
 
 BIN_ARITH = ["add", "sub", "mul", "floor_div", "mod", "pow", "maximum", "minimum"]
-BIN_FLOAT = ["div", "atan2"]
+BIN_FLOAT = ["div", "atan2", "hypot", "logaddexp"]
 BIN_COMPARE = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal"]
 BIN_LOGICAL = ["logical_and", "logical_or", "logical_xor"]
 BINARY = BIN_ARITH + BIN_FLOAT + BIN_COMPARE + BIN_LOGICAL
@@ -517,6 +517,10 @@ def binary_values(op, a, b, d):
         return np.divide(a, b)
     if op == "atan2":
         return np.arctan2(a.astype(np.float64), b.astype(np.float64)).astype(NP[d])
+    if op == "hypot":
+        return np.hypot(a.astype(np.float64), b.astype(np.float64)).astype(NP[d])
+    if op == "logaddexp":
+        return np.logaddexp(a.astype(np.float64), b.astype(np.float64)).astype(NP[d])
     if op in BIN_COMPARE:
         f = {"equal": np.equal, "not_equal": np.not_equal, "less": np.less,
              "less_equal": np.less_equal, "greater": np.greater, "greater_equal": np.greater_equal}[op]
@@ -554,7 +558,7 @@ def binary_model(op, a, b):
 def binary_tol(op):
     def t(outs):
         v, d = outs[0]
-        if op in ("pow", "atan2"):
+        if op in ("pow", "atan2", "hypot", "logaddexp"):
             return ftol(d)
         return (0.0, 0.0)
     return t
@@ -671,6 +675,29 @@ def gen_binary():
         b = Arr(RNG.standard_normal(size=300).astype(NP[d]) * 10, d)
         add_case("binary", "atan2", [a, b], lambda a=a, b=b: binary_model("atan2", a, b),
                  tol=binary_tol("atan2"), name="atan2(random %s)" % d)
+        # hypot: no overflow or underflow in between, over the whole exponent range
+        big = np.finfo(NP[d]).max
+        tiny = np.finfo(NP[d]).tiny
+        vals = [big, big / 2, -big, tiny, -tiny * 3, 1e-3, 3.0, -4.0, 0.0, -0.0, np.inf, -np.inf, np.nan]
+        a = Arr(np.array(vals, dtype=NP[d]).reshape(-1, 1), d)
+        b = Arr(np.array(vals, dtype=NP[d]).reshape(1, -1), d)
+        add_case("binary", "hypot", [a, b], lambda a=a, b=b: binary_model("hypot", a, b),
+                 tol=binary_tol("hypot"), name="hypot(extreme pairs %s)" % d)
+        e = RNG.uniform(-300 if d == "float64" else -35, 300 if d == "float64" else 35, size=(2, 300))
+        a = Arr((RNG.standard_normal(size=300) * 10.0 ** e[0]).astype(NP[d]), d)
+        b = Arr((RNG.standard_normal(size=300) * 10.0 ** e[1]).astype(NP[d]), d)
+        add_case("binary", "hypot", [a, b], lambda a=a, b=b: binary_model("hypot", a, b),
+                 tol=binary_tol("hypot"), name="hypot(wide exponents %s)" % d)
+        # logaddexp: equal infinities, opposite infinities, large gaps, NaN
+        vals = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1.0, -1.0, 30.0, -30.0, 700.0, -700.0, 1e30, -1e30]
+        a = Arr(np.array(vals, dtype=NP[d]).reshape(-1, 1), d)
+        b = Arr(np.array(vals, dtype=NP[d]).reshape(1, -1), d)
+        add_case("binary", "logaddexp", [a, b], lambda a=a, b=b: binary_model("logaddexp", a, b),
+                 tol=binary_tol("logaddexp"), name="logaddexp(special pairs %s)" % d)
+        a = Arr(RNG.uniform(-80, 80, size=300).astype(NP[d]), d)
+        b = Arr(RNG.uniform(-80, 80, size=300).astype(NP[d]), d)
+        add_case("binary", "logaddexp", [a, b], lambda a=a, b=b: binary_model("logaddexp", a, b),
+                 tol=binary_tol("logaddexp"), name="logaddexp(random %s)" % d)
 
 
 # =============================================================================================
