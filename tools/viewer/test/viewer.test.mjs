@@ -389,6 +389,7 @@ for (const [model, layers] of [['mlp', ['.node.scope[data-scope="hidden"]']], ['
     await page.click('.node.scope[data-scope="Adam"] [data-toggle="Adam"]');
     await page.waitForSelector('[data-cluster="Adam"]');
     assert(await page.locator('.node.scope[data-scope="Adam/logits"]').count() === 1, 'Adam/logits');
+    await page.click('#fit');
     await page.screenshot({ path: join(ART, `digits-${model}-adam.png`) });
   });
 }
