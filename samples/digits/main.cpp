@@ -213,7 +213,8 @@ int main(int argc, char** argv) {
       ok = ok && acc >= 0.95;
     }
     {
-      xf::reset_variables();  // a fresh set of names: the CNN's layer "logits" owns "logits/kernel", not "logits/kernel_1"
+      // A fresh set of names: the CNN's layer "logits" owns "logits/kernel", not "logits/kernel_1".
+      xf::reset_variables();
       // Two blocks of a convolution and a pooling: the layers are named inside their block
       // ("block1/conv"), so the block's scope holds both, with the variables it reads.
       xf::nn::Conv2D c1(1, 16, {3, 3}, {1, 1}, xf::Padding::same, xf::nn::Activation::relu, "block1/conv");
