@@ -466,8 +466,8 @@ TEST_CASE("a traced update is named <optimizer>/<variable>, nested in the caller
       if (n.op == "read_variable") {
         // Under the variable's name: the update's own reads, its slots', the count's, and the
         // two reads the function returns.
-        CHECK((scope == top + "/layer/w" || scope == top + "/b" || scope.rfind(top + "/layer/w/" + c.name + "/", 0) == 0 ||
-               scope.rfind(top + "/b/" + c.name + "/", 0) == 0 || scope == top + "/iterations" ||
+        bool slot = scope.rfind(top + "/layer/w/" + c.name + "/", 0) == 0 || scope.rfind(top + "/b/" + c.name + "/", 0) == 0;
+        CHECK((slot || scope == top + "/layer/w" || scope == top + "/b" || scope == top + "/iterations" ||
                scope == "train/layer/w" || scope == "train/b"));
         continue;
       }
