@@ -49,6 +49,14 @@ class Variable {
   std::shared_ptr<VariableState> state_;
 };
 
+// The name scope a read of the variable named `variable` is recorded in, from the active scope:
+// the variable's name nested in the active scope, the longest tail of the active scope that
+// is also the head of the name said once. A layer "fc1" reading "fc1/kernel" inside scope
+// "model/fc1" reads in "model/fc1/kernel"; at the root, in "fc1/kernel"; Adam's update of
+// "fc1/kernel" (scope "Adam/fc1/kernel") reads its slot "fc1/kernel/Adam/m" in
+// "Adam/fc1/kernel/Adam/m".
+std::string variable_read_scope(const std::string& active, const std::string& variable);
+
 // Initializers: tensors to create variables from. `seed`-less: they draw from the global
 // generator (xf::manual_seed).
 Tensor glorot_uniform(const Shape& shape, DType d = DType::float32, Loc loc = Loc::current());  // Xavier

@@ -6,6 +6,7 @@
 #include "core/observer.hpp"
 #include "ops/prims.hpp"
 #include "xflow/grad.hpp"
+#include "xflow/name_scope.hpp"
 #include "xflow/ops.hpp"
 
 namespace xf {
@@ -19,7 +20,14 @@ struct Entry {
   AttrsPtr attrs;
   Tensors inputs;
   Tensors outputs;
+  std::string scope;  // the name scope the forward op ran in ("conv1", "" at the root)
 };
+
+// Gradient ops are named as TensorFlow names them: the backward of an op recorded in scope
+// "conv1" runs in "gradients/conv1", whatever scope the backward pass itself runs in.
+std::string gradient_scope(const std::string& forward_scope) {
+  return forward_scope.empty() ? "gradients" : "gradients/" + forward_scope;
+}
 
 }  // namespace
 
@@ -44,7 +52,7 @@ struct GradientTape::State : DispatchObserver {
         break;
       }
     if (!touches) return;
-    entries.push_back(Entry{p, e.attrs, e.inputs, e.outputs});
+    entries.push_back(Entry{p, e.attrs, e.inputs, e.outputs, current_name_scope()});
     for (const Tensor& t : e.outputs)
       if (is_floating(t.dtype())) tracked.insert(t.id());
   }
@@ -130,7 +138,10 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   }
 
   std::unordered_map<uint64_t, Tensor> grads;
-  grads[target.id()] = ones_like(target);
+  {
+    AbsoluteNameScope scope(gradient_scope(""));
+    grads[target.id()] = ones_like(target);
+  }
   for (size_t k = n; k-- > 0;) {
     if (!needed[k]) continue;
     Entry e = (*entries)[k];  // a copy: a persistent tape may append to its entries meanwhile
@@ -143,6 +154,9 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
       any = true;
     }
     if (!any) continue;
+    // The vjp, the zeros of missing cotangents and the sums of gradients reaching one tensor
+    // along several paths are all named after the forward op's scope.
+    AbsoluteNameScope scope(gradient_scope(e.scope));
     for (size_t j = 0; j < e.outputs.size(); ++j)
       if (!cts[j].defined()) cts[j] = zeros_like(e.outputs[j]);
     // Later entries were processed first, so the outputs' gradients are complete: free them.
@@ -171,6 +185,7 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     if (it != grads.end()) {
       out.push_back(it->second);
     } else if (unconnected == UnconnectedGradients::zero) {
+      AbsoluteNameScope scope(gradient_scope(""));
       out.push_back(zeros_like(sources[i]));
     } else {
       raise(ErrorCode::invalid_argument, "gradient",

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "xflow/grad.hpp"
+#include "xflow/name_scope.hpp"
 #include "xflow/ops.hpp"
 
 namespace xf {
@@ -84,9 +85,13 @@ void Optimizer::apply_gradients(const std::vector<std::pair<Tensor, Variable>>& 
             loc);
   }
   if (!iterations_.defined()) iterations_ = Variable(Tensor(int64_t{0}), name_ + "/iterations", false);
+  // Updates are named as TensorFlow names them: the count under "<optimizer>/", each
+  // variable's update under "<optimizer>/<variable's name>/" (Adam/conv1/kernel/...).
+  NameScope scope(name_);
   // The count of this update, 1-based, as a tensor: a trace replays the increment and the read.
   Tensor step = cast(iterations_.assign_add(Tensor(int64_t{1}), loc), DType::float32, loc);
   for (const auto& [g, v] : grads_and_vars) {
+    NameScope var_scope(v.name());
     Tensor grad = g.dtype() == v.dtype() ? g : cast(g, v.dtype(), loc);
     update(grad, v, step, loc);
   }

@@ -7,6 +7,7 @@
 
 #include "ops/prims.hpp"
 #include "ops/variable_state.hpp"
+#include "xflow/name_scope.hpp"
 #include "xflow/ops.hpp"
 #include "xflow/variable.hpp"
 
@@ -59,10 +60,35 @@ const VariableState& checked(const std::shared_ptr<VariableState>& s) {
 AttrsPtr var_attrs(const VariableState& s) {
   return make_attrs(VariableAttrs{s.id, s.dtype, s.shape, s.name});
 }
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    if (end > start) parts.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
 }  // namespace
+
+std::string variable_read_scope(const std::string& active, const std::string& variable) {
+  std::vector<std::string> a = split_path(active), v = split_path(variable);
+  // The longest tail of the active scope that is a head of the variable's name is said once.
+  size_t overlap = std::min(a.size(), v.size());
+  for (; overlap > 0; --overlap)
+    if (std::equal(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(overlap),
+                   a.end() - static_cast<std::ptrdiff_t>(overlap)))
+      break;
+  std::string path = active;
+  for (size_t i = overlap; i < v.size(); ++i) path += (path.empty() ? "" : "/") + v[i];
+  return path;
+}
 
 Tensor Variable::value(Loc loc) const {
   const VariableState& s = checked(state_);
+  AbsoluteNameScope scope(variable_read_scope(current_name_scope(), s.name));
   return apply(Prim::read_variable, var_attrs(s), {}, loc)[0];
 }
 

@@ -112,7 +112,9 @@ double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const Datas
   constexpr int64_t kBatch = 64;
   xf::SummaryWriter writer(run_dir);
   auto loss_of = [&](const xf::Tensor& x, const xf::Tensor& y) {
-    return xf::mean(xf::nn::sparse_softmax_cross_entropy_with_logits(y, m.forward(x, true)));
+    xf::Tensor logits = m.forward(x, true);
+    xf::NameScope scope("loss");  // the cross-entropy and its mean: one box in the viewer
+    return xf::mean(xf::nn::sparse_softmax_cross_entropy_with_logits(y, logits));
   };
   // One training step: forward, loss, gradients, update. Eager and traced run the same code.
   auto step_fn = [&](const std::vector<xf::Tensor>& in) {
@@ -211,14 +213,26 @@ int main(int argc, char** argv) {
       ok = ok && acc >= 0.95;
     }
     {
-      xf::nn::Conv2D c1(1, 16, {3, 3}, {1, 1}, xf::Padding::same, xf::nn::Activation::relu, "conv1");
-      xf::nn::Conv2D c2(16, 32, {3, 3}, {1, 1}, xf::Padding::same, xf::nn::Activation::relu, "conv2");
+      // A fresh set of names: the CNN's layer "logits" owns "logits/kernel", not "logits/kernel_1".
+      xf::reset_variables();
+      // Two blocks of a convolution and a pooling: the layers are named inside their block
+      // ("block1/conv"), so the block's scope holds both, with the variables it reads.
+      xf::nn::Conv2D c1(1, 16, {3, 3}, {1, 1}, xf::Padding::same, xf::nn::Activation::relu, "block1/conv");
+      xf::nn::Conv2D c2(16, 32, {3, 3}, {1, 1}, xf::Padding::same, xf::nn::Activation::relu, "block2/conv");
       xf::nn::Dense out(2 * 2 * 32, 10, xf::nn::Activation::none, "logits");
+      auto pool = [](const char* block, const xf::Tensor& x) {
+        xf::NameScope outer(block), scope("pool");
+        return xf::max_pool2d(x, {2, 2}, {2, 2}, xf::Padding::valid);
+      };
       Model cnn{"cnn",
                 [&](const xf::Tensor& x, bool) {
-                  xf::Tensor y = xf::max_pool2d(c1(x), {2, 2}, {2, 2}, xf::Padding::valid);
-                  y = xf::max_pool2d(c2(y), {2, 2}, {2, 2}, xf::Padding::valid);
-                  return out(xf::reshape(y, {-1, 2 * 2 * 32}));
+                  xf::Tensor y = pool("block1", c1(x));
+                  y = pool("block2", c2(y));
+                  {
+                    xf::NameScope scope("flatten");
+                    y = xf::reshape(y, {-1, 2 * 2 * 32});
+                  }
+                  return out(y);
                 },
                 {c1.kernel, c1.bias, c2.kernel, c2.bias, out.kernel, out.bias},
                 {8, 8, 1}};

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -334,4 +335,42 @@ TEST_CASE("a traced training step includes backward and replays like eager", "[t
   auto eager = step({x, w2});
   CHECK(allclose(replayed[0], eager[0], 1e-12, 1e-12));
   CHECK(allclose(replayed[1], eager[1], 1e-12, 1e-12));
+}
+
+TEST_CASE("gradient ops are named gradients/<the forward op's scope>, whatever scope runs backward",
+          "[autodiff][scope]") {
+  Tensor x = Tensor({1.0, 2.0, 3.0});
+  Graph g = trace_graph([](const std::vector<Tensor>& in) {
+    GradientTape tape;
+    tape.watch(in[0]);
+    Tensor y;
+    {
+      NameScope f("f");
+      Tensor h = mul(in[0], in[0]);
+      NameScope inner("inner");
+      y = sum(exp(h));
+    }
+    NameScope caller("train");  // the backward pass runs here: its ops are not named after it
+    Tensor dx = tape.gradient(y, {in[0]})[0];
+    CHECK(current_name_scope() == "train");
+    return std::vector<Tensor>{y, dx};
+  }, {x});
+  CHECK(current_name_scope().empty());
+  std::set<std::string> forward, backward;
+  for (const GraphNode& n : g.nodes) {
+    INFO("node " << n.op << " in scope '" << n.scope << "'");
+    CHECK(n.scope.rfind("train", 0) != 0);
+    if (n.scope.rfind("gradients", 0) == 0) backward.insert(n.scope.substr(0, n.scope.rfind('/')));
+    else forward.insert(n.scope.substr(0, n.scope.rfind('/')));
+  }
+  CHECK(forward == std::set<std::string>{"f", "f/inner"});
+  // The seed of the backward pass (ones) sits in "gradients"; exp's and sum's vjps in
+  // "gradients/f/inner"; mul's vjp and the sum of x's two gradients in "gradients/f".
+  CHECK(backward.count("gradients/f/inner"));
+  CHECK(backward.count("gradients/f"));
+  CHECK(backward.size() <= 3);
+  for (const std::string& s : backward) CHECK((s == "gradients" || s == "gradients/f" || s == "gradients/f/inner"));
+  // The named gradient is still right: d/dx sum(exp(x^2)) = 2x exp(x^2).
+  std::vector<Tensor> out = g.run({x});
+  check_close(out[1], {2 * std::exp(1.0), 4 * std::exp(4.0), 6 * std::exp(9.0)}, 1e-6);
 }

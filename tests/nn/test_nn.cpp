@@ -15,6 +15,7 @@
 
 #include "xflow/graph.hpp"
 #include "xflow/nn.hpp"
+#include "xflow/optim.hpp"
 #include "xflow/trace.hpp"
 #include "xflow/xflow.hpp"
 
@@ -877,4 +878,72 @@ TEST_CASE("a float32 model runs in strict dtype mode: the pieces promote nothing
                  nn::l2_regularization({fc.kernel.value(), conv.kernel.value()}, 0.01) + nn::accuracy(labels, logits);
   CHECK(total.dtype() == DType::float32);
   CHECK(std::isfinite(total.item<double>()));
+}
+
+TEST_CASE("a traced training step names every op: layers, losses, gradients, updates, reads", "[nn][trace][scope]") {
+  reset_variables();
+  manual_seed(37);
+  nn::Dense fc1(3, 4, nn::Activation::relu, "fc1");
+  nn::Dense fc2(4, 3, nn::Activation::none, "fc2");
+  std::vector<Variable> vars{fc1.kernel, fc1.bias, fc2.kernel, fc2.bias};
+  Adam opt(0.01);
+  Tensor x = reshape(linspace(-1, 1, 6), {2, 3});
+  Tensor labels = Tensor({0, 2});
+  Graph g = trace_graph([&](const std::vector<Tensor>& in) {
+    Tensor loss = opt.minimize([&](const std::vector<Tensor>&) {
+      Tensor logits = fc2(fc1(in[0]));
+      return add(mean(nn::sparse_softmax_cross_entropy_with_logits(in[1], logits)),
+                 nn::l2_regularization({fc1.kernel.value(), fc2.kernel.value()}, 1e-3));
+    }, vars);
+    return std::vector<Tensor>{loss};
+  }, {x, labels});
+  CHECK(current_name_scope().empty());
+
+  auto parent = [](const std::string& s) { return s.substr(0, s.rfind('/')); };
+  std::set<std::string> top;
+  std::multiset<std::string> scopes;  // every node's scope without the op
+  for (const GraphNode& n : g.nodes) {
+    INFO("node " << n.op << " in scope '" << n.scope << "'");
+    if (n.scope.find('/') == std::string::npos) {
+      // Only the user's own ops (the loss's mean and sum) are at the root.
+      CHECK((n.op == "reduce_sum" || n.op == "div" || n.op == "add"));
+      continue;
+    }
+    top.insert(n.scope.substr(0, n.scope.find('/')));
+    scopes.insert(parent(n.scope));
+    if (n.op == "read_variable") {
+      // Reads sit under the variable's name: inside the layer that reads them, in the update
+      // that reads them, or at the top for minimize's own reads.
+      std::string p = parent(n.scope);
+      bool known = false;
+      for (const Variable& v : vars)
+        for (const std::string& s : {v.name(), "Adam/" + v.name(), "Adam/" + v.name() + "/Adam/m",
+                                     "Adam/" + v.name() + "/Adam/v"})
+          known |= p == s;
+      known |= p == "Adam/iterations";
+      CHECK(known);
+    }
+    if (n.op == "assign") CHECK(n.scope.rfind("Adam/", 0) == 0);
+  }
+  // The top-level boxes read like the model.
+  CHECK(top == std::set<std::string>{"fc1", "fc2", "sparse_softmax_cross_entropy_with_logits", "l2_regularization",
+                                     "gradients", "Adam"});
+  // Losses under their function's name; their gradients under gradients/<the same name>.
+  CHECK(scopes.count("sparse_softmax_cross_entropy_with_logits") > 0);
+  CHECK(scopes.count("l2_regularization/l2_loss") > 0);
+  CHECK(scopes.count("gradients/sparse_softmax_cross_entropy_with_logits") > 0);
+  CHECK(scopes.count("gradients/l2_regularization/l2_loss") > 0);
+  // Gradients of the layers under gradients/<layer>.
+  CHECK(scopes.count("gradients/fc1") > 0);
+  CHECK(scopes.count("gradients/fc2") > 0);
+  // Updates under Adam/<variable's name>: each assigns the variable and its two slots.
+  for (const Variable& v : vars) {
+    INFO("variable " << v.name());
+    int assigns = 0;
+    for (const GraphNode& n : g.nodes) assigns += n.scope == "Adam/" + v.name() + "/assign";
+    CHECK(assigns == 3);
+  }
+  // Reads of the layers' variables inside the layers.
+  CHECK(scopes.count("fc1/kernel") > 0);
+  CHECK(scopes.count("fc2/bias") > 0);
 }

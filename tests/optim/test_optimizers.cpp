@@ -434,3 +434,52 @@ TEST_CASE("minimize gives unconnected variables a zero gradient and returns the 
   CHECK(unused.value().item<float>() == 5.0f);
   CHECK(opt.iterations() == 1);
 }
+
+TEST_CASE("a traced update is named <optimizer>/<variable>, nested in the caller's scope", "[optim][scope]") {
+  struct Case {
+    const char* name;
+    std::function<std::unique_ptr<Optimizer>()> make;
+  };
+  std::vector<Case> cases = {
+      {"SGD", [] { return std::make_unique<SGD>(0.1); }},
+      {"Momentum", [] { return std::make_unique<Momentum>(0.05, 0.9); }},
+      {"Adam", [] { return std::make_unique<Adam>(0.1); }},
+      {"RMSProp", [] { return std::make_unique<RMSProp>(0.05); }},
+  };
+  for (const Case& c : cases) {
+    reset_variables();
+    INFO(c.name);
+    std::unique_ptr<Optimizer> opt = c.make();
+    Variable w(Tensor({1.0f, 2.0f}), "layer/w");
+    Variable b(Tensor({0.5f}), "b");
+    Graph g = trace_graph([&](const std::vector<Tensor>& in) {
+      NameScope train("train");
+      opt->apply_gradients({{in[0], w}, {in[1], b}});
+      return std::vector<Tensor>{w.value(), b.value()};
+    }, {Tensor({0.1f, 0.2f}), Tensor({0.3f})});
+    CHECK(current_name_scope().empty());
+    const std::string top = std::string("train/") + c.name;
+    int w_assigns = 0, b_assigns = 0;
+    for (const GraphNode& n : g.nodes) {
+      INFO("node " << n.op << " in scope '" << n.scope << "'");
+      const std::string scope = n.scope.substr(0, n.scope.rfind('/'));
+      if (n.op == "read_variable") {
+        // Under the variable's name: the update's own reads, its slots', the count's, and the
+        // two reads the function returns.
+        bool slot = scope.rfind(top + "/layer/w/" + c.name + "/", 0) == 0 || scope.rfind(top + "/b/" + c.name + "/", 0) == 0;
+        CHECK((slot || scope == top + "/layer/w" || scope == top + "/b" || scope == top + "/iterations" ||
+               scope == "train/layer/w" || scope == "train/b"));
+        continue;
+      }
+      CHECK(n.scope.rfind(top + "/", 0) == 0);
+      if (n.op == "assign") {
+        w_assigns += scope == top + "/layer/w";
+        b_assigns += scope == top + "/b";
+      }
+    }
+    // The variable and each slot are assigned in the variable's update.
+    size_t slots = std::string(c.name) == "SGD" ? 0 : std::string(c.name) == "Momentum" ? 1 : 2;
+    CHECK(w_assigns == static_cast<int>(1 + slots));
+    CHECK(b_assigns == static_cast<int>(1 + slots));
+  }
+}

@@ -2,6 +2,8 @@
 // variables by reference and replay assignments in order.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <set>
+#include <string>
 
 #include "xflow/passes.hpp"
 #include "xflow/plan.hpp"
@@ -141,4 +143,38 @@ TEST_CASE("graphs with variables survive JSON", "[variable][graph]") {
   Graph back = Graph::from_json(g.to_json());
   v.assign(Tensor({4.0f}));
   CHECK(back.run({Tensor({3.0f})})[0].item<float>() == 12.0f);
+}
+
+TEST_CASE("a read is recorded under the variable's name, nested in the active scope", "[variable][scope]") {
+  // The rule (docs/decisions.md): the variable's name inside the active scope, the longest tail
+  // of the scope that is also the head of the name said once.
+  CHECK(variable_read_scope("", "w") == "w");
+  CHECK(variable_read_scope("", "fc1/kernel") == "fc1/kernel");
+  CHECK(variable_read_scope("fc1", "fc1/kernel") == "fc1/kernel");
+  CHECK(variable_read_scope("model/fc1", "fc1/kernel") == "model/fc1/kernel");
+  CHECK(variable_read_scope("Adam/fc1/kernel", "fc1/kernel") == "Adam/fc1/kernel");
+  CHECK(variable_read_scope("Adam/fc1/kernel", "fc1/kernel/Adam/m") == "Adam/fc1/kernel/Adam/m");
+  CHECK(variable_read_scope("Adam", "Adam/iterations") == "Adam/iterations");
+  CHECK(variable_read_scope("other", "fc1/kernel") == "other/fc1/kernel");
+  CHECK(variable_read_scope("fc1/kernel/x", "fc1/kernel") == "fc1/kernel/x/fc1/kernel");
+
+  reset_variables();
+  Variable w(Tensor({1.0f, 2.0f}), "layer/w");
+  Graph g = trace_graph([&](const std::vector<Tensor>& in) {
+    Tensor a = w.value();
+    Tensor b;
+    {
+      NameScope s("layer");
+      b = w.value();
+    }
+    NameScope s("elsewhere");
+    Tensor c = w.value();
+    CHECK(current_name_scope() == "elsewhere");
+    return std::vector<Tensor>{a + b + c + in[0]};
+  }, {Tensor({0.0f, 0.0f})});
+  std::multiset<std::string> reads;
+  for (const GraphNode& n : g.nodes)
+    if (n.op == "read_variable") reads.insert(n.scope);
+  CHECK(reads == std::multiset<std::string>{"layer/w/read_variable", "layer/w/read_variable",
+                                            "elsewhere/layer/w/read_variable"});
 }

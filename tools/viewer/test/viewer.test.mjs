@@ -1,12 +1,12 @@
 // Browser tests of the viewer: Debian's chromium driven by playwright-core, against `xflow view`
-// on a free port. The run directory holds the graph written by samples/eager_basics, scalars
-// written here, a generated 10,000-node graph with nested scopes and a profile, and a malformed
+// on a free port. The run directory holds the graph written by samples/eager_basics, the two
+// training-step graphs of samples/digits (a two-epoch run), scalars written here, a generated 10,000-node graph with nested scopes and a profile, and a malformed
 // graph. Screenshots go to build/viewer-artifacts/. Prints one line per test and ends with
 // "N passed, M failed"; exits non-zero when a test failed or chromium could not start.
 //
 //   node tools/viewer/test/viewer.test.mjs            (XFLOW_BUILD_DIR=build, CHROMIUM=/usr/bin/chromium)
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,9 @@ const ROOT = resolve(here, '../../..');
 const BUILD = resolve(ROOT, process.env.XFLOW_BUILD_DIR || 'build');
 const XFLOW = join(BUILD, 'tools/xflow');
 const SAMPLE = join(BUILD, 'samples/eager_basics/eager_basics');
+const DIGITS = join(BUILD, 'samples/digits/digits');
+const DIGITS_DATA = join(ROOT, 'data/digits/digits.csv');
+const DIGITS_MAX_BOXES = 12;
 const PAGE = resolve(here, '../dist/index.html');
 const ART = join(BUILD, 'viewer-artifacts');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -140,6 +143,18 @@ function makeRunDir() {
   writeFileSync(join(run, 'big.json'), JSON.stringify(bigGraph()));
   writeFileSync(join(run, 'repeat.json'), JSON.stringify(repeatGraph()));
   writeFileSync(join(run, 'histograms.jsonl'), histogramLines());
+  // The digits sample's training-step graphs (MLP and CNN): two epochs, the second traced, with
+  // the tile interpreter (no compiler run per plan). Two epochs stay below the sample's accuracy
+  // bar, so its exit status is not checked; its graphs are.
+  const digitsRuns = join(tmp, 'digits-runs');
+  const r = spawnSync(DIGITS, ['--data', DIGITS_DATA, '--runs', digitsRuns, '--epochs', '2'],
+    { cwd: tmp, stdio: 'pipe', env: { ...process.env, XFLOW_CODEGEN: '0' }, timeout: 120000 });
+  for (const model of ['mlp', 'cnn']) {
+    const g = join(digitsRuns, `digits-${model}`, 'graph.json');
+    assert(existsSync(g), `${DIGITS} did not write ${g}: ${r.error || ''} ${String(r.stdout)} ${String(r.stderr)}`);
+    copyFileSync(g, join(run, `digits-${model}.json`));
+  }
+  rmSync(digitsRuns, { recursive: true, force: true });
   writeFileSync(join(run, 'bad.json'), '{"format": "xflow.graph", "schema_version": [1, 0], "values": [');
   return { tmp, run };
 }
@@ -347,6 +362,38 @@ test('repeated sibling scopes are one group box that expands', async () => {
   await page.waitForSelector('.node.op.selected[data-op="relu"]');
 });
 
+// The digits training steps read like their models when every scope is closed: the inputs, the
+// output, the layers, the loss, the gradients and the optimizer, and no loose op.
+for (const [model, layers] of [['mlp', ['.node.scope[data-scope="hidden"]']], ['cnn', ['.node.group[data-scope="block[…]"]', '.node.scope[data-scope="flatten"]']]]) {
+  test(`the digits ${model} training step is at most ${DIGITS_MAX_BOXES} top-level boxes`, async () => {
+    const { page } = ctx;
+    await openGraph(`?graph=digits-${model}.json`);
+    assert(await page.evaluate(() => document.body.dataset.graphState) === 'ready', `digits-${model} state is not ready`);
+    await page.click('#collapse-all');
+    const boxes = await page.$$eval('.node', (els) => els.map((e) => e.dataset.scope || e.dataset.op || e.getAttribute('class')));
+    console.log(`#   digits ${model}: ${boxes.length} top-level boxes: ${boxes.join(', ')}`);
+    assert(boxes.length <= DIGITS_MAX_BOXES, `${boxes.length} top-level boxes: ${boxes.join(', ')}`);
+    assert(await page.locator('.node.op').count() === 0, `ops outside every scope: ${boxes.join(', ')}`);
+    assert(await page.locator('.node.const').count() === 0, 'no constant at the top');
+    for (const sel of [...layers, '.node.scope[data-scope="logits"]', '.node.scope[data-scope="loss"]',
+      '.node.scope[data-scope="gradients"]', '.node.scope[data-scope="Adam"]'])
+      assert(await page.locator(sel).count() === 1, `no box ${sel}: ${boxes.join(', ')}`);
+    await page.screenshot({ path: join(ART, `digits-${model}-collapsed.png`) });
+    // Inside: the gradients of each layer and the update of each variable.
+    await page.click('.node.scope[data-scope="gradients"] [data-toggle="gradients"]');
+    await page.waitForSelector('[data-cluster="gradients"]');
+    assert(await page.locator('.node.scope[data-scope="gradients/logits"]').count() === 1, 'gradients/logits');
+    assert(await page.locator('.node.scope[data-scope="gradients/loss"]').count() === 1, 'gradients/loss');
+    await page.screenshot({ path: join(ART, `digits-${model}-gradients.png`) });
+    await page.click('#collapse-all');
+    await page.click('.node.scope[data-scope="Adam"] [data-toggle="Adam"]');
+    await page.waitForSelector('[data-cluster="Adam"]');
+    assert(await page.locator('.node.scope[data-scope="Adam/logits"]').count() === 1, 'Adam/logits');
+    await page.click('#fit');
+    await page.screenshot({ path: join(ART, `digits-${model}-adam.png`) });
+  });
+}
+
 test('histograms: the latest step of each tag as bars', async () => {
   const { page } = ctx;
   await openGraph('?tab=scalars');
@@ -402,7 +449,7 @@ async function main() {
   let fixture = null;
   try {
     ({ chromium } = await import('playwright-core'));
-    for (const [what, p] of [['xflow', XFLOW], ['eager_basics', SAMPLE], ['the viewer page (npm run build)', PAGE], ['chromium', CHROMIUM]])
+    for (const [what, p] of [['xflow', XFLOW], ['eager_basics', SAMPLE], ['digits', DIGITS], ['the viewer page (npm run build)', PAGE], ['chromium', CHROMIUM]])
       if (!existsSync(p)) throw new Error(`${what} not found at ${p}`);
     mkdirSync(ART, { recursive: true });
     fixture = makeRunDir();
