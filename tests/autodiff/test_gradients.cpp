@@ -13,6 +13,7 @@
 
 #include "core/observer.hpp"
 #include "ops/prims.hpp"
+#include "testing.hpp"
 #include "xflow/xflow.hpp"
 
 using namespace xf;
@@ -34,7 +35,7 @@ struct PrimRecorder : DispatchObserver {
   void on_apply(const ApplyEvent& e) override { checked_prims().insert(op_def(static_cast<Prim>(e.op)).name); }
 };
 
-Tensor uniform(const Shape& s, double lo = -1, double hi = 1) { return random_uniform(s, lo, hi, DType::float64); }
+using testing::uniform;
 
 struct Tol {
   double eps = 1e-6;
