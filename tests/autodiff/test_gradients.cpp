@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "testing.hpp"
 #include "core/observer.hpp"
 #include "ops/prims.hpp"
-#include "testing.hpp"
 #include "xflow/xflow.hpp"
 
 using namespace xf;

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <functional>
 
+#include "testing.hpp"
 #include "ops/prims.hpp"
 #include "xflow/graph.hpp"
 #include "xflow/passes.hpp"
-#include "testing.hpp"
 #include "xflow/xflow.hpp"
 
 using namespace xf;

@@ -1,11 +1,11 @@
 // Plans: fusion, the memory plan, levels, and exactness against eager (the differ).
 #include <catch2/catch.hpp>
 
+#include "testing.hpp"
 #include "exec/fusion.hpp"
 #include "graph/op_families.hpp"
 #include "xflow/passes.hpp"
 #include "xflow/plan.hpp"
-#include "testing.hpp"
 #include "xflow/xflow.hpp"
 
 using namespace xf;

@@ -2,9 +2,9 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "testing.hpp"
 #include "core/observer.hpp"
 #include "xflow/session.hpp"
-#include "testing.hpp"
 #include "xflow/xflow.hpp"
 
 using namespace xf;

@@ -68,7 +68,7 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
          Tensor img = reshape(concat({in[0], in[1], in[0], in[1]}, 0), {1, 4, 4, 3});
          Tensor f = reshape(linspace(-1, 1, 2 * 2 * 3 * 2), {2, 2, 3, 2});
          Tensor dy = conv2d(img, f, {1, 1}, Padding::same) * 0.5f;
-         Tensor pooled = reshape(in[1], {1, 2, 2, 3});                   // 2x2 pools of img, stride 2
+         Tensor pooled = reshape(in[1], {1, 2, 2, 3});  // the shape of img's 2x2 pools, stride 2
          return std::vector<Tensor>{stop_gradient(in[0] * 2.0f) + in[1],
                                     scatter_add(in[0], Tensor({2, 0, 2, -1}), 5, 1),
                                     conv2d_backprop_input(img.shape(), f, dy, {1, 1}, Padding::same),

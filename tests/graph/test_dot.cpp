@@ -8,8 +8,8 @@
 #include <regex>
 #include <sstream>
 
-#include "xflow/dot.hpp"
 #include "testing.hpp"
+#include "xflow/dot.hpp"
 #include "xflow/xflow.hpp"
 
 using namespace xf;

@@ -4,9 +4,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "testing.hpp"
 #include "graph/op_families.hpp"
 #include "xflow/graph.hpp"
-#include "testing.hpp"
 #include "xflow/xflow.hpp"
 
 using namespace xf;

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "testing.hpp"
 #include "xflow/graph.hpp"
 #include "xflow/nn.hpp"
 #include "xflow/trace.hpp"
-#include "testing.hpp"
 #include "xflow/xflow.hpp"
 
 using namespace xf;
