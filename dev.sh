@@ -8,6 +8,8 @@
 #                    browser tests). The release run includes test_install (meson install into
 #                    build/tests/install-check, a program built with pkg-config); the sanitizer
 #                    builds do not build it. Every build runs the layer checks (docs/design.md).
+#   ./dev.sh order   order independence: every test case alone, then every test executable in
+#                    random order under several seeds (release build)
 #   ./dev.sh bench   the benchmarks (table on stdout, build/bench.json)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -87,7 +89,35 @@ build() {
   ninja -C "$dir" >"$dir.log" 2>&1 || { tail -n 60 "$dir.log"; echo "dev.sh: build of $dir failed"; exit 1; }
 }
 
-# run_tests DIR LABEL [filter]: runs every test executable of DIR; adds to PASSED/FAILED.
+# The order of test cases: Catch2's --order rand with one seed per ./dev.sh run (the same for the
+# release and sanitizer runs), printed, and taken from XFLOW_TEST_SEED when set, so a failing
+# order can be repeated: XFLOW_TEST_SEED=N ./dev.sh test (docs/decisions.md).
+test_seed() {
+  if [ -z "${XFLOW_TEST_SEED:-}" ]; then
+    XFLOW_TEST_SEED=$(( ($(date +%s) % 100000) * 10 + RANDOM % 10 + 1 ))
+  fi
+  export XFLOW_TEST_SEED
+  echo "dev.sh: test cases run in random order, seed $XFLOW_TEST_SEED (XFLOW_TEST_SEED=$XFLOW_TEST_SEED ./dev.sh test repeats it)"
+}
+
+# The kernel cache of generated fused kernels (lib/exec/codegen.cpp) for the test runs: one
+# directory under build/, private to the user (the cache holds code that is dlopen'd), shared by
+# the release, ASan and TSan runs (kernels are compiled without sanitizers, so the same kernel
+# serves all three) and kept between runs. Set XFLOW_CACHE_DIR to use another.
+kernel_cache() {
+  if [ -z "${XFLOW_CACHE_DIR:-}" ]; then
+    XFLOW_CACHE_DIR="$PWD/build/kernel-cache"
+  fi
+  mkdir -p "$XFLOW_CACHE_DIR"
+  chmod 0700 "$XFLOW_CACHE_DIR"
+  export XFLOW_CACHE_DIR
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# run_tests DIR LABEL [filter]: runs every test executable of DIR (test cases in random order,
+# seed XFLOW_TEST_SEED); adds to PASSED/FAILED.
 PASSED=0
 FAILED=0
 run_tests() {
@@ -99,11 +129,14 @@ run_tests() {
     local name
     name=$(basename "$exe")
     if [ -n "$filter" ] && ! echo "$name" | grep -qE "$filter"; then continue; fi
-    local out
+    local out t0
+    t0=$(now)
     set +e
-    out=$(cd "$dir/tests" && timeout 1200 "./$name" 2>&1)
+    out=$(cd "$dir/tests" && timeout 1200 "./$name" --order rand --rng-seed "${XFLOW_TEST_SEED:-1}" 2>&1)
     local rc=$?
     set -e
+    local secs
+    secs=$(elapsed "$t0")
     local summary
     summary=$(echo "$out" | grep -E "^(All tests passed|test cases:)" | tail -n 1)
     local cp=0 cf=0
@@ -117,9 +150,9 @@ run_tests() {
     if [ "$rc" -ne 0 ] && [ "$cf" -eq 0 ]; then cf=1; broken=1; fi
     if [ "$rc" -ne 0 ]; then
       echo "$out" | tail -n 80
-      echo "[$label] $name: FAILED (exit $rc)"
+      echo "[$label] $name: FAILED (exit $rc, ${secs}s, --order rand --rng-seed ${XFLOW_TEST_SEED:-1})"
     else
-      echo "[$label] $name: $cp passed"
+      echo "[$label] $name: $cp passed (${secs}s)"
     fi
     p=$((p + cp)); f=$((f + cf))
   done
@@ -141,9 +174,12 @@ case "$cmd" in
   test)
     install_deps
     # Plans use the tile interpreter in tests (no compiler run per plan); the tests that check
-    # generated kernels ask for them explicitly.
+    # generated kernels, and the differ (every primitive under every plan option), ask for them
+    # explicitly, and find them in the kernel cache below (docs/decisions.md, 32).
     export XFLOW_CODEGEN=0
+    test_seed
     configure build
+    kernel_cache
     build build
     build_viewer
     run_tests build release
@@ -168,6 +204,36 @@ case "$cmd" in
     if [ "$SAN_FAILED" -ne 0 ]; then FAILED=$((FAILED + SAN_FAILED)); fi
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
+    ;;
+  order)
+    # Order independence (release build): every test case of every test executable alone, then
+    # every executable in random order under seeds 1..5 (XFLOW_ORDER_SEEDS to change them).
+    install_deps
+    configure build
+    kernel_cache
+    build build
+    bad=0
+    for exe in $(find build/tests -maxdepth 1 -type f -executable -name 'test_*' | sort); do
+      name=$(basename "$exe")
+      while IFS= read -r tc; do
+        [ -n "$tc" ] || continue
+        # Catch2 test specs: a leading '[' would be a tag, commas separate specs, '\' escapes.
+        spec=$(printf '%s' "$tc" | sed -e 's/\\/\\\\/g' -e 's/,/\\,/g' -e 's/\[/\\[/g')
+        out=$(cd build/tests && timeout 1200 "./$name" "$spec" </dev/null 2>&1) && rc=0 || rc=$?
+        # Exactly this one case ran, and passed.
+        if [ "$rc" -ne 0 ] || ! echo "$out" | grep -qE ' in 1 test case\)$|^test cases: 1 \|'; then
+          echo "[order] $name alone: FAILED (exit $rc): $tc"; bad=$((bad + 1))
+        fi
+      done < <(cd build/tests && "./$name" --list-test-names-only | sed -e 's/\r$//' -e 's/^  *//')
+      for seed in ${XFLOW_ORDER_SEEDS:-1 2 3 4 5}; do
+        if ! (cd build/tests && timeout 1200 "./$name" --order rand --rng-seed "$seed" </dev/null >/dev/null 2>&1); then
+          echo "[order] $name --order rand --rng-seed $seed: FAILED"; bad=$((bad + 1))
+        fi
+      done
+      echo "[order] $name done"
+    done
+    echo "[order] $bad failed"
+    [ "$bad" -eq 0 ]
     ;;
   bench)
     install_deps

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 
+#include "testing.hpp"
 #include "ops/prims.hpp"
 #include "xflow/graph.hpp"
 #include "xflow/passes.hpp"
@@ -15,17 +16,8 @@ namespace {
 
 using Fn = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
 
-// Values in [-3, 3) with -0.0, +0.0, NaN and infinities mixed in, so a rewrite that is not exact
-// in IEEE arithmetic shows up as a bitwise difference.
-Tensor input(const Shape& s, int salt = 0, bool special = true) {
-  std::vector<float> v(static_cast<size_t>(numel(s)));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(((i * 37 + salt) % 1000) * 0.006 - 3.0);
-  if (special) {
-    const float specials[] = {-0.0f, 0.0f, std::nanf(""), INFINITY, -INFINITY};
-    for (size_t i = 0; i < v.size(); i += 7) v[i] = specials[(i / 7 + static_cast<size_t>(salt)) % 5];
-  }
-  return Tensor::from_vector(v, s);
-}
+// Values in [-3, 3) with -0.0, +0.0, NaN and infinities mixed in (tests/testing.hpp).
+Tensor input(const Shape& s, int salt = 0) { return testing::input(s, salt, true); }
 
 size_t count_op(const Graph& g, const std::string& op) {
   size_t n = 0;

@@ -3,6 +3,8 @@
 #include <thread>
 #include <limits>
 
+#include "testing.hpp"
+#include "exec/fusion.hpp"
 #include "graph/op_families.hpp"
 #include "ops/prims.hpp"
 #include "xflow/passes.hpp"
@@ -12,11 +14,7 @@
 using namespace xf;
 
 namespace {
-Tensor input(const Shape& s, int salt = 0) {
-  std::vector<float> v(static_cast<size_t>(numel(s)));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(((i * 37 + salt) % 1000) * 0.006 - 3.0);
-  return Tensor::from_vector(v, s);
-}
+using testing::input;
 std::vector<Tensor> w3(const std::vector<Tensor>& in) {
   const Tensor& x = in[0];
   return {tanh(x * 0.5f + 1.0f) * sigmoid(x) - (x * x) / 3.0f + exp(-(x * x))};
@@ -27,11 +25,6 @@ std::vector<Tensor> mlp(const std::vector<Tensor>& in) {
   Tensor h = relu(matmul(in[0], w1) + 0.01f);
   Tensor logits = matmul(h * 2.0f + 1.0f, w2);
   return {softmax(logits)};
-}
-std::vector<PlanOptions> all_options() {
-  std::vector<PlanOptions> out;
-  for (int m = 0; m < 16; ++m) out.push_back(PlanOptions{(m & 1) != 0, (m & 2) != 0, (m & 4) != 0, (m & 8) != 0});
-  return out;
 }
 }  // namespace
 
@@ -57,8 +50,8 @@ TEST_CASE("every combination of plan options equals eager bitwise", "[plan]") {
   for (Fn fn : {&w3, &mlp}) {
     Tensor x = fn == &w3 ? input({1000}) : input({8, 64});
     Graph g = trace_graph(fn, {x});
-    for (const PlanOptions& o : all_options()) {
-      INFO("fuse " << o.fuse << " memory " << o.plan_memory << " inplace " << o.inplace << " parallel " << o.parallel);
+    for (const PlanOptions& o : testing::all_plan_options()) {
+      INFO(testing::options_str(o));
       Plan plan(g, o);
       CHECK(bitwise_equal(plan.run({x})[0], fn({x})[0]));
       CHECK(bitwise_equal(plan.run({x})[0], fn({x})[0]));  // a second run reuses the arena
@@ -173,24 +166,72 @@ TEST_CASE("the generated source calls the eager functors", "[plan][codegen]") {
   o.codegen = false;
   Plan plan(g, o);
   CHECK(plan.provenance()[0].detail.find("interpreted") != std::string::npos);
+  // The source a generated kernel would be compiled from (lib/exec/codegen.cpp), for the one fused
+  // step of w3: tanh(x * 0.5 + 1) * sigmoid(x) - (x * x) / 3 + exp(-(x * x)).
+  REQUIRE(plan.steps().size() == 1);
+  const PlanStep& step = plan.steps()[0];
+  REQUIRE(step.fused);
+  auto fused = Plan::Fused::build(plan.graph(), step.nodes, step.outputs);
+  std::string src = kernel_source(*fused);
+  INFO(src);
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = src.find(what); at != std::string::npos; at = src.find(what, at + 1)) ++n;
+    return n;
+  };
+  // The eager kernels' functors (ops/elementwise_fns.hpp) from the eager loops' header, one call
+  // per fused node, each with as many operands as the primitive has inputs.
+  CHECK(count("#include \"ops/elementwise_loops.hpp\"") == 1);
+  CHECK(count("::batch(") == step.nodes.size());
+  CHECK(count("TanhFn::batch(") == 1);
+  CHECK(count("SigmoidFn::batch(") == 1);
+  CHECK(count("ExpFn::batch(") == 1);
+  CHECK(count("NegFn::batch(") == 1);
+  CHECK(count("DivFn::batch(") == 1);
+  CHECK(count("SubFn::batch(") == 1);
+  CHECK(count("AddFn::batch(") == 2);
+  CHECK(count("MulFn::batch(") == 4);  // x * x twice: plans do not run CSE
+  // float32 batches; the tail is one zero-padded batch, as in the eager loops; one entry point.
+  CHECK(count("using T = float;") == 1);
+  CHECK(count("if (i < end) body<true>(e, o, i, end - i);") == 1);
+  CHECK(count("extern \"C\" void xflow_kernel(") == 1);
+  // float64 groups use double batches.
+  Tensor d = cast(input({16}), DType::float64);
+  Graph g64 = trace_graph([](const std::vector<Tensor>& in) { return std::vector<Tensor>{exp(in[0]) * 2.0}; }, {d});
+  Plan p64(g64, o);
+  REQUIRE(p64.steps().size() == 1);
+  std::string src64 = kernel_source(*Plan::Fused::build(p64.graph(), p64.steps()[0].nodes, p64.steps()[0].outputs));
+  CHECK(src64.find("using T = double;") != std::string::npos);
+  CHECK(src64.find("ExpFn::batch(e0)") != std::string::npos);
 }
 
 TEST_CASE("the differ finds no difference for any primitive under any plan options", "[plan][differ]") {
+  // Every primitive (the families are checked against the primitive list), under every
+  // combination of the plan options, generated kernels on and off.
+  REQUIRE(testing::missing_primitives().empty());
   Tensor a = input({3, 4}, 1), b = input({3, 4}, 2);
+  int generated[2] = {0, 0};  // fused steps run by a generated kernel, by codegen off/on
   for (auto& [name, fn] : testing::op_families()) {
     Graph g = trace_graph(fn, {a, b});
-    for (const PlanOptions& o : all_options()) {
-      INFO(name << ": fuse " << o.fuse << " memory " << o.plan_memory << " inplace " << o.inplace << " parallel "
-                << o.parallel);
+    for (const PlanOptions& o : testing::all_plan_options()) {
+      INFO(name << ": " << testing::options_str(o));
       CHECK(diff_replay(g, {a, b}, o).empty());
       Plan plan(g, o);
-      std::vector<Tensor> eager = fn({a, b}), replay = plan.run({a, b});
+      for (const GraphProvenance& p : plan.provenance())
+        if (p.pass == "fuse") generated[o.codegen] += p.detail.find("generated") != std::string::npos;
+      manual_seed(5);  // the random family: eager and the plan draw the same numbers
+      std::vector<Tensor> eager = fn({a, b});
+      manual_seed(5);
+      std::vector<Tensor> replay = plan.run({a, b});
       REQUIRE(eager.size() == replay.size());
       for (size_t i = 0; i < eager.size(); ++i) CHECK(bitwise_equal(eager[i], replay[i]));
     }
     // And after the passes.
     CHECK(diff_replay(optimize(g), {a, b}).empty());
   }
+  // Codegen on really ran generated kernels (a missing compiler would fall back to the interpreter).
+  CHECK(generated[0] == 0);
+  CHECK(generated[1] > 0);
 }
 
 TEST_CASE("one plan runs from four threads at once, each run with its own arena", "[plan][threads]") {

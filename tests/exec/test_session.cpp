@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "testing.hpp"
 #include "core/observer.hpp"
 #include "xflow/session.hpp"
 #include "xflow/xflow.hpp"
@@ -9,11 +10,7 @@
 using namespace xf;
 
 namespace {
-Tensor input(const Shape& s, int salt = 0) {
-  std::vector<float> v(static_cast<size_t>(numel(s)));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(((i * 37 + salt) % 1000) * 0.006 - 3.0);
-  return Tensor::from_vector(v, s);
-}
+using testing::input;
 
 const Tensor& weights() {
   static Tensor w = reshape(linspace(-1, 1, 12), {4, 3});

@@ -1,12 +1,22 @@
 // Test helper: functions that together call every primitive, for tests that compare a replay
 // with eager (tests/graph/test_graph.cpp, tests/exec/test_plan.cpp). Each takes two (3, 4)
-// float32 tensors.
+// float32 tensors. missing_primitives() checks "every" against the X-macro list
+// (lib/ops/primitive.hpp): a new primitive must join a family here.
+//
+// The "random" family draws from the global generator: call manual_seed before each run that is
+// compared. The "variables" family assigns a variable of its own, first to zeros, so every run
+// reads the same values whatever ran before.
 #pragma once
 #include <functional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/observer.hpp"
+#include "ops/primitive.hpp"
+#include "xflow/grad.hpp"
+#include "xflow/variable.hpp"
 #include "xflow/xflow.hpp"
 
 namespace xf::testing {
@@ -54,7 +64,49 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
                                     max_pool2d(img, {2, 2}, {2, 2}, Padding::same),
                                     avg_pool2d(img, {3, 3}, {1, 1}, Padding::same)};
        }},
+      {"gradient blocks", [](const std::vector<Tensor>& in) {
+         // The primitives gradients are made of, called directly (as the vjps do).
+         Tensor img = reshape(concat({in[0], in[1], in[0], in[1]}, 0), {1, 4, 4, 3});
+         Tensor f = reshape(linspace(-1, 1, 2 * 2 * 3 * 2), {2, 2, 3, 2});
+         Tensor dy = conv2d(img, f, {1, 1}, Padding::same) * 0.5f;
+         Tensor pooled = reshape(in[1], {1, 2, 2, 3});  // the shape of img's 2x2 pools, stride 2
+         return std::vector<Tensor>{stop_gradient(in[0] * 2.0f) + in[1],
+                                    scatter_add(in[0], Tensor({2, 0, 2, -1}), 5, 1),
+                                    conv2d_backprop_input(img.shape(), f, dy, {1, 1}, Padding::same),
+                                    conv2d_backprop_filter(img, f.shape(), dy, {1, 1}, Padding::same),
+                                    max_pool2d_argmax(img, {2, 2}, {2, 2}),
+                                    avg_pool2d_backprop(img.shape(), pooled, {2, 2}, {2, 2})};
+       }},
+      {"random", [](const std::vector<Tensor>& in) {
+         return std::vector<Tensor>{in[0] + random_uniform({3, 4}, -1, 1), in[1] * random_normal({3, 4}),
+                                    truncated_normal({3, 4}, 0.5, 2.0) - in[0]};
+       }},
+      {"variables", [](const std::vector<Tensor>& in) {
+         static const Variable v(zeros({3, 4}), "op_families_variable");
+         v.assign(zeros({3, 4}));
+         Tensor before = v.value();
+         Tensor assigned = v.assign(in[0] * 2.0f);
+         return std::vector<Tensor>{before + in[1], assigned, v.value() * in[1]};
+       }},
   };
+}
+
+// The names of the primitives of the X-macro list that no family calls ("" when none).
+inline std::string missing_primitives() {
+  struct Recorder : DispatchObserver {
+    std::set<int> seen;
+    Recorder() { add_observer(this); }
+    ~Recorder() override { remove_observer(this); }
+    void on_apply(const ApplyEvent& e) override { seen.insert(e.op); }
+  };
+  std::vector<Tensor> args{Tensor::from_vector(std::vector<float>(12, 0.5f), {3, 4}),
+                           Tensor::from_vector(std::vector<float>(12, -1.5f), {3, 4})};
+  Recorder rec;
+  for (auto& family : op_families()) family.second(args);
+  std::string missing;
+  for (int i = 0; i < kNumPrims; ++i)
+    if (!rec.seen.count(i)) missing += std::string(missing.empty() ? "" : " ") + op_def(static_cast<Prim>(i)).name;
+  return missing;
 }
 
 }  // namespace xf::testing

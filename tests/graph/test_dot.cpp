@@ -8,17 +8,14 @@
 #include <regex>
 #include <sstream>
 
+#include "testing.hpp"
 #include "xflow/dot.hpp"
 #include "xflow/xflow.hpp"
 
 using namespace xf;
 
 namespace {
-Tensor input(const Shape& s, int salt = 0) {
-  std::vector<float> v(static_cast<size_t>(numel(s)));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(((i * 37 + salt) % 1000) * 0.006 - 3.0);
-  return Tensor::from_vector(v, s);
-}
+using testing::input;
 
 // outer/inner/{matmul, add, relu}, outer/mul, then softmax and a sum at the top level.
 std::vector<Tensor> nested(const std::vector<Tensor>& in) {

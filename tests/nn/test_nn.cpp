@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "testing.hpp"
 #include "xflow/graph.hpp"
 #include "xflow/nn.hpp"
 #include "xflow/optim.hpp"
@@ -37,7 +38,7 @@ void check_values(const Tensor& t, const std::vector<double>& expected, double e
   }
 }
 
-Tensor uniform(const Shape& s, double lo = -1, double hi = 1) { return random_uniform(s, lo, hi, DType::float64); }
+using testing::uniform;
 
 // The numeric derivative of `loss` with respect to every element of a tensor, by central
 // differences: `set` installs a perturbed value, `loss` evaluates.
