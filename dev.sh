@@ -138,7 +138,8 @@ run_tests() {
     local secs
     secs=$(elapsed "$t0")
     local summary
-    summary=$(echo "$out" | grep -E "^(All tests passed|test cases:)" | tail -n 1)
+    # A crashed executable prints no summary: grep finds nothing, which must not end the script.
+    summary=$(echo "$out" | grep -E "^(All tests passed|test cases:)" | tail -n 1 || true)
     local cp=0 cf=0
     if [[ "$summary" =~ ^All\ tests\ passed.*in\ ([0-9]+)\ test\ case ]]; then
       cp=${BASH_REMATCH[1]}

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <thread>
 
 #include "xflow/xflow.hpp"
@@ -49,14 +50,16 @@ TEST_CASE("adopted memory stays alive with its owner", "[buffer]") {
 }
 
 TEST_CASE("allocation from several threads is safe", "[buffer]") {
-  auto work = [] {
+  // Catch's assertions are not thread-safe: the threads count, the main thread checks.
+  std::atomic<int> wrong{0};
+  auto work = [&] {
     for (int i = 0; i < 200; ++i) {
       Tensor t = ones({64 + i});
-      REQUIRE(t.to_vector<float>()[0] == 1.0f);
+      if (t.to_vector<float>()[0] != 1.0f) ++wrong;
     }
   };
   std::thread a(work), b(work);
   a.join();
   b.join();
-  SUCCEED();
+  CHECK(wrong.load() == 0);
 }
