@@ -1,5 +1,6 @@
 // The gradient tape: a dispatch observer that records the differentiable ops touching watched
 // tensors, and runs their vjps backwards. grad/value_and_grad and stop_gradient.
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -138,8 +139,11 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   }
 
   std::unordered_map<uint64_t, Tensor> grads;
+  // Gradient names matter only to a recorder (a traced or built training step).
+  const bool named = names_recorded();
   {
-    AbsoluteNameScope scope(gradient_scope(""));
+    std::optional<AbsoluteNameScope> scope;
+    if (named) scope.emplace(gradient_scope(""));
     grads[target.id()] = ones_like(target);
   }
   for (size_t k = n; k-- > 0;) {
@@ -156,7 +160,8 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     if (!any) continue;
     // The vjp, the zeros of missing cotangents and the sums of gradients reaching one tensor
     // along several paths are all named after the forward op's scope.
-    AbsoluteNameScope scope(gradient_scope(e.scope));
+    std::optional<AbsoluteNameScope> scope;
+    if (named) scope.emplace(gradient_scope(e.scope));
     for (size_t j = 0; j < e.outputs.size(); ++j)
       if (!cts[j].defined()) cts[j] = zeros_like(e.outputs[j]);
     // Later entries were processed first, so the outputs' gradients are complete: free them.
@@ -185,7 +190,8 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     if (it != grads.end()) {
       out.push_back(it->second);
     } else if (unconnected == UnconnectedGradients::zero) {
-      AbsoluteNameScope scope(gradient_scope(""));
+      std::optional<AbsoluteNameScope> scope;
+      if (named) scope.emplace(gradient_scope(""));
       out.push_back(zeros_like(sources[i]));
     } else {
       raise(ErrorCode::invalid_argument, "gradient",

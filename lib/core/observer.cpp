@@ -13,6 +13,12 @@ void remove_observer(DispatchObserver* o) {
 }
 const std::vector<DispatchObserver*>& observers() { return t_observers; }
 
+bool names_recorded() {
+  for (const DispatchObserver* o : t_observers)
+    if (o->records_names()) return true;
+  return false;
+}
+
 void notify_host_read(const Tensor& t, Loc loc) {
   for (DispatchObserver* o : t_observers) o->on_host_read(t, loc);
 }

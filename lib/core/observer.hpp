@@ -26,7 +26,14 @@ class DispatchObserver {
     (void)t;
     (void)loc;
   }
+  // Whether this observer keeps the name scopes of what it sees (a graph recorder does; the tape
+  // does not). Library code that only names things (gradient and variable-read scopes) skips
+  // that work when no observer of the thread records names.
+  virtual bool records_names() const { return false; }
 };
+
+// Whether an observer of this thread records name scopes.
+bool names_recorded();
 
 // Tells every observer of this thread about a host read.
 void notify_host_read(const Tensor& t, Loc loc);

@@ -40,6 +40,7 @@ class Recorder : public DispatchObserver {
 
   void on_apply(const ApplyEvent& e) override;
   void on_host_read(const Tensor& t, Loc loc) override;
+  bool records_names() const override { return true; }
 
  private:
   HostReads mode_;

@@ -89,9 +89,8 @@ std::string variable_read_scope(const std::string& active, const std::string& va
 
 Tensor Variable::value(Loc loc) const {
   const VariableState& s = checked(state_);
-  // Names matter only to an observer (a recorder, or a tape whose backward pass is recorded);
-  // plain eager reads skip building the scope path.
-  if (observers().empty()) return apply(Prim::read_variable, var_attrs(s), {}, loc)[0];
+  // Names matter only to a recorder; other reads skip building the scope path.
+  if (!names_recorded()) return apply(Prim::read_variable, var_attrs(s), {}, loc)[0];
   AbsoluteNameScope scope(variable_read_scope(current_name_scope(), s.name));
   return apply(Prim::read_variable, var_attrs(s), {}, loc)[0];
 }
