@@ -162,11 +162,28 @@ std::string kernel_include_dir(std::string& looked, std::string& text) {
   return "";
 }
 
+// The kernel headers' directory and text, looked up once per value of $XFLOW_KERNEL_INCLUDE
+// rather than with file reads for every fused group of every plan.
+struct KernelHeaders {
+  std::string dir, text, looked;
+};
+const KernelHeaders& kernel_headers() {
+  static std::mutex mu;
+  static std::map<std::string, KernelHeaders> found;  // by $XFLOW_KERNEL_INCLUDE ("" when unset)
+  const char* env = std::getenv("XFLOW_KERNEL_INCLUDE");
+  std::lock_guard<std::mutex> lock(mu);
+  auto [it, fresh] = found.emplace(env ? env : "", KernelHeaders{});
+  if (fresh) it->second.dir = kernel_include_dir(it->second.looked, it->second.text);
+  return it->second;
+}
+
 }  // namespace
 
 Plan::Fused::Kernel compile_kernel(const Plan::Fused& f) {
-  std::string looked, headers;
-  std::string lib_dir = kernel_include_dir(looked, headers);
+  const KernelHeaders& kh = kernel_headers();
+  const std::string& lib_dir = kh.dir;
+  const std::string& headers = kh.text;
+  const std::string& looked = kh.looked;
   if (lib_dir.empty()) {
     std::lock_guard<std::mutex> lock(g_mu);
     warn_once("no usable kernel headers (ops/elementwise_loops.hpp) in " + looked +
