@@ -15,7 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 APT_PACKAGES=(g++ meson ninja-build pkg-config libxtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev
-              catch2 libopenblas-dev libtbb-dev python3-numpy libcli11-dev libcpp-httplib-dev ccache)
+              catch2 libopenblas-dev libtbb-dev python3-numpy libcli11-dev libcpp-httplib-dev ccache
+              libprotobuf-dev protobuf-compiler python3-protobuf libleveldb-dev libsnappy-dev libzip-dev
+              zlib1g-dev)
 
 install_deps() {
   local missing=()

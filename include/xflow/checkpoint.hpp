@@ -1,0 +1,93 @@
+// TensorFlow's V2 checkpoint format (the tensor bundle: PREFIX.index + PREFIX.data-00000-of-00001)
+// and the text `checkpoint` state file, read and written byte-compatibly with TensorFlow
+// (docs/checkpoints.md). The Saver (xflow/saver.hpp) builds on these.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "xflow/tensor.hpp"
+
+namespace xf::io {
+
+// One entry of a bundle's index. `tf_dtype` is TensorFlow's DataType number (DT_FLOAT = 1, ...);
+// `dtype` is set when xflow has that dtype (DT_STRING, DT_HALF, ... are listed but not readable).
+struct BundleEntryInfo {
+  std::string key;
+  int tf_dtype = 0;
+  std::string tf_dtype_name;  // "float32", "int64", "string", ... (TensorFlow's names)
+  std::optional<DType> dtype;
+  Shape shape;
+  int32_t shard_id = 0;
+  int64_t offset = 0;
+  int64_t size = 0;
+  uint32_t crc32c = 0;  // masked, as stored
+};
+
+// Writes a bundle. Keys may be added in any order; they are written sorted. `finish` writes the
+// data file, then the index, each to a temporary name, fsync'ed and renamed into place (an
+// interrupted save leaves no file under the final names that is half written).
+class BundleWriter {
+ public:
+  explicit BundleWriter(std::string prefix);
+  ~BundleWriter();
+  BundleWriter(const BundleWriter&) = delete;
+  BundleWriter& operator=(const BundleWriter&) = delete;
+  // InvalidArgument for a key added twice, or the empty key (the header's).
+  void add(const std::string& key, const Tensor& value);
+  void finish();
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+// Reads a bundle written by TensorFlow (1.x and 2.x, uncompressed or snappy-compressed index
+// blocks) or by xflow. NotFound when PREFIX.index is missing; DataLoss for a damaged index;
+// Unimplemented for a V1 (tensor-slice) checkpoint or a sharded/sliced entry it cannot read.
+class BundleReader {
+ public:
+  explicit BundleReader(const std::string& prefix);
+  ~BundleReader();
+  BundleReader(const BundleReader&) = delete;
+  BundleReader& operator=(const BundleReader&) = delete;
+
+  const std::string& prefix() const;
+  // Every tensor's entry, sorted by key (the header entry is not listed).
+  const std::vector<BundleEntryInfo>& entries() const;
+  bool contains(const std::string& key) const;
+  // NotFound "Key <key> not found in checkpoint".
+  const BundleEntryInfo& entry(const std::string& key) const;
+  // The tensor, checked against the stored CRC32C: DataLoss naming the key when it differs or
+  // the data file is short.
+  Tensor read(const std::string& key) const;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+// The `checkpoint` state file (TensorFlow's CheckpointState text proto).
+struct CheckpointState {
+  std::string model_checkpoint_path;
+  std::vector<std::string> all_model_checkpoint_paths;  // oldest first
+  std::vector<double> all_model_checkpoint_timestamps;  // TF2's CheckpointManager; may be empty
+  std::optional<double> last_preserved_timestamp;
+};
+
+// TensorFlow's get_checkpoint_state: nullopt when the file is missing; relative paths are joined
+// onto `dir`. A file that does not parse, or names an empty model_checkpoint_path, is an error
+// (InvalidArgument / NotFound as TensorFlow's).
+std::optional<CheckpointState> get_checkpoint_state(const std::string& dir,
+                                                    const std::string& latest_filename = "checkpoint");
+// Writes the state file as TensorFlow does (temporary name, fsync, rename).
+void update_checkpoint_state(const std::string& dir, const CheckpointState& state,
+                             const std::string& latest_filename = "checkpoint",
+                             bool save_relative_paths = false);
+// The newest checkpoint prefix named by the state file whose files exist, or "" (TF's None).
+std::string latest_checkpoint(const std::string& dir, const std::string& latest_filename = "checkpoint");
+// A V2 prefix (PREFIX.index) or a V1 file exists.
+bool checkpoint_exists(const std::string& prefix);
+
+}  // namespace xf::io
