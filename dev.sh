@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 APT_PACKAGES=(g++ meson ninja-build pkg-config libxtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev
               catch2 libopenblas-dev libtbb-dev python3-numpy libcli11-dev libcpp-httplib-dev ccache
               libprotobuf-dev protobuf-compiler python3-protobuf libleveldb-dev libsnappy-dev libzip-dev
-              zlib1g-dev)
+              zlib1g-dev clang libclang-rt-14-dev)
 
 install_deps() {
   local missing=()
@@ -165,6 +165,43 @@ run_tests() {
   : "$broken"
 }
 
+# The libFuzzer targets of fuzz/ (clang, -fsanitize=fuzzer,address,undefined), built from only the
+# parsers they test. run_fuzz SECONDS: every target for SECONDS, seeded from the files its
+# fuzz/<target>.seeds lists (one path per line, relative to the repository root) and its corpus
+# folder build-fuzz/corpus/<target> (kept between runs). Each target counts as one test case.
+run_fuzz() {
+  local secs=$1
+  if [ ! -f build-fuzz/build.ninja ]; then
+    CXX=clang++ CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false -Dbenchmarks=false >/dev/null
+  fi
+  ninja -C build-fuzz >build-fuzz.log 2>&1 || { tail -n 60 build-fuzz.log; echo "dev.sh: build of build-fuzz failed"; exit 1; }
+  local p=0 f=0
+  for exe in $(find build-fuzz -maxdepth 1 -type f -executable -name 'fuzz_*' | sort); do
+    local name seeds=() corpus
+    name=$(basename "$exe")
+    corpus="build-fuzz/corpus/$name"
+    mkdir -p "$corpus"
+    if [ -f "fuzz/$name.seeds" ]; then
+      while IFS= read -r line; do
+        [ -n "$line" ] && [ "${line:0:1}" != "#" ] && [ -e "$line" ] && seeds+=("$line")
+      done <"fuzz/$name.seeds"
+    fi
+    local log="build-fuzz/$name.log"
+    if timeout $((secs + 120)) "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+         -artifact_prefix="build-fuzz/$name-" "$corpus" "${seeds[@]}" >"$log" 2>&1; then
+      echo "[fuzz] $name: passed (${secs}s, $(grep -oE 'corp: [0-9]+' "$log" | tail -n 1))"
+      p=$((p + 1))
+    else
+      tail -n 40 "$log"
+      echo "[fuzz] $name: FAILED (crash input: build-fuzz/$name-*)"
+      f=$((f + 1))
+    fi
+  done
+  echo "[fuzz] $p passed, $f failed"
+  LAST_PASSED=$p
+  LAST_FAILED=$f
+}
+
 cmd=${1:-}
 case "$cmd" in
   run)
@@ -205,6 +242,9 @@ case "$cmd" in
     TSAN_OPTIONS=halt_on_error=1 run_tests build-tsan tsan 'test_parallel|test_buffer|test_plan|test_session'
     SAN_FAILED=$((SAN_FAILED + LAST_FAILED))
     if [ "$SAN_FAILED" -ne 0 ]; then FAILED=$((FAILED + SAN_FAILED)); fi
+    # The parsers of other tools' files under libFuzzer, briefly (./dev.sh fuzz runs longer).
+    run_fuzz "${XFLOW_FUZZ_SECONDS:-10}"
+    PASSED=$((PASSED + LAST_PASSED)); FAILED=$((FAILED + LAST_FAILED))
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
     ;;
@@ -238,6 +278,12 @@ case "$cmd" in
     echo "[order] $bad failed"
     [ "$bad" -eq 0 ]
     ;;
+  fuzz)
+    # ./dev.sh fuzz [SECONDS]: every fuzz target for SECONDS (default 300).
+    install_deps
+    run_fuzz "${2:-300}"
+    [ "$LAST_FAILED" -eq 0 ]
+    ;;
   bench)
     install_deps
     configure build
@@ -245,7 +291,7 @@ case "$cmd" in
     ./build/bench/xflow_bench --json build/bench.json
     ;;
   *)
-    echo "usage: ./dev.sh run|test|bench" >&2
+    echo "usage: ./dev.sh run|test|bench|order|fuzz [SECONDS]" >&2
     exit 2
     ;;
 esac
