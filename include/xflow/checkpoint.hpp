@@ -33,6 +33,11 @@ struct BundleWriterOptions {
   // false skips the fsyncs of finish() (benchmarks; a crash may then lose the checkpoint, though
   // never leave a half-written file under the final names).
   bool sync = true;
+  // Snappy-compress the index's blocks where that saves at least 1/8 (LevelDB's rule). TensorFlow's
+  // BundleWriter writes them uncompressed; the sharded savers of TensorFlow builds with snappy
+  // (tf.train.Saver(sharded=True), SavedModel variables/) merge into compressed ones. Either way
+  // the reader reads both; set this to reproduce such a file byte for byte.
+  bool snappy_index = false;
 };
 
 // Writes a bundle as TensorFlow's BundleWriter does: PREFIX.data-00000-of-00001 holds the tensors'

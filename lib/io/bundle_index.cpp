@@ -155,7 +155,7 @@ Index parse_index(std::string_view bytes, const std::string& name) {
   return index;
 }
 
-std::string build_index(std::vector<BundleEntryInfo> entries) {
+std::string build_index(std::vector<BundleEntryInfo> entries, bool snappy) {
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
   std::vector<std::pair<std::string, std::string>> kv;
   kv.reserve(entries.size() + 1);
@@ -179,7 +179,9 @@ std::string build_index(std::vector<BundleEntryInfo> entries) {
     p.set_crc32c(e.crc32c);
     kv.emplace_back(e.key, p.SerializeAsString());
   }
-  return table::build(kv);
+  table::BuildOptions options;
+  options.snappy = snappy;
+  return table::build(kv, options);
 }
 
 }  // namespace xf::io::bundle

@@ -24,8 +24,8 @@ Index parse_index(std::string_view bytes, const std::string& name);
 
 // The PREFIX.index bytes TensorFlow's BundleWriter writes for `entries` (any order; written
 // sorted, after the header entry), with num_shards 1. Entries with a tf_dtype xflow lacks are
-// written as given.
-std::string build_index(std::vector<BundleEntryInfo> entries);
+// written as given. `snappy`: compress blocks (as TensorFlow's MergeBundles where snappy is built in).
+std::string build_index(std::vector<BundleEntryInfo> entries, bool snappy = false);
 
 // TensorFlow's Python name of a DataType number ("float32", "string", ...), or "DT_<n>".
 std::string tf_dtype_name(int tf_dtype);

@@ -89,7 +89,8 @@ void BundleWriter::finish() {
   std::vector<BundleEntryInfo> entries;
   entries.reserve(impl_->entries.size());
   for (auto& [k, e] : impl_->entries) entries.push_back(std::move(e));
-  write_file_atomically(impl_->prefix + ".index", bundle::build_index(std::move(entries)), impl_->options.sync);
+  write_file_atomically(impl_->prefix + ".index", bundle::build_index(std::move(entries), impl_->options.snappy_index),
+                       impl_->options.sync);
 }
 
 }  // namespace xf::io

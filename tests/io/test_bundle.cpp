@@ -221,20 +221,28 @@ TEST_CASE("bundle: rewriting TensorFlow's checkpoints gives TensorFlow's bytes")
     CHECK(slurp(out + ".index") == slurp(kData + "/" + rel + ".index"));
     CHECK(slurp(out + ".data-00000-of-00001") == slurp(kData + "/" + rel + ".data-00000-of-00001"));
   }
-  // TensorFlow 1.14 wrote this index with snappy blocks; xflow writes uncompressed ones, as
-  // TensorFlow's BundleWriter does. The data file is still identical, and the entries equal.
+  // TensorFlow 1.14 (a sharded save, merged) wrote this index with snappy blocks. By default xflow
+  // writes uncompressed ones, as TensorFlow's BundleWriter does: the data file is still identical,
+  // and the entries equal; with snappy_index the index is identical too.
   const std::string rel = "serving-saved_model_half_plus_two_cpu/00000123/variables/variables";
   BundleReader r(kData + "/" + rel);
-  BundleWriter w(dir / "sv");
-  for (const auto& e : r.entries()) w.add(e.key, r.read(e.key));
-  w.finish();
-  CHECK(slurp(dir / "sv.data-00000-of-00001") == slurp(kData + "/" + rel + ".data-00000-of-00001"));
-  BundleReader back(dir / "sv");
-  REQUIRE(back.entries().size() == r.entries().size());
-  for (size_t i = 0; i < r.entries().size(); ++i) {
-    CHECK(back.entries()[i].key == r.entries()[i].key);
-    CHECK(back.entries()[i].crc32c == r.entries()[i].crc32c);
-    CHECK(back.entries()[i].offset == r.entries()[i].offset);
+  for (bool snappy : {false, true}) {
+    INFO("snappy_index " << snappy);
+    const std::string out = dir / (snappy ? "sv_snappy" : "sv");
+    BundleWriterOptions o;
+    o.snappy_index = snappy;
+    BundleWriter w(out, o);
+    for (const auto& e : r.entries()) w.add(e.key, r.read(e.key));
+    w.finish();
+    CHECK(slurp(out + ".data-00000-of-00001") == slurp(kData + "/" + rel + ".data-00000-of-00001"));
+    CHECK((slurp(out + ".index") == slurp(kData + "/" + rel + ".index")) == snappy);
+    BundleReader back(out);
+    REQUIRE(back.entries().size() == r.entries().size());
+    for (size_t i = 0; i < r.entries().size(); ++i) {
+      CHECK(back.entries()[i].key == r.entries()[i].key);
+      CHECK(back.entries()[i].crc32c == r.entries()[i].crc32c);
+      CHECK(back.entries()[i].offset == r.entries()[i].offset);
+    }
   }
 }
 
