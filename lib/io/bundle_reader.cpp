@@ -1,5 +1,6 @@
 // BundleReader: PREFIX.index parsed once (bundle_index.cpp), tensors read on demand with pread.
 #include <fcntl.h>
+#include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,6 +60,34 @@ std::string read_whole(const std::string& path) {
   return bytes;
 }
 
+// The file ends with a table's magic number (read: its last 8 bytes only).
+bool is_table_file(const std::string& path) {
+  Fd f;
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (f.fd < 0 || ::fstat(f.fd, &st) != 0 || st.st_size < 48) return false;
+  std::string tail(8, '\0');
+  if (!pread_all(f.fd, tail.data(), 8, st.st_size - 8)) return false;
+  return table::has_table_magic(std::string(40, '\0') + tail);
+}
+
+// A V1 checkpoint: one table file named by the prefix itself, or sharded PREFIX-NNNNN-of-MMMMM.
+std::string v1_checkpoint_file(const std::string& prefix) {
+  if (regular_file(prefix) && is_table_file(prefix)) return prefix;
+  std::string pattern;
+  for (char c : prefix) {  // the prefix is literal: escape glob's special characters
+    if (c == '*' || c == '?' || c == '[' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  pattern += "-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9]";
+  glob_t g{};
+  std::string found;
+  if (::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g) == 0 && g.gl_pathc > 0 && is_table_file(g.gl_pathv[0]))
+    found = g.gl_pathv[0];
+  ::globfree(&g);
+  return found;
+}
+
 }  // namespace
 
 struct BundleReader::Impl {
@@ -72,13 +101,10 @@ BundleReader::BundleReader(const std::string& prefix) : impl_(new Impl) {
     impl_->prefix = prefix;
     const std::string index_path = prefix + ".index";
     if (!regular_file(index_path)) {
-      // A V1 checkpoint is one table file named by the prefix itself (or PREFIX-NNNNN-of-MMMMM).
-      int64_t size = 0;
-      if (regular_file(prefix, &size)) {
-        if (table::has_table_magic(read_whole(prefix)))
-          throw Unimplemented(prefix + " is a V1 (tensor-slice) checkpoint; V1 checkpoints are not supported: "
-                              "re-save it in the V2 format (TensorFlow's tf.train.Saver(write_version=V2))");
-      }
+      const std::string v1 = v1_checkpoint_file(prefix);
+      if (!v1.empty())
+        throw Unimplemented(v1 + " is a V1 (tensor-slice) checkpoint; V1 checkpoints are not supported: "
+                            "re-save it in the V2 format (TensorFlow's tf.train.Saver(write_version=V2))");
       throw NotFound("Failed to find any matching files for " + prefix + ": " + index_path + " not found");
     }
     auto index = bundle::parse_index(read_whole(index_path), index_path);

@@ -185,7 +185,9 @@ TEST_CASE("bundle: the tfx checkpoint has 60 tensors, float32 and int64, the lar
 }
 
 TEST_CASE("bundle: V1 checkpoints are Unimplemented") {
+  // The file itself, a sharded V1 checkpoint's prefix (export-00000-of-00001 exists), an unsharded one.
   for (const char* rel : {"serving-half_plus_two_v1/00000123/export-00000-of-00001",
+                          "serving-half_plus_two_v1/00000123/export",
                           "serving-bad_half_plus_two_v1/00000123/export"}) {
     INFO(rel);
     const std::string msg = message_of<Unimplemented>([&] { BundleReader r(kData + "/" + rel); });
@@ -197,6 +199,10 @@ TEST_CASE("bundle: a missing checkpoint is NotFound; a missing key is NotFound")
   TempDir dir("missing");
   CHECK_THROWS_WITH(BundleReader(dir / "nothing"), Contains("not found"));
   CHECK_THROWS_AS(BundleReader(dir / "nothing"), NotFound);
+  // A file under the prefix that is not a table is not mistaken for a V1 checkpoint.
+  spit(dir / "text", "not a checkpoint");
+  spit(dir / "text-00000-of-00001", std::string(100, 'x'));
+  CHECK_THROWS_AS(BundleReader(dir / "text"), NotFound);
   BundleReader r(kData + "/tensorflow-onnx-regression_checkpoint/model");
   CHECK(!r.contains("nope"));
   CHECK_THROWS_AS(r.entry("nope"), NotFound);
