@@ -19,6 +19,11 @@ constexpr uint64_t kMagic = 0xdb4775248b80fb57ull;
 constexpr size_t kFooterSize = 48;   // two handles padded to 40 bytes, then the magic
 constexpr size_t kTrailerSize = 5;   // block type byte + masked CRC32C
 constexpr unsigned char kNoCompression = 0, kSnappyCompression = 1;
+// Prefix compression lets a few bytes stand for a long key, so a crafted block could decode to
+// (block size)^2 bytes. Real tables share a prefix only within a restart group (16 entries in
+// TensorFlow's), so their entries decode to well under 64 bytes per file byte; more is damage.
+constexpr uint64_t kDecodedPerFileByte = 64;
+constexpr uint64_t kDecodedSlack = 1 << 20;
 
 uint32_t load32(const char* p) {
   uint32_t v;
@@ -62,7 +67,8 @@ struct Handle {
 
 class Reader {
  public:
-  Reader(std::string_view file, const std::string& name) : file_(file), name_(name) {}
+  Reader(std::string_view file, const std::string& name)
+      : file_(file), name_(name), budget_(kDecodedPerFileByte * file.size() + kDecodedSlack) {}
 
   [[noreturn]] void fail(const std::string& what) const {
     throw DataLoss(name_ + ": not a valid table (" + what + ")");
@@ -114,6 +120,10 @@ class Reader {
       key.resize(shared);
       key.append(c.p, unshared);
       c.p += unshared;
+      if (!first && !(out.back().first < key)) fail(std::string("keys out of order in the ") + what + " block");
+      const uint64_t decoded = key.size() + vlen;
+      if (decoded > budget_) fail("entries decode to more than " + std::to_string(kDecodedPerFileByte) + " bytes per file byte");
+      budget_ -= decoded;
       out.emplace_back(key, std::string(c.p, vlen));
       c.p += vlen;
       first = false;
@@ -149,6 +159,7 @@ class Reader {
  private:
   std::string_view file_;
   const std::string& name_;
+  mutable uint64_t budget_;  // bytes entries may still decode to
 };
 
 // leveldb::TableBuilder's output, collected in memory.

@@ -176,3 +176,87 @@ TEST_CASE("table: garbage inside blocks whose CRCs are valid is DataLoss, never 
   CHECK(parsed + refused == 3000);
   CHECK(refused > 0);
 }
+
+namespace {
+
+void put_varint(std::string& s, uint64_t v) {
+  for (; v >= 0x80; v >>= 7) s += static_cast<char>((v & 0x7f) | 0x80);
+  s += static_cast<char>(v);
+}
+
+void put_fixed32(std::string& s, uint32_t v) {
+  for (int i = 0; i < 4; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+// A table whose only data block has the given contents (entries + restart array), CRCs valid.
+std::string table_with_data_block(const std::string& contents) {
+  std::string file, handles;
+  auto add_block = [&](const std::string& b) {
+    std::string h;
+    put_varint(h, file.size());
+    put_varint(h, b.size());
+    file += b;
+    file += '\0';
+    put_fixed32(file, crc32c::mask(crc32c::value(file.data() + file.size() - b.size() - 1, b.size() + 1)));
+    return h;
+  };
+  const std::string data = add_block(contents);
+  std::string index_block;
+  put_varint(index_block, 0);
+  put_varint(index_block, 1);
+  put_varint(index_block, data.size());
+  index_block += '\xff';
+  index_block += data;
+  put_fixed32(index_block, 0);
+  put_fixed32(index_block, 1);
+  std::string empty;
+  put_fixed32(empty, 0);
+  put_fixed32(empty, 1);
+  std::string footer = add_block(empty) + add_block(index_block);
+  footer.resize(40, '\0');
+  file += footer;
+  put_fixed32(file, 0x8b80fb57u);
+  put_fixed32(file, 0xdb477524u);
+  return file;
+}
+
+}  // namespace
+
+TEST_CASE("table: keys that prefix compression would blow up to gigabytes are DataLoss") {
+  // One 30000-byte key, then 20000 entries of 4 bytes that each repeat the whole previous key and
+  // add a byte: 110 KB of file that would decode to 700 MB.
+  std::string b;
+  put_varint(b, 0);
+  put_varint(b, 30000);
+  put_varint(b, 0);
+  b += std::string(30000, 'a');
+  for (uint64_t k = 0; k < 20000; ++k) {
+    put_varint(b, 30000 + k);
+    put_varint(b, 1);
+    put_varint(b, 0);
+    b += 'b';
+  }
+  put_fixed32(b, 0);
+  put_fixed32(b, 1);
+  CHECK_THROWS_WITH(table::read_all(table_with_data_block(b), "t"), Catch::Contains("bytes per file byte"));
+  // Keys that do not increase within a block are refused as they are met.
+  std::string same;
+  for (int k = 0; k < 2; ++k) {
+    put_varint(same, 0);
+    put_varint(same, 1);
+    put_varint(same, 0);
+    same += 'k';
+  }
+  put_fixed32(same, 0);
+  put_fixed32(same, 1);
+  CHECK_THROWS_WITH(table::read_all(table_with_data_block(same), "t"), Catch::Contains("out of order"));
+  // The helper itself makes readable tables.
+  std::string one;
+  put_varint(one, 0);
+  put_varint(one, 1);
+  put_varint(one, 2);
+  one += "kvv";
+  put_fixed32(one, 0);
+  put_fixed32(one, 1);
+  CHECK(table::read_all(table_with_data_block(one), "t") == KV{{"k", "vv"}});
+}
