@@ -670,3 +670,31 @@ TEST_CASE("bundle: bool bytes other than 0 and 1 read as true") {
   write_index(prefix, header(1), {{"b", entry(10, {4}, 0, 0, bytes)}});
   CHECK(BundleReader(prefix).read("b").to_vector<int>() == std::vector<int>{0, 1, 1, 1});
 }
+
+TEST_CASE("bundle: thousands of entries span several table blocks") {
+  // 5000 entries of about 100 bytes: an index of over 256 KiB, so more than one data block.
+  TempDir dir("many");
+  const std::string prefix = dir / "m";
+  std::vector<std::string> keys;
+  {
+    BundleWriterOptions o;
+    o.sync = false;
+    BundleWriter w(prefix, o);
+    for (int i = 4999; i >= 0; --i) {
+      char key[128];
+      std::snprintf(key, sizeof key, "model/tower_%02d/layer_%04d/a_rather_long_variable_name_for_prefix_compression/kernel", i % 7, i);
+      keys.push_back(key);
+      w.add(key, Tensor(static_cast<int32_t>(i)));
+    }
+    w.finish();
+  }
+  CHECK(fs::file_size(prefix + ".index") > 262144);
+  BundleReader r(prefix);
+  REQUIRE(r.entries().size() == 5000);
+  std::sort(keys.begin(), keys.end());
+  for (size_t i = 0; i < keys.size(); ++i) CHECK(r.entries()[i].key == keys[i]);
+  CHECK(r.read(keys[1234]).item<int32_t>() == std::stoi(keys[1234].substr(keys[1234].find("layer_") + 6, 4)));
+  const json j = python_decode(prefix);
+  REQUIRE(j["entries"].size() == 5000);
+  CHECK(j["entries"][4999]["key"] == keys[4999]);
+}
