@@ -58,6 +58,7 @@ const Result& install() {
 }
 
 const char* kProgram = R"(// A user's program: only the installed headers and libxflow.a.
+#include <xflow/checkpoint.hpp>
 #include <xflow/xflow.hpp>
 
 #include <cstdio>
@@ -78,9 +79,18 @@ int main() {
     if (p.detail.find("generated") != std::string::npos) generated = true;
   auto a = eager.to_vector<float>(), b = replay.to_vector<float>();
   bool equal = a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-  std::printf("generated %d, bitwise equal %d, replays %lld\n", generated, equal,
-              static_cast<long long>(step.stats().replays));
-  return generated && equal ? 0 : 1;
+  // A checkpoint round trip: protobuf, leveldb and snappy come through pkg-config's flags.
+  const std::string prefix = "ckpt/model";
+  {
+    xf::io::BundleWriter w(prefix);
+    w.add("x", x);
+    w.finish();
+  }
+  xf::Tensor back = xf::io::BundleReader(prefix).read("x");
+  bool restored = back.to_vector<float>() == x.to_vector<float>();
+  std::printf("generated %d, bitwise equal %d, replays %lld, checkpoint %d\n", generated, equal,
+              static_cast<long long>(step.stats().replays), restored);
+  return generated && equal && restored ? 0 : 1;
 }
 )";
 
