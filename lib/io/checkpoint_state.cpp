@@ -181,8 +181,10 @@ class Tokenizer {
   const std::string& token() const { return tok_; }
   bool at_end() const { return tok_.empty() && pos_ >= s_.size(); }
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw InvalidArgument(std::to_string(line_) + ":" + std::to_string(col_) + " : " + what);
+  // "line:column : message", 1-based, at the current token (or the one before it).
+  [[noreturn]] void fail(const std::string& what, bool previous = false) const {
+    int l = previous ? prev_line_ : tok_line_, c = previous ? prev_col_ : tok_col_;
+    throw InvalidArgument(std::to_string(l) + ":" + std::to_string(c + 1) + " : " + what);
   }
 
   bool try_consume(const std::string& t) {
@@ -245,8 +247,12 @@ class Tokenizer {
   }
 
   void next() {
+    prev_line_ = tok_line_;
+    prev_col_ = tok_col_;
     for (size_t k = 0; k < tok_.size(); ++k) advance();
     skip_space();
+    tok_line_ = line_;
+    tok_col_ = col_;
     tok_.clear();
     if (pos_ >= s_.size()) return;
     char c = s_[pos_];
@@ -420,7 +426,7 @@ class Tokenizer {
 
   const std::string& s_;
   size_t pos_ = 0;
-  int line_ = 1, col_ = 0;
+  int line_ = 1, col_ = 0, tok_line_ = 1, tok_col_ = 0, prev_line_ = 1, prev_col_ = 0;
   std::string tok_;
 };
 
@@ -467,7 +473,8 @@ CheckpointState parse_checkpoint_state(const std::string& text) {
     bool repeated = name == "all_model_checkpoint_paths" || name == "all_model_checkpoint_timestamps";
     bool is_string = name == "model_checkpoint_path" || name == "all_model_checkpoint_paths";
     if (!repeated && !is_string && name != "last_preserved_timestamp")
-      tk.fail("Message type \"tensorflow.CheckpointState\" has no field named \"" + name + "\".");
+      tk.fail("Message type \"tensorflow.CheckpointState\" has no field named \"" + name + "\".",
+              /*previous=*/true);
     tk.consume(":");
     auto one = [&] {
       if (name == "model_checkpoint_path") st.model_checkpoint_path = tk.consume_string();
