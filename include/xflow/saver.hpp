@@ -53,6 +53,10 @@ struct SaverOptions {
   // Beyond TensorFlow 1: on the first save into a directory whose state file lists checkpoints,
   // the Saver takes them over (recover_last_checkpoints), so rotation goes on after a restart.
   bool resume_from_state = true;
+  // false skips the fsyncs of the checkpoint's files (benchmarks): a crash may then lose the
+  // newest checkpoint's data, though never leave a half-written file under a final name. The state
+  // file is always fsync'ed.
+  bool sync = true;
   // Seconds since the epoch (tests inject a clock); default: the system clock.
   std::function<double()> clock;
 };

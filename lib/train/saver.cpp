@@ -227,7 +227,9 @@ std::string Saver::save(const std::string& save_path_in, std::optional<int64_t> 
   if (vars_.empty()) return "";
 
   {
-    io::BundleWriter writer(checkpoint_file);
+    io::BundleWriterOptions wo;
+    wo.sync = opts_.sync;
+    io::BundleWriter writer(checkpoint_file, wo);
     for (const auto& [key, v] : vars_) writer.add(key, v.value());
     writer.finish();
   }
