@@ -2,6 +2,7 @@
 #include "xflow/saver.hpp"
 
 #include <dirent.h>
+#include <tbb/parallel_for.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -299,10 +300,12 @@ void Saver::restore(const std::string& save_path) {
           "Assign requires shapes of both tensors to match. lhs shape= " + tf_shape_string(v.shape()) +
               " rhs shape= " + tf_shape_string(e.shape) + " (variable " + v.name() + ", key " + key + ")"));
   }
-  std::vector<std::pair<Variable, Tensor>> values;
-  values.reserve(vars_.size());
-  for (const auto& [key, v] : vars_) values.emplace_back(v, reader.read(key));
-  for (const auto& [v, t] : values) v.assign(t);
+  // The reads (pread + CRC32C of each tensor) run in parallel, as many as xf::set_num_threads
+  // allows; an error of any of them is rethrown here before anything is assigned.
+  std::vector<std::pair<std::string, Variable>> items(vars_.begin(), vars_.end());
+  std::vector<Tensor> values(items.size());
+  tbb::parallel_for(size_t{0}, items.size(), [&](size_t i) { values[i] = reader.read(items[i].first); });
+  for (size_t i = 0; i < items.size(); ++i) items[i].second.assign(values[i]);
 }
 
 }  // namespace xf::train
