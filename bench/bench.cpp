@@ -1,5 +1,5 @@
-// Benchmarks W1–W4 of BENCHMARKS.md for eager xflow, each against a baseline measured in the same
-// run (samples of the compared variants alternate, so a load change hits both alike).
+// Benchmarks W1–W4 of BENCHMARKS.md for eager xflow, and checkpoint save/restore (ckpt/*), each
+// against a baseline measured in the same run (samples of the compared variants alternate, so a load change hits both alike).
 //
 //   ./build/bench/xflow_bench [--json PATH] [--filter SUBSTR] [--quick]
 //
@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -42,6 +43,10 @@
 #include "xflow/trace.hpp"
 #include "xflow/grad.hpp"
 #include "xflow/variable.hpp"
+#include "xflow/saver.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace {
 
@@ -723,6 +728,110 @@ void w4(const Options& o, int threads, int n) {
   add_entry({eager, t[0], fmt("%.1f GFLOP/s", flop / t[0] / 1e9), blas, t[1], std::nullopt});
 }
 
+// ---- ckpt: Saver save/restore of 256 MiB (8 float32 variables of 32 MiB) vs write(2)/read(2) of
+// the same bytes to/from one file, in the same directory; first without fsync (both), then with ----
+
+void ckpt(const Options& o) {
+  const std::string save = "ckpt/save", write = "ckpt/write", restore = "ckpt/restore", read = "ckpt/read",
+                    save_sync = "ckpt/save+fsync", write_sync = "ckpt/write+fsync";
+  if (!wanted(o, {save, write, restore, read, save_sync, write_sync})) return;
+  xf::set_num_threads(0);  // the restore reads its tensors in parallel; the baselines use one thread
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/xflow_bench_ckpt_XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
+  const std::string dir = buf.data();
+  constexpr int kVars = 8;
+  constexpr int64_t kRows = 2048, kCols = 4096;  // 32 MiB of float32
+  const size_t var_bytes = static_cast<size_t>(kRows * kCols) * sizeof(float);
+  std::vector<xf::Variable> vars;
+  std::vector<xf::Tensor> initial;
+  for (int k = 0; k < kVars; ++k) {
+    std::vector<float> values(static_cast<size_t>(kRows * kCols));
+    for (size_t i = 0; i < values.size(); ++i) values[i] = input_x(static_cast<int64_t>(i) + k * 131);
+    initial.push_back(xf::Tensor::from_vector(values, {kRows, kCols}));
+    vars.emplace_back(initial.back(), "bench_ckpt/var" + std::to_string(k));
+  }
+  std::vector<std::vector<char>> host(kVars, std::vector<char>(var_bytes));
+  auto write_plain = [&](bool sync) {
+    const std::string path = dir + "/plain";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot create " + path);
+    for (const auto& v : vars) {
+      xf::Tensor t = v.value();
+      const char* p = static_cast<const char*>(t.raw_data());
+      size_t left = var_bytes;
+      while (left > 0) {
+        ssize_t w = ::write(fd, p, left);
+        if (w <= 0) throw std::runtime_error("write failed");
+        p += w;
+        left -= static_cast<size_t>(w);
+      }
+    }
+    if (sync && ::fsync(fd) != 0) throw std::runtime_error("fsync failed");
+    ::close(fd);
+  };
+  auto read_plain = [&] {
+    const std::string path = dir + "/plain";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open " + path);
+    for (auto& h : host) {
+      char* p = h.data();
+      size_t left = var_bytes;
+      while (left > 0) {
+        ssize_t r = ::read(fd, p, left);
+        if (r <= 0) throw std::runtime_error("read failed");
+        p += r;
+        left -= static_cast<size_t>(r);
+      }
+      escape(h.data());
+    }
+    ::close(fd);
+  };
+  xf::train::SaverOptions nosync;
+  nosync.sync = false;
+  nosync.write_meta_graph = false;
+  xf::train::Saver saver(vars, nosync);
+  xf::train::SaverOptions synced = nosync;
+  synced.sync = true;
+  xf::train::Saver saver_sync(vars, synced);
+  const std::string prefix = dir + "/bench";
+  auto run_save = [&] { saver.save(prefix, std::nullopt, /*write_state=*/false); };
+  auto run_save_sync = [&] { saver_sync.save(prefix, std::nullopt, /*write_state=*/false); };
+  auto run_restore = [&] { saver.restore(prefix); };
+
+  // The restore must bring back what was saved.
+  run_save();
+  for (auto& v : vars) v.assign(xf::zeros({kRows, kCols}));
+  run_restore();
+  for (int k = 0; k < kVars; ++k) {
+    if (!xf::bitwise_equal(vars[k].value(), initial[k])) {
+      std::printf("  CHECK FAILED ckpt: variable %d differs after restore\n", k);
+      g_failed = true;
+    }
+  }
+  write_plain(false);
+  read_plain();
+  if (std::memcmp(host[3].data(), initial[3].raw_data(), var_bytes) != 0) {
+    std::printf("  CHECK FAILED ckpt: plain read differs\n");
+    g_failed = true;
+  }
+  const double mib = kVars * static_cast<double>(var_bytes) / (1 << 20);
+  const int samples = o.quick ? 3 : 7;
+  auto t = measure({run_save, [&] { write_plain(false); }}, samples, 0.0);
+  add_entry({write, t[1], fmt("%.0f MiB/s", mib / t[1]), std::nullopt, 0, std::nullopt});
+  add_entry({save, t[0], fmt("%.0f MiB/s", mib / t[0]), write, t[1], std::nullopt});
+  t = measure({run_restore, read_plain}, samples, 0.0);
+  add_entry({read, t[1], fmt("%.0f MiB/s", mib / t[1]), std::nullopt, 0, std::nullopt});
+  add_entry({restore, t[0], fmt("%.0f MiB/s", mib / t[0]), read, t[1], std::nullopt});
+  t = measure({run_save_sync, [&] { write_plain(true); }}, o.quick ? 2 : 5, 0.0);
+  add_entry({write_sync, t[1], fmt("%.0f MiB/s", mib / t[1]), std::nullopt, 0, std::nullopt});
+  add_entry({save_sync, t[0], fmt("%.0f MiB/s", mib / t[0]), write_sync, t[1], std::nullopt});
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 std::string loadavg() {
   std::ifstream f("/proc/loadavg");
   std::string s;
@@ -757,6 +866,7 @@ int main(int argc, char** argv) {
     w5fwd(o);
     w5(o);
     g200(o);
+    ckpt(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -91,26 +91,64 @@ class BundleReader {
   Impl* impl_;
 };
 
-// The `checkpoint` state file (TensorFlow's CheckpointState text proto).
+// The `checkpoint` state file: TensorFlow's CheckpointState message in protobuf text format, as
+// TensorFlow's Python writes it (docs/saver.md):
+//
+//   model_checkpoint_path: "model.ckpt-1000"
+//   all_model_checkpoint_paths: "model.ckpt-0"
+//   all_model_checkpoint_paths: "model.ckpt-1000"
 struct CheckpointState {
-  std::string model_checkpoint_path;
-  std::vector<std::string> all_model_checkpoint_paths;  // oldest first
-  std::vector<double> all_model_checkpoint_timestamps;  // TF2's CheckpointManager; may be empty
-  std::optional<double> last_preserved_timestamp;
+  std::string model_checkpoint_path;                    // the newest checkpoint's prefix
+  std::vector<std::string> all_model_checkpoint_paths;  // oldest first; the last is the newest
+  std::vector<double> all_model_checkpoint_timestamps;  // TF2's CheckpointManager: one per path, or none
+  double last_preserved_timestamp = 0;                  // TF2's CheckpointManager; 0 = unset (proto3)
 };
 
-// TensorFlow's get_checkpoint_state: nullopt when the file is missing; relative paths are joined
-// onto `dir`. A file that does not parse, or names an empty model_checkpoint_path, is an error
-// (InvalidArgument / NotFound as TensorFlow's).
+// TensorFlow's tf.train.get_checkpoint_state: the state in DIR/LATEST_FILENAME, with every relative
+// path joined onto `dir` (os.path.join). nullopt when the file is missing, cannot be read, or does
+// not parse (TensorFlow logs a warning and returns None: so does this, on stderr). InvalidArgument
+// "Invalid checkpoint state loaded from <dir>" when it parses but model_checkpoint_path is empty.
 std::optional<CheckpointState> get_checkpoint_state(const std::string& dir,
                                                     const std::string& latest_filename = "checkpoint");
-// Writes the state file as TensorFlow does (temporary name, fsync, rename).
+
+// TensorFlow's update_checkpoint_state_internal: writes DIR/LATEST_FILENAME with
+// state.model_checkpoint_path and state.all_model_checkpoint_paths (oldest to newest; the model
+// path is appended when it is not already the last), and the TF2 timestamp fields when set.
+// With `save_relative_paths`, absolute paths are written relative to `dir`; when `dir` itself is
+// relative, relative paths are rewritten relative to it (os.path.relpath), as TensorFlow does. The
+// bytes are those of TensorFlow's Python text_format. Written through a temporary name, fsync'ed
+// and renamed. InvalidArgument when timestamps are given but not one per path, when a path is
+// empty, or when the model path is the state file itself.
 void update_checkpoint_state(const std::string& dir, const CheckpointState& state,
                              const std::string& latest_filename = "checkpoint",
                              bool save_relative_paths = false);
-// The newest checkpoint prefix named by the state file whose files exist, or "" (TF's None).
+
+// The text TensorFlow writes for `state` (no path rewriting): what update_checkpoint_state writes
+// after its rewriting. Exposed for tests and tools.
+std::string checkpoint_state_text(const CheckpointState& state);
+// Parses the text format of a CheckpointState (TensorFlow's text_format.Merge: fields in any order,
+// a singular field given twice keeps the last value, `[a, b]` lists, comments, either quote).
+// InvalidArgument naming the line and column of the first error.
+CheckpointState parse_checkpoint_state(const std::string& text);
+
+// TensorFlow's tf.train.latest_checkpoint: the state's model_checkpoint_path when PREFIX.index (V2)
+// or PREFIX itself (V1) exists, else "" (TensorFlow's None; it logs an error when the files are
+// gone: so does this, on stderr). "" when there is no usable state file.
 std::string latest_checkpoint(const std::string& dir, const std::string& latest_filename = "checkpoint");
-// A V2 prefix (PREFIX.index) or a V1 file exists.
+
+// TensorFlow's checkpoint_exists: PREFIX.index (V2) or PREFIX (V1) exists.
 bool checkpoint_exists(const std::string& prefix);
+
+// Python's os.path functions on POSIX paths, as TensorFlow's checkpoint code uses them (exposed for
+// the Saver and tests).
+namespace path {
+bool is_absolute(const std::string& p);
+std::string join(const std::string& a, const std::string& b);
+std::string dirname(const std::string& p);
+std::string basename(const std::string& p);
+std::string normpath(const std::string& p);
+// os.path.relpath(p, start), against the current directory. InvalidArgument for an empty `p`.
+std::string relpath(const std::string& p, const std::string& start);
+}  // namespace path
 
 }  // namespace xf::io

@@ -26,7 +26,15 @@ std::string dir_of(const std::string& path) {
 }  // namespace
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
+  // The generator is seeded again in a forked child: otherwise every child of one parent draws
+  // the same names, and a child killed mid-write leaves a temporary that its siblings then
+  // collide with on every attempt (seen with the Saver's crash test).
+  static thread_local std::mt19937_64 rng;
+  static thread_local pid_t seeded_in = 0;
+  if (seeded_in != ::getpid()) {
+    seeded_in = ::getpid();
+    rng.seed(std::random_device{}() ^ (static_cast<uint64_t>(seeded_in) << 32));
+  }
   for (int attempt = 0; attempt < 16 && fd_ < 0; ++attempt) {
     char suffix[32];
     std::snprintf(suffix, sizeof suffix, ".tmp%016llx", static_cast<unsigned long long>(rng()));

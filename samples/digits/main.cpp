@@ -1,23 +1,34 @@
 // Trains an MLP and a small CNN on the 8x8 handwritten digits, eagerly and traced.
 //
 //   ./build/samples/digits/digits [--data data/digits/digits.csv] [--runs runs] [--epochs N]
+//                                 [--checkpoint_dir DIR [--save_every N]]
 //
 // For each model: a progress bar per epoch, the eager and traced step times and their ratio, the
 // final `test accuracy: 0.xxx`, and summaries for the viewer in RUNS/digits-<model>/ (loss per
 // step, accuracy per epoch, the traced step's graph with a profile).
+//
+// With --checkpoint_dir, a tf.train.Saver-style checkpoint of each model (its variables, Adam's
+// slots and step count, and global_step) goes to DIR/<model>/model.ckpt-<step> every N steps (50
+// by default) and after the last step; a run started again with the same directory restores the
+// latest checkpoint and continues from its step, with the same batches, to the same weights, bit
+// for bit, as a run that was never interrupted.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <numeric>
+#include <filesystem>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
 #include <unistd.h>
 
+#include "xflow/checkpoint.hpp"
 #include "xflow/nn.hpp"
 #include "xflow/optim.hpp"
+#include "xflow/saver.hpp"
 #include "xflow/trace.hpp"
 #include "xflow/xflow.hpp"
 
@@ -107,9 +118,41 @@ double evaluate(const Model& m, const Dataset& d) {
   return xf::nn::accuracy(labels_of(d, all), logits).item<float>();
 }
 
+struct Checkpointing {
+  std::string dir;  // empty: no checkpoints
+  int64_t save_every = 50;
+};
+
 double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const Dataset& test_set, int epochs,
-             const std::string& run_dir) {
+             const std::string& run_dir, const Checkpointing& ckpt) {
   constexpr int64_t kBatch = 64;
+  // TensorFlow 1's global step: the number of training steps done, saved with the model.
+  xf::Variable global_step(xf::zeros({}, xf::DType::int64), "global_step", /*trainable=*/false);
+  const std::string ckpt_dir = ckpt.dir.empty() ? "" : ckpt.dir + "/" + m.name;
+  std::unique_ptr<xf::train::Saver> saver;
+  int64_t start_step = 0;
+  if (!ckpt_dir.empty()) {
+    std::filesystem::create_directories(ckpt_dir);
+    std::string latest = xf::io::latest_checkpoint(ckpt_dir);
+    if (!latest.empty()) {
+      // Adam creates its slots and step count on its first update; one update with zero gradients
+      // creates them (and changes no weight: m and v stay 0) so that the restore below sets them.
+      std::vector<std::pair<xf::Tensor, xf::Variable>> zero;
+      for (const auto& v : m.variables) zero.emplace_back(xf::zeros(v.shape(), v.dtype()), v);
+      opt.apply_gradients(zero);
+      saver = std::make_unique<xf::train::Saver>();  // every global variable: model, Adam, global_step
+      saver->restore(latest);
+      start_step = global_step.value().item<int64_t>();
+      std::printf("  resumed from %s (step %lld)\n", latest.c_str(), static_cast<long long>(start_step));
+    }
+  }
+  auto save = [&](int64_t done) {
+    if (ckpt_dir.empty()) return;
+    global_step.assign(xf::Tensor::from_vector(std::vector<int64_t>{done}, {}));
+    // Created after the first update, so that it covers Adam's slots and step count.
+    if (!saver) saver = std::make_unique<xf::train::Saver>();
+    saver->save(ckpt_dir + "/model.ckpt", done);
+  };
   xf::SummaryWriter writer(run_dir);
   auto loss_of = [&](const xf::Tensor& x, const xf::Tensor& y) {
     xf::Tensor logits = m.forward(x, true);
@@ -130,9 +173,17 @@ double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const Datas
   int64_t eager_steps = 0, traced_steps = 0, step = 0;
   using Clock = std::chrono::steady_clock;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
-    std::shuffle(order.begin(), order.end(), rng);
+    std::shuffle(order.begin(), order.end(), rng);  // every epoch's, so a resumed run sees the same batches
+    if (step + batches <= start_step) {  // done before the restart
+      step += batches;
+      continue;
+    }
     float last = 0;
     for (int64_t b = 0; b < batches; ++b) {
+      if (step < start_step) {
+        ++step;
+        continue;
+      }
       std::vector<int64_t> idx(order.begin() + b * kBatch, order.begin() + (b + 1) * kBatch);
       xf::Tensor x = batch_of(train_set, idx, m.input_shape), y = labels_of(train_set, idx);
       auto t0 = Clock::now();
@@ -151,6 +202,7 @@ double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const Datas
       last = loss.item<float>();
       writer.add_scalar("loss", step, last);
       ++step;
+      if (step % ckpt.save_every == 0 || step == batches * epochs) save(step);
       progress(epoch, epochs, b + 1, batches, last);
     }
     double acc = evaluate(m, test_set);
@@ -182,13 +234,17 @@ double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const Datas
 int main(int argc, char** argv) {
   std::string data = "data/digits/digits.csv", runs = "runs";
   int epochs_mlp = 30, epochs_cnn = 15;
+  Checkpointing ckpt;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--data" && i + 1 < argc) data = argv[++i];
     else if (a == "--runs" && i + 1 < argc) runs = argv[++i];
     else if (a == "--epochs" && i + 1 < argc) epochs_mlp = epochs_cnn = std::stoi(argv[++i]);
+    else if (a == "--checkpoint_dir" && i + 1 < argc) ckpt.dir = argv[++i];
+    else if (a == "--save_every" && i + 1 < argc && std::atoll(argv[i + 1]) > 0) ckpt.save_every = std::atoll(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: %s [--data FILE] [--runs DIR] [--epochs N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--data FILE] [--runs DIR] [--epochs N] [--checkpoint_dir DIR [--save_every N]]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -208,7 +264,7 @@ int main(int argc, char** argv) {
                 {64}};
       xf::Adam opt(0.01);
       std::printf("== mlp: 64 -> 128 relu -> 10, Adam(0.01), %d epochs ==\n", epochs_mlp);
-      double acc = train(mlp, opt, train_set, test_set, epochs_mlp, runs + "/digits-mlp");
+      double acc = train(mlp, opt, train_set, test_set, epochs_mlp, runs + "/digits-mlp", ckpt);
       std::printf("test accuracy: %.3f\n", acc);
       ok = ok && acc >= 0.95;
     }
@@ -239,7 +295,7 @@ int main(int argc, char** argv) {
       xf::Adam opt(0.005);
       std::printf("== cnn: conv3x3x16 relu, pool, conv3x3x32 relu, pool, dense 10, Adam(0.005), %d epochs ==\n",
                   epochs_cnn);
-      double acc = train(cnn, opt, train_set, test_set, epochs_cnn, runs + "/digits-cnn");
+      double acc = train(cnn, opt, train_set, test_set, epochs_cnn, runs + "/digits-cnn", ckpt);
       std::printf("test accuracy: %.3f\n", acc);
       ok = ok && acc >= 0.95;
     }

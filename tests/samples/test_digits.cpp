@@ -1,11 +1,20 @@
 // The digits sample end to end: both models reach 95% test accuracy, traced steps replay, and the
 // run directories hold summaries the viewer can read.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <regex>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "xflow/checkpoint.hpp"
 #include "xflow/summary.hpp"
 #include "xflow/xflow.hpp"
 
@@ -61,4 +70,94 @@ TEST_CASE("the digits sample reports a missing data file clearly", "[samples]") 
   std::string out = run(std::string(XFLOW_DIGITS) + " --data no/such/file.csv --runs /tmp/unused 2>&1", &status);
   CHECK(status != 0);
   CHECK(out.find("cannot open 'no/such/file.csv'") != std::string::npos);
+}
+
+namespace {
+
+// Starts the sample with `args` (output discarded), waits until the checkpoint directory `watch`
+// names a checkpoint of at least `min_step`, and kills the process with SIGKILL. Returns whether it
+// was killed (rather than finished first).
+bool run_and_kill(const std::vector<std::string>& args, const std::string& watch, int64_t min_step) {
+  std::vector<char*> argv;
+  std::string exe = XFLOW_DIGITS;
+  argv.push_back(exe.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {  // the child: no Catch2 here
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  REQUIRE(pid > 0);
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(120)) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;  // finished before the kill
+    std::string latest = xf::io::latest_checkpoint(watch);
+    if (!latest.empty() && std::stoll(latest.substr(latest.rfind('-') + 1)) >= min_step) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+}  // namespace
+
+TEST_CASE("the digits sample killed mid-run resumes from its checkpoints to the same weights, bit for bit",
+          "[samples][checkpoint]") {
+  char tmpl[] = "/tmp/xflow_digits_ckpt_XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string root = tmpl;
+  const std::vector<std::string> common = {"--data", XFLOW_DIGITS_DATA, "--epochs", "2", "--save_every", "5",
+                                           "--runs", root + "/runs"};
+  auto args = [&](const std::string& dir) {
+    std::vector<std::string> a = common;
+    a.push_back("--checkpoint_dir");
+    a.push_back(dir);
+    return a;
+  };
+  auto command = [&](const std::string& dir) {
+    std::string c = XFLOW_DIGITS;
+    for (const auto& a : args(dir)) c += " '" + a + "'";
+    return c + " 2>&1";
+  };
+  // One run that is never interrupted.
+  int status = 0;
+  std::string out = run(command(root + "/whole"), &status);
+  INFO(out);
+  REQUIRE(WIFEXITED(status));
+  // The same run killed once in the MLP's training and once in the CNN's, then run to its end.
+  CHECK(run_and_kill(args(root + "/broken"), root + "/broken/mlp", 10));
+  CHECK(run_and_kill(args(root + "/broken"), root + "/broken/cnn", 10));
+  std::string out2 = run(command(root + "/broken"), &status);
+  INFO(out2);
+  REQUIRE(WIFEXITED(status));
+  CHECK(out2.find("resumed from " + root + "/broken/mlp/model.ckpt-44 (step 44)") != std::string::npos);
+  CHECK(out2.find("resumed from " + root + "/broken/cnn/model.ckpt-") != std::string::npos);
+
+  for (const char* model : {"mlp", "cnn"}) {
+    INFO(model);
+    std::string a = xf::io::latest_checkpoint(root + "/whole/" + model);
+    std::string b = xf::io::latest_checkpoint(root + "/broken/" + model);
+    REQUIRE(!a.empty());
+    REQUIRE(!b.empty());
+    CHECK(a.substr(a.rfind('/')) == "/model.ckpt-44");  // 22 batches x 2 epochs
+    CHECK(b.substr(b.rfind('/')) == "/model.ckpt-44");
+    xf::io::BundleReader ra(a), rb(b);
+    REQUIRE(ra.entries().size() == rb.entries().size());
+    CHECK(ra.contains("global_step"));
+    CHECK(ra.contains("Adam/iterations"));
+    for (const auto& e : ra.entries()) {
+      INFO(e.key);
+      REQUIRE(rb.contains(e.key));
+      CHECK(xf::bitwise_equal(ra.read(e.key), rb.read(e.key)));
+    }
+  }
+  std::filesystem::remove_all(root);
 }
