@@ -19,3 +19,4 @@
 #include "xflow/threads.hpp"
 #include "xflow/trace.hpp"
 #include "xflow/variable.hpp"
+#include "xflow/weights.hpp"
