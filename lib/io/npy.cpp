@@ -7,6 +7,7 @@
 #include <zip.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <random>
@@ -70,6 +71,119 @@ void check_names(const NamedTensors& arrays, const std::string& path) {
   }
 }
 
+// The archive libzip writes: a source over our own temporary file, so that libzip's small writes
+// (8 KiB, 4 KiB through stdio in its own file source) reach the kernel as 4 MiB ones, and so
+// that the file is fsync'ed before it is renamed into place. libzip seeks back to complete each
+// member's local header; the buffer holds one contiguous run of bytes and is flushed first.
+class ZipOutput {
+ public:
+  ZipOutput(std::string temp, bool sync) : temp_(std::move(temp)), sync_(sync) { zip_error_init(&error_); }
+  ~ZipOutput() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      ::unlink(temp_.c_str());
+    }
+    zip_error_fini(&error_);
+  }
+  static zip_int64_t callback(void* self, void* data, zip_uint64_t len, zip_source_cmd_t cmd) {
+    return static_cast<ZipOutput*>(self)->handle(data, len, cmd);
+  }
+  bool committed() const { return committed_; }
+
+ private:
+  zip_int64_t fail(int zip_code, int sys_code) {
+    zip_error_set(&error_, zip_code, sys_code);
+    return -1;
+  }
+  bool flush() {
+    size_t done = 0;
+    while (done < buf_.size()) {
+      ssize_t w = ::pwrite(fd_, buf_.data() + done, buf_.size() - done, static_cast<off_t>(buf_start_ + done));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      done += static_cast<size_t>(w);
+    }
+    buf_start_ += buf_.size();
+    buf_.clear();
+    return true;
+  }
+  zip_int64_t handle(void* data, zip_uint64_t len, zip_source_cmd_t cmd) {
+    switch (cmd) {
+      case ZIP_SOURCE_SUPPORTS:
+        return ZIP_SOURCE_SUPPORTS_WRITABLE;
+      case ZIP_SOURCE_STAT:
+        // No archive yet: libzip starts a new one.
+        return fail(ZIP_ER_READ, ENOENT);
+      case ZIP_SOURCE_ERROR:
+        return zip_error_to_data(&error_, data, len);
+      case ZIP_SOURCE_FREE:
+        return 0;
+      case ZIP_SOURCE_BEGIN_WRITE:
+        fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd_ < 0) return fail(ZIP_ER_TMPOPEN, errno);
+        buf_.reserve(kBuffer);
+        return 0;
+      case ZIP_SOURCE_WRITE: {
+        const uint8_t* p = static_cast<const uint8_t*>(data);
+        if (!buf_.empty() && pos_ != buf_start_ + buf_.size() && !flush()) return fail(ZIP_ER_WRITE, errno);
+        if (buf_.empty()) buf_start_ = pos_;
+        if (buf_.size() + len > kBuffer) {
+          if (!flush()) return fail(ZIP_ER_WRITE, errno);
+          buf_start_ = pos_;
+        }
+        if (len >= kBuffer) {
+          buf_.assign(p, p + len);  // rare: libzip writes in small pieces
+          if (!flush()) return fail(ZIP_ER_WRITE, errno);
+        } else {
+          buf_.insert(buf_.end(), p, p + len);
+        }
+        pos_ += len;
+        end_ = std::max(end_, pos_);
+        return static_cast<zip_int64_t>(len);
+      }
+      case ZIP_SOURCE_SEEK_WRITE: {
+        zip_int64_t off = zip_source_seek_compute_offset(pos_, end_, data, len, &error_);
+        if (off < 0) return -1;
+        pos_ = static_cast<uint64_t>(off);
+        return 0;
+      }
+      case ZIP_SOURCE_TELL_WRITE:
+        return static_cast<zip_int64_t>(pos_);
+      case ZIP_SOURCE_COMMIT_WRITE: {
+        if (!flush()) return fail(ZIP_ER_WRITE, errno);
+        if (sync_ && ::fsync(fd_) != 0) return fail(ZIP_ER_WRITE, errno);
+        int fd = fd_;
+        fd_ = -1;
+        if (::close(fd) != 0) {
+          ::unlink(temp_.c_str());
+          return fail(ZIP_ER_CLOSE, errno);
+        }
+        committed_ = true;
+        return 0;
+      }
+      case ZIP_SOURCE_ROLLBACK_WRITE:
+      case ZIP_SOURCE_REMOVE:
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+        ::unlink(temp_.c_str());
+        return 0;
+      default:
+        return fail(ZIP_ER_OPNOTSUPP, 0);
+    }
+  }
+
+  static constexpr size_t kBuffer = size_t{4} << 20;
+  std::string temp_;
+  bool sync_;
+  int fd_ = -1;
+  zip_error_t error_;
+  std::vector<uint8_t> buf_;
+  uint64_t buf_start_ = 0, pos_ = 0, end_ = 0;
+  bool committed_ = false;
+};
+
 void write_npz(const std::string& path, const NamedTensors& arrays, bool compressed, bool sync) {
   check_names(arrays, path);
   if (arrays.empty()) {
@@ -78,28 +192,27 @@ void write_npz(const std::string& path, const NamedTensors& arrays, bool compres
     write_file_atomically(path, std::string_view(kEmptyZip, sizeof kEmptyZip), sync);
     return;
   }
-  // libzip writes the archive to a temporary of its own and renames it onto `temp`; `temp` is
-  // then fsync'ed and renamed onto `path`, so `path` is never half written.
   static thread_local std::mt19937_64 rng(std::random_device{}());
   char suffix[32];
   std::snprintf(suffix, sizeof suffix, ".tmp%016llx", static_cast<unsigned long long>(rng()));
-  const std::string temp = path + suffix;
-  int err = 0;
-  zip_t* za = zip_open(temp.c_str(), ZIP_CREATE | ZIP_EXCL, &err);
+  ZipOutput out(path + suffix, sync);
+  zip_error_t e;
+  zip_error_init(&e);
+  zip_source_t* archive = zip_source_function_create(&ZipOutput::callback, &out, &e);
+  zip_t* za = archive ? zip_open_from_source(archive, ZIP_CREATE | ZIP_TRUNCATE, &e) : nullptr;
   if (!za) {
-    zip_error_t e;
-    zip_error_init_with_code(&e, err);
     std::string why = zip_error_strerror(&e);
     zip_error_fini(&e);
-    throw NotFound("cannot create " + temp + ": " + why);
+    if (archive) zip_source_free(archive);
+    throw DataLoss("cannot write " + path + ": " + why);
   }
+  zip_error_fini(&e);
   // Headers and contiguous tensors stay alive until zip_close has copied them.
   std::deque<std::string> headers;
   std::vector<Tensor> datas;
   datas.reserve(arrays.size());
   auto fail = [&](const std::string& why) {
     zip_discard(za);
-    ::unlink(temp.c_str());
     throw DataLoss("cannot write " + path + ": " + why);
   };
   for (const auto& [name, tensor] : arrays) {
@@ -107,9 +220,9 @@ void write_npz(const std::string& path, const NamedTensors& arrays, bool compres
     const Tensor& t = datas.back();
     headers.push_back(npy_header(t.dtype(), t.shape(), path + ": array '" + name + "'"));
     const std::string& header = headers.back();
-    zip_buffer_fragment_t fragments[2] = {{reinterpret_cast<zip_uint8_t*>(const_cast<char*>(header.data())), header.size()},
-                                          {tensor_bytes(t), data_size(t)}};
-    zip_error_t e;
+    zip_buffer_fragment_t fragments[2] = {
+        {reinterpret_cast<zip_uint8_t*>(const_cast<char*>(header.data())), header.size()},
+        {tensor_bytes(t), data_size(t)}};
     zip_error_init(&e);
     zip_source_t* src = zip_source_buffer_fragment_create(fragments, data_size(t) > 0 ? 2 : 1, 0, &e);
     if (!src) {
@@ -129,15 +242,8 @@ void write_npz(const std::string& path, const NamedTensors& arrays, bool compres
       fail(std::string("cannot set the compression of '") + member + "': " + zip_strerror(za));
   }
   if (zip_close(za) != 0) fail(zip_strerror(za));
-  if (sync) {
-    Fd f;
-    f.fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC);
-    if (f.fd < 0 || ::fsync(f.fd) != 0) {
-      std::string why = errno_text();
-      ::unlink(temp.c_str());
-      throw DataLoss("cannot fsync " + temp + ": " + why);
-    }
-  }
+  if (!out.committed()) throw DataLoss("cannot write " + path + ": libzip did not finish the archive");
+  const std::string temp = path + suffix;
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     std::string why = errno_text();
     ::unlink(temp.c_str());
