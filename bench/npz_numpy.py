@@ -5,10 +5,12 @@
 Reads the arrays from XFLOW_NPZ (written by the bench), then answers one command per line of
 standard input with one line of output:
   save   np.savez(NUMPY_NPZ, **arrays); prints the seconds it took (no fsync: np.savez does none)
+  fresh  the same after removing NUMPY_NPZ (not timed): writing a new file, replacing none
   load   np.load(NUMPY_NPZ) with every array read into memory; prints the seconds
   check  whether XFLOW_NPZ holds the same names, dtypes, shapes and values; prints ok or why not
   quit
 """
+import os
 import sys
 import time
 
@@ -21,7 +23,9 @@ def main(xflow_npz, numpy_npz):
     print('ready', flush=True)
     for line in sys.stdin:
         cmd = line.strip()
-        if cmd == 'save':
+        if cmd in ('save', 'fresh'):
+            if cmd == 'fresh' and os.path.exists(numpy_npz):
+                os.remove(numpy_npz)
             t0 = time.perf_counter()
             np.savez(numpy_npz, **arrays)
             print(time.perf_counter() - t0, flush=True)
