@@ -363,7 +363,7 @@ NpyHeader parse_npy_header(std::string_view bytes, uint64_t total, const std::st
     throw InvalidArgument(what + ": .npy header has rank " + std::to_string(shape->items.size()) +
                           ", over NumPy's limit of 32 dimensions");
   uint64_t elements = 1;
-  bool overflow = false;
+  bool overflow = false, empty = false;
   for (const PyValue& dim : shape->items) {
     if (dim.kind != PyValue::Kind::integer)
       throw InvalidArgument(what + ": malformed .npy header (a dimension is " + kind_name(dim.kind) +
@@ -371,15 +371,16 @@ NpyHeader parse_npy_header(std::string_view bytes, uint64_t total, const std::st
     if (dim.int_overflow || dim.i < 0)
       throw InvalidArgument(what + ": .npy header has a " + (dim.i < 0 ? "negative" : "huge") + " dimension");
     h.shape.push_back(dim.i);
+    // The product of the non-zero dimensions must fit even when another is 0: strides of the
+    // (empty) tensor are products of dimensions too.
     uint64_t n = static_cast<uint64_t>(dim.i);
-    if (n != 0 && elements > (uint64_t{1} << 62) / n) overflow = true;
+    if (n == 0) empty = true;
+    else if (elements > (uint64_t{1} << 62) / n) overflow = true;
     else elements *= n;
   }
   uint64_t itemsize = static_cast<uint64_t>(dtype_size(h.dtype));
-  if (!overflow && elements != 0 && elements > (uint64_t{1} << 62) / itemsize) overflow = true;
-  bool empty = false;
-  for (int64_t dim : h.shape) empty = empty || dim == 0;
-  if (overflow && !empty)
+  if (!overflow && elements > (uint64_t{1} << 62) / itemsize) overflow = true;
+  if (overflow)
     throw InvalidArgument(what + ": .npy header shape " + shape_str(h.shape) + " has more elements than can exist");
   h.data_bytes = empty ? 0 : elements * itemsize;
   uint64_t available = total - h.data_offset;
