@@ -13,6 +13,8 @@
 //
 // Only the baselines use xtensor and xsimd directly; xflow is used through its public headers.
 #include <cblas.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
@@ -47,6 +49,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include "xflow/npy.hpp"
 
 namespace {
 
@@ -830,6 +833,150 @@ void ckpt(const Options& o) {
   add_entry({save_sync, t[0], fmt("%.0f MiB/s", mib / t[0]), write_sync, t[1], std::nullopt});
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+// ---- npz: 256 MiB of float32 variables (8 x 32 MiB) saved and loaded, against NumPy ----
+
+// /usr/bin/python3 running bench/npz_numpy.py as a coprocess: one command line in, one line out.
+class NumpyTimer {
+ public:
+  NumpyTimer(const std::string& xflow_npz, const std::string& numpy_npz) {
+    int in[2], out[2];
+    if (::pipe(in) != 0 || ::pipe(out) != 0) throw std::runtime_error("pipe failed");
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::dup2(in[0], 0);
+      ::dup2(out[1], 1);
+      ::close(in[1]);
+      ::close(out[0]);
+      ::execl("/usr/bin/python3", "python3", XFLOW_NPZ_BENCH_SCRIPT, xflow_npz.c_str(), numpy_npz.c_str(),
+              static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    ::close(in[0]);
+    ::close(out[1]);
+    to_ = ::fdopen(in[1], "w");
+    from_ = ::fdopen(out[0], "r");
+    if (line() != "ready") throw std::runtime_error("npz_numpy.py did not start");
+  }
+  ~NumpyTimer() {
+    std::fputs("quit\n", to_);
+    std::fclose(to_);
+    std::fclose(from_);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  std::string ask(const char* cmd) {
+    std::fprintf(to_, "%s\n", cmd);
+    std::fflush(to_);
+    return line();
+  }
+  double seconds(const char* cmd) { return std::stod(ask(cmd)); }
+
+ private:
+  std::string line() {
+    char buf[256];
+    if (!std::fgets(buf, sizeof buf, from_)) throw std::runtime_error("npz_numpy.py exited");
+    std::string s = buf;
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    return s;
+  }
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+};
+
+void npz(const Options& o) {
+  const std::string xf_save = "npz/save", np_save = "npz/save/numpy", xf_load = "npz/load",
+                    np_load = "npz/load/numpy", xf_fresh = "npz/save/fresh", np_fresh = "npz/save/fresh/numpy";
+  if (!wanted(o, {xf_save, np_save, xf_load, np_load, xf_fresh, np_fresh})) return;
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/xflow_bench_npz_XXXXXX";
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  const std::string dir = tmpl, xf_path = dir + "/xflow.npz", np_path = dir + "/numpy.npz";
+  constexpr int64_t kArrays = 8, kElems = (int64_t{32} << 20) / 4;  // 8 x 32 MiB
+  xf::io::NamedTensors arrays;
+  for (int64_t k = 0; k < kArrays; ++k) {
+    std::vector<float> v(static_cast<size_t>(kElems));
+    for (int64_t i = 0; i < kElems; ++i) v[static_cast<size_t>(i)] = input_x(i * 3 + k);
+    arrays.emplace_back("layer" + std::to_string(k / 2) + (k % 2 ? "/bias" : "/kernel"),
+                        xf::Tensor::from_vector(v, {kElems / 1024, 1024}));
+  }
+  const double bytes = static_cast<double>(kArrays * kElems * 4);
+  auto cleanup = [&] {
+    std::remove(xf_path.c_str());
+    std::remove(np_path.c_str());
+    ::rmdir(dir.c_str());
+  };
+  try {
+    xf::io::save_npz(xf_path, arrays, false);
+    NumpyTimer numpy(xf_path, np_path);
+    // Checks: NumPy reads xflow's file as the arrays; xflow reads NumPy's file as the arrays.
+    if (numpy.ask("check") != "ok") {
+      std::printf("  CHECK FAILED npz: NumPy reads other arrays from xflow's file\n");
+      g_failed = true;
+    }
+    numpy.seconds("save");
+    auto back = xf::io::load_npz(np_path);
+    bool same = back.size() == arrays.size();
+    for (const auto& [name, t] : arrays) same = same && back.count(name) && xf::bitwise_equal(back.at(name), t);
+    if (!same) {
+      std::printf("  CHECK FAILED npz: xflow reads other arrays from NumPy's file\n");
+      g_failed = true;
+    }
+    back.clear();
+    int samples = o.quick ? 4 : 10;
+    std::vector<double> ts[6];
+    for (int s = 0; s < samples; ++s) {
+      // Who goes first alternates, so that writeback of the other's file hits both alike.
+      auto save_xflow = [&] {
+        auto t0 = Clock::now();
+        xf::io::save_npz(xf_path, arrays, false);
+        ts[0].push_back(seconds_since(t0));
+      };
+      // The same into a path that does not exist (removed, untimed): the cost of replacing the
+      // previous file (a rename over it; NumPy truncates it) left out.
+      auto fresh_xflow = [&] {
+        std::remove(xf_path.c_str());
+        auto t0 = Clock::now();
+        xf::io::save_npz(xf_path, arrays, false);
+        ts[4].push_back(seconds_since(t0));
+      };
+      auto load_xflow = [&] {
+        auto t0 = Clock::now();
+        auto loaded = xf::io::load_npz(xf_path);
+        escape(&loaded);
+        loaded.clear();
+        ts[2].push_back(seconds_since(t0));
+      };
+      if (s % 2 == 0) {
+        save_xflow();
+        ts[1].push_back(numpy.seconds("save"));
+        load_xflow();
+        ts[3].push_back(numpy.seconds("load"));
+        fresh_xflow();
+        ts[5].push_back(numpy.seconds("fresh"));
+      } else {
+        ts[1].push_back(numpy.seconds("save"));
+        save_xflow();
+        ts[3].push_back(numpy.seconds("load"));
+        load_xflow();
+        ts[5].push_back(numpy.seconds("fresh"));
+        fresh_xflow();
+      }
+    }
+    double t[6];
+    for (int k = 0; k < 6; ++k) t[k] = median(ts[k]);
+    add_entry({np_save, t[1], fmt("%.2f GB/s", bytes / t[1] / 1e9), std::nullopt, 0, std::nullopt});
+    add_entry({xf_save, t[0], fmt("%.2f GB/s", bytes / t[0] / 1e9), np_save, t[1], std::nullopt});
+    add_entry({np_load, t[3], fmt("%.2f GB/s", bytes / t[3] / 1e9), std::nullopt, 0, std::nullopt});
+    add_entry({xf_load, t[2], fmt("%.2f GB/s", bytes / t[2] / 1e9), np_load, t[3], std::nullopt});
+    add_entry({np_fresh, t[5], fmt("%.2f GB/s", bytes / t[5] / 1e9), std::nullopt, 0, std::nullopt});
+    add_entry({xf_fresh, t[4], fmt("%.2f GB/s", bytes / t[4] / 1e9), np_fresh, t[5], std::nullopt});
+  } catch (...) {
+    cleanup();
+    throw;
+  }
+  cleanup();
 }
 
 std::string loadavg() {
@@ -867,6 +1014,7 @@ int main(int argc, char** argv) {
     w5(o);
     g200(o);
     ckpt(o);
+    npz(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -7,6 +7,7 @@
 #include "xflow/graph.hpp"
 #include "xflow/name_scope.hpp"
 #include "xflow/nn.hpp"
+#include "xflow/npy.hpp"
 #include "xflow/ops.hpp"
 #include "xflow/optim.hpp"
 #include "xflow/passes.hpp"
@@ -18,3 +19,4 @@
 #include "xflow/threads.hpp"
 #include "xflow/trace.hpp"
 #include "xflow/variable.hpp"
+#include "xflow/weights.hpp"
