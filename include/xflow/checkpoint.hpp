@@ -13,6 +13,7 @@ namespace xf::io {
 
 // One entry of a bundle's index. `tf_dtype` is TensorFlow's DataType number (DT_FLOAT = 1, ...);
 // `dtype` is set when xflow has that dtype (DT_STRING, DT_HALF, ... are listed but not readable).
+// xflow's dtypes map to DT_BOOL, DT_UINT8, DT_INT32, DT_INT64, DT_FLOAT and DT_DOUBLE.
 struct BundleEntryInfo {
   std::string key;
   int tf_dtype = 0;
@@ -23,19 +24,38 @@ struct BundleEntryInfo {
   int64_t offset = 0;
   int64_t size = 0;
   uint32_t crc32c = 0;  // masked, as stored
+  // A partitioned tensor's entry lists its slices (each stored under its own key); xflow lists
+  // such entries but does not read them.
+  int num_slices = 0;
 };
 
-// Writes a bundle. Keys may be added in any order; they are written sorted. `finish` writes the
-// data file, then the index, each to a temporary name, fsync'ed and renamed into place (an
-// interrupted save leaves no file under the final names that is half written).
+struct BundleWriterOptions {
+  // false skips the fsyncs of finish() (benchmarks; a crash may then lose the checkpoint, though
+  // never leave a half-written file under the final names).
+  bool sync = true;
+  // Snappy-compress the index's blocks where that saves at least 1/8 (LevelDB's rule). TensorFlow's
+  // BundleWriter writes them uncompressed; the sharded savers of TensorFlow builds with snappy
+  // (tf.train.Saver(sharded=True), SavedModel variables/) merge into compressed ones. Either way
+  // the reader reads both; set this to reproduce such a file byte for byte.
+  bool snappy_index = false;
+};
+
+// Writes a bundle as TensorFlow's BundleWriter does: PREFIX.data-00000-of-00001 holds the tensors'
+// little-endian bytes in the order they were added, PREFIX.index the sorted entries. Keys may be
+// added in any order. `add` appends to the data file's temporary; `finish` commits the data file,
+// then writes the index, each to a temporary name, fsync'ed and renamed into place (an interrupted
+// save leaves no file under the final names that is half written). A writer destroyed without
+// finish() removes its temporaries. Creates PREFIX's directory when missing.
 class BundleWriter {
  public:
-  explicit BundleWriter(std::string prefix);
+  explicit BundleWriter(std::string prefix, BundleWriterOptions options = {});
   ~BundleWriter();
   BundleWriter(const BundleWriter&) = delete;
   BundleWriter& operator=(const BundleWriter&) = delete;
-  // InvalidArgument for a key added twice, or the empty key (the header's).
+  // InvalidArgument for a key added twice, the empty key (the header's), or an undefined tensor.
+  // Views and other non-contiguous tensors are written in row-major order.
   void add(const std::string& key, const Tensor& value);
+  // FailedPrecondition when called twice.
   void finish();
 
  private:
@@ -44,8 +64,10 @@ class BundleWriter {
 };
 
 // Reads a bundle written by TensorFlow (1.x and 2.x, uncompressed or snappy-compressed index
-// blocks) or by xflow. NotFound when PREFIX.index is missing; DataLoss for a damaged index;
-// Unimplemented for a V1 (tensor-slice) checkpoint or a sharded/sliced entry it cannot read.
+// blocks, one or more data shards) or by xflow. NotFound when PREFIX.index is missing; DataLoss for
+// a damaged index; Unimplemented for a V1 (tensor-slice) checkpoint (PREFIX itself a table file)
+// and for a big-endian bundle. Entries xflow cannot read (DT_STRING and other dtypes it lacks,
+// partitioned tensors) are listed; read() throws Unimplemented for them.
 class BundleReader {
  public:
   explicit BundleReader(const std::string& prefix);
@@ -59,8 +81,9 @@ class BundleReader {
   bool contains(const std::string& key) const;
   // NotFound "Key <key> not found in checkpoint".
   const BundleEntryInfo& entry(const std::string& key) const;
-  // The tensor, checked against the stored CRC32C: DataLoss naming the key when it differs or
-  // the data file is short.
+  // The tensor, checked against the stored CRC32C: DataLoss naming the key when it differs, when
+  // the stored size is not elements x dtype size, or when the data file is short; NotFound when
+  // the data file is missing. Safe to call from several threads.
   Tensor read(const std::string& key) const;
 
  private:
