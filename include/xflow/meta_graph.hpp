@@ -157,6 +157,9 @@ struct ImportOptions {
   // Create the variables that do not exist in this process from the file's initial values (else
   // NotFound naming them).
   bool create_missing = true;
+  // Bind at all: false leaves the graph's variable ids as the file has them (variables() empty),
+  // for callers that replace the variables themselves (load_saved_model freezes them).
+  bool bind = true;
 };
 
 // Writes the meta-graph to `path` (atomically). The variable list is completed from the live

@@ -508,6 +508,7 @@ MetaGraph meta_graph_from_json(const std::string& text, const std::string& origi
   }
   if (!d.saver.empty()) mg.set_saver_def(d.saver);
   mg.tags = d.tags;
+  if (!options.bind) return mg;
   try {
     mg.bind(options.create_missing);
   } catch (const Error& e) {

@@ -9,7 +9,9 @@
 #include <sstream>
 
 #include "testing.hpp"
+#include "xflow/checkpoint.hpp"
 #include "xflow/meta_graph.hpp"
+#include "xflow/saved_model.hpp"
 #include "xflow/nn.hpp"
 #include "xflow/optim.hpp"
 #include "xflow/session.hpp"
@@ -497,4 +499,180 @@ TEST_CASE("meta_graph: malformed files are clear errors naming the file, never a
       CHECK(import_text(t).find("not an xflow error") == std::string::npos);
     }
   }
+}
+
+// ---- SavedModel-like exports ----
+
+namespace {
+
+std::vector<std::string> entries(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// An inference graph over trained variables: x -> fc1 -> fc2 -> softmax, with the signature
+// serving_default (x -> logits, probabilities).
+struct Servable {
+  Graph graph;
+  int x = 0, logits = 0, probs = 0;
+  std::vector<Variable> keep;
+};
+Servable build_servable() {
+  manual_seed(7);
+  nn::Dense fc1(4, 16, nn::Activation::relu, "fc1"), fc2(16, 3, nn::Activation::none, "fc2");
+  fc1.bias.assign(full({16}, 0.125, DType::float32));  // not the initializer's value
+  GraphBuilder b;
+  Tensor x = b.placeholder(DType::float32, {8, 4}, "x");
+  Tensor logits = fc2(fc1(x));
+  Tensor probs = softmax(logits);
+  Servable s;
+  s.graph = b.finish({probs});
+  s.x = b.value_of(x);
+  s.logits = b.value_of(logits);
+  s.probs = b.value_of(probs);
+  s.keep = global_variables();
+  return s;
+}
+
+train::MetaGraph servable_meta_graph(const Servable& s) {
+  train::MetaGraph mg(s.graph);
+  mg.add_signature("serving_default",
+                   make_signature(s.graph, {{"x", s.x}}, {{"logits", s.logits}, {"probabilities", s.probs}}));
+  mg.add_signature("classify", make_signature(s.graph, {{"inputs", s.x}}, {{"scores", s.probs}}, "classify"));
+  return mg;
+}
+
+}  // namespace
+
+TEST_CASE("saved_model: export, load, run a signature: bitwise the original model's outputs") {
+  TempDir dir;
+  reset_variables();
+  Servable s = build_servable();
+  const std::string base = dir / "models";
+  std::string path = export_saved_model(base, 3, servable_meta_graph(s));
+  CHECK(path == base + "/3");
+  CHECK(entries(base) == std::vector<std::string>{"3"});
+  CHECK(entries(path) == std::vector<std::string>{"saved_model.json", "variables"});
+  CHECK(entries(path + "/variables") ==
+        std::vector<std::string>{"variables.data-00000-of-00001", "variables.index"});
+  CHECK(saved_model_versions(base) == std::vector<int64_t>{3});
+  // The bundle holds the variables' current values by name.
+  io::BundleReader r(path + "/variables/variables");
+  CHECK(same_bits(r.read("fc1/bias"), s.keep[1].value()));
+  CHECK(r.entries().size() == 4);
+
+  Session orig(s.graph);
+  Tensor x = testing::input({8, 4}, 5);
+  std::vector<Tensor> want = orig.run({s.logits, s.probs}, {{s.x, x}});
+  // Variables change after the export: the export keeps the values it saved.
+  Tensor saved_bias = s.keep[1].value();
+  s.keep[1].assign(full({16}, -1.0, DType::float32));
+  s.keep.clear();
+  reset_variables();
+
+  SavedModel m = load_saved_model(path);
+  CHECK(global_variables().empty());  // a loaded model creates no Variable
+  CHECK(m.signature_names() == std::vector<std::string>{"classify", "serving_default"});
+  std::map<std::string, Tensor> out = m.run("serving_default", {{"x", x}});
+  REQUIRE(out.size() == 2);
+  CHECK(same_bits(out.at("logits"), want[0]));
+  CHECK(same_bits(out.at("probabilities"), want[1]));
+  CHECK(same_bits(m.run("classify", {{"inputs", x}}).at("scores"), want[1]));
+  CHECK(m.signature("classify").method_name == "classify");
+  CHECK(m.meta_graph().tags == std::vector<std::string>{"serve"});
+
+  // Errors: unknown signature, missing, extra, wrong dtype or shape.
+  std::string err = error_of([&] { m.run("predict", {{"x", x}}); });
+  CHECK(err.find("no signature 'predict' (there are 'classify', 'serving_default')") != std::string::npos);
+  CHECK_THROWS_AS(m.run("predict", {{"x", x}}), NotFound);
+  err = error_of([&] { m.run("serving_default", {}); });
+  CHECK(err.find("needs input 'x' ((8, 4) float32)") != std::string::npos);
+  err = error_of([&] { m.run("serving_default", {{"x", x}, {"y", x}}); });
+  CHECK(err.find("has no input 'y' (its inputs: 'x')") != std::string::npos);
+  err = error_of([&] { m.run("serving_default", {{"x", cast(x, DType::float64)}}); });
+  CHECK(err.find("input 'x' of signature 'serving_default' must be (8, 4) float32, got (8, 4) float64") !=
+        std::string::npos);
+  CHECK_THROWS_AS(m.run("serving_default", {{"x", zeros({2, 4})}}), InvalidArgument);
+  CHECK_THROWS_AS(m.run("serving_default", {{"x", Tensor()}}), InvalidArgument);
+}
+
+TEST_CASE("saved_model: a version appears whole or not at all, and is never replaced") {
+  TempDir dir;
+  reset_variables();
+  Servable s = build_servable();
+  train::MetaGraph mg = servable_meta_graph(s);
+  const std::string base = dir / "models";
+
+  // While the export writes, base/1 does not exist; the temporary directory is complete.
+  SavedModelOptions o;
+  bool called = false;
+  o.before_rename = [&](const std::string& tmp) {
+    called = true;
+    if (std::filesystem::exists(base + "/1")) throw std::runtime_error("the version is visible too early");
+    if (std::filesystem::path(tmp).filename().string().rfind(".tmp-1-", 0) != 0)
+      throw std::runtime_error("unexpected temporary name " + tmp);
+    if (!std::filesystem::exists(tmp + "/variables/variables.index")) throw std::runtime_error("incomplete");
+    if (saved_model_versions(base) != std::vector<int64_t>{}) throw std::runtime_error("listed as a version");
+  };
+  export_saved_model(base, 1, mg, o);
+  CHECK(called);
+  CHECK(entries(base) == std::vector<std::string>{"1"});
+
+  // An export that fails before the rename leaves nothing behind.
+  SavedModelOptions crash;
+  crash.before_rename = [](const std::string&) { throw DataLoss("simulated crash"); };
+  CHECK_THROWS_AS(export_saved_model(base, 2, mg, crash), DataLoss);
+  CHECK(entries(base) == std::vector<std::string>{"1"});
+
+  // An existing version is refused and left as it was.
+  std::string before = read_text(base + "/1/saved_model.json");
+  std::string err = error_of([&] { export_saved_model(base, 1, mg); });
+  CHECK(err.find("version 1 already exists") != std::string::npos);
+  CHECK_THROWS_AS(export_saved_model(base, 1, mg), FailedPrecondition);
+  CHECK(read_text(base + "/1/saved_model.json") == before);
+  CHECK(entries(base) == std::vector<std::string>{"1"});
+  // Even an empty directory of that name is not replaced.
+  std::filesystem::create_directory(base + "/5");
+  CHECK_THROWS_AS(export_saved_model(base, 5, mg), FailedPrecondition);
+  CHECK(std::filesystem::is_empty(base + "/5"));
+
+  export_saved_model(base, 10, mg);
+  CHECK(saved_model_versions(base) == std::vector<int64_t>{1, 5, 10});
+  CHECK_THROWS_AS(export_saved_model(base, -1, mg), InvalidArgument);
+}
+
+TEST_CASE("saved_model: signatures must be read-only and closed over their inputs; damaged exports fail clearly") {
+  TempDir dir;
+  reset_variables();
+  // A train step: its loss output needs the label placeholder; the train op assigns.
+  Built m = build_train_step();
+  train::MetaGraph mg(m.graph);
+  mg.add_signature("serving_default", make_signature(m.graph, {{"x", m.x}}, {{"loss", m.loss}}));
+  std::string err = error_of([&] { export_saved_model(dir / "a", 1, mg); });
+  CHECK(err.find("needs placeholder 'y_true', which is not one of its inputs") != std::string::npos);
+  train::MetaGraph mg2(m.graph);
+  GraphItem op = group(m.graph);
+  mg2.add_signature("serving_default",
+                    make_signature(m.graph, {{"x", m.x}, {"y", m.y}}, {{"new_kernel", op.values[1]}}));
+  err = error_of([&] { export_saved_model(dir / "a", 1, mg2); });
+  CHECK(err.find("changes state") != std::string::npos);
+  CHECK_THROWS_AS(export_saved_model(dir / "a", 1, train::MetaGraph(m.graph)), InvalidArgument);  // no signature
+  CHECK(!std::filesystem::exists(dir / "a/1"));
+
+  // The train graph's logits are servable (its assign nodes are simply not needed).
+  train::MetaGraph mg3(m.graph);
+  mg3.add_signature("serving_default", make_signature(m.graph, {{"x", m.x}}, {{"logits", m.logits}}));
+  std::string path = export_saved_model(dir / "b", 1, mg3);
+  Tensor want = Session(m.graph).run({m.logits}, {{m.x, batch_x(1)}})[0];
+  CHECK(same_bits(load_saved_model(path).run("serving_default", {{"x", batch_x(1)}}).at("logits"), want));
+
+  // Damaged exports.
+  CHECK_THROWS_AS(load_saved_model(dir / "nope"), NotFound);
+  std::filesystem::remove(path + "/variables/variables.index");
+  CHECK_THROWS_AS(load_saved_model(path), NotFound);
+  write_text(path + "/saved_model.json", "{\"format\": 1}");
+  err = error_of([&] { load_saved_model(path); });
+  CHECK(err.find(path + "/saved_model.json") != std::string::npos);
 }
