@@ -69,6 +69,8 @@ std::vector<Variable> global_variables();
 std::vector<Variable> trainable_variables();
 std::vector<Variable> get_collection(const std::string& name);
 void add_to_collection(const std::string& name, const Variable& v);
+// The names of the collections that hold a live variable, sorted (what a meta-graph exports).
+std::vector<std::string> collection_names();
 // Forgets every collection and name (tests; a fresh "graph").
 void reset_variables();
 

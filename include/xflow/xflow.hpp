@@ -1,10 +1,12 @@
 // xflow: an eager-first tensor runtime. Include this header for the whole public API.
 #pragma once
 #include "xflow/dot.hpp"
+#include "xflow/checkpoint.hpp"
 #include "xflow/dtype.hpp"
 #include "xflow/error.hpp"
 #include "xflow/grad.hpp"
 #include "xflow/graph.hpp"
+#include "xflow/meta_graph.hpp"
 #include "xflow/name_scope.hpp"
 #include "xflow/nn.hpp"
 #include "xflow/npy.hpp"
@@ -12,6 +14,8 @@
 #include "xflow/optim.hpp"
 #include "xflow/passes.hpp"
 #include "xflow/plan.hpp"
+#include "xflow/saved_model.hpp"
+#include "xflow/saver.hpp"
 #include "xflow/session.hpp"
 #include "xflow/shape.hpp"
 #include "xflow/summary.hpp"

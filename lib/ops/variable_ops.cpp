@@ -40,6 +40,28 @@ std::shared_ptr<VariableState> find_variable(int64_t id) {
 
 namespace {
 Specs var_infer(const VariableAttrs& a) { return {TensorSpec{a.dtype, a.shape}}; }
+
+// The variable a node refers to. The id is only a handle of the process (and the moment) that
+// recorded the node: a graph loaded from JSON carries the writer's ids, so a node whose id names
+// another variable here (or none) is refused; binding by name (xf::train::bind_variables) fixes
+// the ids first.
+std::shared_ptr<VariableState> bound_variable(const VariableAttrs& a) {
+  std::shared_ptr<VariableState> s;
+  try {
+    s = find_variable(a.var_id);
+  } catch (const NotFound&) {
+    if (a.name.empty()) throw;
+    throw NotFound("variable '" + a.name + "' (id " + std::to_string(a.var_id) +
+                   ") does not exist in this process: bind the graph's variables by name first "
+                   "(xf::train::bind_variables, import_meta_graph)");
+  }
+  if (!a.name.empty() && s->name != a.name)
+    throw FailedPrecondition("the graph's variable '" + a.name + "' has id " + std::to_string(a.var_id) +
+                             ", which is variable '" + s->name +
+                             "' in this process: bind the graph's variables by name first "
+                             "(xf::train::bind_variables, import_meta_graph)");
+  return s;
+}
 }  // namespace
 
 Specs ReadVariable::infer(const Attrs& a, const Specs& in) {
@@ -48,7 +70,7 @@ Specs ReadVariable::infer(const Attrs& a, const Specs& in) {
 }
 
 void ReadVariable::eval(const Attrs& a, const Tensors&, Tensors& out) {
-  std::shared_ptr<VariableState> s = find_variable(a.var_id);
+  std::shared_ptr<VariableState> s = bound_variable(a);
   std::lock_guard<std::mutex> lock(s->mu);
   out[0] = s->value;
 }
@@ -61,7 +83,7 @@ Specs Assign::infer(const Attrs& a, const Specs& in) {
 }
 
 void Assign::eval(const Attrs& a, const Tensors& in, Tensors& out) {
-  std::shared_ptr<VariableState> s = find_variable(a.var_id);
+  std::shared_ptr<VariableState> s = bound_variable(a);
   Tensor src = in[0].contiguous();
   Tensor copy = Tensor::empty(a.shape, a.dtype);
   if (copy.size()) std::memcpy(copy.raw_data(), src.raw_data(), static_cast<size_t>(copy.size()) * dtype_size(a.dtype));

@@ -181,6 +181,16 @@ void add_to_collection(const std::string& name, const Variable& v) {
   r.collections[name].push_back(v.state());
 }
 
+std::vector<std::string> collection_names() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  std::vector<std::string> out;
+  for (const auto& [name, list] : r.collections)
+    if (std::any_of(list.begin(), list.end(), [](const std::weak_ptr<VariableState>& w) { return !w.expired(); }))
+      out.push_back(name);
+  return out;
+}
+
 void reset_variables() {
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mu);

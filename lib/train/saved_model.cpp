@@ -1,0 +1,296 @@
+// SavedModel-like exports (docs/meta-graph.md): base_dir/<version>/saved_model.json (the
+// meta-graph) + variables/variables.{index,data-00000-of-00001} (a V2 tensor bundle), built in a
+// temporary directory and renamed into place; loading freezes the variables into constants and
+// runs signatures with a Session.
+#include "xflow/saved_model.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "graph/node.hpp"
+#include "io/atomic_file.hpp"
+#include "ops/variable_state.hpp"
+#include "xflow/checkpoint.hpp"
+#include "xflow/session.hpp"
+
+namespace xf {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kMetaGraphFile = "saved_model.json";
+constexpr const char* kVariablesPrefix = "variables/variables";
+
+std::string spec(DType d, const Shape& s) { return shape_str(s) + " " + dtype_name(d); }
+
+// Checks that every output of every signature needs only the signature's inputs and no
+// assignment (serving is read-only). `what` names the export or the file.
+void check_signatures(const Graph& g, const std::map<std::string, train::Signature>& sigs, const std::string& what) {
+  if (sigs.empty()) throw InvalidArgument("[saved_model] " + what + ": no signature (add \"serving_default\")");
+  for (const auto& [name, s] : sigs) {
+    std::vector<char> fed(g.values.size(), 0), seen(g.values.size(), 0), node_seen(g.nodes.size(), 0);
+    for (const auto& [key, t] : s.inputs) {
+      if (t.value < 0 || t.value >= static_cast<int>(g.values.size()))
+        throw InvalidArgument("[saved_model] " + what + ": signature '" + name + "' input '" + key + "' is no value");
+      fed[static_cast<size_t>(t.value)] = 1;
+    }
+    for (const auto& [key, t] : s.outputs) {
+      if (t.value < 0 || t.value >= static_cast<int>(g.values.size()))
+        throw InvalidArgument("[saved_model] " + what + ": signature '" + name + "' output '" + key + "' is no value");
+      std::vector<int> stack{t.value};
+      while (!stack.empty()) {
+        int id = stack.back();
+        stack.pop_back();
+        if (seen[static_cast<size_t>(id)] || fed[static_cast<size_t>(id)]) continue;
+        seen[static_cast<size_t>(id)] = 1;
+        const GraphValue& v = g.values[static_cast<size_t>(id)];
+        if (v.kind == GraphValue::Kind::placeholder)
+          throw InvalidArgument("[saved_model] " + what + ": signature '" + name + "' output '" + key +
+                                "' needs placeholder '" + v.name + "', which is not one of its inputs");
+        if (v.kind != GraphValue::Kind::node_output || node_seen[static_cast<size_t>(v.producer)]) continue;
+        node_seen[static_cast<size_t>(v.producer)] = 1;
+        const GraphNode& n = g.nodes[static_cast<size_t>(v.producer)];
+        if (def_of(n).traits.side_effect)
+          throw InvalidArgument("[saved_model] " + what + ": signature '" + name + "' output '" + key +
+                                "' needs node '" + n.scope + "' (" + n.op.name() +
+                                "), which changes state: a served signature must be read-only");
+        for (int in : n.inputs) stack.push_back(in);
+      }
+    }
+  }
+}
+
+// The graph with every read_variable replaced by a constant holding `values[name]`. Value ids
+// stay the same (so signatures still apply); node ids are renumbered.
+Graph freeze(const Graph& g, const std::map<std::string, Tensor>& values) {
+  Graph out;
+  out.values = g.values;
+  out.inputs = g.inputs;
+  out.outputs = g.outputs;
+  out.guards = g.guards;
+  std::vector<int> new_id(g.nodes.size(), -1);
+  for (const GraphNode& n : g.nodes) {
+    if (const VariableAttrs* a = attrs_if<ReadVariable>(n)) {
+      GraphValue& v = out.values[static_cast<size_t>(n.outputs[0])];
+      v.kind = GraphValue::Kind::constant;
+      v.producer = -1;
+      v.output_index = 0;
+      v.constant = values.at(a->name);
+      continue;
+    }
+    GraphNode c = n;
+    c.id = static_cast<int>(out.nodes.size());
+    new_id[static_cast<size_t>(n.id)] = c.id;
+    out.nodes.push_back(std::move(c));
+  }
+  for (GraphValue& v : out.values)
+    if (v.kind == GraphValue::Kind::node_output) v.producer = new_id[static_cast<size_t>(v.producer)];
+  return out;
+}
+
+void rename_no_replace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return;
+  int err = errno;
+  if (err == EEXIST) throw FailedPrecondition("[export_saved_model] '" + to + "' already exists");
+  if (err == EINVAL || err == ENOSYS) {
+    // A file system without RENAME_NOREPLACE: rename(2) refuses a non-empty directory target,
+    // and the version directory was checked to be absent.
+    struct stat st;
+    if (::stat(to.c_str(), &st) == 0) throw FailedPrecondition("[export_saved_model] '" + to + "' already exists");
+    if (std::rename(from.c_str(), to.c_str()) == 0) return;
+    err = errno;
+  }
+  throw DataLoss("[export_saved_model] cannot rename '" + from + "' to '" + to + "': " + std::strerror(err));
+}
+
+}  // namespace
+
+// ---- export ----
+
+std::string export_saved_model(const std::string& base_dir, int64_t version, const train::MetaGraph& mg,
+                               const SavedModelOptions& options) {
+  if (version < 0) throw InvalidArgument("[export_saved_model] version must be >= 0, got " + std::to_string(version));
+  if (base_dir.empty()) throw InvalidArgument("[export_saved_model] base_dir is empty");
+  const Graph& g = mg.graph();
+  check_signatures(g, mg.signatures(), "export to '" + base_dir + "'");
+  // The variables' values now, by name (checked before anything is written).
+  std::map<std::string, Tensor> values;
+  for (const GraphNode& n : g.nodes) {
+    const VariableAttrs* a = variable_of(n);
+    if (!a || values.count(a->name)) continue;
+    std::shared_ptr<VariableState> s;
+    try {
+      s = find_variable(a->var_id);
+    } catch (const NotFound&) {
+    }
+    if (!s || s->name != a->name)
+      throw FailedPrecondition("[export_saved_model] the graph's variable '" + a->name +
+                               "' does not exist in this process (bind the graph's variables first)");
+    std::lock_guard<std::mutex> lock(s->mu);
+    values[a->name] = s->value;
+  }
+  std::error_code ec;
+  fs::create_directories(base_dir, ec);
+  if (ec) throw NotFound("[export_saved_model] cannot create '" + base_dir + "': " + ec.message());
+  const std::string final_dir = (fs::path(base_dir) / std::to_string(version)).string();
+  if (fs::exists(final_dir, ec))
+    throw FailedPrecondition("[export_saved_model] version " + std::to_string(version) + " already exists: '" +
+                             final_dir + "' (versions are never replaced)");
+  std::string tmpl = (fs::path(base_dir) / (".tmp-" + std::to_string(version) + "-XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data()))
+    throw NotFound("[export_saved_model] cannot create a temporary directory in '" + base_dir + "': " +
+                   std::strerror(errno));
+  const std::string tmp = tmpl;
+  try {
+    train::MetaGraph copy = mg;
+    copy.tags = options.tags;
+    train::ExportOptions eo;
+    io::write_file_atomically((fs::path(tmp) / kMetaGraphFile).string(), train::meta_graph_to_json(copy, eo));
+    fs::create_directory(fs::path(tmp) / "variables");
+    {
+      io::BundleWriter w((fs::path(tmp) / kVariablesPrefix).string());
+      for (const auto& [name, t] : values) w.add(name, t);
+      w.finish();
+    }
+    io::sync_directory((fs::path(tmp) / "variables").string());
+    io::sync_directory(tmp);
+    if (options.before_rename) options.before_rename(tmp);
+    rename_no_replace(tmp, final_dir);
+    io::sync_directory(base_dir);
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  return final_dir;
+}
+
+std::string export_saved_model(const std::string& base_dir, int64_t version, const Graph& graph,
+                               const std::map<std::string, train::Signature>& signatures,
+                               const SavedModelOptions& options) {
+  train::MetaGraph mg(graph);
+  for (const auto& [name, s] : signatures) mg.add_signature(name, s);
+  return export_saved_model(base_dir, version, mg, options);
+}
+
+std::vector<int64_t> saved_model_versions(const std::string& base_dir) {
+  std::vector<int64_t> out;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(base_dir, ec)) {
+    std::string n = e.path().filename().string();
+    if (n.empty() || n.size() > 18 || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    if (e.is_directory(ec)) out.push_back(std::stoll(n));
+  }
+  if (ec) throw NotFound("[saved_model_versions] cannot list '" + base_dir + "': " + ec.message());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// ---- load ----
+
+struct SavedModel::Impl {
+  std::string path;
+  train::MetaGraph mg;  // as in the file (variable ids unbound)
+  std::unique_ptr<Session> session;  // over the frozen graph
+};
+
+SavedModel load_saved_model(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw NotFound("[load_saved_model] '" + dir + "' is not a directory");
+  auto impl = std::make_shared<SavedModel::Impl>();
+  impl->path = dir;
+  train::ImportOptions io_opts;
+  io_opts.bind = false;
+  impl->mg = train::import_meta_graph((fs::path(dir) / kMetaGraphFile).string(), io_opts);
+  const Graph& g = impl->mg.graph();
+  check_signatures(g, impl->mg.signatures(), "'" + dir + "'");
+  std::map<std::string, Tensor> values;
+  std::set<std::string> needed;
+  for (const GraphNode& n : g.nodes)
+    if (const VariableAttrs* a = attrs_if<ReadVariable>(n)) needed.insert(a->name);
+  if (!needed.empty()) {
+    const std::string prefix = (fs::path(dir) / kVariablesPrefix).string();
+    io::BundleReader r(prefix);
+    for (const GraphNode& n : g.nodes) {
+      const VariableAttrs* a = attrs_if<ReadVariable>(n);
+      if (!a || values.count(a->name)) continue;
+      if (!r.contains(a->name))
+        throw NotFound("[load_saved_model] '" + prefix + "' has no value for variable '" + a->name + "'");
+      Tensor t = r.read(a->name);
+      if (t.dtype() != a->dtype || t.shape() != a->shape)
+        throw InvalidArgument("[load_saved_model] '" + prefix + "': variable '" + a->name + "' is " +
+                              spec(t.dtype(), t.shape()) + " in the bundle, the graph needs " + spec(a->dtype, a->shape));
+      values[a->name] = t;
+    }
+  }
+  impl->session = std::make_unique<Session>(freeze(g, values));
+  SavedModel m;
+  m.impl_ = std::move(impl);
+  return m;
+}
+
+std::vector<std::string> SavedModel::signature_names() const {
+  std::vector<std::string> out;
+  for (const auto& s : impl_->mg.signatures()) out.push_back(s.first);
+  return out;
+}
+
+const train::Signature& SavedModel::signature(const std::string& name) const { return impl_->mg.signature(name); }
+const train::MetaGraph& SavedModel::meta_graph() const { return impl_->mg; }
+const std::string& SavedModel::path() const { return impl_->path; }
+
+std::map<std::string, Tensor> SavedModel::run(const std::string& signature, const std::map<std::string, Tensor>& inputs,
+                                              Loc loc) const {
+  const char* op = "saved_model.run";
+  const auto& sigs = impl_->mg.signatures();
+  auto it = sigs.find(signature);
+  if (it == sigs.end()) {
+    std::string have;
+    for (const auto& s : sigs) have += (have.empty() ? "'" : ", '") + s.first + "'";
+    raise(ErrorCode::not_found, op, "no signature '" + signature + "' (there are " + have + ")", loc);
+  }
+  const train::Signature& s = it->second;
+  for (const auto& [name, t] : inputs)
+    if (!s.inputs.count(name)) {
+      std::string want;
+      for (const auto& i : s.inputs) want += (want.empty() ? "'" : ", '") + i.first + "'";
+      raise(ErrorCode::invalid_argument, op,
+            "signature '" + signature + "' has no input '" + name + "' (its inputs: " +
+                (want.empty() ? std::string("none") : want) + ")",
+            loc);
+    }
+  std::vector<std::pair<int, Tensor>> feeds;
+  for (const auto& [name, info] : s.inputs) {
+    auto f = inputs.find(name);
+    if (f == inputs.end())
+      raise(ErrorCode::invalid_argument, op, "signature '" + signature + "' needs input '" + name + "' (" +
+                                                 spec(info.dtype, info.shape) + "), which is not given",
+            loc);
+    const Tensor& t = f->second;
+    if (!t.defined() || t.dtype() != info.dtype || t.shape() != info.shape)
+      raise(ErrorCode::invalid_argument, op,
+            "input '" + name + "' of signature '" + signature + "' must be " + spec(info.dtype, info.shape) + ", got " +
+                (t.defined() ? spec(t.dtype(), t.shape()) : std::string("an empty handle")),
+            loc);
+    feeds.emplace_back(info.value, t);
+  }
+  std::vector<int> fetches;
+  for (const auto& [name, info] : s.outputs) fetches.push_back(info.value);
+  std::vector<Tensor> got = impl_->session->run(fetches, feeds, loc);
+  std::map<std::string, Tensor> out;
+  size_t k = 0;
+  for (const auto& o : s.outputs) out[o.first] = got[k++];
+  return out;
+}
+
+}  // namespace xf
