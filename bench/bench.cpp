@@ -833,6 +833,8 @@ void ckpt(const Options& o) {
   add_entry({save_sync, t[0], fmt("%.0f MiB/s", mib / t[0]), write_sync, t[1], std::nullopt});
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
 // ---- npz: 256 MiB of float32 variables (8 x 32 MiB) saved and loaded, against NumPy ----
 
 // /usr/bin/python3 running bench/npz_numpy.py as a coprocess: one command line in, one line out.
