@@ -1,7 +1,9 @@
 // The `xflow` command (docs/viewer.md):
 //   xflow view RUN_DIR [--port N]   serve the web viewer and a run directory on 127.0.0.1
 //   xflow dot GRAPH.json            the graph as Graphviz text
-//   xflow inspect GRAPH.json        nodes, ops, parameters, inputs, outputs, guards
+//   xflow inspect PATH [--values]   a graph JSON: nodes, ops, parameters, inputs, outputs, guards;
+//                                   a checkpoint (prefix or directory), .npy/.npz file or export
+//                                   directory: its tensors, and with --values their statistics
 //   xflow diff A.json B.json        what changed between two graphs
 // A graph that cannot be read prints the library's message (NotFound, InvalidArgument) and exits 1.
 #include <CLI/CLI.hpp>
@@ -21,6 +23,7 @@
 
 #include "xflow/dot.hpp"
 #include "xflow/graph.hpp"
+#include "inspect_files.hpp"
 #include "xflow_build_config.hpp"
 
 namespace fs = std::filesystem;
@@ -102,7 +105,9 @@ int cmd_dot(const std::string& path) {
 
 // ----- inspect -----
 
-int cmd_inspect(const std::string& path) {
+int cmd_inspect(const std::string& path, bool values) {
+  int rc = xflow_cli::inspect_file(path, values, std::cout);
+  if (rc >= 0) return rc;
   GraphFile gf = load_graph(path, "xflow inspect");
   const xf::Graph& g = gf.graph;
   std::cout << "graph: " << path << "\n";
@@ -538,8 +543,10 @@ int main(int argc, char** argv) {
   dot->add_option("GRAPH", dot_path, "graph JSON file")->required();
 
   std::string inspect_path;
-  CLI::App* inspect = app.add_subcommand("inspect", "Summarize a graph JSON: nodes, ops, parameters, inputs, outputs, guards");
-  inspect->add_option("GRAPH", inspect_path, "graph JSON file")->required();
+  bool inspect_values = false;
+  CLI::App* inspect = app.add_subcommand("inspect", "Summarize a graph JSON, a checkpoint (prefix or directory), a .npy/.npz file or an export directory");
+  inspect->add_option("PATH", inspect_path, "graph JSON, checkpoint prefix or directory, .npy/.npz, export directory")->required();
+  inspect->add_flag("--values", inspect_values, "tensors' statistics: min, max, mean, NaN and Inf counts");
 
   std::string diff_a, diff_b;
   bool exit_code = false;
@@ -558,7 +565,7 @@ int main(int argc, char** argv) {
   try {
     if (*view) return cmd_view(run_dir, port, page);
     if (*dot) return cmd_dot(dot_path);
-    if (*inspect) return cmd_inspect(inspect_path);
+    if (*inspect) return cmd_inspect(inspect_path, inspect_values);
     if (*diff) return cmd_diff(diff_a, diff_b, exit_code);
   } catch (const xf::Error& e) {
     std::cerr << "xflow: " << e.what() << "\n";

@@ -1,0 +1,128 @@
+#include "inspect_files.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+#include <vector>
+
+#include "xflow/checkpoint.hpp"
+#include "xflow/error.hpp"
+#include "xflow/shape.hpp"
+#include "xflow/tensor.hpp"
+
+namespace fs = std::filesystem;
+
+namespace xflow_cli {
+
+namespace {
+
+bool exists(const std::string& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
+std::string shape_str(const xf::Shape& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+// min, max, mean over the finite values, and how many are NaN or infinite (TensorFlow's
+// inspect_checkpoint prints the values; a summary is what one reads for big tensors).
+struct Stats {
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  double sum = 0;
+  int64_t finite = 0, nan = 0, inf = 0;
+};
+
+template <class T>
+void accumulate(const T* p, int64_t n, Stats& s) {
+  for (int64_t i = 0; i < n; ++i) {
+    double v = static_cast<double>(p[i]);
+    if (std::isnan(v)) { ++s.nan; continue; }
+    if (std::isinf(v)) { ++s.inf; continue; }
+    s.min = std::min(s.min, v);
+    s.max = std::max(s.max, v);
+    s.sum += v;
+    ++s.finite;
+  }
+}
+
+std::string stats_of(const xf::Tensor& t0) {
+  xf::Tensor t = t0.contiguous();
+  Stats s;
+  int64_t n = xf::numel(t.shape());
+  switch (t.dtype()) {
+    case xf::DType::bool_:
+    case xf::DType::uint8: accumulate(t.data<uint8_t>(), n, s); break;
+    case xf::DType::int32: accumulate(t.data<int32_t>(), n, s); break;
+    case xf::DType::int64: accumulate(t.data<int64_t>(), n, s); break;
+    case xf::DType::float32: accumulate(t.data<float>(), n, s); break;
+    case xf::DType::float64: accumulate(t.data<double>(), n, s); break;
+  }
+  std::ostringstream o;
+  o << std::setprecision(6);
+  if (s.finite == 0) {
+    o << "no finite values";
+  } else {
+    o << "min " << s.min << "  max " << s.max << "  mean " << s.sum / static_cast<double>(s.finite);
+  }
+  if (s.nan) o << "  NaN " << s.nan;
+  if (s.inf) o << "  Inf " << s.inf;
+  return o.str();
+}
+
+int inspect_checkpoint(const std::string& prefix, bool values, std::ostream& out) {
+  xf::io::BundleReader r(prefix);
+  out << "checkpoint: " << prefix << " (TensorFlow V2 tensor bundle)\n";
+  size_t width = 0;
+  int64_t bytes = 0;
+  for (const auto& e : r.entries()) {
+    width = std::max(width, e.key.size());
+    bytes += e.size;
+  }
+  out << "tensors: " << r.entries().size() << " (" << bytes << " bytes of data)\n";
+  for (const auto& e : r.entries()) {
+    out << "  " << e.key << std::string(width - e.key.size() + 2, ' ') << e.tf_dtype_name << " "
+        << shape_str(e.shape);
+    if (values) {
+      if (e.dtype) {
+        out << "  " << stats_of(r.read(e.key));
+      } else {
+        out << "  (values of dtype " << e.tf_dtype_name << " are not read)";
+      }
+    }
+    out << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int inspect_file(const std::string& path, bool values, std::ostream& out) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    if (exists(path + "/checkpoint")) {
+      std::string latest = xf::io::latest_checkpoint(path);
+      if (latest.empty())
+        throw xf::NotFound(path + "/checkpoint names no checkpoint whose files exist");
+      out << "state file: " << path << "/checkpoint\n";
+      if (auto st = xf::io::get_checkpoint_state(path)) {
+        for (const auto& p : st->all_model_checkpoint_paths) out << "  " << p << "\n";
+      }
+      return inspect_checkpoint(latest, values, out);
+    }
+    if (exists(path + "/variables/variables.index"))
+      return inspect_checkpoint(path + "/variables/variables", values, out);
+    throw xf::InvalidArgument("'" + path +
+                              "' is a directory with neither a `checkpoint` state file nor variables/variables.index");
+  }
+  if (exists(path + ".index")) return inspect_checkpoint(path, values, out);
+  return -1;
+}
+
+}  // namespace xflow_cli
