@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -26,6 +27,7 @@
 namespace xf::train {
 
 class Saver;
+class MetaGraph;
 
 struct SaverOptions {
   // Checkpoints kept on disk and listed in the state file, newest last. 0 or negative: nothing is
@@ -40,9 +42,11 @@ struct SaverOptions {
   bool save_relative_paths = false;
   // TensorFlow's per-device sharded checkpoints: Unimplemented (one device here, one shard).
   bool sharded = false;
-  // Calls the meta-graph writer (set_meta_graph_writer) for PREFIX.meta after each save, when one
-  // is installed; none is yet, so no .meta file is written.
+  // Writes `meta_graph` (with this Saver's settings as its saver_def) to PREFIX.meta after each
+  // save, as TensorFlow 1's Saver exports the default graph. xflow has no default graph: without
+  // `meta_graph` no .meta file is written.
   bool write_meta_graph = true;
+  std::shared_ptr<const MetaGraph> meta_graph;
   // The prefix save() uses when called with an empty one (TensorFlow's `filename`).
   std::string filename;
   // The state file's name in the checkpoint's directory.
@@ -61,10 +65,10 @@ struct SaverOptions {
   std::function<double()> clock;
 };
 
-// Writes the meta graph of a saved checkpoint to `meta_path` (TensorFlow's export_meta_graph).
-using MetaGraphWriter = std::function<void(const std::string& meta_path, const Saver& saver)>;
-// Installs the process-wide meta-graph writer that Savers with write_meta_graph call (empty: none).
-void set_meta_graph_writer(MetaGraphWriter writer);
+// The Saver's settings as the JSON object a meta-graph stores (MetaGraph::set_saver_def):
+// max_to_keep, keep_checkpoint_every_n_hours, pad_step_number, save_relative_paths, sharded,
+// filename, latest_filename, version "V2".
+std::string saver_def_json(const SaverOptions& options);
 
 class Saver {
  public:

@@ -1,6 +1,10 @@
 // tf.train.Saver (TensorFlow 1, python/training/saver.py) over xflow Variables.
 #include "xflow/saver.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include "xflow/meta_graph.hpp"
+
 #include <dirent.h>
 #include <tbb/parallel_for.h>
 #include <sys/stat.h>
@@ -22,14 +26,6 @@ namespace xf::train {
 
 namespace {
 
-std::mutex& writer_mutex() {
-  static std::mutex m;
-  return m;
-}
-MetaGraphWriter& meta_writer() {
-  static MetaGraphWriter w;
-  return w;
-}
 
 bool is_directory(const std::string& p) {
   struct stat st;
@@ -118,9 +114,16 @@ void remove_checkpoint(const std::string& prefix) {
 
 }  // namespace
 
-void set_meta_graph_writer(MetaGraphWriter writer) {
-  std::lock_guard<std::mutex> lock(writer_mutex());
-  meta_writer() = std::move(writer);
+std::string saver_def_json(const SaverOptions& o) {
+  nlohmann::json j = {{"version", "V2"},
+                      {"max_to_keep", o.max_to_keep},
+                      {"keep_checkpoint_every_n_hours", o.keep_checkpoint_every_n_hours},
+                      {"pad_step_number", o.pad_step_number},
+                      {"save_relative_paths", o.save_relative_paths},
+                      {"sharded", o.sharded},
+                      {"filename", o.filename},
+                      {"latest_filename", o.latest_filename}};
+  return j.dump();
 }
 
 Saver::Saver(SaverOptions options) : Saver(global_variables(), std::move(options)) {}
@@ -257,13 +260,10 @@ std::string Saver::save(const std::string& save_path_in, std::optional<int64_t> 
     maybe_delete_old_checkpoints();
   }
 
-  if (opts_.write_meta_graph) {
-    MetaGraphWriter w;
-    {
-      std::lock_guard<std::mutex> lock(writer_mutex());
-      w = meta_writer();
-    }
-    if (w) w(checkpoint_file + ".meta", *this);
+  if (opts_.write_meta_graph && opts_.meta_graph) {
+    MetaGraph mg = *opts_.meta_graph;
+    mg.set_saver_def(saver_def_json(opts_));
+    export_meta_graph(checkpoint_file + ".meta", mg);
   }
   return checkpoint_file;
 }

@@ -22,6 +22,10 @@
 #include "xflow/checkpoint.hpp"
 #include "xflow/error.hpp"
 #include "xflow/saver.hpp"
+#include "xflow/ops.hpp"
+#include <nlohmann/json.hpp>
+#include "xflow/trace.hpp"
+#include "xflow/meta_graph.hpp"
 #include "xflow/tensor.hpp"
 #include "xflow/variable.hpp"
 
@@ -441,23 +445,34 @@ TEST_CASE("real TensorFlow checkpoints restore into xflow variables of the same 
   CHECK(b.value().item<float>() == Approx(1.04952538).epsilon(1e-7));
 }
 
-TEST_CASE("the meta-graph writer hook is called with PREFIX.meta", "[saver]") {
+TEST_CASE("a Saver given a meta-graph writes PREFIX.meta with its settings; without one, none", "[saver]") {
   xf::reset_variables();
   TempDir d;
   Model m;
-  std::vector<std::string> calls;
-  xf::train::set_meta_graph_writer([&](const std::string& path, const Saver& s) {
-    calls.push_back(path);
-    CHECK(s.variables().size() == 3);
-  });
-  Saver saver;
-  saver.save(d / "model.ckpt", 5);
-  SaverOptions no_meta;
+  // A graph that reads the model's kernel: the meta-graph names it, the Saver adds its settings.
+  xf::Graph g = xf::trace_graph(
+      [&](const std::vector<Tensor>&) { return std::vector<Tensor>{xf::sum(m.kernel.value())}; }, {});
+  auto mg = std::make_shared<xf::train::MetaGraph>(g);
+  SaverOptions with_meta;
+  with_meta.max_to_keep = 3;
+  with_meta.meta_graph = mg;
+  Saver saver(with_meta);
+  std::string p = saver.save(d / "model.ckpt", 5);
+  REQUIRE(std::filesystem::exists(p + ".meta"));
+  xf::train::ImportOptions no_bind;
+  no_bind.bind = false;
+  xf::train::MetaGraph back = xf::train::import_meta_graph(p + ".meta", no_bind);
+  auto def = nlohmann::json::parse(back.saver_def());
+  CHECK(def.at("max_to_keep") == 3);
+  CHECK(def.at("version") == "V2");
+  CHECK(back.graph().nodes.size() == g.nodes.size());
+
+  SaverOptions no_meta = with_meta;
   no_meta.write_meta_graph = false;
-  Saver(no_meta).save(d / "model.ckpt", 6);
-  xf::train::set_meta_graph_writer(nullptr);
-  saver.save(d / "model.ckpt", 7);
-  CHECK(calls == std::vector<std::string>{d / "model.ckpt-5.meta"});
+  std::string q = Saver(no_meta).save(d / "other.ckpt", 6);
+  CHECK_FALSE(std::filesystem::exists(q + ".meta"));
+  std::string r = Saver().save(d / "third.ckpt", 7);  // no meta-graph given
+  CHECK_FALSE(std::filesystem::exists(r + ".meta"));
 }
 
 // A child process saves again and again (values derived from the step, the next step after the
