@@ -176,20 +176,32 @@ run_fuzz() {
   fi
   ninja -C build-fuzz >build-fuzz.log 2>&1 || { tail -n 60 build-fuzz.log; echo "dev.sh: build of build-fuzz failed"; exit 1; }
   local p=0 f=0
-  for exe in $(find build-fuzz -maxdepth 1 -type f -executable -name 'fuzz_*' | sort); do
-    local name seeds=() corpus
+  for exe in $(find build-fuzz -maxdepth 2 -type f -executable -name 'fuzz_*' | sort); do
+    local name seeds corpus
     name=$(basename "$exe")
     corpus="build-fuzz/corpus/$name"
+    seeds="build-fuzz/seeds/$name"
     mkdir -p "$corpus"
+    rm -rf "$seeds"
+    mkdir -p "$seeds"
+    # libFuzzer runs file arguments once instead of fuzzing: seeds are copied into a folder. A
+    # line names a file or folder relative to the repository root, else to ../shared.
     if [ -f "fuzz/$name.seeds" ]; then
       while IFS= read -r line; do
-        [ -n "$line" ] && [ "${line:0:1}" != "#" ] && [ -e "$line" ] && seeds+=("$line")
+        [ -n "$line" ] && [ "${line:0:1}" != "#" ] || continue
+        local src=$line
+        [ -e "$src" ] || src="../shared/$line"
+        if [ -d "$src" ]; then
+          find "$src" -maxdepth 1 -type f -exec cp -t "$seeds" {} + 2>/dev/null || true
+        elif [ -f "$src" ]; then
+          cp "$src" "$seeds/$(echo "$line" | tr '/' '_')"
+        fi
       done <"fuzz/$name.seeds"
     fi
     local log="build-fuzz/$name.log"
     if timeout $((secs + 120)) "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-         -artifact_prefix="build-fuzz/$name-" "$corpus" "${seeds[@]}" >"$log" 2>&1; then
-      echo "[fuzz] $name: passed (${secs}s, $(grep -oE 'corp: [0-9]+' "$log" | tail -n 1))"
+         -artifact_prefix="build-fuzz/$name-" "$corpus" "$seeds" >"$log" 2>&1; then
+      echo "[fuzz] $name: passed (${secs}s, $(grep -oE '#[0-9]+' "$log" | tail -n 1) runs, $(ls "$seeds" | wc -l) seeds)"
       p=$((p + 1))
     else
       tail -n 40 "$log"

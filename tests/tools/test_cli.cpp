@@ -19,6 +19,8 @@
 #include <string>
 #include <thread>
 
+#include "xflow/checkpoint.hpp"
+#include "xflow/npy.hpp"
 #include "xflow/dot.hpp"
 #include "xflow/graph.hpp"
 #include "xflow/xflow.hpp"
@@ -338,3 +340,49 @@ TEST_CASE("view serves the page, the run's files and their index, and nothing ou
     CHECK(!has(body, "do not serve"));
   }
 }
+
+TEST_CASE("inspect: TensorFlow checkpoints, export directories, .npy and .npz files", "[cli]") {
+  TempDir tmp;
+  const std::string data = XFLOW_CHECKPOINT_TESTDATA;
+  // A directory with a state file: its list and the newest checkpoint's tensors.
+  Result r = run(tmp, "inspect " + quote(data + "/tensorflow-onnx-regression_checkpoint") + " --values");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("tensors: 2 (8 bytes of data)") != std::string::npos);
+  CHECK(r.out.find("W  float32 []  min 0.213962") != std::string::npos);
+  CHECK(r.out.find("b  float32 []  min 1.04953") != std::string::npos);
+  // A prefix; a string tensor is listed, not read.
+  r = run(tmp, "inspect " + quote(data + "/serving-saved_model_half_plus_two_tf2_cpu/00000123/variables/variables") +
+                   " --values");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("_CHECKPOINTABLE_OBJECT_GRAPH  string []  (values of dtype string are not read)") != std::string::npos);
+  CHECK(r.out.find("a/.ATTRIBUTES/VARIABLE_VALUE  float32 []  min 0.5") != std::string::npos);
+  // A checkpoint written by xflow, then an .npz and an .npy.
+  xf::io::BundleWriter w((tmp.path / "ck").string());
+  w.add("dense/kernel", xf::Tensor::from_vector(std::vector<float>{1, 2, 3, 6}, {2, 2}));
+  w.finish();
+  r = run(tmp, "inspect " + quote((tmp.path / "ck").string()) + " --values");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("dense/kernel  float32 [2, 2]  min 1  max 6  mean 3") != std::string::npos);
+  xf::io::save_npz((tmp.path / "w.npz").string(),
+                   xf::io::NamedTensors{{"a", xf::Tensor::from_vector(std::vector<int32_t>{4, 5}, {2})}});
+  r = run(tmp, "inspect " + quote((tmp.path / "w.npz").string()) + " --values");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("a  int32 [2]  min 4  max 5  mean 4.5") != std::string::npos);
+  xf::io::save_npy((tmp.path / "x.npy").string(), xf::Tensor::from_vector(std::vector<double>{-1, 1}, {1, 2}));
+  r = run(tmp, "inspect " + quote((tmp.path / "x.npy").string()));
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("float64 [1, 2]") != std::string::npos);
+  // A directory that is none of these, and a damaged .npy: clear errors, exit code 1.
+  fs::create_directory(tmp.path / "empty");
+  r = run(tmp, "inspect " + quote((tmp.path / "empty").string()));
+  CHECK(r.code == 1);
+  CHECK(r.err.find("no `checkpoint` state file") != std::string::npos);
+  {
+    std::ofstream f(tmp.path / "bad.npy", std::ios::binary);
+    f << "\x93NUMPY garbage";
+  }
+  r = run(tmp, "inspect " + quote((tmp.path / "bad.npy").string()));
+  CHECK(r.code == 1);
+  CHECK(r.err.find("bad.npy") != std::string::npos);
+}
+

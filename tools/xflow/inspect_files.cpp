@@ -5,10 +5,14 @@
 #include <filesystem>
 #include <iomanip>
 #include <limits>
+#include <fstream>
 #include <sstream>
 #include <vector>
 
 #include "xflow/checkpoint.hpp"
+#include "xflow/meta_graph.hpp"
+#include "xflow/npy.hpp"
+#include "xflow/saved_model.hpp"
 #include "xflow/error.hpp"
 #include "xflow/shape.hpp"
 #include "xflow/tensor.hpp"
@@ -101,6 +105,73 @@ int inspect_checkpoint(const std::string& prefix, bool values, std::ostream& out
   return 0;
 }
 
+void print_tensor(const std::string& name, size_t width, const xf::Tensor& t, bool values, std::ostream& out) {
+  out << "  " << name << std::string(width - std::min(width, name.size()) + 2, ' ') << xf::dtype_name(t.dtype())
+      << " " << shape_str(t.shape());
+  if (values) out << "  " << stats_of(t);
+  out << "\n";
+}
+
+int inspect_npy(const std::string& path, bool values, std::ostream& out) {
+  xf::Tensor t = xf::io::load_npy(path);
+  out << "npy: " << path << "\n";
+  print_tensor("(array)", 7, t, values, out);
+  return 0;
+}
+
+int inspect_npz(const std::string& path, bool values, std::ostream& out) {
+  xf::io::NpzReader r(path);
+  std::vector<std::string> names = r.names();
+  out << "npz: " << path << " (" << names.size() << " arrays)\n";
+  size_t width = 0;
+  for (const auto& n : names) width = std::max(width, n.size());
+  for (const auto& n : names) print_tensor(n, width, r.read(n), values, out);
+  return 0;
+}
+
+std::string sig_info(const xf::train::TensorInfo& ti) {
+  return std::string(xf::dtype_name(ti.dtype)) + " " + shape_str(ti.shape);
+}
+
+void print_meta_graph(const xf::train::MetaGraph& mg, std::ostream& out) {
+  out << "graph: " << mg.graph().nodes.size() << " nodes, " << mg.graph().values.size() << " values\n";
+  out << "signatures: " << mg.signatures().size() << "\n";
+  for (const auto& [name, sig] : mg.signatures()) {
+    out << "  " << name << " (" << sig.method_name << ")\n";
+    for (const auto& [in, ti] : sig.inputs) out << "    input  " << in << ": " << sig_info(ti) << "\n";
+    for (const auto& [o, ti] : sig.outputs) out << "    output " << o << ": " << sig_info(ti) << "\n";
+  }
+  out << "variables: " << mg.variable_defs().size() << "\n";
+}
+
+// A meta-graph file (export_meta_graph): JSON whose "format" is "xflow.meta_graph".
+bool is_meta_graph_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char head[4096] = {};
+  f.read(head, sizeof head - 1);
+  return std::string(head).find("\"xflow.meta_graph\"") != std::string::npos;
+}
+
+int inspect_meta_graph(const std::string& path, std::ostream& out) {
+  xf::train::ImportOptions opts;
+  opts.bind = false;
+  xf::train::MetaGraph mg = xf::train::import_meta_graph(path, opts);
+  out << "meta-graph: " << path << "\n";
+  print_meta_graph(mg, out);
+  return 0;
+}
+
+int inspect_export_version(const std::string& dir, bool values, std::ostream& out) {
+  out << "export: " << dir << "\n";
+  inspect_meta_graph(dir + "/saved_model.json", out);
+  return inspect_checkpoint(dir + "/variables/variables", values, out);
+}
+
+bool ends_with(const std::string& s, const char* suffix) {
+  std::string x(suffix);
+  return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
+}
+
 }  // namespace
 
 int inspect_file(const std::string& path, bool values, std::ostream& out) {
@@ -116,12 +187,28 @@ int inspect_file(const std::string& path, bool values, std::ostream& out) {
       }
       return inspect_checkpoint(latest, values, out);
     }
+    if (exists(path + "/saved_model.json")) return inspect_export_version(path, values, out);
     if (exists(path + "/variables/variables.index"))
       return inspect_checkpoint(path + "/variables/variables", values, out);
+    std::vector<int64_t> versions = xf::saved_model_versions(path);
+    if (!versions.empty()) {
+      out << "export base: " << path << " (versions:";
+      for (int64_t v : versions) out << " " << v;
+      out << ")\n";
+      for (const auto& e : fs::directory_iterator(path)) {
+        std::string name = e.path().filename().string();
+        if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+            std::stoll(name) == versions.back())
+          return inspect_file(e.path().string(), values, out);
+      }
+    }
     throw xf::InvalidArgument("'" + path +
-                              "' is a directory with neither a `checkpoint` state file nor variables/variables.index");
+                              "' is a directory with no `checkpoint` state file, export version or variables/variables.index");
   }
   if (exists(path + ".index")) return inspect_checkpoint(path, values, out);
+  if (ends_with(path, ".npy")) return inspect_npy(path, values, out);
+  if (ends_with(path, ".npz")) return inspect_npz(path, values, out);
+  if (exists(path) && is_meta_graph_file(path)) return inspect_meta_graph(path, out);
   return -1;
 }
 
