@@ -194,7 +194,7 @@ run_fuzz() {
         if [ -d "$src" ]; then
           find "$src" -maxdepth 1 -type f -exec cp -t "$seeds" {} + 2>/dev/null || true
         elif [ -f "$src" ]; then
-          cp "$src" "$seeds/$(echo "$line" | tr '/' '_')"
+          cp "$src" "$seeds/$(echo "$line" | tr '/.' '__')"
         fi
       done <"fuzz/$name.seeds"
     fi

@@ -6,12 +6,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "testing.hpp"
 #include "xflow/checkpoint.hpp"
 #include "xflow/meta_graph.hpp"
 #include "xflow/saved_model.hpp"
+#include "xflow/saver.hpp"
 #include "xflow/nn.hpp"
 #include "xflow/optim.hpp"
 #include "xflow/session.hpp"
@@ -675,4 +677,65 @@ TEST_CASE("saved_model: signatures must be read-only and closed over their input
   write_text(path + "/saved_model.json", "{\"format\": 1}");
   err = error_of([&] { load_saved_model(path); });
   CHECK(err.find(path + "/saved_model.json") != std::string::npos);
+}
+
+// TensorFlow 1's workflow end to end: the Saver writes the checkpoint and PREFIX.meta; a fresh
+// process state imports the latest checkpoint's meta-graph, restores it, and keeps training.
+TEST_CASE("meta_graph: Saver.save writes PREFIX.meta; import it, restore the latest checkpoint, keep training") {
+  TempDir dir;
+  const int n1 = 2, n2 = 3;
+  auto feeds = [](const Built& m, int i) {
+    return std::vector<std::pair<GraphItem, Tensor>>{{GraphItem::of_value(m.x), batch_x(i)},
+                                                      {GraphItem::of_value(m.y), batch_y(i)}};
+  };
+  std::map<std::string, Tensor> final_a;
+  std::vector<Tensor> losses_a;
+  {
+    reset_variables();
+    Built m = build_train_step();
+    Session s(m.graph);
+    GraphItem train_op = group(m.graph);
+    for (int i = 0; i < n1 + n2; ++i) {
+      auto f = feeds(m, i);
+      losses_a.push_back(run(s, {train_op, GraphItem::of_value(m.loss)}, f)[1]);
+    }
+    final_a = variable_values(global_variables());
+  }
+  {
+    reset_variables();
+    Built m = build_train_step();
+    xf::train::SaverOptions so;
+    so.meta_graph = std::make_shared<MetaGraph>(tf1_meta_graph(m));
+    xf::train::Saver saver(so);
+    Session s(m.graph);
+    GraphItem train_op = group(m.graph);
+    for (int i = 0; i < n1; ++i) {
+      auto f = feeds(m, i);
+      run(s, {train_op}, f);
+    }
+    saver.save(dir / "model.ckpt", n1);
+  }
+  reset_variables();
+  const std::string latest = xf::io::latest_checkpoint(dir.path);
+  REQUIRE(latest == dir / ("model.ckpt-" + std::to_string(n1)));
+  MetaGraph mg = import_meta_graph(latest + ".meta");
+  CHECK(nlohmann::json::parse(mg.saver_def()).at("max_to_keep") == 5);
+  xf::train::Saver(mg.variables()).restore(latest);
+  Session s(mg.graph());
+  const std::vector<GraphItem>& tv = mg.get_collection("train_var");
+  REQUIRE(tv.size() == 3);
+  GraphItem train_op = mg.get_collection("train_op")[0];
+  GraphItem loss = mg.get_collection("losses").at(0);
+  for (int i = n1; i < n1 + n2; ++i) {
+    std::vector<Tensor> r = run(s, {train_op, loss}, {{tv[0], batch_x(i)}, {tv[1], batch_y(i)}});
+    INFO("step " << i);
+    CHECK(same_bits(r[1], losses_a[static_cast<size_t>(i)]));
+  }
+  std::map<std::string, Tensor> final_b = variable_values(mg.variables());
+  REQUIRE(final_b.size() == final_a.size());
+  for (const auto& [name, t] : final_a) {
+    INFO(name);
+    REQUIRE(final_b.count(name));
+    CHECK(same_bits(t, final_b.at(name)));
+  }
 }
