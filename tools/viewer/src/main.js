@@ -64,7 +64,7 @@ function runFor(name, origin = 'served') {
 // named after that subfolder.
 async function addRunFiles(files, rootName, origin) {
   const runName = (path) => (dirOf(path) ? `${rootName}/${dirOf(path)}` : rootName);
-  const graphs = files.filter((f) => f.path.endsWith('.json') && !baseOf(f.path).startsWith('.') && baseOf(f.path) !== 'index.json');
+  const graphs = files.filter((f) => (f.path.endsWith('.json') || f.path.endsWith('.meta')) && !baseOf(f.path).startsWith('.') && baseOf(f.path) !== 'index.json');
   // graph.json first, then by path.
   graphs.sort((a, b) => (baseOf(b.path) === 'graph.json') - (baseOf(a.path) === 'graph.json') || (a.path < b.path ? -1 : 1));
   for (const f of graphs) {
@@ -138,7 +138,7 @@ async function addFolder(fileList) {
 // Loose files: graphs and event files; each event file becomes a run named after the file.
 async function addFiles(fileList) {
   const files = [...fileList];
-  const graphs = files.filter((f) => f.name.endsWith('.json'));
+  const graphs = files.filter((f) => f.name.endsWith('.json') || f.name.endsWith('.meta'));
   for (const f of graphs) {
     const key = `file:${f.name}:${f.size}:${f.lastModified}`;
     state.graphs = state.graphs.filter((g) => g.key !== key);

@@ -19,6 +19,12 @@ export function parseGraph(text, source = 'graph') {
     throw new GraphError(`${source}: not valid JSON: ${e.message}`);
   }
   if (j === null || typeof j !== 'object' || Array.isArray(j)) fail(source, '(document)', 'must be an object');
+  // A meta-graph (export_meta_graph, a Saver's PREFIX.meta, an export's saved_model.json) holds
+  // its graph under "graph": that graph is drawn.
+  if (j.format === 'xflow.meta_graph') {
+    if (j.graph === null || typeof j.graph !== 'object' || Array.isArray(j.graph)) fail(source, 'graph', 'a meta-graph must hold its graph as an object');
+    j = j.graph;
+  }
   if (j.format !== 'xflow.graph') fail(source, 'format', `must be "xflow.graph", got ${JSON.stringify(j.format)}`);
   const ver = j.schema_version;
   if (!Array.isArray(ver) || ver.length !== 2 || !isInt(ver[0])) fail(source, 'schema_version', 'must be [major, minor]');

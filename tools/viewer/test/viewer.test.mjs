@@ -156,6 +156,11 @@ function makeRunDir() {
   }
   rmSync(digitsRuns, { recursive: true, force: true });
   writeFileSync(join(run, 'bad.json'), '{"format": "xflow.graph", "schema_version": [1, 0], "values": [');
+  // A Saver's PREFIX.meta: a meta-graph holding the MLP's graph, collections and signatures.
+  const mlp = JSON.parse(readFileSync(join(run, 'digits-mlp.json'), 'utf8'));
+  writeFileSync(join(run, 'model.ckpt-7.meta'), JSON.stringify({
+    format: 'xflow.meta_graph', schema_version: [1, 0], meta_info: { tags: ['serve'] }, graph: mlp,
+    collections: {}, variables: [], signatures: {}, saver: { version: 'V2', max_to_keep: 5 } }));
   return { tmp, run };
 }
 
@@ -415,6 +420,15 @@ test('histograms: the latest step of each tag as bars', async () => {
   assert(await page.locator('.plot.histogram').count() === 1, 'filtered to dense1/w');
   await page.fill('#tag-filter', '');
   await page.screenshot({ path: join(ART, 'histograms.png'), fullPage: true });
+});
+
+test('a meta-graph file (a Saver\'s PREFIX.meta) shows its graph', async () => {
+  const { page } = ctx;
+  await openGraph('?graph=model.ckpt-7.meta');
+  assert(await page.evaluate(() => document.body.dataset.graphState) === 'ready', 'graph state is not ready');
+  const ops = await page.$$eval('.node.op', (els) => els.map((e) => e.dataset.op));
+  const boxes = await page.locator('.node').count();
+  assert(boxes > 0, `nothing drawn (ops: ${ops})`);
 });
 
 test('malformed JSON shows a clear message', async () => {
