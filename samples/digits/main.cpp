@@ -1,7 +1,7 @@
 // Trains an MLP and a small CNN on the 8x8 handwritten digits, eagerly and traced.
 //
 //   ./build/samples/digits/digits [--data data/digits/digits.csv] [--runs runs] [--epochs N]
-//                                 [--checkpoint_dir DIR [--save_every N]]
+//                                 [--checkpoint_dir DIR [--save_every N]] [--export_dir DIR]
 //
 // For each model: a progress bar per epoch, the eager and traced step times and their ratio, the
 // final `test accuracy: 0.xxx`, and summaries for the viewer in RUNS/digits-<model>/ (loss per
@@ -12,6 +12,11 @@
 // by default) and after the last step; a run started again with the same directory restores the
 // latest checkpoint and continues from its step, with the same batches, to the same weights, bit
 // for bit, as a run that was never interrupted.
+//
+// With --export_dir, each trained model is exported for serving to DIR/<model>/<version>/ (the
+// next free version, from 1): signature "serving_default" with input "x" (one image, float32
+// (1, 64) or (1, 8, 8, 1)) and outputs "probabilities" (1, 10) and "classes" (1,) int64
+// (docs/meta-graph.md).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -28,6 +33,7 @@
 #include "xflow/checkpoint.hpp"
 #include "xflow/nn.hpp"
 #include "xflow/optim.hpp"
+#include "xflow/saved_model.hpp"
 #include "xflow/saver.hpp"
 #include "xflow/trace.hpp"
 #include "xflow/xflow.hpp"
@@ -229,21 +235,41 @@ double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const Datas
   return evaluate(m, test_set);
 }
 
+// The model's inference graph for one image, exported with its trained variables.
+std::string export_model(const Model& m, const std::string& base) {
+  xf::GraphBuilder b;
+  xf::Shape shape{1};
+  shape.insert(shape.end(), m.input_shape.begin(), m.input_shape.end());
+  xf::Tensor x = b.placeholder(xf::DType::float32, shape, "x");
+  xf::Tensor logits = m.forward(x, false);
+  xf::Tensor probs = xf::softmax(logits), classes = xf::argmax(logits, 1);
+  xf::Graph g = b.finish({probs, classes});
+  xf::train::Signature sig = xf::train::make_signature(
+      g, {{"x", b.value_of(x)}}, {{"probabilities", b.value_of(probs)}, {"classes", b.value_of(classes)}});
+  std::error_code ec;
+  std::vector<int64_t> versions;
+  if (std::filesystem::is_directory(base, ec)) versions = xf::saved_model_versions(base);
+  int64_t version = versions.empty() ? 1 : versions.back() + 1;
+  return xf::export_saved_model(base, version, g, {{"serving_default", sig}});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string data = "data/digits/digits.csv", runs = "runs";
   int epochs_mlp = 30, epochs_cnn = 15;
   Checkpointing ckpt;
+  std::string export_dir;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--data" && i + 1 < argc) data = argv[++i];
     else if (a == "--runs" && i + 1 < argc) runs = argv[++i];
     else if (a == "--epochs" && i + 1 < argc) epochs_mlp = epochs_cnn = std::stoi(argv[++i]);
     else if (a == "--checkpoint_dir" && i + 1 < argc) ckpt.dir = argv[++i];
+    else if (a == "--export_dir" && i + 1 < argc) export_dir = argv[++i];
     else if (a == "--save_every" && i + 1 < argc && std::atoll(argv[i + 1]) > 0) ckpt.save_every = std::atoll(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: %s [--data FILE] [--runs DIR] [--epochs N] [--checkpoint_dir DIR [--save_every N]]\n",
+      std::fprintf(stderr, "usage: %s [--data FILE] [--runs DIR] [--epochs N] [--checkpoint_dir DIR [--save_every N]] [--export_dir DIR]\n",
                    argv[0]);
       return 2;
     }
@@ -266,6 +292,7 @@ int main(int argc, char** argv) {
       std::printf("== mlp: 64 -> 128 relu -> 10, Adam(0.01), %d epochs ==\n", epochs_mlp);
       double acc = train(mlp, opt, train_set, test_set, epochs_mlp, runs + "/digits-mlp", ckpt);
       std::printf("test accuracy: %.3f\n", acc);
+      if (!export_dir.empty()) std::printf("exported to %s\n", export_model(mlp, export_dir + "/mlp").c_str());
       ok = ok && acc >= 0.95;
     }
     {
@@ -297,6 +324,7 @@ int main(int argc, char** argv) {
                   epochs_cnn);
       double acc = train(cnn, opt, train_set, test_set, epochs_cnn, runs + "/digits-cnn", ckpt);
       std::printf("test accuracy: %.3f\n", acc);
+      if (!export_dir.empty()) std::printf("exported to %s\n", export_model(cnn, export_dir + "/cnn").c_str());
       ok = ok && acc >= 0.95;
     }
     std::printf("summaries in %s/digits-mlp and %s/digits-cnn (view them with: xflow view %s/digits-mlp)\n",
