@@ -25,7 +25,8 @@ struct Loc {
 };
 
 enum class ErrorCode { invalid_argument, shape, dtype, out_of_range, not_found, data_loss,
-                       failed_precondition, unimplemented, internal };
+                       failed_precondition, unimplemented, internal, cancelled, deadline_exceeded,
+                       unavailable, resource_exhausted, aborted, already_exists };
 
 class Error : public std::runtime_error {
  public:
@@ -72,6 +73,39 @@ class Internal : public Error {
  public:
   explicit Internal(const std::string& w) : Error(ErrorCode::internal, w) {}
 };
+// An operation stopped before it completed (an enqueue pending when its queue closed with
+// cancel_pending_enqueues, a request abandoned by its caller).
+class Cancelled : public Error {
+ public:
+  explicit Cancelled(const std::string& w) : Error(ErrorCode::cancelled, w) {}
+};
+// A blocking operation's timeout passed (a queue's dequeue or enqueue with a timeout).
+class DeadlineExceeded : public Error {
+ public:
+  explicit DeadlineExceeded(const std::string& w) : Error(ErrorCode::deadline_exceeded, w) {}
+};
+// A service cannot take the request now (a server shutting down, a servable not loaded yet).
+class Unavailable : public Error {
+ public:
+  explicit Unavailable(const std::string& w) : Error(ErrorCode::unavailable, w) {}
+};
+// A bound was reached (a request larger than allowed, a full buffer).
+class ResourceExhausted : public Error {
+ public:
+  explicit ResourceExhausted(const std::string& w) : Error(ErrorCode::resource_exhausted, w) {}
+};
+// An operation gave up because of a concurrent one (a coordinator's stop).
+class Aborted : public Error {
+ public:
+  explicit Aborted(const std::string& w) : Error(ErrorCode::aborted, w) {}
+};
+class AlreadyExists : public Error {
+ public:
+  explicit AlreadyExists(const std::string& w) : Error(ErrorCode::already_exists, w) {}
+};
+
+// The exception class of `code`: "InvalidArgument", "ShapeError", ..., "AlreadyExists".
+const char* error_class_name(ErrorCode code);
 
 // Throws the exception class that belongs to `code` with message `what`.
 [[noreturn]] void throw_error(ErrorCode code, const std::string& what);

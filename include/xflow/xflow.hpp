@@ -22,5 +22,6 @@
 #include "xflow/tensor.hpp"
 #include "xflow/threads.hpp"
 #include "xflow/trace.hpp"
+#include "xflow/value.hpp"
 #include "xflow/variable.hpp"
 #include "xflow/weights.hpp"

@@ -14,7 +14,13 @@ TEST_CASE("the hierarchy follows TensorFlow's status codes", "[error]") {
   CHECK_THROWS_AS(throw_error(ErrorCode::data_loss, "x"), DataLoss);
   CHECK_THROWS_AS(throw_error(ErrorCode::failed_precondition, "x"), FailedPrecondition);
   CHECK_THROWS_AS(throw_error(ErrorCode::unimplemented, "x"), Unimplemented);
-  CHECK_THROWS_AS(throw_error(ErrorCode::internal, "x"), Error);
+  CHECK_THROWS_AS(throw_error(ErrorCode::internal, "x"), Internal);
+  CHECK_THROWS_AS(throw_error(ErrorCode::cancelled, "x"), Cancelled);
+  CHECK_THROWS_AS(throw_error(ErrorCode::deadline_exceeded, "x"), DeadlineExceeded);
+  CHECK_THROWS_AS(throw_error(ErrorCode::unavailable, "x"), Unavailable);
+  CHECK_THROWS_AS(throw_error(ErrorCode::resource_exhausted, "x"), ResourceExhausted);
+  CHECK_THROWS_AS(throw_error(ErrorCode::aborted, "x"), Aborted);
+  CHECK_THROWS_AS(throw_error(ErrorCode::already_exists, "x"), AlreadyExists);
   try {
     throw_error(ErrorCode::out_of_range, "m");
   } catch (const Error& e) {
@@ -24,12 +30,13 @@ TEST_CASE("the hierarchy follows TensorFlow's status codes", "[error]") {
 }
 
 TEST_CASE("messages start with the op and end with the caller's file and line", "[error]") {
+  const int call_line = __LINE__ + 2;
   try {
-    matmul(ones({2, 3}), ones({4, 5}));  // this is line 28
+    matmul(ones({2, 3}), ones({4, 5}));
     FAIL("no exception");
   } catch (const ShapeError& e) {
-    CHECK(std::string(e.what()) ==
-          "[matmul] inner dimensions differ: a is (2, 3) float32, b is (4, 5) float32 (test_error.cpp:28)");
+    CHECK(std::string(e.what()) == "[matmul] inner dimensions differ: a is (2, 3) float32, b is (4, 5) float32 (test_error.cpp:" +
+                                       std::to_string(call_line) + ")");
   }
   Tensor a = ones({2, 3});
   Tensor b = ones({4, 3});

@@ -290,20 +290,7 @@ const std::map<std::string, Runner>& runners() {
 
 // ---- comparing ----
 
-const char* class_name(xf::ErrorCode c) {
-  switch (c) {
-    case xf::ErrorCode::invalid_argument: return "InvalidArgument";
-    case xf::ErrorCode::shape: return "ShapeError";
-    case xf::ErrorCode::dtype: return "DTypeError";
-    case xf::ErrorCode::out_of_range: return "OutOfRange";
-    case xf::ErrorCode::not_found: return "NotFound";
-    case xf::ErrorCode::data_loss: return "DataLoss";
-    case xf::ErrorCode::failed_precondition: return "FailedPrecondition";
-    case xf::ErrorCode::unimplemented: return "Unimplemented";
-    case xf::ErrorCode::internal: return "Internal";
-  }
-  return "?";
-}
+const char* class_name(xf::ErrorCode c) { return xf::error_class_name(c); }
 
 std::string fmt(double v) {
   std::ostringstream os;
