@@ -50,35 +50,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include "xflow/npy.hpp"
+#include "bench_common.hpp"
 
-namespace {
+namespace xfbench {
 
-using Clock = std::chrono::steady_clock;
 using B = xsimd::batch<float>;
 constexpr int64_t kLanes = static_cast<int64_t>(B::size);
 
-// Keeps the compiler from proving a value or a memory write unused.
-template <class T>
-inline void escape(T* p) {
-  asm volatile("" : : "g"(p) : "memory");
-}
 
 // ---- options and results ----
 
-struct Options {
-  std::string json_path;
-  std::string filter;
-  bool quick = false;
-};
 
-struct Entry {
-  std::string name;
-  double seconds = 0;
-  std::string figure;  // "123.4 ns/op", "18.2 GB/s", ...
-  std::optional<std::string> baseline;
-  double baseline_seconds = 0;
-  std::optional<int64_t> bytes;  // peak_bytes entries
-};
 
 std::vector<Entry> g_entries;
 bool g_failed = false;
@@ -172,7 +154,7 @@ double median(std::vector<double> v) {
 // about `min_sample` seconds; then samples alternate between the variants (A B C A B C ...).
 // Returns each variant's median seconds per unit.
 std::vector<double> measure(const std::vector<std::function<void()>>& fns, int samples, double min_sample,
-                            double units = 1) {
+                            double units) {
   std::vector<int> calls(fns.size(), 1);
   for (size_t k = 0; k < fns.size(); ++k) {
     fns[k]();  // warm-up (first-touch, caches, allocator free lists, thread pools)
@@ -290,6 +272,12 @@ void peak_entry(const std::string& name, const std::function<void()>& fn) {
   e.bytes = xf::allocator_stats().peak_bytes - before;
   add_entry(e);
 }
+
+}  // namespace xfbench
+
+namespace {
+
+using namespace xfbench;
 
 // ---- W1: c = a + b on shape (1,), 100,000 ops ----
 
@@ -1017,6 +1005,7 @@ int main(int argc, char** argv) {
     g200(o);
     ckpt(o);
     npz(o);
+    // Rows defined in bench_*.cpp (declared in bench_common.hpp).
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

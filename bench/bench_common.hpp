@@ -1,0 +1,55 @@
+// What every benchmark file shares: options, result rows, timing. Defined in bench.cpp; a new
+// group of rows lives in its own bench_<area>.cpp with a `void bench_<area>(const Options&)`
+// declared below and called from main() in bench.cpp.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xfbench {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string json_path;
+  std::string filter;
+  bool quick = false;
+};
+
+// One row: a timed workload (seconds per unit, with its baseline's name and time), or a
+// "<name>/peak_bytes" row with `bytes`.
+struct Entry {
+  std::string name;
+  double seconds = 0;
+  std::string figure;  // "123.4 ns/op", "18.2 GB/s", ...
+  std::optional<std::string> baseline;
+  double baseline_seconds = 0;
+  std::optional<int64_t> bytes;  // peak_bytes entries
+};
+
+// Set when a result check fails: the program then exits 1.
+extern bool g_failed;
+
+// Keeps the compiler from proving a value or a memory write unused.
+template <class T>
+inline void escape(T* p) {
+  asm volatile("" : : "g"(p) : "memory");
+}
+
+std::string fmt(const char* f, double v);
+std::string fmt_time(double s);
+// Prints the row and keeps it for --json.
+void add_entry(Entry e);
+double seconds_since(Clock::time_point t0);
+double median(std::vector<double> v);
+// Times several variants of one workload, alternating their samples; returns each variant's
+// median seconds per unit (each fn runs `units` units per call).
+std::vector<double> measure(const std::vector<std::function<void()>>& fns, int samples, double min_sample,
+                            double units = 1);
+// Whether --filter selects any of `names`.
+bool wanted(const Options& o, const std::vector<std::string>& names);
+
+}  // namespace xfbench
