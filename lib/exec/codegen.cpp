@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "exec/fusion.hpp"
+#include "exec/kernel_cache.hpp"
 #include "xflow_build_config.hpp"
 #include "xflow_kernel_digest.hpp"
 
@@ -82,13 +83,6 @@ namespace {
 std::mutex g_mu;
 std::map<std::string, Plan::Fused::Kernel> g_loaded;  // by hash
 bool g_warned = false;
-
-std::string cache_dir() {
-  if (const char* d = std::getenv("XFLOW_CACHE_DIR")) return d;
-  if (const char* x = std::getenv("XDG_CACHE_HOME")) return std::string(x) + "/xflow/kernels";
-  if (const char* h = std::getenv("HOME")) return std::string(h) + "/.cache/xflow/kernels";
-  return "/tmp/xflow-kernels";
-}
 
 void warn_once(const std::string& why) {
   if (g_warned) return;
@@ -201,11 +195,16 @@ Plan::Fused::Kernel compile_kernel(const Plan::Fused& f) {
   std::lock_guard<std::mutex> lock(g_mu);
   auto it = g_loaded.find(hash);
   if (it != g_loaded.end()) return it->second;
-  std::string dir = cache_dir();
+  std::string dir = detail::kernel_cache_dir();
+  if (std::string why = detail::prepare_kernel_cache(dir); !why.empty()) {
+    warn_once(why);
+    return nullptr;
+  }
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
   std::string so = dir + "/fused_" + hash + ".so";
+  bool fresh = false;
   if (!std::filesystem::exists(so)) {
+    fresh = true;
     std::string tag = std::to_string(::getpid()) + "_" + hash;
     std::string src = dir + "/fused_" + tag + ".cpp";
     std::string tmp = dir + "/fused_" + tag + ".so.tmp";
@@ -235,6 +234,9 @@ Plan::Fused::Kernel compile_kernel(const Plan::Fused& f) {
       }
     }
   }
+  // Use order for the size bound's least-recently-used eviction; a new kernel may push old ones out.
+  if (fresh) detail::evict_kernel_cache(dir, detail::kernel_cache_max_bytes(), so);
+  else detail::touch_kernel(so);
   void* handle = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     warn_once(std::string("dlopen failed: ") + dlerror());
