@@ -11,6 +11,7 @@
 // Integer arithmetic wraps around as NumPy's does (computed in unsigned types: no UB).
 #pragma once
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -33,6 +34,36 @@ template <class T> T wrap_sub(T a, T b) {
 template <class T> T wrap_mul(T a, T b) {
   using U = std::conditional_t<sizeof(T) < sizeof(unsigned), unsigned, std::make_unsigned_t<T>>;
   return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+}
+
+// xsimd's exp (and expm1, and pow through exp) leaves the type's range early: float exp is inf
+// from x = 88.38 (ln(FLT_MAX) = 88.72) and 0 below -87.3 (subnormal results down to -103.97),
+// double exp inf from 709.09 (709.78) and 0 below -708.4 (-745.13). Lanes in `bad` are computed
+// again, lane by lane, in a wider type (double for float, long double for double) and rounded
+// back: a true overflow stays inf, a finite result comes back finite. When no lane is bad this
+// costs the mask's compares; eager and fused kernels both call it, so they stay bitwise equal.
+template <class T> using Wider = std::conditional_t<std::is_same_v<T, float>, double, long double>;
+template <class B, class M, class F>
+inline B redo_lanes(const B& r, const M& bad, const B& a, const B& b, F wide) {
+  using T = typename B::value_type;
+  if (!xsimd::any(bad)) return r;
+  alignas(64) T rv[B::size], av[B::size], bv[B::size];
+  alignas(64) bool mv[B::size];
+  r.store_aligned(rv);
+  a.store_aligned(av);
+  b.store_aligned(bv);
+  bad.store_aligned(mv);
+  for (std::size_t i = 0; i < B::size; ++i) {
+    if (mv[i]) rv[i] = static_cast<T>(wide(static_cast<Wider<T>>(av[i]), static_cast<Wider<T>>(bv[i])));
+  }
+  return B::load_aligned(rv);
+}
+// exp-like functions: inf from a finite x, or 0 where the true result is still a subnormal.
+template <class B, class F>
+inline B exp_range(const B& r, const B& x, F wide) {
+  using T = typename B::value_type;
+  const B lowest(std::is_same_v<T, float> ? T(-103.98) : T(-745.2));
+  return redo_lanes(r, (xsimd::isinf(r) && xsimd::isfinite(x)) || ((r == B(T(0))) && (x > lowest)), x, x, wide);
 }
 
 // ---- unary, same dtype out ----
@@ -84,8 +115,8 @@ struct ReluFn {
     static constexpr Result result = Result::same;             \
     template <class B> static B batch(const B& x) { return expr; } \
   };
-XFLOW_FLOAT_UNARY(ExpFn, xsimd::exp(x))
-XFLOW_FLOAT_UNARY(Expm1Fn, xsimd::expm1(x))
+XFLOW_FLOAT_UNARY(ExpFn, exp_range(xsimd::exp(x), x, [](auto v, auto) { return std::exp(v); }))
+XFLOW_FLOAT_UNARY(Expm1Fn, exp_range(xsimd::expm1(x), x, [](auto v, auto) { return std::expm1(v); }))
 XFLOW_FLOAT_UNARY(LogFn, xsimd::log(x))
 XFLOW_FLOAT_UNARY(Log1pFn, xsimd::log1p(x))
 XFLOW_FLOAT_UNARY(SqrtFn, xsimd::sqrt(x))
@@ -267,7 +298,10 @@ struct PowFn {
     B zero_pow = xsimd::select(b < zero, inf, xsimd::select(b > zero, zero, b));  // NaN b stays NaN
     z = xsimd::select(a == zero, xsimd::select(b_odd, xsimd::copysign(zero_pow, a), zero_pow), z);
     z = xsimd::select((a == -inf) && !xsimd::isnan(b) && !b_int, xsimd::select(b > zero, inf, zero), z);
-    return xsimd::select((b == zero) || (a == one) || ((a == -one) && xsimd::isinf(b)), one, z);
+    z = xsimd::select((b == zero) || (a == one) || ((a == -one) && xsimd::isinf(b)), one, z);
+    // Overflow before the range's end (exp inside xsimd's pow): pow(10.f, 38.5f), pow(2.f, 127.5f).
+    return redo_lanes(z, xsimd::isinf(z) && xsimd::isfinite(a) && xsimd::isfinite(b), a, b,
+                      [](auto x, auto y) { return std::pow(x, y); });
   }
 };
 // NumPy's maximum/minimum: NaN propagates from either side.
