@@ -26,7 +26,7 @@ struct Loc {
 
 enum class ErrorCode { invalid_argument, shape, dtype, out_of_range, not_found, data_loss,
                        failed_precondition, unimplemented, internal, cancelled, deadline_exceeded,
-                       unavailable, resource_exhausted, aborted, already_exists };
+                       unavailable, resource_exhausted, aborted, already_exists, axis };
 
 class Error : public std::runtime_error {
  public:
@@ -48,6 +48,11 @@ class ShapeError : public InvalidArgument {
 class DTypeError : public InvalidArgument {
  public:
   explicit DTypeError(const std::string& w) : InvalidArgument(w, ErrorCode::dtype) {}
+};
+// An axis outside [-rank, rank): an InvalidArgument, as TensorFlow raises it (NumPy's AxisError).
+class AxisError : public InvalidArgument {
+ public:
+  explicit AxisError(const std::string& w) : InvalidArgument(w, ErrorCode::axis) {}
 };
 class OutOfRange : public Error {
  public:

@@ -19,7 +19,7 @@ Strides contiguous_strides(const Shape& s);
 // NumPy broadcasting of two shapes; throws ShapeError naming `op` and `loc`.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op = "broadcast_shapes",
                        Loc loc = Loc::current());
-// Maps a possibly negative axis into [0, rank); throws OutOfRange naming `op`.
+// Maps a possibly negative axis into [0, rank); throws AxisError (an InvalidArgument) naming `op`.
 int64_t normalize_axis(int64_t axis, int64_t rank, const char* op, Loc loc = Loc::current());
 
 }  // namespace xf

@@ -27,6 +27,7 @@ const char* error_class_name(ErrorCode code) {
     case ErrorCode::resource_exhausted: return "ResourceExhausted";
     case ErrorCode::aborted: return "Aborted";
     case ErrorCode::already_exists: return "AlreadyExists";
+    case ErrorCode::axis: return "AxisError";
   }
   return "Error";
 }
@@ -48,6 +49,7 @@ void throw_error(ErrorCode code, const std::string& what) {
     case ErrorCode::resource_exhausted: throw ResourceExhausted(what);
     case ErrorCode::aborted: throw Aborted(what);
     case ErrorCode::already_exists: throw AlreadyExists(what);
+    case ErrorCode::axis: throw AxisError(what);
   }
   throw Internal(what);
 }

@@ -46,7 +46,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op, Loc loc) 
 
 int64_t normalize_axis(int64_t axis, int64_t rank, const char* op, Loc loc) {
   if (axis < -rank || axis >= rank || rank == 0)
-    raise(ErrorCode::out_of_range, op,
+    raise(ErrorCode::axis, op,
           "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank), loc);
   return axis < 0 ? axis + rank : axis;
 }

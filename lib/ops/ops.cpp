@@ -161,7 +161,7 @@ std::vector<int64_t> norm_axes(const char* op, const Tensor& x, const OptAxes& a
   }
   for (int64_t a : *axes) {
     if (a < -x.rank() || a >= x.rank())
-      raise(ErrorCode::out_of_range, op,
+      raise(ErrorCode::axis, op,
             "axis " + std::to_string(a) + " is out of range: x is " + spec_str({x.dtype(), x.shape()}), loc);
     out.push_back(a < 0 ? a + x.rank() : a);
   }

@@ -37,7 +37,7 @@ Specs reduce_infer(RKind kind, const ReduceAttrs& a, const Specs& in) {
   int64_t count = 1;
   for (int64_t ax : a.axes) {
     if (ax < 0 || ax >= static_cast<int64_t>(s.size()) || ax <= prev)
-      infer_fail(ErrorCode::out_of_range, "axes must be sorted, distinct and in [0, rank): " + specs_str(in));
+      infer_fail(ErrorCode::axis, "axes must be sorted, distinct and in [0, rank): " + specs_str(in));
     prev = ax;
     count *= s[ax];
   }
@@ -227,7 +227,7 @@ Specs arg_infer(const ArgAttrs& a, const Specs& in) {
   if (in.size() != 1) infer_fail(ErrorCode::invalid_argument, "expects 1 input");
   const Shape& s = in[0].shape;
   if (a.axis < 0 || a.axis >= static_cast<int64_t>(s.size()))
-    infer_fail(ErrorCode::out_of_range, "axis " + std::to_string(a.axis) + " out of range: " + specs_str(in));
+    infer_fail(ErrorCode::axis, "axis " + std::to_string(a.axis) + " out of range: " + specs_str(in));
   if (s[a.axis] == 0) infer_fail(ErrorCode::invalid_argument, "attempt to get an arg extremum of an empty axis: " + specs_str(in));
   return {TensorSpec{DType::int64, reduced_shape(s, {a.axis}, a.keepdims)}};
 }

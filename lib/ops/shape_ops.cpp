@@ -102,7 +102,7 @@ Specs Concat::infer(const Attrs& a, const Specs& in) {
   if (in.empty()) infer_fail(ErrorCode::invalid_argument, "needs at least one input");
   const Shape& s0 = in[0].shape;
   if (a.axis < 0 || a.axis >= static_cast<int64_t>(s0.size()))
-    infer_fail(ErrorCode::out_of_range, "axis " + std::to_string(a.axis) + " out of range: " + specs_str(in));
+    infer_fail(ErrorCode::axis, "axis " + std::to_string(a.axis) + " out of range: " + specs_str(in));
   Shape out = s0;
   out[a.axis] = 0;
   for (const auto& t : in) {
@@ -142,7 +142,7 @@ Specs Gather::infer(const Attrs& a, const Specs& in) {
   if (in.size() != 2) infer_fail(ErrorCode::invalid_argument, "expects x and indices");
   const Shape& s = in[0].shape;
   if (a.axis < 0 || a.axis >= static_cast<int64_t>(s.size()))
-    infer_fail(ErrorCode::out_of_range, "axis " + std::to_string(a.axis) + " out of range: " + specs_str(in, names));
+    infer_fail(ErrorCode::axis, "axis " + std::to_string(a.axis) + " out of range: " + specs_str(in, names));
   if (in[1].dtype != DType::int32 && in[1].dtype != DType::int64)
     infer_fail(ErrorCode::dtype, "indices must be int32 or int64: " + specs_str(in, names));
   Shape out(s.begin(), s.begin() + a.axis);

@@ -815,7 +815,7 @@ def norm_axes(axes, rank):
     out = []
     for a in axes:
         if a < -rank or a >= rank:
-            raise XErr("OutOfRange")
+            raise XErr("AxisError")
         out.append(a + rank if a < 0 else a)
     if len(set(out)) != len(out):
         raise XErr("InvalidArgument")
@@ -986,7 +986,7 @@ def arg_model(op, x, axis, keepdims):
         return [(np.asarray(r), "int64")]
     rank = x.v.ndim
     if axis < -rank or axis >= rank or rank == 0:
-        raise XErr("OutOfRange")
+        raise XErr("AxisError")
     if x.v.shape[axis] == 0:
         raise XErr("InvalidArgument")
     return [(np.asarray(f(x.v, axis=axis, keepdims=keepdims)), "int64")]
@@ -1140,7 +1140,7 @@ def gen_linalg():
                 raise XErr("InvalidArgument")
             for x, y in zip(aa, bb):
                 if x < -a.v.ndim or x >= a.v.ndim or y < -b.v.ndim or y >= b.v.ndim:
-                    raise XErr("OutOfRange")
+                    raise XErr("AxisError")
                 if a.v.shape[x] != b.v.shape[y]:
                     raise XErr("ShapeError")
         for x, y in zip(aa, bb):
@@ -1209,7 +1209,7 @@ def squeeze_model(x, axes):
     drop = set()
     for a in axes:
         if a < -r or a >= r or r == 0:
-            raise XErr("OutOfRange")
+            raise XErr("AxisError")
         n = a + r if a < 0 else a
         if x.v.shape[n] != 1:
             raise XErr("ShapeError")
@@ -1220,7 +1220,7 @@ def squeeze_model(x, axes):
 def expand_dims_model(x, axis):
     r = x.v.ndim + 1
     if axis < -r or axis >= r:
-        raise XErr("OutOfRange")
+        raise XErr("AxisError")
     return [(np.expand_dims(x.v, axis), x.d)]
 
 
@@ -1250,13 +1250,13 @@ def concat_model(xs, axis, stack=False):
                 raise XErr("ShapeError")
         r = vals[0].ndim + 1
         if axis < -r or axis >= r:
-            raise XErr("OutOfRange")
+            raise XErr("AxisError")
         return [(np.stack(vals, axis=axis), d)]
     r = vals[0].ndim
     if r == 0:
         raise XErr("ShapeError")
     if axis < -r or axis >= r:
-        raise XErr("OutOfRange")
+        raise XErr("AxisError")
     a = axis + r if axis < 0 else axis
     for v in vals:
         if v.ndim != r or any(v.shape[i] != vals[0].shape[i] for i in range(r) if i != a):
@@ -1267,7 +1267,7 @@ def concat_model(xs, axis, stack=False):
 def split_model(x, arg, axis):
     r = x.v.ndim
     if axis < -r or axis >= r or r == 0:
-        raise XErr("OutOfRange")
+        raise XErr("AxisError")
     a = axis + r if axis < 0 else axis
     if isinstance(arg, int):
         if arg <= 0 or x.v.shape[a] % arg:
@@ -1297,7 +1297,7 @@ def strided_slice_model(x, begin, end, strides):
 def gather_model(x, idx, axis):
     r = x.v.ndim
     if axis < -r or axis >= r or r == 0:
-        raise XErr("OutOfRange")
+        raise XErr("AxisError")
     a = axis + r if axis < 0 else axis
     if is_float(idx.d):
         raise XErr("DTypeError")
@@ -1542,7 +1542,7 @@ def softmax_model(op, x, axis):
     v = cast_ref(x.v, x.d, d)
     r = v.ndim
     if axis < -r or axis >= r or r == 0:
-        raise XErr("OutOfRange")
+        raise XErr("AxisError")
     v = v.astype(np.float64)
     if v.shape[axis] == 0:
         return [(v.astype(NP[d]), d)]
