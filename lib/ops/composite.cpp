@@ -370,7 +370,10 @@ Tensor avg_pool2d(const Tensor& input, std::pair<int64_t, int64_t> window, std::
                   Padding padding, Loc loc) {
   check_defined("avg_pool2d", input, loc);
   PoolAttrs at{{window.first, window.second}, {strides.first, strides.second}, padding_name(padding)};
-  return apply1(Prim::avg_pool2d, make_attrs(at), {input}, loc);
+  // An average of integers is not an integer: integer inputs become float32, as mean's do
+  // (docs/dtypes.md), instead of window means truncated to the input dtype. bool is refused.
+  bool integral = is_integral(input.dtype());
+  return apply1(Prim::avg_pool2d, make_attrs(at), {integral ? to_float32("avg_pool2d", input, loc) : input}, loc);
 }
 
 // ---- gradient building blocks ----

@@ -53,7 +53,10 @@ Tensor unary(Prim p, const Tensor& x, Loc loc) {
       }
       break;
     case ew::Promotion::rounding:
-      if (!is_floating(x.dtype())) return x;  // integers are already whole
+      // bool is not a number (as for neg, abs, sign): cast first. Integers are already whole.
+      if (x.dtype() == DType::bool_)
+        raise(ErrorCode::dtype, name, "needs a numeric (non-bool) dtype: x is " + spec_str({x.dtype(), x.shape()}), loc);
+      if (!is_floating(x.dtype())) return x;
       break;
     default:
       break;

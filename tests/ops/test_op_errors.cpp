@@ -84,7 +84,18 @@ TEST_CASE("errors: unary ops", "[errors]") {
   CHECK_RAISES(DTypeError, "square", xf::square(b), "x is (2, 3) bool");
   CHECK_RAISES(DTypeError, "relu", xf::relu(b), "x is (2, 3) bool");
   CHECK_RAISES(DTypeError, "neg", -b, "x is (2, 3) bool");
+  // floor, ceil and round follow the same rule as neg, abs and sign (they used to return bool).
+  CHECK_RAISES(DTypeError, "floor", xf::floor(b), "needs a numeric (non-bool) dtype", "x is (2, 3) bool");
+  CHECK_RAISES(DTypeError, "ceil", xf::ceil(b), "x is (2, 3) bool");
+  CHECK_RAISES(DTypeError, "round", xf::round(b), "x is (2, 3) bool");
+  CHECK(xf::floor(of({3}, DType::int32)).dtype() == DType::int32);
+  // avg_pool2d of integers averages in float32 instead of truncating the window means.
+  Tensor ints = Tensor::from_vector(std::vector<int32_t>{1, 2, 3, 5}, {1, 2, 2, 1});
+  Tensor avg = xf::avg_pool2d(ints, {2, 2}, {2, 2});
+  CHECK(avg.dtype() == DType::float32);
+  CHECK(avg.item<float>() == 2.75f);
   xf::StrictDTypeScope strict;
+  CHECK_RAISES(DTypeError, "avg_pool2d", xf::avg_pool2d(ints, {2, 2}, {2, 2}), "strict mode");
   Tensor i = of({4}, DType::int32);
   CHECK_RAISES(DTypeError, "exp", xf::exp(i), "strict mode", "x is (4,) int32 would become float32");
   CHECK_RAISES(DTypeError, "sqrt", xf::sqrt(b), "strict mode", "x is (2, 3) bool");

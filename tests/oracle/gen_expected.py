@@ -21,7 +21,7 @@ xflow's dtype:
   * arithmetic on bool raises DTypeError;
   * integer division and mod by zero give 0; float -> int casts truncate, saturate, NaN -> 0;
   * integer pow with a negative exponent gives 0 unless the base is +-1;
-  * floor, ceil and round of integers (and bool) return the input.
+  * floor, ceil and round of integers return the input; of bool they raise DTypeError.
 
 Tensors are stored as base64 of their little-endian bytes (bool as one byte 0/1), so NaN, Inf and
 every bit of a float survive. Inputs may carry a "view": the stored tensor is then turned into the
@@ -370,6 +370,8 @@ def unary_model(op, x):
             return [(NP[d](1) / v, d)]
         return [(float_fn(op, v).astype(NP[d]), d)]
     if op in UNARY_ROUNDING:
+        if x.d == "bool":
+            raise XErr("DTypeError")
         if not is_float(x.d):
             return [(x.v, x.d)]
         f = {"floor": np.floor, "ceil": np.ceil, "round": np.rint}[op]
@@ -1603,6 +1605,9 @@ def pool_model(op, x, window, strides, padding):
         raise XErr("ShapeError")
     if x.d == "bool":
         raise XErr("DTypeError")
+    if op == "avg_pool2d" and not is_float(x.d):
+        # an average of integers is a float32 (as mean's), not a truncated integer
+        x = Arr(x.v.astype(np.float32), "float32")
     if len(window) != 2 or min(window) < 1 or len(strides) != 2 or min(strides) < 1 or \
             padding not in ("SAME", "VALID"):
         raise XErr("InvalidArgument")
@@ -1619,12 +1624,8 @@ def pool_model(op, x, window, strides, padding):
                 win = x.v[n, hb:he, wb:we, :].reshape((he - hb) * (we - wb), C)
                 if op == "max_pool2d":
                     out[n, oh, ow, :] = np.max(win, axis=0)  # NaN propagates
-                elif is_float(x.d):
-                    out[n, oh, ow, :] = (np.sum(win.astype(np.float64), axis=0) / win.shape[0]).astype(NP[x.d])
                 else:
-                    # integer average: exact sum, divided and truncated toward zero
-                    s = np.sum(win.astype(np.float64), axis=0)  # exact for these small values
-                    out[n, oh, ow, :] = np.trunc(s / win.shape[0])
+                    out[n, oh, ow, :] = (np.sum(win.astype(np.float64), axis=0) / win.shape[0]).astype(NP[x.d])
     return [(out, x.d)]
 
 
