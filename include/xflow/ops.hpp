@@ -49,11 +49,16 @@ XFLOW_BINARY_DECL(logical_and) XFLOW_BINARY_DECL(logical_or) XFLOW_BINARY_DECL(l
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Loc loc = Loc::current());
 Tensor where(const Tensor& cond, const Tensor& a, Scalar b, Loc loc = Loc::current());
 Tensor where(const Tensor& cond, Scalar a, const Tensor& b, Loc loc = Loc::current());
+// Both branches scalars: the result has cond's shape and the scalars' common dtype (bool, int32
+// or float32: a float scalar makes it float32).
+Tensor where(const Tensor& cond, Scalar a, Scalar b, Loc loc = Loc::current());
 // Converts elements (float -> int truncates toward zero, saturates, NaN -> 0; nonzero -> true).
 Tensor cast(const Tensor& x, DType d, Loc loc = Loc::current());
 // min(max(x, lo), hi).
 Tensor clip(const Tensor& x, Scalar lo, Scalar hi, Loc loc = Loc::current());
 Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi, Loc loc = Loc::current());
+Tensor clip(const Tensor& x, const Tensor& lo, Scalar hi, Loc loc = Loc::current());
+Tensor clip(const Tensor& x, Scalar lo, const Tensor& hi, Loc loc = Loc::current());
 
 // ---- reductions ----
 // `axes` empty (std::nullopt) reduces over every axis; negative axes count from the end.
@@ -123,6 +128,11 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& pads
 Tensor tile(const Tensor& x, const std::vector<int64_t>& reps, Loc loc = Loc::current());
 // indices (integer) -> indices.shape + (depth,), on_value where equal, off_value elsewhere.
 Tensor one_hot(const Tensor& indices, int64_t depth, DType d = DType::float32, Loc loc = Loc::current());
+// TensorFlow's full form: on_value / off_value (converted to `d`), and the new axis's position
+// (-1 = last; an axis outside [-1, indices.rank] is an AxisError). Indices outside [0, depth)
+// give a row of off_value.
+Tensor one_hot(const Tensor& indices, int64_t depth, Scalar on_value, Scalar off_value, int64_t axis = -1,
+               DType d = DType::float32, Loc loc = Loc::current());
 
 // ---- neural network ----
 Tensor softmax(const Tensor& x, int64_t axis = -1, Loc loc = Loc::current());

@@ -276,6 +276,25 @@ Tensor one_hot(const Tensor& indices, int64_t depth, DType d, Loc loc) {
   return cast(eq, d, loc);
 }
 
+Tensor one_hot(const Tensor& indices, int64_t depth, Scalar on_value, Scalar off_value, int64_t axis, DType d,
+               Loc loc) {
+  check_defined("one_hot", indices, loc);
+  if (axis < -1 || axis > indices.rank())
+    raise(ErrorCode::axis, "one_hot",
+          "axis " + std::to_string(axis) + " is out of range [-1, " + std::to_string(indices.rank()) +
+              "]: indices is " + spec_of(indices), loc);
+  Tensor hot = one_hot(indices, depth, DType::bool_, loc);
+  Tensor out = where(hot, full({}, on_value, d, loc), full({}, off_value, d, loc), loc);
+  if (axis == -1 || axis == indices.rank()) return out;
+  // Move the new last axis to `axis`.
+  std::vector<int64_t> perm;
+  for (int64_t i = 0; i < indices.rank(); ++i) {
+    if (i == axis) perm.push_back(indices.rank());
+    perm.push_back(i);
+  }
+  return transpose(out, perm, loc);
+}
+
 Tensor tensordot(const Tensor& a, const Tensor& b, const Axes& axes_a, const Axes& axes_b, Loc loc) {
   check_defined("tensordot", a, loc);
   check_defined("tensordot", b, loc);

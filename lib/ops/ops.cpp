@@ -142,6 +142,15 @@ Tensor where(const Tensor& cond, Scalar a, const Tensor& b, Loc loc) {
   return apply1(Prim::where, {cast_to(cond, DType::bool_, loc), scalar_tensor(a, d, loc), cast_to(b, d, loc)}, loc);
 }
 
+Tensor where(const Tensor& cond, Scalar a, Scalar b, Loc loc) {
+  check_defined("where", {&cond}, loc);
+  DType d = a.weak_result(b.default_dtype());
+  strict_check("where", a.default_dtype() != b.default_dtype(), [&] {
+    return std::string("scalars of dtypes ") + dtype_name(a.default_dtype()) + " and " + dtype_name(b.default_dtype());
+  }, loc);
+  return apply1(Prim::where, {cast_to(cond, DType::bool_, loc), scalar_tensor(a, d, loc), scalar_tensor(b, d, loc)}, loc);
+}
+
 Tensor cast(const Tensor& x, DType d, Loc loc) {
   check_defined("cast", {&x}, loc);
   return cast_to(x, d, loc);
@@ -151,6 +160,8 @@ Tensor clip(const Tensor& x, Scalar lo, Scalar hi, Loc loc) { return minimum(max
 Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi, Loc loc) {
   return minimum(maximum(x, lo, loc), hi, loc);
 }
+Tensor clip(const Tensor& x, const Tensor& lo, Scalar hi, Loc loc) { return minimum(maximum(x, lo, loc), hi, loc); }
+Tensor clip(const Tensor& x, Scalar lo, const Tensor& hi, Loc loc) { return minimum(maximum(x, lo, loc), hi, loc); }
 
 // ---- reductions ----
 

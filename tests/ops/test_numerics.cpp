@@ -88,3 +88,37 @@ TEST_CASE("pow(10.f, 38.5f) and pow(2.f, 127.5f) are finite, as in NumPy", "[num
   check_replay([](const std::vector<Tensor>& in) { return std::vector<Tensor>{xf::pow(in[0], in[1]) * 1.0f}; },
                {a, b});
 }
+
+TEST_CASE("where with two scalar branches takes cond's shape and the scalars' dtype", "[forms]") {
+  Tensor c = Tensor::from_vector(std::vector<bool>{true, false, true}, {3});
+  Tensor f = xf::where(c, 1, 2.5);
+  CHECK(f.dtype() == DType::float32);
+  CHECK(f.to_vector<float>() == std::vector<float>{1.0f, 2.5f, 1.0f});
+  Tensor i = xf::where(c, 7, -1);
+  CHECK(i.dtype() == DType::int32);
+  CHECK(i.to_vector<int32_t>() == std::vector<int32_t>{7, -1, 7});
+  CHECK(xf::where(c, true, false).dtype() == DType::bool_);
+}
+
+TEST_CASE("clip with one tensor bound and one scalar bound", "[forms]") {
+  Tensor x = Tensor::from_vector(std::vector<float>{-5, 0, 5, 10}, {4});
+  Tensor lo = Tensor::from_vector(std::vector<float>{-1, 1, -1, 1}, {4});
+  CHECK(xf::clip(x, lo, 6.0f).to_vector<float>() == std::vector<float>{-1, 1, 5, 6});
+  CHECK(xf::clip(x, 0.0f, lo + 3.0f).to_vector<float>() == std::vector<float>{0, 0, 2, 4});
+}
+
+TEST_CASE("one_hot with on_value, off_value and axis, as TensorFlow's", "[forms]") {
+  Tensor idx = Tensor::from_vector(std::vector<int32_t>{0, 2, -1, 5}, {2, 2});
+  Tensor last = xf::one_hot(idx, 3, 5.0, -1.0, -1, DType::float32);
+  CHECK(last.shape() == Shape{2, 2, 3});
+  CHECK(last.to_vector<float>() == std::vector<float>{5, -1, -1, -1, -1, 5, -1, -1, -1, -1, -1, -1});
+  Tensor first = xf::one_hot(idx, 3, 1, 0, 0, DType::int64);
+  CHECK(first.dtype() == DType::int64);
+  CHECK(first.shape() == Shape{3, 2, 2});
+  // first[k][i][j] == last[i][j][k]
+  CHECK(xf::bitwise_equal(first, xf::cast(xf::transpose(xf::equal(last, 5.0f), xf::Axes{2, 0, 1}), DType::int64)));
+  Tensor mid = xf::one_hot(idx, 3, 1, 0, 1, DType::int32);
+  CHECK(mid.shape() == Shape{2, 3, 2});
+  CHECK_THROWS_AS(xf::one_hot(idx, 3, 1, 0, 3), xf::AxisError);
+  CHECK_THROWS_AS(xf::one_hot(idx, 3, 1, 0, -2), xf::InvalidArgument);
+}
