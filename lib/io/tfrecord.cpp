@@ -241,6 +241,8 @@ class Source {
   // stream does not know.
   virtual bool known_short(uint64_t /*n*/) { return false; }
   bool bounded() const { return bounded_; }
+  // At most this many bytes will come (buffers are sized by it: small inputs, small buffers).
+  virtual uint64_t size_hint() const { return UINT64_MAX; }
 
  protected:
   bool bounded_ = false;  // known_short() answers
@@ -308,6 +310,7 @@ class MemorySource : public Source {
     return k;
   }
   bool known_short(uint64_t n) override { return bytes_.size() - pos_ < n; }
+  uint64_t size_hint() const override { return bytes_.size() - pos_; }
 
  private:
   std::string bytes_;
@@ -319,11 +322,17 @@ class MemorySource : public Source {
 // ends (as TensorFlow's ZlibInputStream, which reports the end of its input as the end).
 class InflateSource : public Source {
  public:
-  InflateSource(std::unique_ptr<Source> inner, Compression c) : inner_(std::move(inner)), in_(kZlibBufferSize) {
+  InflateSource(std::unique_ptr<Source> inner, Compression c)
+      : inner_(std::move(inner)), in_(std::clamp<uint64_t>(inner_->size_hint(), 16, kZlibBufferSize)) {
     int rc = inflateInit2(&z_, window_bits(c));
     if (rc != Z_OK) throw Internal("TFRecordReader: inflateInit2 failed with error " + std::to_string(rc));
   }
   ~InflateSource() override { inflateEnd(&z_); }
+  // Deflate expands at most 1032:1.
+  uint64_t size_hint() const override {
+    uint64_t h = inner_->size_hint();
+    return h > (uint64_t{1} << 40) ? UINT64_MAX : h * 1032;
+  }
 
   size_t read(char* dst, size_t n) override {
     size_t got = 0;
@@ -382,7 +391,7 @@ std::string at_offset(const char* what, uint64_t offset) {
 
 struct TFRecordReader::Impl {
   std::unique_ptr<Source> src;
-  std::vector<char> buf = std::vector<char>(kReadBufferSize);
+  std::vector<char> buf;
   size_t pos = 0, end = 0;
   bool src_done = false;
   uint64_t offset = 0;
@@ -453,6 +462,7 @@ struct TFRecordReader::Impl {
 
 TFRecordReader::TFRecordReader(const std::string& path, Compression c) : impl_(new Impl) {
   impl_->src = wrap(std::make_unique<FileSource>(path), c);
+  impl_->buf.resize(kReadBufferSize);
 }
 
 TFRecordReader::TFRecordReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -460,6 +470,7 @@ TFRecordReader::TFRecordReader(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 TFRecordReader TFRecordReader::from_bytes(std::string bytes, Compression c) {
   auto impl = std::make_unique<Impl>();
   impl->src = wrap(std::make_unique<MemorySource>(std::move(bytes)), c);
+  impl->buf.resize(std::clamp<uint64_t>(impl->src->size_hint(), 64, kReadBufferSize));
   return TFRecordReader(std::move(impl));
 }
 
