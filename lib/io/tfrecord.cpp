@@ -391,23 +391,44 @@ std::string at_offset(const char* what, uint64_t offset) {
 
 struct TFRecordReader::Impl {
   std::unique_ptr<Source> src;
-  std::vector<char> buf;
+  // The buffer: kHead bytes of head room, then the area read(2) fills, page-aligned, so that every
+  // refill is a whole chunk at an aligned address (the kernel copies fastest there, and the file
+  // offsets stay chunk-aligned). The bytes left over from the previous chunk (always fewer than a
+  // header) move into the head room, just before the area.
+  static constexpr size_t kHead = 64, kAlign = 4096;
+  std::vector<char> store;
+  char* b = nullptr;  // the head room's start; the area starts at b + kHead
+  size_t cap = 0;     // kHead + the area's size
   size_t pos = 0, end = 0;
   bool src_done = false;
   uint64_t offset = 0;
   int64_t count = 0;
   std::optional<DataLoss> error;
 
-  // At least n (<= buffer size) bytes buffered, or fewer at the end of the source.
+  void init_buffer(size_t chunk) {
+    store.resize(chunk + kHead + kAlign);
+    uintptr_t at = reinterpret_cast<uintptr_t>(store.data()) + kHead;
+    at = (at + kAlign - 1) & ~static_cast<uintptr_t>(kAlign - 1);
+    b = reinterpret_cast<char*>(at) - kHead;
+    cap = kHead + chunk;
+    pos = end = kHead;
+  }
+
+  // At least n (<= the area's size) bytes buffered, or fewer at the end of the source.
   size_t ensure(size_t n) {
     if (end - pos >= n || src_done) return end - pos;
-    if (pos > 0) {
-      std::memmove(buf.data(), buf.data() + pos, end - pos);
-      end -= pos;
+    const size_t left = end - pos;
+    if (left <= kHead) {
+      std::memmove(b + kHead - left, b + pos, left);
+      pos = kHead - left;
+      end = kHead;
+    } else {
+      std::memmove(b, b + pos, left);
       pos = 0;
+      end = left;
     }
-    while (end < n) {
-      size_t k = src->read(buf.data() + end, buf.size() - end);
+    while (end - pos < n) {
+      size_t k = src->read(b + end, cap - end);
       if (k == 0) {
         src_done = true;
         break;
@@ -427,7 +448,7 @@ struct TFRecordReader::Impl {
     size_t have = ensure(kHeaderSize);
     // Nothing, or part of a header: the end of the file (TensorFlow's OutOfRange).
     if (have < kHeaderSize) return false;
-    const char* h = buf.data() + pos;
+    const char* h = b + pos;
     if (crc32c::unmask(get32(h + 8)) != crc32c::value(h, 8)) fail(at_offset("corrupted record", offset));
     const uint64_t length = get64(h);
     const uint64_t data_offset = offset + kHeaderSize;
@@ -445,13 +466,13 @@ struct TFRecordReader::Impl {
     while (left > 0) {
       if (pos == end && ensure(1) == 0) fail("truncated record at " + std::to_string(offset));
       size_t k = static_cast<size_t>(std::min<uint64_t>(left, end - pos));
-      crc = crc32c::extend(crc, buf.data() + pos, k);
-      record.append(buf.data() + pos, k);
+      crc = crc32c::extend(crc, b + pos, k);
+      record.append(b + pos, k);
       pos += k;
       left -= k;
     }
     if (ensure(kFooterSize) < kFooterSize) fail("truncated record at " + std::to_string(offset));
-    uint32_t stored = get32(buf.data() + pos);
+    uint32_t stored = get32(b + pos);
     pos += kFooterSize;
     if (crc32c::unmask(stored) != crc) fail(at_offset("corrupted record", data_offset));
     offset = data_offset + length + kFooterSize;
@@ -462,7 +483,7 @@ struct TFRecordReader::Impl {
 
 TFRecordReader::TFRecordReader(const std::string& path, Compression c) : impl_(new Impl) {
   impl_->src = wrap(std::make_unique<FileSource>(path), c);
-  impl_->buf.resize(kReadBufferSize);
+  impl_->init_buffer(kReadBufferSize);
 }
 
 TFRecordReader::TFRecordReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -470,7 +491,7 @@ TFRecordReader::TFRecordReader(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 TFRecordReader TFRecordReader::from_bytes(std::string bytes, Compression c) {
   auto impl = std::make_unique<Impl>();
   impl->src = wrap(std::make_unique<MemorySource>(std::move(bytes)), c);
-  impl->buf.resize(std::clamp<uint64_t>(impl->src->size_hint(), 64, kReadBufferSize));
+  impl->init_buffer(std::clamp<uint64_t>(impl->src->size_hint(), 64, kReadBufferSize));
   return TFRecordReader(std::move(impl));
 }
 
