@@ -87,8 +87,9 @@ __attribute__((target("sse4.2"))) inline uint32_t three_way(uint32_t c, const un
 }
 
 __attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const unsigned char* p, size_t n) {
+  // Unaligned 8-byte loads cost nothing extra on x86-64, so there is no byte-wise prologue
+  // (records start 12 bytes into their frame).
   uint64_t c = ~crc;
-  for (; n > 0 && (reinterpret_cast<uintptr_t>(p) & 7) != 0; --n) c = __builtin_ia32_crc32qi(static_cast<uint32_t>(c), *p++);
   if (n >= 3 * kShort) {
     const Shifts& s = shifts();
     for (; n >= 3 * kLong; n -= 3 * kLong, p += 3 * kLong)
@@ -97,8 +98,16 @@ __attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const unsi
       c = three_way<kShort>(static_cast<uint32_t>(c), p, s.short1, s.short2);
   }
   for (; n >= 8; n -= 8, p += 8) c = __builtin_ia32_crc32di(c, load64(p));
-  for (; n > 0; --n) c = __builtin_ia32_crc32qi(static_cast<uint32_t>(c), *p++);
-  return ~static_cast<uint32_t>(c);
+  uint32_t c32 = static_cast<uint32_t>(c);
+  if (n >= 4) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    c32 = __builtin_ia32_crc32si(c32, v);
+    p += 4;
+    n -= 4;
+  }
+  for (; n > 0; --n) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return ~c32;
 }
 #endif
 

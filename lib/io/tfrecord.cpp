@@ -466,8 +466,11 @@ struct TFRecordReader::Impl {
     while (left > 0) {
       if (pos == end && ensure(1) == 0) fail("truncated record at " + std::to_string(offset));
       size_t k = static_cast<size_t>(std::min<uint64_t>(left, end - pos));
-      crc = crc32c::extend(crc, b + pos, k);
+      // Copy first, then the CRC over the copy: the copy streams the buffer in with wide loads,
+      // and the CRC (one dependent instruction chain per stream) then reads from L1.
+      const size_t at = record.size();
       record.append(b + pos, k);
+      crc = crc32c::extend(crc, record.data() + at, k);
       pos += k;
       left -= k;
     }
