@@ -52,4 +52,7 @@ std::vector<double> measure(const std::vector<std::function<void()>>& fns, int s
 // Whether --filter selects any of `names`.
 bool wanted(const Options& o, const std::vector<std::string>& names);
 
+// Rows of bench_tfrecord.cpp: tfrecord/read, tfrecord/read_gzip.
+void bench_tfrecord(const Options& o);
+
 }  // namespace xfbench

@@ -1,6 +1,7 @@
 // Summaries: what a run records for the viewer (scalars, histograms, text, graphs with their
-// profiles), as JSON files in one run directory. docs/summaries.md describes the directory and
-// every file format; the web viewer is written against it.
+// profiles), as JSON files in one run directory, or as TensorBoard's event file. docs/summaries.md
+// describes the directory and every file format; the web viewer is written against it;
+// docs/tfrecord.md describes event files.
 #pragma once
 #include <cstdint>
 #include <mutex>
@@ -14,6 +15,12 @@ namespace xf {
 
 class Plan;
 
+// How a SummaryWriter writes scalars, histograms and text.
+enum class SummaryFormat {
+  json_lines,   // scalars.jsonl, histograms.jsonl, text.jsonl (docs/summaries.md)
+  tensorboard,  // events.out.tfevents.<time>.<host>: TensorFlow's Event protos in a TFRecord file
+};
+
 // Appends events to the JSON-lines files of a run directory. Every event is one line, written
 // whole with one write(2) and visible to readers when the call returns, so a crash leaves every
 // earlier line readable. Thread-safe; several writers (or processes) may append to one run.
@@ -21,19 +28,26 @@ class SummaryWriter {
  public:
   // Creates `run_dir` and its parents. Throws FailedPrecondition when the path exists and is not
   // a directory or is not writable, NotFound when it cannot be created; the message names it.
-  explicit SummaryWriter(const std::string& run_dir);
+  // SummaryFormat::tensorboard creates the event file at once, its first event file_version
+  // "brain.Event:2", so that TensorBoard (and SummaryReader) see the run; graphs stay JSON files.
+  explicit SummaryWriter(const std::string& run_dir, SummaryFormat format = SummaryFormat::json_lines);
   ~SummaryWriter();
   SummaryWriter(const SummaryWriter&) = delete;
   SummaryWriter& operator=(const SummaryWriter&) = delete;
 
   const std::string& run_dir() const { return run_dir_; }
+  SummaryFormat format() const { return format_; }
+  // The event file's path (SummaryFormat::tensorboard), else "".
+  const std::string& event_file() const { return event_path_; }
 
-  // scalars.jsonl. NaN and Inf are written as the strings "nan", "inf", "-inf".
+  // scalars.jsonl. NaN and Inf are written as the strings "nan", "inf", "-inf". Event files:
+  // Summary.Value.simple_value, a float32 as in TensorFlow.
   void add_scalar(const std::string& tag, int64_t step, double value);
   // histograms.jsonl: over the finite values of `values` (any dtype): min, max, count, sum, sum
-  // of squares and `bins` equal-width buckets; NaN, +Inf and -Inf are counted separately.
+  // of squares and `bins` equal-width buckets; NaN, +Inf and -Inf are counted separately (event
+  // files: a HistogramProto, which has no place for the NaN and infinity counts).
   void add_histogram(const std::string& tag, int64_t step, const Tensor& values, int bins = 30);
-  // text.jsonl.
+  // text.jsonl (event files: TensorBoard's text plugin, a string tensor).
   void add_text(const std::string& tag, int64_t step, const std::string& text);
   // Writes run_dir/<name>.json (graph JSON, docs/graph-json.md) atomically: a temporary file in
   // run_dir, then rename. `name` is a file name: not empty, no '/', not "." or "..".
@@ -50,11 +64,15 @@ class SummaryWriter {
  private:
   int fd_for(int kind);  // opens the file of an event kind on first use; mu_ held
   void append(int kind, const std::string& line);
+  void append_event(const std::string& event);  // one framed record, one write(2)
   void write_graph(const std::string& name, const std::string& json_text);
 
   std::string run_dir_;
   std::mutex mu_;
   int fds_[3] = {-1, -1, -1};
+  SummaryFormat format_ = SummaryFormat::json_lines;
+  std::string event_path_;
+  int event_fd_ = -1;
   int64_t temp_counter_ = 0;
 };
 
@@ -92,6 +110,12 @@ struct TextEvent {
 // event files (reload() reads again). A file that ends without a newline ends with a partial
 // line (a crash mid-write): that line is skipped and warnings() says so. A malformed complete
 // line is corruption: the accessor of that file raises DataLoss naming the file and line number.
+// TensorBoard event files in the directory (names containing "tfevents", by name; written by
+// xflow or by TensorFlow) are read too, after the JSON files: scalars (simple_value, or a
+// numeric scalar tensor), histograms (HistogramProto) and text (the text plugin's string
+// tensors); other summaries are skipped. A record cut short at the end of an event file is
+// skipped with a warning; a damaged record (CRC, not an Event) makes all three accessors raise
+// DataLoss naming the file and TensorFlow's message (the events before it are read).
 class SummaryReader {
  public:
   // Throws NotFound naming `run_dir` when it does not exist or is not a directory.
@@ -113,6 +137,8 @@ class SummaryReader {
   const std::string& run_dir() const { return run_dir_; }
 
  private:
+  void read_event_files();
+
   std::string run_dir_;
   std::vector<ScalarEvent> scalars_;
   std::vector<HistogramEvent> histograms_;

@@ -7,8 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "io/event_file.hpp"
 #include "summary/format.hpp"
 #include "xflow/summary.hpp"
+#include "xflow/tfrecord.hpp"
 
 namespace xf {
 
@@ -110,6 +112,38 @@ TextEvent parse_text(const json& j) {
   return e;
 }
 
+// A HistogramProto as a HistogramEvent: edges from `min` through the bucket limits, TensorFlow's
+// last limit (DBL_MAX) and limits beyond `max` becoming `max`; empty buckets at both ends dropped
+// (TensorFlow's own histograms have dozens around the data).
+HistogramEvent from_histogram_proto(const io::events::Histogram& h) {
+  HistogramEvent e;
+  e.count = static_cast<int64_t>(std::llround(std::isfinite(h.num) && h.num >= 0 && h.num < 9e18 ? h.num : 0));
+  e.min = e.count ? h.min : std::nan("");
+  e.max = e.count ? h.max : std::nan("");
+  e.sum = h.sum;
+  e.sum_squares = h.sum_squares;
+  size_t n = std::min(h.bucket.size(), h.bucket_limit.size());
+  size_t first = 0, last = n;
+  while (first < last && !(h.bucket[first] > 0)) ++first;
+  while (last > first && !(h.bucket[last - 1] > 0)) --last;
+  if (first == last || e.count == 0) return e;
+  double lo = first == 0 ? h.min : h.bucket_limit[first - 1];
+  if (!(lo >= h.min)) lo = h.min;
+  e.bucket_edges.push_back(lo);
+  int64_t total = 0;
+  for (size_t i = first; i < last; ++i) {
+    double lim = h.bucket_limit[i];
+    if (!std::isfinite(lim) || lim >= 1.7976931348623157e308 || lim > h.max) lim = h.max;
+    e.bucket_edges.push_back(std::max(lim, e.bucket_edges.back()));
+    double c = h.bucket[i];
+    int64_t k = static_cast<int64_t>(std::llround(std::isfinite(c) && c > 0 && c < 9e18 ? c : 0));
+    e.bucket_counts.push_back(k);
+    total += k;
+  }
+  e.count = total;  // the buckets are the values shown
+  return e;
+}
+
 }  // namespace
 
 SummaryReader::SummaryReader(const std::string& run_dir) : run_dir_(run_dir) {
@@ -183,6 +217,56 @@ void SummaryReader::reload() {
       }
     }
     if (!pending.empty()) errors_[kind] = pending;
+  }
+  read_event_files();
+}
+
+void SummaryReader::read_event_files() {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (fs::directory_iterator it(run_dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    std::error_code ec2;
+    if (io::events::is_event_file_name(name) && name[0] != '.' && it->is_regular_file(ec2)) files.push_back(name);
+  }
+  std::sort(files.begin(), files.end());  // TensorFlow's names start with the time
+  for (const std::string& name : files) {
+    std::string path = (fs::path(run_dir_) / name).string();
+    io::TFRecordReader reader(path);
+    std::string record;
+    try {
+      while (reader.read(record)) {
+        io::events::Event ev = io::events::decode_event(record);
+        for (io::events::Value& v : ev.values) {
+          switch (v.kind) {
+            case io::events::Value::kScalar:
+              scalars_.push_back({v.tag, ev.step, ev.wall_time, v.scalar_value});
+              break;
+            case io::events::Value::kHistogram: {
+              HistogramEvent h = from_histogram_proto(v.histogram);
+              h.tag = v.tag;
+              h.step = ev.step;
+              h.wall_time = ev.wall_time;
+              histograms_.push_back(std::move(h));
+              break;
+            }
+            case io::events::Value::kText:
+              texts_.push_back({v.tag, ev.step, ev.wall_time, std::move(v.text)});
+              break;
+          }
+        }
+      }
+    } catch (const DataLoss& e) {
+      std::string what = e.what();
+      if (what.rfind("truncated record at ", 0) == 0) {
+        // What a writer still writing (or one that crashed mid-record) leaves.
+        warnings_.push_back(name + ": skipped a partial last record (" + what + ")");
+        continue;
+      }
+      std::string msg = "[summary] " + path + ": " + what + " (after " + std::to_string(reader.records_read()) + " records)";
+      for (std::string& err : errors_)
+        if (err.empty()) err = msg;
+    }
   }
 }
 

@@ -14,7 +14,9 @@
 #include <set>
 #include <system_error>
 
+#include "io/event_file.hpp"
 #include "summary/format.hpp"
+#include "xflow/tfrecord.hpp"
 #include "xflow/plan.hpp"
 #include "xflow/summary.hpp"
 
@@ -59,7 +61,7 @@ void check_tag(const char* what, const std::string& tag) {
 
 }  // namespace
 
-SummaryWriter::SummaryWriter(const std::string& run_dir) : run_dir_(run_dir) {
+SummaryWriter::SummaryWriter(const std::string& run_dir, SummaryFormat format) : run_dir_(run_dir), format_(format) {
   if (run_dir.empty()) throw InvalidArgument("[summary] the run directory name is empty");
   std::error_code ec;
   fs::file_status st = fs::status(run_dir, ec);
@@ -73,9 +75,23 @@ SummaryWriter::SummaryWriter(const std::string& run_dir) : run_dir_(run_dir) {
   }
   if (::access(run_dir.c_str(), W_OK | X_OK) != 0)
     throw FailedPrecondition("[summary] run directory '" + run_dir + "' is not writable: " + std::strerror(errno));
+  if (format == SummaryFormat::tensorboard) {
+    // TensorFlow's name; a second writer in the same second on the same host gets a suffix
+    // instead of truncating the first one's file.
+    const double now = wall_time();
+    const std::string base = path_join(run_dir, io::events::event_file_name(now));
+    for (int k = 0; event_fd_ < 0; ++k) {
+      event_path_ = k == 0 ? base : base + "." + std::to_string(::getpid()) + "-" + std::to_string(k);
+      event_fd_ = ::open(event_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+      if (event_fd_ < 0 && (errno != EEXIST || k > 100))
+        throw FailedPrecondition("[summary] cannot create event file '" + event_path_ + "': " + std::strerror(errno));
+    }
+    append_event(io::events::file_version_event(now));
+  }
 }
 
 SummaryWriter::~SummaryWriter() {
+  if (event_fd_ >= 0) ::close(event_fd_);
   for (int& fd : fds_)
     if (fd >= 0) {
       ::close(fd);
@@ -131,8 +147,18 @@ void SummaryWriter::append(int kind, const std::string& line) {
                    "' failed: " + std::strerror(errno));
 }
 
+void SummaryWriter::append_event(const std::string& event) {
+  // The whole framed record in one write(2): a crash can only cut the last record, which readers
+  // (TensorBoard, SummaryReader) take as the end of the file.
+  std::string record = io::tfrecord_frame(event);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!write_all(event_fd_, record.data(), record.size()))
+    throw DataLoss("[summary] writing to '" + event_path_ + "' failed: " + std::strerror(errno));
+}
+
 void SummaryWriter::add_scalar(const std::string& tag, int64_t step, double value) {
   check_tag("add_scalar", tag);
+  if (format_ == SummaryFormat::tensorboard) return append_event(io::events::scalar_event(wall_time(), step, tag, value));
   json j = {{"tag", tag}, {"step", step}, {"wall_time", wall_time()}, {"value", encode_double(value)}};
   append(summary::kScalars, dump_line(j));
 }
@@ -192,6 +218,17 @@ void SummaryWriter::add_histogram(const std::string& tag, int64_t step, const Te
       ++counts[static_cast<size_t>(k)];
     }
   }
+  if (format_ == SummaryFormat::tensorboard) {
+    io::events::Histogram h;
+    h.min = count ? lo : 0;
+    h.max = count ? hi : 0;
+    h.num = static_cast<double>(count);
+    h.sum = sum;
+    h.sum_squares = sum_sq;
+    if (!edges.empty()) h.bucket_limit.assign(edges.begin() + 1, edges.end());
+    h.bucket.assign(counts.begin(), counts.end());
+    return append_event(io::events::histogram_event(wall_time(), step, tag, h));
+  }
   j["bucket_edges"] = edges;  // finite doubles only
   j["bucket_counts"] = counts;
   append(summary::kHistograms, dump_line(j));
@@ -199,6 +236,7 @@ void SummaryWriter::add_histogram(const std::string& tag, int64_t step, const Te
 
 void SummaryWriter::add_text(const std::string& tag, int64_t step, const std::string& text) {
   check_tag("add_text", tag);
+  if (format_ == SummaryFormat::tensorboard) return append_event(io::events::text_event(wall_time(), step, tag, text));
   json j = {{"tag", tag}, {"step", step}, {"wall_time", wall_time()}, {"text", text}};
   append(summary::kTexts, dump_line(j));
 }
@@ -307,6 +345,8 @@ void SummaryWriter::add_graph(const Graph& g, const Plan& plan, const std::strin
 
 void SummaryWriter::flush() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (event_fd_ >= 0 && ::fsync(event_fd_) != 0)
+    throw DataLoss("[summary] flushing '" + event_path_ + "' failed: " + std::strerror(errno));
   for (int kind = 0; kind < summary::kKinds; ++kind)
     if (fds_[kind] >= 0 && ::fsync(fds_[kind]) != 0)
       throw DataLoss("[summary] flushing '" + path_join(run_dir_, summary::file_name(kind)) +

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
@@ -339,6 +340,33 @@ TEST_CASE("view serves the page, the run's files and their index, and nothing ou
     CHECK(status >= 400);
     CHECK(!has(body, "do not serve"));
   }
+}
+
+TEST_CASE("view: a folder of TensorBoard event files is served as the viewer's JSON lines", "[cli]") {
+  TempDir tmp;
+  fs::path run_dir = tmp.path / "run";
+  fs::create_directories(run_dir / "tf");
+  fs::copy_file(fs::path(XFLOW_TFRECORD_TESTDATA) / "lingvo_events.out.tfevents.test",
+                run_dir / "tf" / "events.out.tfevents.1534577086.lingvo");
+  fs::path page = tmp.path / "page.html";
+  write(page, "<!doctype html><title>page</title>");
+  Server server(tmp, run_dir, page);
+  auto [s_index, index_body] = http_get(server.port, "/run/index.json");
+  CHECK(s_index == 200);
+  CHECK(has(index_body, "\"path\":\"tf/scalars.jsonl\""));
+  CHECK(has(index_body, "\"path\":\"tf/text.jsonl\""));
+  auto [s_sc, sc_body] = http_get(server.port, "/run/tf/scalars.jsonl");
+  CHECK(s_sc == 200);
+  CHECK(std::count(sc_body.begin(), sc_body.end(), '\n') == 7 * 360);
+  CHECK(has(sc_body, "{\"step\":185200,\"tag\":\"bleu/dev\","));
+  auto [s_h, h_body] = http_get(server.port, "/run/tf/histograms.jsonl");
+  CHECK(s_h == 200);
+  CHECK(h_body.empty());
+  // Only folders inside the run.
+  auto [s_out, out_body] = http_get(server.port, "/run/../run/tf/scalars.jsonl");
+  CHECK(s_out >= 400);
+  auto [s_none, none_body] = http_get(server.port, "/run/scalars.jsonl");  // no events at the root
+  CHECK(s_none == 404);
 }
 
 TEST_CASE("inspect: TensorFlow checkpoints, export directories, .npy and .npz files", "[cli]") {

@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,7 @@
 
 #include "xflow/dot.hpp"
 #include "xflow/graph.hpp"
+#include "xflow/summary.hpp"
 #include "inspect_files.hpp"
 #include "xflow_build_config.hpp"
 
@@ -412,8 +414,91 @@ json run_index(const fs::path& root) {
     files.push_back(std::move(f));
     if (++count >= 10000) break;
   }
+  // A folder with TensorBoard event files (TensorFlow's or xflow's) also lists the JSON-lines files
+  // the viewer reads; they are served converted from the events (event_jsonl below).
+  std::set<std::string> listed, event_dirs;
+  for (const json& f : files) {
+    std::string path = f["path"].get<std::string>();
+    listed.insert(path);
+    fs::path rel(path);
+    if (rel.filename().string().find("tfevents") != std::string::npos) event_dirs.insert(rel.parent_path().generic_string());
+  }
+  for (const std::string& d : event_dirs)
+    for (const char* name : {"scalars.jsonl", "histograms.jsonl", "text.jsonl"}) {
+      std::string path = d.empty() ? name : d + "/" + name;
+      if (!listed.count(path)) files.push_back({{"path", path}, {"size", 0}, {"from", "tfevents"}});
+    }
   std::sort(files.begin(), files.end(), [](const json& x, const json& y) { return x["path"] < y["path"]; });
   return {{"format", "xflow.run_index"}, {"run", root.filename().string()}, {"files", std::move(files)}};
+}
+
+// JSON has no NaN or Inf: the strings "nan", "inf", "-inf" (docs/summaries.md).
+json json_double(double v) {
+  if (std::isfinite(v)) return v;
+  if (std::isnan(v)) return "nan";
+  return v > 0 ? "inf" : "-inf";
+}
+
+// DIR/scalars.jsonl, DIR/histograms.jsonl or DIR/text.jsonl of a folder holding TensorBoard event
+// files: the folder's events as SummaryReader reads them (its JSON-lines file, then the event
+// files), written as JSON lines. False (nothing answered) for any other path.
+bool event_jsonl(const fs::path& root, const std::string& rel, httplib::Response& res) {
+  fs::path r(rel);
+  std::string name = r.filename().string();
+  if (name != "scalars.jsonl" && name != "histograms.jsonl" && name != "text.jsonl") return false;
+  // The folder, checked as run_file checks files: inside the run, no hidden or ".." parts.
+  if (rel.find('\0') != std::string::npos || rel.find('\\') != std::string::npos) return false;
+  for (const auto& part : r.parent_path()) {
+    std::string p = part.string();
+    if (p == ".." || (!p.empty() && p[0] == '.')) return false;
+  }
+  std::error_code ec;
+  fs::path dir = fs::weakly_canonical(root / r.parent_path(), ec);
+  if (ec || !fs::is_directory(dir, ec)) return false;
+  std::string ds = dir.string(), rs = root.string();
+  if (ds != rs && (ds.size() <= rs.size() || ds.compare(0, rs.size(), rs) != 0 || ds[rs.size()] != '/')) return false;
+  bool has_events = false;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string n = it->path().filename().string();
+    if (n.find("tfevents") != std::string::npos && n[0] != '.') has_events = true;
+  }
+  if (!has_events) return false;
+  std::string out;
+  try {
+    xf::SummaryReader reader(dir.string());
+    if (name == "scalars.jsonl") {
+      for (const auto& e : reader.scalars())
+        out += json({{"tag", e.tag}, {"step", e.step}, {"wall_time", json_double(e.wall_time)},
+                     {"value", json_double(e.value)}}).dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    } else if (name == "text.jsonl") {
+      for (const auto& e : reader.texts())
+        out += json({{"tag", e.tag}, {"step", e.step}, {"wall_time", json_double(e.wall_time)}, {"text", e.text}})
+                   .dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    } else {
+      for (const auto& e : reader.histograms()) {
+        json j = {{"tag", e.tag}, {"step", e.step}, {"wall_time", json_double(e.wall_time)}, {"count", e.count}};
+        j["min"] = e.count ? json_double(e.min) : json(nullptr);
+        j["max"] = e.count ? json_double(e.max) : json(nullptr);
+        j["sum"] = json_double(e.sum);
+        j["sum_squares"] = json_double(e.sum_squares);
+        j["nan_count"] = e.nan_count;
+        j["pos_inf_count"] = e.pos_inf_count;
+        j["neg_inf_count"] = e.neg_inf_count;
+        json edges = json::array();
+        for (double x : e.bucket_edges) edges.push_back(json_double(x));
+        j["bucket_edges"] = edges;
+        j["bucket_counts"] = e.bucket_counts;
+        out += j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+      }
+    }
+  } catch (const std::exception& e) {
+    res.status = 500;
+    res.set_content(std::string("cannot read the event files of ") + rel + ": " + e.what() + "\n",
+                    "text/plain; charset=utf-8");
+    return true;
+  }
+  res.set_content(out, "application/x-ndjson; charset=utf-8");
+  return true;
 }
 
 const char* kMissingPage =
@@ -485,8 +570,9 @@ int cmd_view(const std::string& run_dir, int port, std::string page) {
     res.set_content(run_index(root).dump(), "application/json; charset=utf-8");
   });
   svr.Get(R"(/run/(.+))", [&](const httplib::Request& req, httplib::Response& res) {
-    std::string file = run_file(root, req.matches[1]);
     no_cache(res);
+    if (event_jsonl(root, req.matches[1], res)) return;
+    std::string file = run_file(root, req.matches[1]);
     if (file.empty()) {
       res.status = 404;
       res.set_content("not found: " + std::string(req.matches[1]) + "\n", "text/plain; charset=utf-8");
