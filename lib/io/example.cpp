@@ -347,6 +347,73 @@ bool read_values(const FeatureKind& fk, std::vector<std::string>& out) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Strict recognition (classify_record): no unknown field, no wrong wire type, at any level.
+
+template <class F>
+bool strict_fields(std::string_view msg, F&& on_field) {
+  Wire w(msg);
+  while (!w.done()) {
+    uint32_t f;
+    int wt;
+    if (!w.tag(f, wt) || !on_field(w, f, wt)) return false;
+  }
+  return true;
+}
+
+bool strict_list(std::string_view list, uint32_t kind) {
+  return strict_fields(list, [&](Wire& w, uint32_t f, int wt) {
+    if (f != 1) return false;
+    std::string_view s;
+    if (wt == kDelimited) {
+      if (!w.delimited(s)) return false;
+      if (kind == 2) return s.size() % 4 == 0;
+      if (kind == 3) {
+        Wire pw(s);
+        uint64_t v;
+        while (!pw.done()) {
+          if (!pw.varint(v)) return false;
+        }
+      }
+      return true;
+    }
+    if (kind == 2 && wt == kFixed32) return w.skip(wt, f);
+    if (kind == 3 && wt == kVarint) return w.skip(wt, f);
+    return false;
+  });
+}
+
+bool strict_feature(std::string_view feature) {
+  return strict_fields(feature, [](Wire& w, uint32_t f, int wt) {
+    std::string_view s;
+    return f >= 1 && f <= 3 && wt == kDelimited && w.delimited(s) && strict_list(s, f);
+  });
+}
+
+template <class V>
+bool strict_map(std::string_view msg, V&& value_ok) {
+  return strict_fields(msg, [&](Wire& w, uint32_t f, int wt) {
+    std::string_view entry;
+    if (f != 1 || wt != kDelimited || !w.delimited(entry)) return false;
+    return strict_fields(entry, [&](Wire& ew, uint32_t ef, int ewt) {
+      std::string_view s;
+      if ((ef != 1 && ef != 2) || ewt != kDelimited || !ew.delimited(s)) return false;
+      return ef == 1 || value_ok(s);
+    });
+  });
+}
+
+bool strict_features(std::string_view msg) { return strict_map(msg, strict_feature); }
+
+bool strict_feature_lists(std::string_view msg) {
+  return strict_map(msg, [](std::string_view list) {
+    return strict_fields(list, [](Wire& w, uint32_t f, int wt) {
+      std::string_view s;
+      return f == 1 && wt == kDelimited && w.delimited(s) && strict_feature(s);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Parse configuration.
 
 // TensorFlow's DataTypeString of the three feature types.
@@ -934,6 +1001,18 @@ SequenceExample SequenceExample::parse(std::string_view bytes, Loc loc) {
     ex.lists_[name] = std::move(steps);
   }
   return ex;
+}
+
+RecordKind classify_record(std::string_view bytes) {
+  bool lists = false;
+  bool ok = strict_fields(bytes, [&](Wire& w, uint32_t f, int wt) {
+    std::string_view s;
+    if ((f != 1 && f != 2) || wt != kDelimited || !w.delimited(s)) return false;
+    if (f == 2) lists = true;
+    return f == 1 ? strict_features(s) : strict_feature_lists(s);
+  });
+  if (!ok) return RecordKind::other;
+  return lists ? RecordKind::sequence_example : RecordKind::example;
 }
 
 // ---------------------------------------------------------------------------------------------
