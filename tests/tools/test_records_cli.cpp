@@ -20,6 +20,9 @@
 #ifndef XFLOW_CLI
 #error "XFLOW_CLI must name the xflow binary"
 #endif
+#if !defined(XFLOW_EXAMPLE_ORACLE) || !defined(XFLOW_PROTO_ROOT)
+#error "XFLOW_EXAMPLE_ORACLE (tests/io/example_oracle.py) and XFLOW_PROTO_ROOT (lib/) must be defined"
+#endif
 #ifndef XFLOW_TFRECORD_TESTDATA
 #error "XFLOW_TFRECORD_TESTDATA must name the directory of the real TFRecord files"
 #endif
@@ -190,4 +193,40 @@ TEST_CASE("records verify: every CRC; damage prints what was read, then DataLoss
   CHECK(!r.err.empty());
   r = run(tmp, "records count --compression LZ4 " + quote(good));
   CHECK(r.code == 2);
+}
+
+TEST_CASE("records cat prints what protobuf's json_format.MessageToDict gives for the same records") {
+  TempDir tmp;
+  std::string desc = tmp / "example.desc";
+  REQUIRE(std::system(("protoc --descriptor_set_out=" + quote(desc) + " --include_imports -I " +
+                       quote(XFLOW_PROTO_ROOT) + " io/proto/example.proto").c_str()) == 0);
+  std::string mixed = tmp / "mixed.tfrecord";
+  std::vector<std::string> recs = mixed_records();
+  recs.pop_back();  // plain bytes: protobuf would read them as an Example with unknown fields
+  io::Example empty_lists;
+  empty_lists.set_floats("f", {});
+  empty_lists.set("none", io::Feature{});
+  recs.push_back(empty_lists.serialize());
+  recs.push_back("");
+  write_file(mixed, recs, io::Compression::none);
+  for (auto [file, comp] : {std::pair<std::string, std::string>{testdata("lingvo_wmt14_ende_wpm_32k_test.tfrecord"), "NONE"},
+                            {testdata("tfx_penguin_eval_data_tfrecord-00000-of-00001.gz"), "GZIP"},
+                            {testdata("tfx_external_tfrecord_sequence-00000-of-00001.gz"), "GZIP"},
+                            {mixed, "NONE"}}) {
+    INFO(file);
+    Result ours = run(tmp, "records cat " + quote(file) + (comp == "NONE" ? "" : " --compression " + comp));
+    REQUIRE(ours.code == 0);
+    std::string py_out = tmp / "python.txt";
+    REQUIRE(std::system(("/usr/bin/python3 " + quote(XFLOW_EXAMPLE_ORACLE) + " " + quote(desc) + " " + quote(file) +
+                         " " + comp + " json >" + quote(py_out)).c_str()) == 0);
+    std::vector<std::string> a = lines(ours.out), b = lines(slurp(py_out));
+    REQUIRE(a.size() == b.size());
+    int differ = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (json::parse(a[i]) != json::parse(b[i])) {
+        if (++differ <= 3) WARN("record " << i << "\n  xflow:  " << a[i] << "\n  python: " << b[i]);
+      }
+    }
+    CHECK(differ == 0);
+  }
 }

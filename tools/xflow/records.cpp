@@ -65,18 +65,21 @@ json float_json(float f) {
   return std::strtod(buf, nullptr);
 }
 
+// {"value": [...]}, or {} for an empty list (protobuf's JSON leaves empty repeated fields out).
+json list_json(json v) { return v.empty() ? json::object() : json{{"value", std::move(v)}}; }
+
 json feature_json(const xf::io::Feature& f) {
   json v = json::array();
   switch (f.kind) {
     case xf::io::Feature::Kind::bytes_list:
       for (const auto& s : f.bytes) v.push_back(base64(s));
-      return {{"bytesList", {{"value", v}}}};
+      return {{"bytesList", list_json(v)}};
     case xf::io::Feature::Kind::float_list:
       for (float x : f.floats) v.push_back(float_json(x));
-      return {{"floatList", {{"value", v}}}};
+      return {{"floatList", list_json(v)}};
     case xf::io::Feature::Kind::int64_list:
       for (int64_t x : f.int64s) v.push_back(std::to_string(x));
-      return {{"int64List", {{"value", v}}}};
+      return {{"int64List", list_json(v)}};
     default: return json::object();
   }
 }
@@ -105,7 +108,7 @@ std::string record_json(const std::string& r) {
         for (const auto& [k, steps] : se.feature_lists()) {
           json a = json::array();
           for (const auto& f : steps) a.push_back(feature_json(f));
-          lists[k] = {{"feature", a}};
+          lists[k] = a.empty() ? json::object() : json{{"feature", a}};
         }
         j["featureLists"] = {{"featureList", lists}};
         return j.dump();
