@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "xflow/example.hpp"
 
 namespace {
@@ -32,6 +34,13 @@ const xf::io::FeatureMap& sequence_features() {
 }
 
 }  // namespace
+
+// protobuf logs each map key that is not UTF-8 (a parse failure here); the log would drown the
+// fuzzer's own output.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  google::protobuf::SetLogHandler(nullptr);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
