@@ -12,6 +12,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/stubs/logging.h>
 
 #include "io/proto/example.pb.h"
 
@@ -756,9 +757,12 @@ ParsedFeatures parse_examples(const std::vector<std::string>& serialized, const 
   Entries entries;
   Column scratch;
   const int64_t batch = static_cast<int64_t>(serialized.size());
+  // Room for the dense values, but never more than the bytes could hold (or the defaults fill).
+  size_t total_bytes = 0;
+  for (const auto& b : serialized) total_bytes += b.size();
   for (Slot& s : slots) {
     if (s.spec == SpecKind::fixed) {
-      size_t n = static_cast<size_t>(batch * s.numel);
+      size_t n = std::min(static_cast<size_t>(batch) * static_cast<size_t>(s.numel), total_bytes + 16);
       if (s.kind == Feature::Kind::int64_list) s.values.i.reserve(n);
       else if (s.kind == Feature::Kind::float_list) s.values.f.reserve(n);
       else s.values.s.reserve(n);
@@ -858,6 +862,24 @@ const char* feature_kind_name(Feature::Kind k) {
 // ---------------------------------------------------------------------------------------------
 // Example
 
+namespace {
+
+// protobuf's parse, without its log line for a map key that is not UTF-8 (proto3 checks `string`
+// fields and fails the parse; the exception says so instead).
+bool proto_parse(std::string_view bytes, google::protobuf::MessageLite* m) {
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return false;
+  google::protobuf::LogSilencer quiet;
+  return m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+// Why protobuf refused bytes the wire format accepts: a feature name that is not UTF-8.
+std::string utf8_note(std::string_view bytes, bool sequence) {
+  Entries a, b;
+  return parse_top(bytes, a, sequence ? &b : nullptr) ? " (a feature name is not valid UTF-8)" : "";
+}
+
+}  // namespace
+
 void Example::set(const std::string& name, const Tensor& t) { features_[name] = Feature::from_value(t); }
 void Example::set(const std::string& name, const StringTensor& s) { features_[name] = Feature::from_bytes(s.values()); }
 void Example::set(const std::string& name, const Value& v) { features_[name] = Feature::from_value(v); }
@@ -905,10 +927,10 @@ std::string Example::serialize() const {
 Example Example::parse(std::string_view bytes, Loc loc) {
   google::protobuf::Arena arena;
   auto* p = google::protobuf::Arena::CreateMessage<tensorflow::Example>(&arena);
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
-      !p->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!proto_parse(bytes, p)) {
     raise(ErrorCode::invalid_argument, "Example.parse",
-          "Could not parse example input, value: '" + preview(bytes) + "'", loc);
+          std::string("Could not parse example input") + utf8_note(bytes, false) + ", value: '" + preview(bytes) + "'",
+          loc);
   }
   Example ex;
   from_proto(p->features(), ex);
@@ -987,10 +1009,11 @@ std::string SequenceExample::serialize() const {
 SequenceExample SequenceExample::parse(std::string_view bytes, Loc loc) {
   google::protobuf::Arena arena;
   auto* p = google::protobuf::Arena::CreateMessage<tensorflow::SequenceExample>(&arena);
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
-      !p->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!proto_parse(bytes, p)) {
     raise(ErrorCode::invalid_argument, "SequenceExample.parse",
-          "Could not parse sequence example input, value: '" + preview(bytes) + "'", loc);
+          std::string("Could not parse sequence example input") + utf8_note(bytes, true) + ", value: '" +
+              preview(bytes) + "'",
+          loc);
   }
   SequenceExample ex;
   from_proto(p->context(), ex.context_);

@@ -390,6 +390,13 @@ TEST_CASE("example: wire variants (unpacked lists, merged messages, repeated key
   json want = oracle(path, "NONE", "example");
   CHECK(want[0]["features"] == to_json(e));
 
+  // A feature name that is not UTF-8: protobuf (proto3 string key) refuses it; parse_example
+  // compares bytes.
+  std::string latin1 = field(1, entry("caf\xe9", field(3, field(1, varint(1)))));
+  CHECK_THROWS_WITH(Example::parse(latin1), Catch::Contains("(a feature name is not valid UTF-8)"));
+  CHECK(parse_single_example(latin1, {{"caf\xe9", FixedLenFeature{{}, DType::int64, std::nullopt}}})
+            .at("caf\xe9").tensor().item<int64_t>() == 1);
+
   // A oneof set twice with different kinds keeps the last.
   std::string two = field(1, entry("k", field(3, field(1, varint(4))) + field(2, field(1, std::string(4, '\0')))));
   CHECK(parse_single_example(two, {{"k", VarLenFeature{DType::float32}}}).sparse_at("k").values.shape() == Shape{1});
@@ -494,4 +501,43 @@ TEST_CASE("example: tfx sequence file (GZIP, 15000 SequenceExamples) decodes") {
   }
   CHECK(mismatches == 0);
   CHECK(p.context.sparse_at("f").values.shape() == Shape{13500});
+}
+
+TEST_CASE("example: every truncation and byte flip of real records returns or throws InvalidArgument") {
+  std::vector<std::string> recs =
+      read_tfrecord_file(std::string(XFLOW_TFRECORD_TESTDATA) + "/tfx_penguin_eval_data_tfrecord-00000-of-00001.gz",
+                         Compression::gzip);
+  std::vector<std::string> seqs = read_tfrecord_file(
+      std::string(XFLOW_TFRECORD_TESTDATA) + "/tfx_external_tfrecord_sequence-00000-of-00001.gz", Compression::gzip);
+  FeatureMap fm{{"species", FixedLenFeature{{}, DType::int64, Value(Tensor(int64_t{0}))}},
+                {"body_mass_g", VarLenFeature{DType::float32}},
+                {"culmen_depth_mm", FixedLenSequenceFeature{{}, DType::float32, true, std::nullopt}}};
+  FeatureMap seq{{"s", VarLenFeature{string_type}}};
+  std::vector<std::string> inputs;
+  for (const std::string& r : {recs[0], seqs[1]}) {
+    for (size_t n = 0; n < r.size(); ++n) inputs.push_back(r.substr(0, n));
+    for (size_t i = 0; i < r.size(); ++i) {
+      for (unsigned char x : {0x01, 0x80, 0xff}) {
+        std::string b = r;
+        b[i] = static_cast<char>(static_cast<unsigned char>(b[i]) ^ x);
+        inputs.push_back(b);
+      }
+    }
+  }
+  int accepted = 0, refused = 0;
+  for (const std::string& b : inputs) {
+    for (int which = 0; which < 4; ++which) {
+      try {
+        if (which == 0) parse_single_example(b, fm);
+        if (which == 1) Example::parse(b);
+        if (which == 2) parse_single_sequence_example(b, {}, seq);
+        if (which == 3) SequenceExample::parse(b);
+        ++accepted;
+      } catch (const InvalidArgument&) {
+        ++refused;
+      }
+    }
+  }
+  CHECK(accepted > 0);
+  CHECK(refused > 0);
 }
