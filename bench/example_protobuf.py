@@ -1,16 +1,15 @@
 """python3-protobuf's side of the example/parse row of bench/bench.cpp (run by /usr/bin/python3).
 
-  example_protobuf.py RECORDS_FILE SAMPLES
+  example_protobuf.py RECORDS_FILE
 
-Reads the records of RECORDS_FILE (a TFRecord file the bench wrote; framing only), parses each
-with tensorflow.Example.ParseFromString, and prints the median seconds of one pass over all the
-records, then the protobuf implementation ("cpp", "upb" or "python"). The message classes are
+Reads the records of RECORDS_FILE (a TFRecord file the bench wrote; framing only) and prints
+"ready <protobuf implementation>" ("cpp", "upb" or "python"). Then each line "pass" on standard
+input parses every record with tensorflow.Example.ParseFromString and answers "done" (the bench
+times it from outside, alternating with its own samples); "quit" ends. The message classes are
 built here from a descriptor with TensorFlow's names and field numbers (lib/io/proto/*.proto).
 """
-import statistics
 import struct
 import sys
-import time
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.internal import api_implementation
@@ -54,7 +53,7 @@ def build_pool():
     return pool
 
 
-def main(path, samples):
+def main(path):
     pool = build_pool()
     desc = pool.FindMessageTypeByName("tensorflow.Example")
     if hasattr(message_factory, "GetMessageClass"):
@@ -67,15 +66,13 @@ def main(path, samples):
         (n,) = struct.unpack_from("<Q", data, pos)
         records.append(data[pos + 12:pos + 12 + n])
         pos += 16 + n
-    times = []
-    for _ in range(samples):
-        t0 = time.perf_counter()
+    print("ready", api_implementation.Type(), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "pass":
+            break
         for r in records:
             m = cls()
             m.ParseFromString(r)
-        times.append(time.perf_counter() - t0)
-    print(statistics.median(times))
-    print(api_implementation.Type())
+        print("done", flush=True)
 
-
-main(sys.argv[1], int(sys.argv[2]))
+main(sys.argv[1])

@@ -95,6 +95,9 @@ bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
 
 enum WireType { kVarint = 0, kFixed64 = 1, kDelimited = 2, kStartGroup = 3, kEndGroup = 4, kFixed32 = 5 };
 
+// The small readers are forced inline: they run for every field of every example.
+#define XF_WIRE_INLINE inline __attribute__((always_inline))
+
 struct Wire {
   const uint8_t* p;
   const uint8_t* end;
@@ -102,7 +105,7 @@ struct Wire {
       : p(reinterpret_cast<const uint8_t*>(s.data())), end(reinterpret_cast<const uint8_t*>(s.data()) + s.size()) {}
   bool done() const { return p >= end; }
 
-  bool varint(uint64_t& v) {
+  XF_WIRE_INLINE bool varint(uint64_t& v) {
     if (p < end && *p < 0x80) {  // the common one-byte case
       v = *p++;
       return true;
@@ -116,14 +119,19 @@ struct Wire {
     }
     return false;  // more than 10 bytes
   }
-  bool tag(uint32_t& field, int& wt) {
+  XF_WIRE_INLINE bool tag(uint32_t& field, int& wt) {
+    if (p < end && *p < 0x80) {  // fields 1 to 15
+      field = *p >> 3;
+      wt = *p++ & 7;
+      return field != 0;
+    }
     uint64_t t;
     if (!varint(t) || t > 0xffffffffu) return false;
     field = static_cast<uint32_t>(t >> 3);
     wt = static_cast<int>(t & 7);
     return field != 0;
   }
-  bool delimited(std::string_view& out) {
+  XF_WIRE_INLINE bool delimited(std::string_view& out) {
     uint64_t n;
     if (!varint(n) || n > static_cast<uint64_t>(end - p)) return false;
     out = std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
@@ -614,46 +622,61 @@ std::string preview(std::string_view s) {
   return out;
 }
 
-// Looks up slots by feature name (names are unique: they come from a std::map).
+// Looks up slots by feature name (names are unique: they come from a std::map). Examples of one
+// batch usually list their features in the same order, so the slot found at each position is
+// remembered and checked first: one compare instead of a hash.
 struct SlotIndex {
+  static constexpr size_t kNone = static_cast<size_t>(-1);
   std::unordered_map<std::string_view, size_t> map;
+  std::vector<std::string_view> names;
+  std::vector<size_t> at_position;  // slot of the previous example's entry at each position
   explicit SlotIndex(const std::vector<Slot>& slots) {
     map.reserve(slots.size() * 2);
-    for (size_t i = 0; i < slots.size(); ++i) map.emplace(slots[i].name, i);
+    for (size_t i = 0; i < slots.size(); ++i) {
+      map.emplace(slots[i].name, i);
+      names.emplace_back(slots[i].name);
+    }
   }
   // The chosen feature bytes per slot: the last entry of a name wins (protobuf map semantics).
-  void assign(const Entries& entries, std::vector<const std::string_view*>& found) const {
+  void assign(const Entries& entries, std::vector<const std::string_view*>& found) {
     std::fill(found.begin(), found.end(), nullptr);
-    for (const auto& e : entries) {
-      auto it = map.find(e.first);
-      if (it != map.end()) found[it->second] = &e.second;
+    if (at_position.size() < entries.size()) at_position.resize(entries.size(), kNone);
+    for (size_t j = 0; j < entries.size(); ++j) {
+      const auto& e = entries[j];
+      size_t k = at_position[j];
+      if (k == kNone || names[k] != e.first) {
+        auto it = map.find(e.first);
+        k = it == map.end() ? kNone : it->second;
+        at_position[j] = k;
+      }
+      if (k != kNone) found[k] = &e.second;
     }
   }
 };
 
 // One example's context features (or an Example's features) into the slots.
 void parse_features_into(std::vector<Slot>& slots, const std::vector<const std::string_view*>& found,
-                         const std::string& ename, int64_t e, Column& scratch) {
+                         const StringTensor& names, int64_t e) {
   for (size_t k = 0; k < slots.size(); ++k) {
     Slot& s = slots[k];
     FeatureKind fk;
     bool present = false;
     if (found[k]) {
-      if (!feature_kind(*found[k], fk)) example_error(ename, s.name, e, "Can't parse serialized Example.");
+      if (!feature_kind(*found[k], fk)) example_error(example_name(names, e), s.name, e, "Can't parse serialized Example.");
       present = fk.kind != Feature::Kind::none;  // an empty Feature counts as missing (as TensorFlow)
     }
     if (present && fk.kind != s.kind) {
       if (s.spec == SpecKind::var) {
-        example_error(ename, s.name, e, std::string("Data types don't match. Expected type: ") + tf_type_name(s.kind) +
+        example_error(example_name(names, e), s.name, e, std::string("Data types don't match. Expected type: ") + tf_type_name(s.kind) +
                                             ", Actual type: " + tf_type_name(fk.kind));
       }
-      example_error(ename, s.name, e, std::string("Data types don't match. Data type: ") + tf_type_name(fk.kind) +
+      example_error(example_name(names, e), s.name, e, std::string("Data types don't match. Data type: ") + tf_type_name(fk.kind) +
                                           " but expected type: " + tf_type_name(s.kind));
     }
     if (!present) {
       if (s.spec == SpecKind::fixed) {
         if (!s.has_default) {
-          throw InvalidArgument("Name: " + ename + ", Feature: " + s.name + " (data type: " + tf_type_name(s.kind) +
+          throw InvalidArgument("Name: " + example_name(names, e) + ", Feature: " + s.name + " (data type: " + tf_type_name(s.kind) +
                                 ") is required but could not be found.");
         }
         s.values.append(s.deflt, 0, static_cast<size_t>(s.numel));
@@ -664,31 +687,30 @@ void parse_features_into(std::vector<Slot>& slots, const std::vector<const std::
     }
     if (s.spec == SpecKind::fixed) {
       size_t before = s.values.size();
-      if (!s.values.read(fk)) example_error(ename, s.name, e, "Can't parse serialized Example.");
+      if (!s.values.read(fk)) example_error(example_name(names, e), s.name, e, "Can't parse serialized Example.");
       size_t n = s.values.size() - before;
       if (static_cast<int64_t>(n) != s.numel) {
         const char* t = s.kind == Feature::Kind::int64_list ? "int64" : s.kind == Feature::Kind::float_list ? "float" : "bytes";
-        example_error(ename, s.name, e, std::string("Number of ") + t + " values != expected.  Values size: " +
+        example_error(example_name(names, e), s.name, e, std::string("Number of ") + t + " values != expected.  Values size: " +
                                             std::to_string(n) + " but output shape: " + tf_shape_str(s.shape));
       }
     } else {
       size_t before = s.values.size();
-      if (!s.values.read(fk)) example_error(ename, s.name, e, "Can't parse serialized Example.");
+      if (!s.values.read(fk)) example_error(example_name(names, e), s.name, e, "Can't parse serialized Example.");
       int64_t n = static_cast<int64_t>(s.values.size() - before);
       if (s.spec == SpecKind::seq && s.numel > 0 && n % s.numel != 0) {
         const char* t = s.kind == Feature::Kind::int64_list ? "int64" : s.kind == Feature::Kind::float_list ? "float" : "bytes";
-        example_error(ename, s.name, e, std::string("Number of ") + t +
+        example_error(example_name(names, e), s.name, e, std::string("Number of ") + t +
                                             " values is not a multiple of stride length. Saw " + std::to_string(n) +
                                             " values but output shape is: " + tf_shape_str(s.shape));
       }
       if (s.spec == SpecKind::seq && s.numel == 0 && n != 0) {
-        example_error(ename, s.name, e, "Number of values is not zero but the element shape holds none.");
+        example_error(example_name(names, e), s.name, e, "Number of values is not zero but the element shape holds none.");
       }
       s.counts.push_back(n);
       s.max_count = std::max(s.max_count, n);
     }
   }
-  (void)scratch;
 }
 
 // Dense / sparse results of the slots, batched (B examples) or not.
@@ -755,7 +777,6 @@ ParsedFeatures parse_examples(const std::vector<std::string>& serialized, const 
   SlotIndex index(slots);
   std::vector<const std::string_view*> found(slots.size());
   Entries entries;
-  Column scratch;
   const int64_t batch = static_cast<int64_t>(serialized.size());
   // Room for the dense values, but never more than the bytes could hold (or the defaults fill).
   size_t total_bytes = 0;
@@ -776,7 +797,7 @@ ParsedFeatures parse_examples(const std::vector<std::string>& serialized, const 
                             ".  Could not parse example input, value: '" + preview(bytes) + "'");
     }
     index.assign(entries, found);
-    parse_features_into(slots, found, example_name(names, e), e, scratch);
+    parse_features_into(slots, found, names, e);
   }
   ParsedFeatures out;
   finish(slots, batch, batched, out);
@@ -1080,7 +1101,6 @@ ParsedSequence parse_sequences(const std::vector<std::string>& serialized, const
   SlotIndex ctx_index(ctx), seq_index(seq);
   std::vector<const std::string_view*> ctx_found(ctx.size()), seq_found(seq.size());
   Entries ctx_entries, seq_entries;
-  Column scratch;
   const int64_t batch = static_cast<int64_t>(serialized.size());
   for (int64_t e = 0; e < batch; ++e) {
     const std::string& bytes = serialized[static_cast<size_t>(e)];
@@ -1092,7 +1112,7 @@ ParsedSequence parse_sequences(const std::vector<std::string>& serialized, const
                             ".  Could not parse sequence example input, value: '" + preview(bytes) + "'");
     }
     ctx_index.assign(ctx_entries, ctx_found);
-    parse_features_into(ctx, ctx_found, ename, e, scratch);
+    parse_features_into(ctx, ctx_found, names, e);
     seq_index.assign(seq_entries, seq_found);
     for (size_t k = 0; k < seq.size(); ++k) {
       Slot& s = seq[k];
