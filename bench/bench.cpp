@@ -1007,6 +1007,7 @@ int main(int argc, char** argv) {
     npz(o);
     // Rows defined in bench_*.cpp (declared in bench_common.hpp).
     bench_tfrecord(o);
+    bench_example(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

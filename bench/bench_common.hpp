@@ -54,5 +54,7 @@ bool wanted(const Options& o, const std::vector<std::string>& names);
 
 // Rows of bench_tfrecord.cpp: tfrecord/read, tfrecord/read_gzip.
 void bench_tfrecord(const Options& o);
+// example/parse (bench_example.cpp).
+void bench_example(const Options& o);
 
 }  // namespace xfbench
