@@ -52,4 +52,7 @@ std::vector<double> measure(const std::vector<std::function<void()>>& fns, int s
 // Whether --filter selects any of `names`.
 bool wanted(const Options& o, const std::vector<std::string>& names);
 
+// dataset/pipeline (bench_dataset.cpp).
+void bench_dataset(const Options& o);
+
 }  // namespace xfbench

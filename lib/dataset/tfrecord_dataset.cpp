@@ -30,7 +30,12 @@ class TFRecordFileIterator : public IteratorBase {
       reader_.reset();
       throw;
     }
-    return Element{StringTensor(std::move(record))};
+    // Moved in (StringTensor's scalar constructor would copy it out of an initializer list).
+    std::vector<std::string> values;
+    values.push_back(std::move(record));
+    Element e;
+    e.emplace_back(StringTensor(std::move(values), Shape{}));
+    return e;
   }
   void cancel() override {}
 
