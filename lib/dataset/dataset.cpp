@@ -284,8 +284,10 @@ class BatchIterator : public UnaryIterator {
         padded_shapes_(std::move(padded_shapes)), padding_values_(std::move(padding_values)) {}
   std::optional<Element> next() override {
     check_cancelled();
-    std::vector<Element> elements;
-    elements.reserve(static_cast<size_t>(std::min<int64_t>(batch_size_, 4096)));
+    // One vector kept for every batch: a fresh one per batch is a large malloc request, which
+    // makes glibc consolidate its free lists each time (a third of the pipeline's time).
+    std::vector<Element>& elements = elements_;
+    elements.clear();
     while (!end_ && static_cast<int64_t>(elements.size()) < batch_size_) {
       std::optional<Element> e = input_->next();
       if (!e) {
@@ -295,9 +297,12 @@ class BatchIterator : public UnaryIterator {
       elements.push_back(std::move(*e));
     }
     if (elements.empty() || (drop_remainder_ && static_cast<int64_t>(elements.size()) < batch_size_)) {
+      elements.clear();
       return std::nullopt;
     }
-    return stack_elements(elements, padded_, padded_shapes_, padding_values_);
+    Element out = stack_elements(elements, padded_, padded_shapes_, padding_values_);
+    elements.clear();  // the elements go now, the capacity stays
+    return out;
   }
 
  private:
@@ -305,6 +310,7 @@ class BatchIterator : public UnaryIterator {
   bool drop_remainder_, padded_;
   std::vector<Shape> padded_shapes_;
   std::vector<Value> padding_values_;
+  std::vector<Element> elements_;
   bool end_ = false;
 };
 
