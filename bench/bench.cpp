@@ -1008,6 +1008,7 @@ int main(int argc, char** argv) {
     // Rows defined in bench_*.cpp (declared in bench_common.hpp).
     bench_tfrecord(o);
     bench_example(o);
+    bench_dataset(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -56,5 +56,7 @@ bool wanted(const Options& o, const std::vector<std::string>& names);
 void bench_tfrecord(const Options& o);
 // example/parse (bench_example.cpp).
 void bench_example(const Options& o);
+// dataset/pipeline (bench_dataset.cpp).
+void bench_dataset(const Options& o);
 
 }  // namespace xfbench

@@ -2,6 +2,7 @@
 #pragma once
 #include "xflow/dot.hpp"
 #include "xflow/checkpoint.hpp"
+#include "xflow/dataset.hpp"
 #include "xflow/dtype.hpp"
 #include "xflow/error.hpp"
 #include "xflow/example.hpp"

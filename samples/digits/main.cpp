@@ -3,6 +3,10 @@
 //   ./build/samples/digits/digits [--data data/digits/digits.csv] [--runs runs] [--epochs N]
 //                                 [--checkpoint_dir DIR [--save_every N]] [--export_dir DIR]
 //
+// The training set is written once to RUNS/digits-train.tfrecord (a TFRecord file of
+// tf.train.Examples: "x" 64 floats, "y" the label) and read back for training through the Dataset
+// API: TFRecordDataset -> map(parse_single_example) -> shuffle -> batch -> prefetch.
+//
 // For each model: a progress bar per epoch, the eager and traced step times and their ratio, the
 // final `test accuracy: 0.xxx`, and summaries for the viewer in RUNS/digits-<model>/ (loss per
 // step, accuracy per epoch, the traced step's graph with a profile).
@@ -31,10 +35,13 @@
 #include <unistd.h>
 
 #include "xflow/checkpoint.hpp"
+#include "xflow/dataset.hpp"
+#include "xflow/example.hpp"
 #include "xflow/nn.hpp"
 #include "xflow/optim.hpp"
 #include "xflow/saved_model.hpp"
 #include "xflow/saver.hpp"
+#include "xflow/tfrecord.hpp"
 #include "xflow/trace.hpp"
 #include "xflow/xflow.hpp"
 
@@ -84,6 +91,23 @@ void split(const Dataset& all, Dataset& train, Dataset& test) {
   }
 }
 
+// Writes the examples of `d` to a TFRecord file of tf.train.Examples ("x": 64 floats, "y": the
+// label as int64), through a temporary name so that a reader never sees half a file.
+void write_records(const Dataset& d, const std::string& path) {
+  std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  {
+    xf::io::TFRecordWriter w(tmp);
+    xf::io::Example ex;
+    for (int64_t i = 0; i < d.n; ++i) {
+      ex.set_floats("x", std::vector<float>(d.pixels.begin() + i * 64, d.pixels.begin() + (i + 1) * 64));
+      ex.set_int64s("y", {d.labels[i]});
+      w.write(ex.serialize());
+    }
+    w.close();
+  }
+  std::filesystem::rename(tmp, path);
+}
+
 struct Model {
   std::string name;
   std::function<xf::Tensor(const xf::Tensor&, bool)> forward;  // (batch, training) -> logits
@@ -129,8 +153,8 @@ struct Checkpointing {
   int64_t save_every = 50;
 };
 
-double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const Dataset& test_set, int epochs,
-             const std::string& run_dir, const Checkpointing& ckpt) {
+double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const std::string& records,
+             const Dataset& test_set, int epochs, const std::string& run_dir, const Checkpointing& ckpt) {
   constexpr int64_t kBatch = 64;
   // TensorFlow 1's global step: the number of training steps done, saved with the model.
   xf::Variable global_step(xf::zeros({}, xf::DType::int64), "global_step", /*trainable=*/false);
@@ -171,27 +195,41 @@ double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const Datas
     return std::vector<xf::Tensor>{loss};
   };
   auto traced = xf::trace(step_fn);
-  std::mt19937_64 rng(7);
-  std::vector<int64_t> order(static_cast<size_t>(train_set.n));
-  std::iota(order.begin(), order.end(), 0);
-  int64_t batches = train_set.n / kBatch;  // full batches only: one signature, one trace
+  // The training examples from their TFRecord file: parsed on background threads (in order), then
+  // shuffled over the whole set (every iteration draws a new order from seed 7), in full batches
+  // only (one signature, one trace), prepared while the previous step runs.
+  xf::io::FeatureMap features{{"x", xf::io::FixedLenFeature{m.input_shape, xf::DType::float32, {}}},
+                              {"y", xf::io::FixedLenFeature{{}, xf::DType::int64, {}}}};
+  auto parse = [features](const xf::Element& e) {
+    xf::io::ParsedFeatures p = xf::io::parse_single_example(e[0].strings().item(), features);
+    return xf::Element{p.at("x"), p.at("y")};
+  };
+  xf::data::Dataset batches_ds = xf::data::Dataset::TFRecordDataset({records})
+                                     .map(parse, xf::data::AUTOTUNE)
+                                     .shuffle(train_set.n, 7)
+                                     .batch(kBatch, /*drop_remainder=*/true)
+                                     .prefetch(2);
+  int64_t batches = train_set.n / kBatch;
   double eager_s = 0, traced_s = 0;
   int64_t eager_steps = 0, traced_steps = 0, step = 0;
   using Clock = std::chrono::steady_clock;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
-    std::shuffle(order.begin(), order.end(), rng);  // every epoch's, so a resumed run sees the same batches
     if (step + batches <= start_step) {  // done before the restart
+      // A new iterator draws this epoch's order, as in the run that did the epoch, so a resumed
+      // run sees the same batches afterwards.
+      batches_ds.make_iterator();
       step += batches;
       continue;
     }
     float last = 0;
-    for (int64_t b = 0; b < batches; ++b) {
+    int64_t b = 0;
+    for (const xf::Element& batch : batches_ds) {
+      ++b;
       if (step < start_step) {
         ++step;
         continue;
       }
-      std::vector<int64_t> idx(order.begin() + b * kBatch, order.begin() + (b + 1) * kBatch);
-      xf::Tensor x = batch_of(train_set, idx, m.input_shape), y = labels_of(train_set, idx);
+      xf::Tensor x = batch[0].tensor(), y = xf::cast(batch[1].tensor(), xf::DType::int32);
       auto t0 = Clock::now();
       xf::Tensor loss;
       if (epoch == 1) {  // the first epoch runs eagerly (and times it), later epochs are traced
@@ -209,7 +247,7 @@ double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const Datas
       writer.add_scalar("loss", step, last);
       ++step;
       if (step % ckpt.save_every == 0 || step == batches * epochs) save(step);
-      progress(epoch, epochs, b + 1, batches, last);
+      progress(epoch, epochs, b, batches, last);
     }
     double acc = evaluate(m, test_set);
     writer.add_scalar("test_accuracy", epoch, acc);
@@ -221,7 +259,8 @@ double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const Datas
   std::printf("  step time: eager %.1f us, traced %.1f us, eager/traced %.2fx\n", eager_us, traced_us,
               eager_us / std::max(traced_us, 1e-9));
   // The traced step's graph with a profile of one replay, for the viewer.
-  std::vector<int64_t> idx(order.begin(), order.begin() + kBatch);
+  std::vector<int64_t> idx(static_cast<size_t>(kBatch));
+  std::iota(idx.begin(), idx.end(), 0);
   std::vector<xf::Tensor> sig{batch_of(train_set, idx, m.input_shape), labels_of(train_set, idx)};
   if (xf::Plan* plan = traced.plan_for(sig)) {
     plan->set_profiling(true);
@@ -281,6 +320,10 @@ int main(int argc, char** argv) {
     split(all, train_set, test_set);
     std::printf("digits: %lld images, %lld train, %lld test\n", static_cast<long long>(all.n),
                 static_cast<long long>(train_set.n), static_cast<long long>(test_set.n));
+    std::filesystem::create_directories(runs);
+    const std::string records = runs + "/digits-train.tfrecord";
+    write_records(train_set, records);
+    std::printf("training set written to %s\n", records.c_str());
     bool ok = true;
     {
       xf::nn::Dense h(64, 128, xf::nn::Activation::relu, "hidden"), out(128, 10, xf::nn::Activation::none, "logits");
@@ -290,7 +333,7 @@ int main(int argc, char** argv) {
                 {64}};
       xf::Adam opt(0.01);
       std::printf("== mlp: 64 -> 128 relu -> 10, Adam(0.01), %d epochs ==\n", epochs_mlp);
-      double acc = train(mlp, opt, train_set, test_set, epochs_mlp, runs + "/digits-mlp", ckpt);
+      double acc = train(mlp, opt, train_set, records, test_set, epochs_mlp, runs + "/digits-mlp", ckpt);
       std::printf("test accuracy: %.3f\n", acc);
       if (!export_dir.empty()) std::printf("exported to %s\n", export_model(mlp, export_dir + "/mlp").c_str());
       ok = ok && acc >= 0.95;
@@ -322,7 +365,7 @@ int main(int argc, char** argv) {
       xf::Adam opt(0.005);
       std::printf("== cnn: conv3x3x16 relu, pool, conv3x3x32 relu, pool, dense 10, Adam(0.005), %d epochs ==\n",
                   epochs_cnn);
-      double acc = train(cnn, opt, train_set, test_set, epochs_cnn, runs + "/digits-cnn", ckpt);
+      double acc = train(cnn, opt, train_set, records, test_set, epochs_cnn, runs + "/digits-cnn", ckpt);
       std::printf("test accuracy: %.3f\n", acc);
       if (!export_dir.empty()) std::printf("exported to %s\n", export_model(cnn, export_dir + "/cnn").c_str());
       ok = ok && acc >= 0.95;
