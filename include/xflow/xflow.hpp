@@ -20,6 +20,7 @@
 #include "xflow/shape.hpp"
 #include "xflow/summary.hpp"
 #include "xflow/tensor.hpp"
+#include "xflow/tfrecord.hpp"
 #include "xflow/threads.hpp"
 #include "xflow/trace.hpp"
 #include "xflow/value.hpp"
