@@ -4,6 +4,7 @@
 #include "xflow/checkpoint.hpp"
 #include "xflow/dtype.hpp"
 #include "xflow/error.hpp"
+#include "xflow/example.hpp"
 #include "xflow/grad.hpp"
 #include "xflow/graph.hpp"
 #include "xflow/meta_graph.hpp"
