@@ -2,6 +2,7 @@
 #pragma once
 #include "xflow/dot.hpp"
 #include "xflow/checkpoint.hpp"
+#include "xflow/coordinator.hpp"
 #include "xflow/dtype.hpp"
 #include "xflow/error.hpp"
 #include "xflow/example.hpp"
@@ -15,6 +16,7 @@
 #include "xflow/optim.hpp"
 #include "xflow/passes.hpp"
 #include "xflow/plan.hpp"
+#include "xflow/queue.hpp"
 #include "xflow/saved_model.hpp"
 #include "xflow/saver.hpp"
 #include "xflow/session.hpp"
