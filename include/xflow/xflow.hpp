@@ -7,6 +7,7 @@
 #include "xflow/error.hpp"
 #include "xflow/example.hpp"
 #include "xflow/grad.hpp"
+#include "xflow/input_pipeline.hpp"
 #include "xflow/graph.hpp"
 #include "xflow/meta_graph.hpp"
 #include "xflow/name_scope.hpp"
