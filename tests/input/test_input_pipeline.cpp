@@ -233,6 +233,26 @@ TEST_CASE("TFRecordReader reads the files of a queue with TensorFlow's keys", "[
     CHECK(gzip_reader.read(q) == std::make_pair(gz + ":21", std::string()));
     CHECK_THROWS_AS(gzip_reader.read(q), xf::OutOfRange);
   }
+  SECTION("a damaged record: the records before it, then its DataLoss on every later call") {
+    const std::string bad = dir.file("bad.tfrecord");
+    write_examples(bad, 0, 4);
+    {
+      std::fstream f(bad, std::ios::in | std::ios::out | std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      size_t frame = bytes.size() / 4, at = 2 * frame + 13;  // inside the third record's data
+      f.seekp(static_cast<std::streamoff>(at));
+      f.put(static_cast<char>(bytes[at] ^ 0x01));
+    }
+    xf::FIFOQueue q(2, {xf::string_type});
+    q.enqueue({StringTensor(bad)});
+    q.close();
+    xf::train::TFRecordReader r;
+    auto [keys, values] = r.read_up_to(q, 10);
+    CHECK(values.size() == 2);
+    CHECK_THROWS_WITH(r.read_up_to(q, 10), Catch::Contains("corrupted record at"));
+    CHECK_THROWS_AS(r.read(q), xf::DataLoss);
+    CHECK(r.num_records_produced() == 2);
+  }
   SECTION("a missing file, a queue that does not hold file names") {
     xf::FIFOQueue missing(2, {xf::string_type});
     missing.enqueue({StringTensor(dir.file("nope.tfrecord"))});
