@@ -52,4 +52,7 @@ std::vector<double> measure(const std::vector<std::function<void()>>& fns, int s
 // Whether --filter selects any of `names`.
 bool wanted(const Options& o, const std::vector<std::string>& names);
 
+// example/parse (bench_example.cpp).
+void bench_example(const Options& o);
+
 }  // namespace xfbench

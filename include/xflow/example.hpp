@@ -118,6 +118,12 @@ class SequenceExample {
   std::map<std::string, std::vector<Feature>> lists_;
 };
 
+// What a record holds, judged strictly from its bytes: an Example (only `features`, every field of
+// every level one TensorFlow's messages define, with its wire type), a SequenceExample (the same,
+// with `feature_lists`), or other bytes. The empty record is an (empty) Example.
+enum class RecordKind { example, sequence_example, other };
+RecordKind classify_record(std::string_view bytes);
+
 // ---- Parsing configuration (tf.io.FixedLenFeature, VarLenFeature, FixedLenSequenceFeature) ----
 // dtype: int64, float32 or string (TensorFlow's three feature types).
 

@@ -12,6 +12,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/stubs/logging.h>
 
 #include "io/proto/example.pb.h"
 
@@ -94,6 +95,9 @@ bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
 
 enum WireType { kVarint = 0, kFixed64 = 1, kDelimited = 2, kStartGroup = 3, kEndGroup = 4, kFixed32 = 5 };
 
+// The small readers are forced inline: they run for every field of every example.
+#define XF_WIRE_INLINE inline __attribute__((always_inline))
+
 struct Wire {
   const uint8_t* p;
   const uint8_t* end;
@@ -101,7 +105,7 @@ struct Wire {
       : p(reinterpret_cast<const uint8_t*>(s.data())), end(reinterpret_cast<const uint8_t*>(s.data()) + s.size()) {}
   bool done() const { return p >= end; }
 
-  bool varint(uint64_t& v) {
+  XF_WIRE_INLINE bool varint(uint64_t& v) {
     if (p < end && *p < 0x80) {  // the common one-byte case
       v = *p++;
       return true;
@@ -115,14 +119,19 @@ struct Wire {
     }
     return false;  // more than 10 bytes
   }
-  bool tag(uint32_t& field, int& wt) {
+  XF_WIRE_INLINE bool tag(uint32_t& field, int& wt) {
+    if (p < end && *p < 0x80) {  // fields 1 to 15
+      field = *p >> 3;
+      wt = *p++ & 7;
+      return field != 0;
+    }
     uint64_t t;
     if (!varint(t) || t > 0xffffffffu) return false;
     field = static_cast<uint32_t>(t >> 3);
     wt = static_cast<int>(t & 7);
     return field != 0;
   }
-  bool delimited(std::string_view& out) {
+  XF_WIRE_INLINE bool delimited(std::string_view& out) {
     uint64_t n;
     if (!varint(n) || n > static_cast<uint64_t>(end - p)) return false;
     out = std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
@@ -347,6 +356,73 @@ bool read_values(const FeatureKind& fk, std::vector<std::string>& out) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Strict recognition (classify_record): no unknown field, no wrong wire type, at any level.
+
+template <class F>
+bool strict_fields(std::string_view msg, F&& on_field) {
+  Wire w(msg);
+  while (!w.done()) {
+    uint32_t f;
+    int wt;
+    if (!w.tag(f, wt) || !on_field(w, f, wt)) return false;
+  }
+  return true;
+}
+
+bool strict_list(std::string_view list, uint32_t kind) {
+  return strict_fields(list, [&](Wire& w, uint32_t f, int wt) {
+    if (f != 1) return false;
+    std::string_view s;
+    if (wt == kDelimited) {
+      if (!w.delimited(s)) return false;
+      if (kind == 2) return s.size() % 4 == 0;
+      if (kind == 3) {
+        Wire pw(s);
+        uint64_t v;
+        while (!pw.done()) {
+          if (!pw.varint(v)) return false;
+        }
+      }
+      return true;
+    }
+    if (kind == 2 && wt == kFixed32) return w.skip(wt, f);
+    if (kind == 3 && wt == kVarint) return w.skip(wt, f);
+    return false;
+  });
+}
+
+bool strict_feature(std::string_view feature) {
+  return strict_fields(feature, [](Wire& w, uint32_t f, int wt) {
+    std::string_view s;
+    return f >= 1 && f <= 3 && wt == kDelimited && w.delimited(s) && strict_list(s, f);
+  });
+}
+
+template <class V>
+bool strict_map(std::string_view msg, V&& value_ok) {
+  return strict_fields(msg, [&](Wire& w, uint32_t f, int wt) {
+    std::string_view entry;
+    if (f != 1 || wt != kDelimited || !w.delimited(entry)) return false;
+    return strict_fields(entry, [&](Wire& ew, uint32_t ef, int ewt) {
+      std::string_view s;
+      if ((ef != 1 && ef != 2) || ewt != kDelimited || !ew.delimited(s)) return false;
+      return ef == 1 || value_ok(s);
+    });
+  });
+}
+
+bool strict_features(std::string_view msg) { return strict_map(msg, strict_feature); }
+
+bool strict_feature_lists(std::string_view msg) {
+  return strict_map(msg, [](std::string_view list) {
+    return strict_fields(list, [](Wire& w, uint32_t f, int wt) {
+      std::string_view s;
+      return f == 1 && wt == kDelimited && w.delimited(s) && strict_feature(s);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Parse configuration.
 
 // TensorFlow's DataTypeString of the three feature types.
@@ -546,46 +622,61 @@ std::string preview(std::string_view s) {
   return out;
 }
 
-// Looks up slots by feature name (names are unique: they come from a std::map).
+// Looks up slots by feature name (names are unique: they come from a std::map). Examples of one
+// batch usually list their features in the same order, so the slot found at each position is
+// remembered and checked first: one compare instead of a hash.
 struct SlotIndex {
+  static constexpr size_t kNone = static_cast<size_t>(-1);
   std::unordered_map<std::string_view, size_t> map;
+  std::vector<std::string_view> names;
+  std::vector<size_t> at_position;  // slot of the previous example's entry at each position
   explicit SlotIndex(const std::vector<Slot>& slots) {
     map.reserve(slots.size() * 2);
-    for (size_t i = 0; i < slots.size(); ++i) map.emplace(slots[i].name, i);
+    for (size_t i = 0; i < slots.size(); ++i) {
+      map.emplace(slots[i].name, i);
+      names.emplace_back(slots[i].name);
+    }
   }
   // The chosen feature bytes per slot: the last entry of a name wins (protobuf map semantics).
-  void assign(const Entries& entries, std::vector<const std::string_view*>& found) const {
+  void assign(const Entries& entries, std::vector<const std::string_view*>& found) {
     std::fill(found.begin(), found.end(), nullptr);
-    for (const auto& e : entries) {
-      auto it = map.find(e.first);
-      if (it != map.end()) found[it->second] = &e.second;
+    if (at_position.size() < entries.size()) at_position.resize(entries.size(), kNone);
+    for (size_t j = 0; j < entries.size(); ++j) {
+      const auto& e = entries[j];
+      size_t k = at_position[j];
+      if (k == kNone || names[k] != e.first) {
+        auto it = map.find(e.first);
+        k = it == map.end() ? kNone : it->second;
+        at_position[j] = k;
+      }
+      if (k != kNone) found[k] = &e.second;
     }
   }
 };
 
 // One example's context features (or an Example's features) into the slots.
 void parse_features_into(std::vector<Slot>& slots, const std::vector<const std::string_view*>& found,
-                         const std::string& ename, int64_t e, Column& scratch) {
+                         const StringTensor& names, int64_t e) {
   for (size_t k = 0; k < slots.size(); ++k) {
     Slot& s = slots[k];
     FeatureKind fk;
     bool present = false;
     if (found[k]) {
-      if (!feature_kind(*found[k], fk)) example_error(ename, s.name, e, "Can't parse serialized Example.");
+      if (!feature_kind(*found[k], fk)) example_error(example_name(names, e), s.name, e, "Can't parse serialized Example.");
       present = fk.kind != Feature::Kind::none;  // an empty Feature counts as missing (as TensorFlow)
     }
     if (present && fk.kind != s.kind) {
       if (s.spec == SpecKind::var) {
-        example_error(ename, s.name, e, std::string("Data types don't match. Expected type: ") + tf_type_name(s.kind) +
+        example_error(example_name(names, e), s.name, e, std::string("Data types don't match. Expected type: ") + tf_type_name(s.kind) +
                                             ", Actual type: " + tf_type_name(fk.kind));
       }
-      example_error(ename, s.name, e, std::string("Data types don't match. Data type: ") + tf_type_name(fk.kind) +
+      example_error(example_name(names, e), s.name, e, std::string("Data types don't match. Data type: ") + tf_type_name(fk.kind) +
                                           " but expected type: " + tf_type_name(s.kind));
     }
     if (!present) {
       if (s.spec == SpecKind::fixed) {
         if (!s.has_default) {
-          throw InvalidArgument("Name: " + ename + ", Feature: " + s.name + " (data type: " + tf_type_name(s.kind) +
+          throw InvalidArgument("Name: " + example_name(names, e) + ", Feature: " + s.name + " (data type: " + tf_type_name(s.kind) +
                                 ") is required but could not be found.");
         }
         s.values.append(s.deflt, 0, static_cast<size_t>(s.numel));
@@ -596,31 +687,30 @@ void parse_features_into(std::vector<Slot>& slots, const std::vector<const std::
     }
     if (s.spec == SpecKind::fixed) {
       size_t before = s.values.size();
-      if (!s.values.read(fk)) example_error(ename, s.name, e, "Can't parse serialized Example.");
+      if (!s.values.read(fk)) example_error(example_name(names, e), s.name, e, "Can't parse serialized Example.");
       size_t n = s.values.size() - before;
       if (static_cast<int64_t>(n) != s.numel) {
         const char* t = s.kind == Feature::Kind::int64_list ? "int64" : s.kind == Feature::Kind::float_list ? "float" : "bytes";
-        example_error(ename, s.name, e, std::string("Number of ") + t + " values != expected.  Values size: " +
+        example_error(example_name(names, e), s.name, e, std::string("Number of ") + t + " values != expected.  Values size: " +
                                             std::to_string(n) + " but output shape: " + tf_shape_str(s.shape));
       }
     } else {
       size_t before = s.values.size();
-      if (!s.values.read(fk)) example_error(ename, s.name, e, "Can't parse serialized Example.");
+      if (!s.values.read(fk)) example_error(example_name(names, e), s.name, e, "Can't parse serialized Example.");
       int64_t n = static_cast<int64_t>(s.values.size() - before);
       if (s.spec == SpecKind::seq && s.numel > 0 && n % s.numel != 0) {
         const char* t = s.kind == Feature::Kind::int64_list ? "int64" : s.kind == Feature::Kind::float_list ? "float" : "bytes";
-        example_error(ename, s.name, e, std::string("Number of ") + t +
+        example_error(example_name(names, e), s.name, e, std::string("Number of ") + t +
                                             " values is not a multiple of stride length. Saw " + std::to_string(n) +
                                             " values but output shape is: " + tf_shape_str(s.shape));
       }
       if (s.spec == SpecKind::seq && s.numel == 0 && n != 0) {
-        example_error(ename, s.name, e, "Number of values is not zero but the element shape holds none.");
+        example_error(example_name(names, e), s.name, e, "Number of values is not zero but the element shape holds none.");
       }
       s.counts.push_back(n);
       s.max_count = std::max(s.max_count, n);
     }
   }
-  (void)scratch;
 }
 
 // Dense / sparse results of the slots, batched (B examples) or not.
@@ -687,11 +777,13 @@ ParsedFeatures parse_examples(const std::vector<std::string>& serialized, const 
   SlotIndex index(slots);
   std::vector<const std::string_view*> found(slots.size());
   Entries entries;
-  Column scratch;
   const int64_t batch = static_cast<int64_t>(serialized.size());
+  // Room for the dense values, but never more than the bytes could hold (or the defaults fill).
+  size_t total_bytes = 0;
+  for (const auto& b : serialized) total_bytes += b.size();
   for (Slot& s : slots) {
     if (s.spec == SpecKind::fixed) {
-      size_t n = static_cast<size_t>(batch * s.numel);
+      size_t n = std::min(static_cast<size_t>(batch) * static_cast<size_t>(s.numel), total_bytes + 16);
       if (s.kind == Feature::Kind::int64_list) s.values.i.reserve(n);
       else if (s.kind == Feature::Kind::float_list) s.values.f.reserve(n);
       else s.values.s.reserve(n);
@@ -705,7 +797,7 @@ ParsedFeatures parse_examples(const std::vector<std::string>& serialized, const 
                             ".  Could not parse example input, value: '" + preview(bytes) + "'");
     }
     index.assign(entries, found);
-    parse_features_into(slots, found, example_name(names, e), e, scratch);
+    parse_features_into(slots, found, names, e);
   }
   ParsedFeatures out;
   finish(slots, batch, batched, out);
@@ -791,6 +883,24 @@ const char* feature_kind_name(Feature::Kind k) {
 // ---------------------------------------------------------------------------------------------
 // Example
 
+namespace {
+
+// protobuf's parse, without its log line for a map key that is not UTF-8 (proto3 checks `string`
+// fields and fails the parse; the exception says so instead).
+bool proto_parse(std::string_view bytes, google::protobuf::MessageLite* m) {
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return false;
+  google::protobuf::LogSilencer quiet;
+  return m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+// Why protobuf refused bytes the wire format accepts: a feature name that is not UTF-8.
+std::string utf8_note(std::string_view bytes, bool sequence) {
+  Entries a, b;
+  return parse_top(bytes, a, sequence ? &b : nullptr) ? " (a feature name is not valid UTF-8)" : "";
+}
+
+}  // namespace
+
 void Example::set(const std::string& name, const Tensor& t) { features_[name] = Feature::from_value(t); }
 void Example::set(const std::string& name, const StringTensor& s) { features_[name] = Feature::from_bytes(s.values()); }
 void Example::set(const std::string& name, const Value& v) { features_[name] = Feature::from_value(v); }
@@ -838,10 +948,10 @@ std::string Example::serialize() const {
 Example Example::parse(std::string_view bytes, Loc loc) {
   google::protobuf::Arena arena;
   auto* p = google::protobuf::Arena::CreateMessage<tensorflow::Example>(&arena);
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
-      !p->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!proto_parse(bytes, p)) {
     raise(ErrorCode::invalid_argument, "Example.parse",
-          "Could not parse example input, value: '" + preview(bytes) + "'", loc);
+          std::string("Could not parse example input") + utf8_note(bytes, false) + ", value: '" + preview(bytes) + "'",
+          loc);
   }
   Example ex;
   from_proto(p->features(), ex);
@@ -920,10 +1030,11 @@ std::string SequenceExample::serialize() const {
 SequenceExample SequenceExample::parse(std::string_view bytes, Loc loc) {
   google::protobuf::Arena arena;
   auto* p = google::protobuf::Arena::CreateMessage<tensorflow::SequenceExample>(&arena);
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
-      !p->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!proto_parse(bytes, p)) {
     raise(ErrorCode::invalid_argument, "SequenceExample.parse",
-          "Could not parse sequence example input, value: '" + preview(bytes) + "'", loc);
+          std::string("Could not parse sequence example input") + utf8_note(bytes, true) + ", value: '" +
+              preview(bytes) + "'",
+          loc);
   }
   SequenceExample ex;
   from_proto(p->context(), ex.context_);
@@ -934,6 +1045,18 @@ SequenceExample SequenceExample::parse(std::string_view bytes, Loc loc) {
     ex.lists_[name] = std::move(steps);
   }
   return ex;
+}
+
+RecordKind classify_record(std::string_view bytes) {
+  bool lists = false;
+  bool ok = strict_fields(bytes, [&](Wire& w, uint32_t f, int wt) {
+    std::string_view s;
+    if ((f != 1 && f != 2) || wt != kDelimited || !w.delimited(s)) return false;
+    if (f == 2) lists = true;
+    return f == 1 ? strict_features(s) : strict_feature_lists(s);
+  });
+  if (!ok) return RecordKind::other;
+  return lists ? RecordKind::sequence_example : RecordKind::example;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -978,7 +1101,6 @@ ParsedSequence parse_sequences(const std::vector<std::string>& serialized, const
   SlotIndex ctx_index(ctx), seq_index(seq);
   std::vector<const std::string_view*> ctx_found(ctx.size()), seq_found(seq.size());
   Entries ctx_entries, seq_entries;
-  Column scratch;
   const int64_t batch = static_cast<int64_t>(serialized.size());
   for (int64_t e = 0; e < batch; ++e) {
     const std::string& bytes = serialized[static_cast<size_t>(e)];
@@ -990,7 +1112,7 @@ ParsedSequence parse_sequences(const std::vector<std::string>& serialized, const
                             ".  Could not parse sequence example input, value: '" + preview(bytes) + "'");
     }
     ctx_index.assign(ctx_entries, ctx_found);
-    parse_features_into(ctx, ctx_found, ename, e, scratch);
+    parse_features_into(ctx, ctx_found, names, e);
     seq_index.assign(seq_entries, seq_found);
     for (size_t k = 0; k < seq.size(); ++k) {
       Slot& s = seq[k];

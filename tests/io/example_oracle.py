@@ -3,7 +3,10 @@ TFRecord file (framing read here, CRCs ignored) with message classes built from 
 that protoc made from lib/io/proto/example.proto, and prints them as JSON (floats as their uint32
 bits, bytes as hex).
 
-usage: example_oracle.py DESCRIPTOR_SET FILE {NONE|GZIP|ZLIB} {example|sequence}
+usage: example_oracle.py DESCRIPTOR_SET FILE {NONE|GZIP|ZLIB} {example|sequence|json}
+
+json: each record as json_format.MessageToDict gives it (as a SequenceExample when it has
+feature_lists, else as an Example), one JSON document per line.
 """
 import gzip
 import json
@@ -11,7 +14,7 @@ import struct
 import sys
 import zlib
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
 
 
 def message_class(pool, name):
@@ -54,6 +57,17 @@ def main():
     elif sys.argv[3] == "ZLIB":
         data = zlib.decompress(data)
     out = []
+    if sys.argv[4] == "json":
+        ex_cls = message_class(pool, "tensorflow.Example")
+        seq_cls = message_class(pool, "tensorflow.SequenceExample")
+        for r in records(data):
+            m = seq_cls()
+            m.ParseFromString(r)
+            if not m.feature_lists.feature_list:
+                m = ex_cls()
+                m.ParseFromString(r)
+            print(json.dumps(json_format.MessageToDict(m)))
+        return
     if sys.argv[4] == "example":
         cls = message_class(pool, "tensorflow.Example")
         for r in records(data):

@@ -1,8 +1,6 @@
 // tf.train.Example / SequenceExample: round trips, parse_example and relatives with every kind of
 // feature, TensorFlow's error messages, hand-made wire variants, and the real TensorFlow/TFX files
 // of ../shared/testdata/tfrecord decoded against Debian's python3-protobuf (io/example_oracle.py).
-#include <zlib.h>
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "xflow/example.hpp"
+#include "xflow/tfrecord.hpp"
 
 #ifndef XFLOW_TFRECORD_TESTDATA
 #error "XFLOW_TFRECORD_TESTDATA (the directory of the real TFRecord files) must be defined"
@@ -49,14 +48,6 @@ struct TempDir {
   std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
 
-std::string read_bytes(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  REQUIRE(f.good());
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 std::string run(const std::string& cmd) {
   FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -71,49 +62,11 @@ std::string run(const std::string& cmd) {
   return out;
 }
 
-std::string gunzip(const std::string& in) {
-  z_stream zs{};
-  REQUIRE(inflateInit2(&zs, 16 + MAX_WBITS) == Z_OK);
-  std::string out;
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  char buf[1 << 16];
-  int rc;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    REQUIRE((rc == Z_OK || rc == Z_STREAM_END));
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc != Z_STREAM_END);
-  inflateEnd(&zs);
-  return out;
-}
-
-// The records of a TFRecord stream (framing only: these tests are about the payloads).
-std::vector<std::string> records_of(const std::string& data) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos + 12 <= data.size()) {
-    uint64_t n;
-    std::memcpy(&n, data.data() + pos, 8);
-    REQUIRE(pos + 12 + n + 4 <= data.size());
-    out.push_back(data.substr(pos + 12, n));
-    pos += 12 + n + 4;
-  }
-  return out;
-}
-
-std::string frame(const std::vector<std::string>& recs) {
-  std::string out;
-  for (const auto& r : recs) {
-    uint64_t n = r.size();
-    out.append(reinterpret_cast<const char*>(&n), 8);
-    out.append(4, '\0');
-    out += r;
-    out.append(4, '\0');
-  }
-  return out;
+// A TFRecord file of `recs`.
+void write_records(const std::string& path, const std::vector<std::string>& recs) {
+  TFRecordWriter w(path);
+  for (const auto& r : recs) w.write(r);
+  w.close();
 }
 
 // The oracle's decoding of a TFRecord file: [{features}] or [{context, feature_lists}].
@@ -234,7 +187,7 @@ TEST_CASE("example: Example built from tensors serializes, parses back and reads
   // What python3-protobuf reads from the same bytes.
   TempDir dir;
   std::string path = dir / "ex.tfrecord";
-  std::ofstream(path, std::ios::binary) << frame({back.serialize()});
+  write_records(path, {back.serialize()});
   json want = oracle(path, "NONE", "example");
   REQUIRE(want.size() == 1);
   CHECK(want[0]["features"] == to_json(back));
@@ -258,7 +211,7 @@ TEST_CASE("example: SequenceExample round trip and stacking") {
 
   TempDir dir;
   std::string path = dir / "seq.tfrecord";
-  std::ofstream(path, std::ios::binary) << frame({back.serialize()});
+  write_records(path, {back.serialize()});
   json want = oracle(path, "NONE", "sequence");
   REQUIRE(want.size() == 1);
   CHECK(want[0]["context"] == to_json(back.context()));
@@ -433,9 +386,16 @@ TEST_CASE("example: wire variants (unpacked lists, merged messages, repeated key
 
   TempDir dir;
   std::string path = dir / "variants.tfrecord";
-  std::ofstream(path, std::ios::binary) << frame({ex});
+  write_records(path, {ex});
   json want = oracle(path, "NONE", "example");
   CHECK(want[0]["features"] == to_json(e));
+
+  // A feature name that is not UTF-8: protobuf (proto3 string key) refuses it; parse_example
+  // compares bytes.
+  std::string latin1 = field(1, entry("caf\xe9", field(3, field(1, varint(1)))));
+  CHECK_THROWS_WITH(Example::parse(latin1), Catch::Contains("(a feature name is not valid UTF-8)"));
+  CHECK(parse_single_example(latin1, {{"caf\xe9", FixedLenFeature{{}, DType::int64, std::nullopt}}})
+            .at("caf\xe9").tensor().item<int64_t>() == 1);
 
   // A oneof set twice with different kinds keeps the last.
   std::string two = field(1, entry("k", field(3, field(1, varint(4))) + field(2, field(1, std::string(4, '\0')))));
@@ -445,7 +405,7 @@ TEST_CASE("example: wire variants (unpacked lists, merged messages, repeated key
 
 TEST_CASE("example: lingvo wmt14 file (100 Examples) decodes as python3-protobuf decodes it") {
   std::string path = std::string(XFLOW_TFRECORD_TESTDATA) + "/lingvo_wmt14_ende_wpm_32k_test.tfrecord";
-  std::vector<std::string> recs = records_of(read_bytes(path));
+  std::vector<std::string> recs = read_tfrecord_file(path);
   REQUIRE(recs.size() == 100);
   json want = oracle(path, "NONE", "example");
   REQUIRE(want.size() == 100);
@@ -485,7 +445,7 @@ TEST_CASE("example: lingvo wmt14 file (100 Examples) decodes as python3-protobuf
 
 TEST_CASE("example: tfx penguin file (GZIP, 100 Examples) decodes") {
   std::string path = std::string(XFLOW_TFRECORD_TESTDATA) + "/tfx_penguin_eval_data_tfrecord-00000-of-00001.gz";
-  std::vector<std::string> recs = records_of(gunzip(read_bytes(path)));
+  std::vector<std::string> recs = read_tfrecord_file(path, Compression::gzip);
   REQUIRE(recs.size() == 100);
   json want = oracle(path, "GZIP", "example");
   REQUIRE(want.size() == 100);
@@ -507,7 +467,7 @@ TEST_CASE("example: tfx penguin file (GZIP, 100 Examples) decodes") {
 
 TEST_CASE("example: tfx sequence file (GZIP, 15000 SequenceExamples) decodes") {
   std::string path = std::string(XFLOW_TFRECORD_TESTDATA) + "/tfx_external_tfrecord_sequence-00000-of-00001.gz";
-  std::vector<std::string> recs = records_of(gunzip(read_bytes(path)));
+  std::vector<std::string> recs = read_tfrecord_file(path, Compression::gzip);
   REQUIRE(recs.size() == 15000);
   json want = oracle(path, "GZIP", "sequence");
   REQUIRE(want.size() == 15000);
@@ -541,4 +501,43 @@ TEST_CASE("example: tfx sequence file (GZIP, 15000 SequenceExamples) decodes") {
   }
   CHECK(mismatches == 0);
   CHECK(p.context.sparse_at("f").values.shape() == Shape{13500});
+}
+
+TEST_CASE("example: every truncation and byte flip of real records returns or throws InvalidArgument") {
+  std::vector<std::string> recs =
+      read_tfrecord_file(std::string(XFLOW_TFRECORD_TESTDATA) + "/tfx_penguin_eval_data_tfrecord-00000-of-00001.gz",
+                         Compression::gzip);
+  std::vector<std::string> seqs = read_tfrecord_file(
+      std::string(XFLOW_TFRECORD_TESTDATA) + "/tfx_external_tfrecord_sequence-00000-of-00001.gz", Compression::gzip);
+  FeatureMap fm{{"species", FixedLenFeature{{}, DType::int64, Value(Tensor(int64_t{0}))}},
+                {"body_mass_g", VarLenFeature{DType::float32}},
+                {"culmen_depth_mm", FixedLenSequenceFeature{{}, DType::float32, true, std::nullopt}}};
+  FeatureMap seq{{"s", VarLenFeature{string_type}}};
+  std::vector<std::string> inputs;
+  for (const std::string& r : {recs[0], seqs[1]}) {
+    for (size_t n = 0; n < r.size(); ++n) inputs.push_back(r.substr(0, n));
+    for (size_t i = 0; i < r.size(); ++i) {
+      for (unsigned char x : {0x01, 0x80, 0xff}) {
+        std::string b = r;
+        b[i] = static_cast<char>(static_cast<unsigned char>(b[i]) ^ x);
+        inputs.push_back(b);
+      }
+    }
+  }
+  int accepted = 0, refused = 0;
+  for (const std::string& b : inputs) {
+    for (int which = 0; which < 4; ++which) {
+      try {
+        if (which == 0) parse_single_example(b, fm);
+        if (which == 1) Example::parse(b);
+        if (which == 2) parse_single_sequence_example(b, {}, seq);
+        if (which == 3) SequenceExample::parse(b);
+        ++accepted;
+      } catch (const InvalidArgument&) {
+        ++refused;
+      }
+    }
+  }
+  CHECK(accepted > 0);
+  CHECK(refused > 0);
 }

@@ -5,6 +5,8 @@
 //                                   a checkpoint (prefix or directory), .npy/.npz file or export
 //                                   directory: its tensors, and with --values their statistics
 //   xflow diff A.json B.json        what changed between two graphs
+//   xflow records cat|count|verify FILE... [--compression GZIP|ZLIB]
+//                                   TFRecord files: records as JSON Examples, count, CRC check
 // A graph that cannot be read prints the library's message (NotFound, InvalidArgument) and exits 1.
 #include <CLI/CLI.hpp>
 #include <httplib.h>
@@ -24,6 +26,7 @@
 #include "xflow/dot.hpp"
 #include "xflow/graph.hpp"
 #include "inspect_files.hpp"
+#include "records.hpp"
 #include "xflow_build_config.hpp"
 
 namespace fs = std::filesystem;
@@ -555,6 +558,9 @@ int main(int argc, char** argv) {
   diff->add_option("B", diff_b, "the new graph")->required();
   diff->add_flag("--exit-code", exit_code, "exit with 3 when the graphs differ (1 stays for errors)");
 
+  xflow_cli::RecordsOptions records_opts;
+  CLI::App* records = xflow_cli::add_records_command(app, records_opts);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -567,6 +573,7 @@ int main(int argc, char** argv) {
     if (*dot) return cmd_dot(dot_path);
     if (*inspect) return cmd_inspect(inspect_path, inspect_values);
     if (*diff) return cmd_diff(diff_a, diff_b, exit_code);
+    if (*records) return xflow_cli::cmd_records(records_opts);
   } catch (const xf::Error& e) {
     std::cerr << "xflow: " << e.what() << "\n";
     return 1;
