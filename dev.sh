@@ -246,12 +246,12 @@ case "$cmd" in
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 run_tests build-asan asan+ubsan
     SAN_FAILED=$LAST_FAILED
     # ThreadSanitizer: the tests of threaded code (kernels split over threads, concurrent eager
-    # ops, the allocator, plans running independent steps concurrently, sessions on two threads). Under TSan, parallel_for runs its chunks on plain threads (libtbb is
+    # ops, the allocator, plans running independent steps concurrently, sessions on two threads, queues, coordinators and queue runners). Under TSan, parallel_for runs its chunks on plain threads (libtbb is
     # not instrumented; see lib/core/parallel.cpp).
     configure build-tsan -Dbuildtype=debugoptimized -Db_sanitize=thread -Dbenchmarks=false
-    ninja -C build-tsan tests/test_parallel tests/test_buffer tests/test_plan tests/test_session tests/test_dataset >build-tsan.log 2>&1 ||
+    ninja -C build-tsan tests/test_parallel tests/test_buffer tests/test_plan tests/test_session tests/test_dataset tests/test_queue tests/test_coordinator tests/test_input_pipeline >build-tsan.log 2>&1 ||
       { tail -n 60 build-tsan.log; echo "dev.sh: build of build-tsan failed"; exit 1; }
-    TSAN_OPTIONS=halt_on_error=1 run_tests build-tsan tsan 'test_parallel|test_buffer|test_plan|test_session|test_dataset'
+    TSAN_OPTIONS=halt_on_error=1 run_tests build-tsan tsan 'test_parallel|test_buffer|test_plan|test_session|test_dataset|test_queue|test_coordinator|test_input_pipeline'
     SAN_FAILED=$((SAN_FAILED + LAST_FAILED))
     if [ "$SAN_FAILED" -ne 0 ]; then FAILED=$((FAILED + SAN_FAILED)); fi
     # The parsers of other tools' files under libFuzzer, briefly (./dev.sh fuzz runs longer).

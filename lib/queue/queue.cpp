@@ -1,0 +1,468 @@
+#include "xflow/queue.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <limits>
+
+#include "queue/queue_state.hpp"
+
+namespace xf {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Kind = Queue::State::Kind;
+
+std::atomic<uint64_t> g_next_queue_id{1};
+
+// TensorFlow's TensorShape::DebugString: "[2,3]", "[]", "[2,?]" for an unknown dimension.
+std::string tf_shape(const Shape& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) r += ",";
+    r += s[i] < 0 ? "?" : std::to_string(s[i]);
+  }
+  return r + "]";
+}
+
+std::shared_ptr<Queue::State> make_state(Kind kind, const char* cls, int64_t capacity,
+                                         std::vector<ValueType> dtypes, std::vector<Shape> shapes,
+                                         std::string name, Loc loc) {
+  if (dtypes.empty()) raise(ErrorCode::invalid_argument, cls, "a queue needs at least one component dtype", loc);
+  if (capacity == 0) {
+    raise(ErrorCode::invalid_argument, cls, "capacity must be positive (or negative for unbounded), got 0", loc);
+  }
+  if (!shapes.empty() && shapes.size() != dtypes.size()) {
+    raise(ErrorCode::invalid_argument, cls,
+          "queue shapes must have the same length as dtypes: " + std::to_string(shapes.size()) + " shapes for " +
+              std::to_string(dtypes.size()) + " dtypes",
+          loc);
+  }
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    for (int64_t d : shapes[i]) {
+      if (d < -1 || (d == -1 && kind != Kind::padding)) {
+        raise(ErrorCode::invalid_argument, cls,
+              "shape " + tf_shape(shapes[i]) + " of component " + std::to_string(i) + " has dimension " +
+                  std::to_string(d) + (kind == Kind::padding ? "; dimensions are sizes or -1"
+                                                             : "; only a PaddingFIFOQueue accepts unknown (-1) dimensions"),
+              loc);
+      }
+    }
+  }
+  auto s = std::make_shared<Queue::State>();
+  s->kind = kind;
+  s->cls = cls;
+  s->name = std::move(name);
+  s->capacity = capacity < 0 ? std::numeric_limits<int64_t>::max() : capacity;
+  s->dtypes = std::move(dtypes);
+  s->shapes = std::move(shapes);
+  s->id = g_next_queue_id.fetch_add(1);
+  return s;
+}
+
+// PaddingFIFOQueue inherits FIFOQueue's enqueue and single dequeue in TensorFlow, and so their
+// messages name FIFOQueue; only its dequeue_many / dequeue_up_to name PaddingFIFOQueue.
+const char* msg_class(const Queue::State& s, bool batch) {
+  return s.kind == Kind::padding && !batch ? "FIFOQueue" : s.cls;
+}
+
+[[noreturn]] void closed_error(const Queue::State& s) {
+  throw Cancelled(std::string(msg_class(s, false)) + " '" + s.name + "' is closed.");
+}
+
+std::string timeout_str(std::chrono::milliseconds t) { return std::to_string(t.count()) + " ms"; }
+
+// Checks an element (or a batch of elements, `many`) against the queue's dtypes and shapes.
+// Returns the batch size for `many`.
+int64_t validate(const Queue::State& s, const Element& e, bool many, const char* op, Loc loc) {
+  std::string who = std::string(s.cls) + " '" + s.name + "' " + op;
+  if (e.size() != s.dtypes.size()) {
+    raise(ErrorCode::invalid_argument, who.c_str(),
+          "Wrong number of components in tuple. Expected " + std::to_string(s.dtypes.size()) + ", got " +
+              std::to_string(e.size()),
+          loc);
+  }
+  int64_t batch = -1;
+  for (size_t i = 0; i < e.size(); ++i) {
+    const Value& v = e[i];
+    if (!v.is_string() && !v.tensor().defined()) {
+      raise(ErrorCode::invalid_argument, who.c_str(), "tuple component " + std::to_string(i) + " is an empty tensor handle", loc);
+    }
+    if (v.type() != s.dtypes[i]) {
+      raise(ErrorCode::invalid_argument, who.c_str(),
+            "Type mismatch in tuple component " + std::to_string(i) + ". Expected " + s.dtypes[i].name() + ", got " +
+                v.type().name(),
+            loc);
+    }
+    const Shape& sh = v.shape();
+    Shape elem = sh;
+    if (many) {
+      if (sh.empty()) {
+        raise(ErrorCode::invalid_argument, who.c_str(),
+              "tuple component " + std::to_string(i) + " is a scalar; enqueue_many needs a batch along axis 0", loc);
+      }
+      if (batch < 0) batch = sh[0];
+      else if (sh[0] != batch) {
+        raise(ErrorCode::invalid_argument, who.c_str(),
+              "All input tensors must have the same size in the 0th dimension. Component " + std::to_string(i) +
+                  " has " + std::to_string(sh[0]) + ", and should have " + std::to_string(batch),
+              loc);
+      }
+      elem.erase(elem.begin());
+    }
+    if (!s.shapes.empty()) {
+      const Shape& want = s.shapes[i];
+      bool ok = want.size() == elem.size();
+      for (size_t d = 0; ok && d < want.size(); ++d) ok = want[d] < 0 || want[d] == elem[d];
+      if (!ok) {
+        Shape expected = want;
+        if (many) expected.insert(expected.begin(), sh[0]);
+        raise(ErrorCode::invalid_argument, who.c_str(),
+              "Shape mismatch in tuple component " + std::to_string(i) + ". Expected " + tf_shape(expected) +
+                  ", got " + tf_shape(sh),
+              loc);
+      }
+    }
+  }
+  return batch;
+}
+
+// Element i of a batch (a view for tensors, a copy for strings).
+Value slice(const Value& v, int64_t i) {
+  if (v.is_string()) return v.strings()[i];
+  const Tensor& t = v.tensor();
+  Shape rest(t.shape().begin() + 1, t.shape().end());
+  Strides rs(t.strides().begin() + 1, t.strides().end());
+  return Tensor::view(t.buffer(), t.dtype(), std::move(rest), std::move(rs), t.offset() + i * t.strides()[0]);
+}
+
+// Copies `src` (shape s) into slot `slot` of `dst` (shape [n] + S with S >= s per dimension),
+// row-major, leaving the rest of the slot as it is (zeros / "").
+template <class Copy>
+void copy_padded(const Shape& s, const Shape& S, int64_t slot, Copy&& copy) {
+  int64_t slot_size = numel(S);
+  int64_t n = numel(s);
+  if (n == 0) return;
+  if (s.empty()) {
+    copy(slot * slot_size, 0, 1);
+    return;
+  }
+  size_t r = s.size();
+  int64_t inner = s[r - 1];
+  Strides dst_strides = contiguous_strides(S);
+  std::vector<int64_t> idx(r - 1, 0);
+  for (int64_t src = 0; src < n; src += inner) {
+    int64_t off = 0;
+    for (size_t k = 0; k + 1 < r; ++k) off += idx[k] * dst_strides[k];
+    copy(slot * slot_size + off, src, inner);
+    for (size_t k = r - 1; k-- > 0;) {
+      if (++idx[k] < s[k]) break;
+      idx[k] = 0;
+    }
+  }
+}
+
+// Stacks component c of `items` along a new axis 0, padding to the largest size per dimension.
+Value stack(const Queue::State& s, const std::vector<Element>& items, size_t c) {
+  const int64_t n = static_cast<int64_t>(items.size());
+  Shape elem = s.shapes[c];
+  bool padded = false;
+  for (size_t d = 0; d < elem.size(); ++d) {
+    if (elem[d] >= 0) continue;
+    padded = true;
+    elem[d] = 0;
+    for (const Element& e : items) elem[d] = std::max(elem[d], e[c].shape()[d]);
+  }
+  Shape out_shape = elem;
+  out_shape.insert(out_shape.begin(), n);
+  if (s.dtypes[c].is_string()) {
+    std::vector<std::string> out(static_cast<size_t>(numel(out_shape)));
+    for (int64_t i = 0; i < n; ++i) {
+      const StringTensor& src = items[static_cast<size_t>(i)][c].strings();
+      copy_padded(src.shape(), elem, i, [&](int64_t dst_off, int64_t src_off, int64_t count) {
+        for (int64_t k = 0; k < count; ++k) out[static_cast<size_t>(dst_off + k)] = src.values()[static_cast<size_t>(src_off + k)];
+      });
+    }
+    return StringTensor(std::move(out), std::move(out_shape));
+  }
+  DType dt = s.dtypes[c].dtype();
+  Tensor out = padded ? zeros(out_shape, dt) : Tensor::empty(out_shape, dt);
+  const size_t es = static_cast<size_t>(dtype_size(dt));
+  char* dst = static_cast<char*>(out.raw_data());
+  for (int64_t i = 0; i < n; ++i) {
+    Tensor src = items[static_cast<size_t>(i)][c].tensor().contiguous();
+    const char* sp = static_cast<const char*>(src.raw_data());
+    if (!padded) {
+      size_t bytes = static_cast<size_t>(src.size()) * es;
+      if (bytes) std::memcpy(dst + static_cast<size_t>(i) * bytes, sp, bytes);
+      continue;
+    }
+    copy_padded(src.shape(), elem, i, [&](int64_t dst_off, int64_t src_off, int64_t count) {
+      std::memcpy(dst + static_cast<size_t>(dst_off) * es, sp + static_cast<size_t>(src_off) * es,
+                  static_cast<size_t>(count) * es);
+    });
+  }
+  return out;
+}
+
+Element stack_all(const Queue::State& s, const std::vector<Element>& items) {
+  Element out;
+  out.reserve(s.dtypes.size());
+  for (size_t c = 0; c < s.dtypes.size(); ++c) out.push_back(stack(s, items, c));
+  return out;
+}
+
+void remove_ticket(std::deque<uint64_t>& line, uint64_t t) {
+  auto it = std::find(line.begin(), line.end(), t);
+  if (it != line.end()) line.erase(it);
+}
+
+// Waits on cv until notified or the deadline; returns false when the deadline has passed.
+bool wait(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, int& sleeping,
+          const std::optional<Clock::time_point>& deadline) {
+  ++sleeping;
+  bool ok = true;
+  if (deadline) ok = cv.wait_until(lock, *deadline) == std::cv_status::no_timeout || Clock::now() < *deadline;
+  else cv.wait(lock);
+  --sleeping;
+  return ok;
+}
+
+void wake(std::condition_variable& cv, int sleeping) {
+  if (sleeping > 0) cv.notify_all();
+}
+
+// Adds items[from, to) of a batch (or one element); shared by enqueue and enqueue_many.
+template <class Get>
+void enqueue_impl(Queue::State& s, int64_t count, Get&& get, Timeout timeout) {
+  if (count == 0) return;
+  std::optional<Clock::time_point> deadline;
+  if (timeout) deadline = Clock::now() + *timeout;
+  std::unique_lock<std::mutex> lock(s.mu);
+  if (s.closed) closed_error(s);
+  int64_t done = 0;
+  if (s.enq_line.empty()) {
+    while (done < count && static_cast<int64_t>(s.items.size()) < s.capacity) s.items.push_back(get(done++));
+    if (done > 0) wake(s.deq_cv, s.deq_sleeping);
+    if (done == count) return;
+  }
+  const uint64_t ticket = s.next_ticket++;
+  s.enq_line.push_back(ticket);
+  auto leave = [&] {
+    bool front = s.enq_line.front() == ticket;
+    remove_ticket(s.enq_line, ticket);
+    if (front) wake(s.enq_cv, s.enq_sleeping);
+    if (s.closed) wake(s.deq_cv, s.deq_sleeping);  // the close may now take effect for dequeues
+  };
+  for (;;) {
+    if (s.cancelled) {
+      leave();
+      throw Cancelled("Enqueue operation was cancelled");
+    }
+    if (s.enq_line.front() == ticket) {
+      int64_t before = done;
+      while (done < count && static_cast<int64_t>(s.items.size()) < s.capacity) s.items.push_back(get(done++));
+      if (done > before) wake(s.deq_cv, s.deq_sleeping);
+      if (done == count) {
+        leave();
+        return;
+      }
+    }
+    if (!wait(lock, s.enq_cv, s.enq_sleeping, deadline)) {
+      leave();
+      throw DeadlineExceeded(std::string(s.cls) + " '" + s.name + "': enqueue timed out after " + timeout_str(*timeout) +
+                             (count > 1 ? " (" + std::to_string(done) + " of " + std::to_string(count) + " elements enqueued)" : ""));
+    }
+  }
+}
+
+// Takes n elements (fewer once closed when allow_small); shared by every dequeue.
+std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, bool batch, Timeout timeout) {
+  std::optional<Clock::time_point> deadline;
+  if (timeout) deadline = Clock::now() + *timeout;
+  std::vector<Element> taken;
+  std::unique_lock<std::mutex> lock(s.mu);
+  const uint64_t ticket = s.next_ticket++;
+  s.deq_line.push_back(ticket);
+  auto restore = [&] {
+    if (taken.empty()) return;
+    if (s.kind == Kind::shuffle) {
+      for (auto& e : taken) s.items.push_back(std::move(e));
+    } else {
+      for (auto it = taken.rbegin(); it != taken.rend(); ++it) s.items.push_front(std::move(*it));
+    }
+    taken.clear();
+  };
+  auto leave = [&] {
+    bool front = s.deq_line.front() == ticket;
+    remove_ticket(s.deq_line, ticket);
+    if (front) wake(s.deq_cv, s.deq_sleeping);
+  };
+  auto take_one = [&] {
+    if (s.kind == Kind::shuffle) {
+      size_t i = static_cast<size_t>(s.rng() % s.items.size());
+      taken.push_back(std::move(s.items[i]));
+      if (i + 1 != s.items.size()) s.items[i] = std::move(s.items.back());
+      s.items.pop_back();
+    } else {
+      taken.push_back(std::move(s.items.front()));
+      s.items.pop_front();
+    }
+  };
+  for (;;) {
+    if (s.deq_line.front() == ticket) {
+      const bool closed = s.drained_closed();
+      int64_t need = n - static_cast<int64_t>(taken.size());
+      if (closed && static_cast<int64_t>(s.items.size()) < need) {
+        restore();
+        if (allow_small && !s.items.empty()) {
+          while (!s.items.empty()) take_one();
+          leave();
+          wake(s.enq_cv, s.enq_sleeping);
+          return taken;
+        }
+        int64_t size = static_cast<int64_t>(s.items.size());
+        leave();
+        throw OutOfRange(std::string(msg_class(s, batch)) + " '" + s.name + "' is closed and has insufficient elements (requested " +
+                         std::to_string(n) + ", current size " + std::to_string(size) + ")");
+      }
+      int64_t avail = static_cast<int64_t>(s.items.size());
+      if (s.kind == Kind::shuffle && !closed) avail -= s.min_after_dequeue;
+      int64_t k = std::min(avail, need);
+      for (int64_t i = 0; i < k; ++i) take_one();
+      if (k > 0) wake(s.enq_cv, s.enq_sleeping);
+      if (static_cast<int64_t>(taken.size()) == n) {
+        leave();
+        return taken;
+      }
+    }
+    if (!wait(lock, s.deq_cv, s.deq_sleeping, deadline)) {
+      restore();
+      int64_t size = static_cast<int64_t>(s.items.size());
+      leave();
+      throw DeadlineExceeded(std::string(s.cls) + " '" + s.name + "': dequeue timed out after " + timeout_str(*timeout) +
+                             " (requested " + std::to_string(n) + ", current size " + std::to_string(size) + ")");
+    }
+  }
+}
+
+}  // namespace
+
+const Queue::State& Queue::s() const {
+  if (!state_) throw FailedPrecondition("[Queue] the queue handle is empty");
+  return *state_;
+}
+Queue::State& Queue::s() {
+  if (!state_) throw FailedPrecondition("[Queue] the queue handle is empty");
+  return *state_;
+}
+
+void Queue::enqueue(const Element& e, Timeout timeout, Loc loc) {
+  State& st = s();
+  validate(st, e, false, "enqueue", loc);
+  enqueue_impl(st, 1, [&](int64_t) { return e; }, timeout);
+}
+
+void Queue::enqueue_many(const Element& e, Timeout timeout, Loc loc) {
+  State& st = s();
+  int64_t n = validate(st, e, true, "enqueue_many", loc);
+  enqueue_impl(st, n, [&](int64_t i) {
+    Element out;
+    out.reserve(e.size());
+    for (const Value& v : e) out.push_back(slice(v, i));
+    return out;
+  }, timeout);
+}
+
+Element Queue::dequeue(Timeout timeout) {
+  std::vector<Element> got = dequeue_impl(s(), 1, false, false, timeout);
+  return std::move(got[0]);
+}
+
+static Element dequeue_batch(Queue::State& st, int64_t n, bool allow_small, Timeout timeout, const char* op) {
+  if (st.shapes.empty()) {
+    throw InvalidArgument(std::string(st.cls) + "'s DequeueMany and DequeueUpTo require the components to have specified shapes.");
+  }
+  if (n < 0) {
+    throw InvalidArgument("[" + std::string(st.cls) + " '" + st.name + "' " + op + "] n must be >= 0, got " + std::to_string(n));
+  }
+  if (n == 0) return stack_all(st, {});
+  return stack_all(st, dequeue_impl(st, n, allow_small, true, timeout));
+}
+
+Element Queue::dequeue_many(int64_t n, Timeout timeout) { return dequeue_batch(s(), n, false, timeout, "dequeue_many"); }
+
+Element Queue::dequeue_up_to(int64_t n, Timeout timeout) { return dequeue_batch(s(), n, true, timeout, "dequeue_up_to"); }
+
+int64_t Queue::size() const {
+  const State& st = s();
+  std::lock_guard<std::mutex> lock(st.mu);
+  return static_cast<int64_t>(st.items.size());
+}
+
+void Queue::close(bool cancel_pending_enqueues) {
+  State& st = s();
+  std::lock_guard<std::mutex> lock(st.mu);
+  if (cancel_pending_enqueues) {
+    st.closed = true;
+    st.cancelled = true;
+  } else {
+    if (st.closed) throw Cancelled("Queue '" + st.name + "' is already closed.");
+    st.closed = true;
+  }
+  st.enq_cv.notify_all();
+  st.deq_cv.notify_all();
+}
+
+bool Queue::is_closed() const {
+  const State& st = s();
+  std::lock_guard<std::mutex> lock(st.mu);
+  return st.closed;
+}
+
+const std::vector<ValueType>& Queue::dtypes() const { return s().dtypes; }
+const std::vector<Shape>& Queue::shapes() const { return s().shapes; }
+const std::string& Queue::name() const { return s().name; }
+const char* Queue::class_name() const { return s().cls; }
+int64_t Queue::capacity() const { return s().capacity; }
+uint64_t Queue::id() const { return s().id; }
+
+FIFOQueue::FIFOQueue(int64_t capacity, std::vector<ValueType> dtypes, std::vector<Shape> shapes, std::string name, Loc loc)
+    : Queue(make_state(Kind::fifo, "FIFOQueue", capacity, std::move(dtypes), std::move(shapes), std::move(name), loc)) {}
+
+RandomShuffleQueue::RandomShuffleQueue(int64_t capacity, int64_t min_after_dequeue, std::vector<ValueType> dtypes,
+                                       std::vector<Shape> shapes, std::optional<uint64_t> seed, std::string name, Loc loc)
+    : Queue(make_state(Kind::shuffle, "RandomShuffleQueue", capacity, std::move(dtypes), std::move(shapes), std::move(name),
+                       loc)) {
+  State& st = *state();
+  if (min_after_dequeue < 0) {
+    raise(ErrorCode::invalid_argument, "RandomShuffleQueue",
+          "min_after_dequeue " + std::to_string(min_after_dequeue) + " must be >= 0", loc);
+  }
+  if (min_after_dequeue >= st.capacity) {
+    raise(ErrorCode::invalid_argument, "RandomShuffleQueue",
+          "min_after_dequeue " + std::to_string(min_after_dequeue) + " must be < capacity " + std::to_string(st.capacity), loc);
+  }
+  st.min_after_dequeue = min_after_dequeue;
+  if (seed) {
+    st.rng.seed(*seed);
+  } else {
+    std::random_device rd;
+    st.rng.seed((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  }
+}
+
+int64_t RandomShuffleQueue::min_after_dequeue() const { return state()->min_after_dequeue; }
+
+PaddingFIFOQueue::PaddingFIFOQueue(int64_t capacity, std::vector<ValueType> dtypes, std::vector<Shape> shapes,
+                                   std::string name, Loc loc)
+    : Queue(make_state(Kind::padding, "PaddingFIFOQueue", capacity, std::move(dtypes), std::move(shapes), std::move(name),
+                       loc)) {
+  if (state()->shapes.empty()) {
+    raise(ErrorCode::invalid_argument, "PaddingFIFOQueue",
+          "shapes must be given, one per component (-1 for a dimension to pad)", loc);
+  }
+}
+
+}  // namespace xf

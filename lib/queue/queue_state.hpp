@@ -1,0 +1,46 @@
+// The shared state behind a Queue handle (internal to lib/queue).
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "xflow/queue.hpp"
+
+namespace xf {
+
+struct Queue::State {
+  enum class Kind { fifo, shuffle, padding };
+  Kind kind = Kind::fifo;
+  const char* cls = "FIFOQueue";
+  std::string name;
+  int64_t capacity = 0;
+  int64_t min_after_dequeue = 0;
+  std::vector<ValueType> dtypes;
+  std::vector<Shape> shapes;  // empty: unspecified
+  uint64_t id = 0;
+
+  mutable std::mutex mu;
+  std::condition_variable enq_cv;  // enqueuers waiting for room or their turn
+  std::condition_variable deq_cv;  // dequeuers waiting for elements or their turn
+  int enq_sleeping = 0;            // threads blocked on enq_cv
+  int deq_sleeping = 0;
+  std::deque<Element> items;
+  // Blocked operations are served in arrival order (TensorFlow's attempt queues): only the
+  // ticket at the front of its line may add or take elements.
+  std::deque<uint64_t> enq_line;
+  std::deque<uint64_t> deq_line;
+  uint64_t next_ticket = 0;
+  bool closed = false;     // no new enqueue
+  bool cancelled = false;  // waiting enqueues throw Cancelled
+  std::mt19937_64 rng;
+
+  // TensorFlow's `closed_`: the close takes effect for dequeues once the enqueues that were
+  // waiting when it came have completed.
+  bool drained_closed() const { return closed && enq_line.empty(); }
+};
+
+}  // namespace xf
