@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "core/observer.hpp"
+#include "ops/prims.hpp"
 #include "queue/queue_state.hpp"
 
 namespace xf {
@@ -58,6 +60,7 @@ std::shared_ptr<Queue::State> make_state(Kind kind, const char* cls, int64_t cap
   s->dtypes = std::move(dtypes);
   s->shapes = std::move(shapes);
   s->id = g_next_queue_id.fetch_add(1);
+  register_queue_resource(s->id, s);
   return s;
 }
 
@@ -347,6 +350,61 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
   }
 }
 
+// Why the queue cannot be a graph node, or "" when it can: graphs hold numeric tensors of
+// static shapes only.
+std::string not_graphable(const Queue::State& s, bool batch) {
+  for (size_t i = 0; i < s.dtypes.size(); ++i) {
+    if (s.dtypes[i].is_string()) {
+      return "component " + std::to_string(i) + " is a string; graphs hold numeric tensors only (dequeue it eagerly, "
+             "outside the traced function or graph, and parse it first)";
+    }
+  }
+  if (s.shapes.empty()) return "the queue has no shapes; a graph needs each component's static shape";
+  for (size_t i = 0; i < s.shapes.size(); ++i) {
+    for (int64_t d : s.shapes[i]) {
+      if (d < 0 && batch) return "component " + std::to_string(i) + " has a padded (-1) dimension; its batch shape is known only at run time";
+      if (d < 0) return "component " + std::to_string(i) + " has an unknown (-1) dimension";
+    }
+  }
+  return "";
+}
+
+// Whether a queue operation goes through apply() as a primitive: when this thread records a
+// graph (a trace or a GraphBuilder), it must become a node so that a replay or a session run
+// performs it again; under other observers (a tape) it does when it can, so they see it too.
+// Otherwise the eager path runs directly.
+bool as_primitive(const Queue::State& s, bool batch) {
+  if (observers().empty()) return false;
+  return names_recorded() || not_graphable(s, batch).empty();
+}
+
+QueueAttrs graph_attrs(const Queue::State& s, int64_t n, bool many, const Timeout& timeout) {
+  QueueAttrs a;
+  a.queue_id = static_cast<int64_t>(s.id);
+  a.name = s.name;
+  for (const ValueType& t : s.dtypes) a.dtypes.push_back(static_cast<int64_t>(t.dtype()));
+  for (const Shape& sh : s.shapes) {
+    a.shapes.push_back(static_cast<int64_t>(sh.size()));
+    a.shapes.insert(a.shapes.end(), sh.begin(), sh.end());
+  }
+  a.n = n;
+  a.many = many;
+  a.timeout_ms = timeout ? static_cast<int64_t>(timeout->count()) : -1;
+  return a;
+}
+
+void check_graphable(const Queue::State& s, bool batch, const char* op, Loc loc) {
+  std::string why = not_graphable(s, batch);
+  if (!why.empty()) {
+    raise(ErrorCode::invalid_argument, (std::string(s.cls) + " '" + s.name + "' " + op).c_str(),
+          std::string("cannot be recorded in a traced function or graph: ") + why, loc);
+  }
+}
+
+Timeout timeout_of(int64_t ms) { return ms < 0 ? Timeout{} : Timeout{std::chrono::milliseconds(ms)}; }
+
+Element dequeue_batch(Queue::State& st, int64_t n, bool allow_small, Timeout timeout, const char* op);
+
 }  // namespace
 
 const Queue::State& Queue::s() const {
@@ -361,12 +419,26 @@ Queue::State& Queue::s() {
 void Queue::enqueue(const Element& e, Timeout timeout, Loc loc) {
   State& st = s();
   validate(st, e, false, "enqueue", loc);
+  if (as_primitive(st, false)) {
+    check_graphable(st, false, "enqueue", loc);
+    Tensors in;
+    for (const Value& v : e) in.push_back(v.tensor());
+    apply(Prim::queue_enqueue, make_attrs(graph_attrs(st, -1, false, timeout)), std::move(in), loc);
+    return;
+  }
   enqueue_impl(st, 1, [&](int64_t) { return e; }, timeout);
 }
 
 void Queue::enqueue_many(const Element& e, Timeout timeout, Loc loc) {
   State& st = s();
   int64_t n = validate(st, e, true, "enqueue_many", loc);
+  if (as_primitive(st, false)) {
+    check_graphable(st, false, "enqueue_many", loc);
+    Tensors in;
+    for (const Value& v : e) in.push_back(v.tensor());
+    apply(Prim::queue_enqueue, make_attrs(graph_attrs(st, -1, true, timeout)), std::move(in), loc);
+    return;
+  }
   enqueue_impl(st, n, [&](int64_t i) {
     Element out;
     out.reserve(e.size());
@@ -375,12 +447,19 @@ void Queue::enqueue_many(const Element& e, Timeout timeout, Loc loc) {
   }, timeout);
 }
 
-Element Queue::dequeue(Timeout timeout) {
-  std::vector<Element> got = dequeue_impl(s(), 1, false, false, timeout);
+Element Queue::dequeue(Timeout timeout, Loc loc) {
+  State& st = s();
+  if (as_primitive(st, false)) {
+    check_graphable(st, false, "dequeue", loc);
+    Tensors out = apply(Prim::queue_dequeue, make_attrs(graph_attrs(st, -1, false, timeout)), {}, loc);
+    return Element(out.begin(), out.end());
+  }
+  std::vector<Element> got = dequeue_impl(st, 1, false, false, timeout);
   return std::move(got[0]);
 }
 
-static Element dequeue_batch(Queue::State& st, int64_t n, bool allow_small, Timeout timeout, const char* op) {
+namespace {
+Element dequeue_batch(Queue::State& st, int64_t n, bool allow_small, Timeout timeout, const char* op) {
   if (st.shapes.empty()) {
     throw InvalidArgument(std::string(st.cls) + "'s DequeueMany and DequeueUpTo require the components to have specified shapes.");
   }
@@ -390,10 +469,55 @@ static Element dequeue_batch(Queue::State& st, int64_t n, bool allow_small, Time
   if (n == 0) return stack_all(st, {});
   return stack_all(st, dequeue_impl(st, n, allow_small, true, timeout));
 }
+}  // namespace
 
-Element Queue::dequeue_many(int64_t n, Timeout timeout) { return dequeue_batch(s(), n, false, timeout, "dequeue_many"); }
+Element Queue::dequeue_many(int64_t n, Timeout timeout, Loc loc) {
+  State& st = s();
+  if (n > 0 && (st.shapes.empty() ? names_recorded() : as_primitive(st, true))) {
+    if (st.shapes.empty()) dequeue_batch(st, n, false, timeout, "dequeue_many");  // TensorFlow's message
+    check_graphable(st, true, "dequeue_many", loc);
+    Tensors out = apply(Prim::queue_dequeue, make_attrs(graph_attrs(st, n, false, timeout)), {}, loc);
+    return Element(out.begin(), out.end());
+  }
+  return dequeue_batch(st, n, false, timeout, "dequeue_many");
+}
 
-Element Queue::dequeue_up_to(int64_t n, Timeout timeout) { return dequeue_batch(s(), n, true, timeout, "dequeue_up_to"); }
+Element Queue::dequeue_up_to(int64_t n, Timeout timeout, Loc loc) {
+  State& st = s();
+  if (names_recorded()) {
+    raise(ErrorCode::invalid_argument, (std::string(st.cls) + " '" + st.name + "' dequeue_up_to").c_str(),
+          "cannot be recorded in a traced function or graph: its batch size is known only at run time (use "
+          "dequeue_many)",
+          loc);
+  }
+  return dequeue_batch(st, n, true, timeout, "dequeue_up_to");
+}
+
+// ---- inside graphs ----
+
+std::vector<Tensor> Queue::State::graph_dequeue(int64_t n, int64_t timeout_ms) {
+  Element e = n < 0 ? dequeue_impl(*this, 1, false, false, timeout_of(timeout_ms))[0]
+                    : dequeue_batch(*this, n, false, timeout_of(timeout_ms), "dequeue_many");
+  std::vector<Tensor> out;
+  for (const Value& v : e) out.push_back(v.tensor());
+  return out;
+}
+
+int64_t Queue::State::graph_enqueue(const std::vector<Tensor>& components, bool many, int64_t timeout_ms) {
+  Element e(components.begin(), components.end());
+  int64_t n = validate(*this, e, many, many ? "enqueue_many" : "enqueue", Loc());
+  if (!many) {
+    enqueue_impl(*this, 1, [&](int64_t) { return e; }, timeout_of(timeout_ms));
+    return 1;
+  }
+  enqueue_impl(*this, n, [&](int64_t i) {
+    Element out;
+    out.reserve(e.size());
+    for (const Value& v : e) out.push_back(slice(v, i));
+    return out;
+  }, timeout_of(timeout_ms));
+  return n;
+}
 
 int64_t Queue::size() const {
   const State& st = s();

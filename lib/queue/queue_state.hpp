@@ -8,11 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "ops/queue_resource.hpp"
 #include "xflow/queue.hpp"
 
 namespace xf {
 
-struct Queue::State {
+struct Queue::State : QueueResource {
   enum class Kind { fifo, shuffle, padding };
   Kind kind = Kind::fifo;
   const char* cls = "FIFOQueue";
@@ -41,6 +42,10 @@ struct Queue::State {
   // TensorFlow's `closed_`: the close takes effect for dequeues once the enqueues that were
   // waiting when it came have completed.
   bool drained_closed() const { return closed && enq_line.empty(); }
+
+  // Inside graphs (ops/queue_resource.hpp): the kernels of queue_dequeue and queue_enqueue.
+  std::vector<Tensor> graph_dequeue(int64_t n, int64_t timeout_ms) override;
+  int64_t graph_enqueue(const std::vector<Tensor>& components, bool many, int64_t timeout_ms) override;
 };
 
 }  // namespace xf
