@@ -1006,6 +1006,7 @@ int main(int argc, char** argv) {
     ckpt(o);
     npz(o);
     // Rows defined in bench_*.cpp (declared in bench_common.hpp).
+    bench_queue(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -52,4 +52,7 @@ std::vector<double> measure(const std::vector<std::function<void()>>& fns, int s
 // Whether --filter selects any of `names`.
 bool wanted(const Options& o, const std::vector<std::string>& names);
 
+// Rows of bench_<area>.cpp files.
+void bench_queue(const Options& o);  // queue/fifo/1p, queue/fifo/4p
+
 }  // namespace xfbench

@@ -216,24 +216,23 @@ Element stack_all(const Queue::State& s, const std::vector<Element>& items) {
   return out;
 }
 
-void remove_ticket(std::deque<uint64_t>& line, uint64_t t) {
-  auto it = std::find(line.begin(), line.end(), t);
+using Waiter = Queue::State::Waiter;
+
+void leave_line(std::deque<Waiter*>& line, Waiter* w) {
+  auto it = std::find(line.begin(), line.end(), w);
   if (it != line.end()) line.erase(it);
 }
 
-// Waits on cv until notified or the deadline; returns false when the deadline has passed.
-bool wait(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, int& sleeping,
-          const std::optional<Clock::time_point>& deadline) {
-  ++sleeping;
-  bool ok = true;
-  if (deadline) ok = cv.wait_until(lock, *deadline) == std::cv_status::no_timeout || Clock::now() < *deadline;
-  else cv.wait(lock);
-  --sleeping;
-  return ok;
+// Wakes the waiter at the front of a line: the only one that can make progress.
+void wake_front(const std::deque<Waiter*>& line) {
+  if (!line.empty()) line.front()->cv.notify_one();
 }
 
-void wake(std::condition_variable& cv, int sleeping) {
-  if (sleeping > 0) cv.notify_all();
+// Waits until notified or the deadline; returns false when the deadline has passed.
+bool wait(std::unique_lock<std::mutex>& lock, Waiter& w, const std::optional<Clock::time_point>& deadline) {
+  if (deadline) return w.cv.wait_until(lock, *deadline) == std::cv_status::no_timeout || Clock::now() < *deadline;
+  w.cv.wait(lock);
+  return true;
 }
 
 // Adds items[from, to) of a batch (or one element); shared by enqueue and enqueue_many.
@@ -245,34 +244,46 @@ void enqueue_impl(Queue::State& s, int64_t count, Get&& get, Timeout timeout) {
   std::unique_lock<std::mutex> lock(s.mu);
   if (s.closed) closed_error(s);
   int64_t done = 0;
+  // An enqueue that finds room goes in at once, also ahead of blocked ones (when no batch is half
+  // in): the order of concurrent enqueues is not observable, and a strict handoff would cost a
+  // context switch per element once the queue is full. A batch that does not fit entirely waits
+  // in line, so its elements stay consecutive.
+  if ((s.enq_line.empty() || (!s.enq_partial && count == 1)) &&
+      count <= s.capacity - static_cast<int64_t>(s.items.size())) {
+    while (done < count) s.items.push_back(get(done++));
+    wake_front(s.deq_line);
+    return;
+  }
   if (s.enq_line.empty()) {
     while (done < count && static_cast<int64_t>(s.items.size()) < s.capacity) s.items.push_back(get(done++));
-    if (done > 0) wake(s.deq_cv, s.deq_sleeping);
-    if (done == count) return;
+    if (done > 0) wake_front(s.deq_line);
   }
-  const uint64_t ticket = s.next_ticket++;
-  s.enq_line.push_back(ticket);
+  Waiter me;
+  s.enq_line.push_back(&me);
+  if (s.enq_line.front() == &me) s.enq_partial = done > 0;
   auto leave = [&] {
-    bool front = s.enq_line.front() == ticket;
-    remove_ticket(s.enq_line, ticket);
-    if (front) wake(s.enq_cv, s.enq_sleeping);
-    if (s.closed) wake(s.deq_cv, s.deq_sleeping);  // the close may now take effect for dequeues
+    bool front = s.enq_line.front() == &me;
+    if (front) s.enq_partial = false;
+    leave_line(s.enq_line, &me);
+    if (front) wake_front(s.enq_line);
+    if (s.closed) wake_front(s.deq_line);  // the close may now take effect for dequeues
   };
   for (;;) {
     if (s.cancelled) {
       leave();
       throw Cancelled("Enqueue operation was cancelled");
     }
-    if (s.enq_line.front() == ticket) {
+    if (s.enq_line.front() == &me) {
       int64_t before = done;
       while (done < count && static_cast<int64_t>(s.items.size()) < s.capacity) s.items.push_back(get(done++));
-      if (done > before) wake(s.deq_cv, s.deq_sleeping);
+      if (done > before) wake_front(s.deq_line);
+      s.enq_partial = done > 0 && done < count;
       if (done == count) {
         leave();
         return;
       }
     }
-    if (!wait(lock, s.enq_cv, s.enq_sleeping, deadline)) {
+    if (!wait(lock, me, deadline)) {
       leave();
       throw DeadlineExceeded(std::string(s.cls) + " '" + s.name + "': enqueue timed out after " + timeout_str(*timeout) +
                              (count > 1 ? " (" + std::to_string(done) + " of " + std::to_string(count) + " elements enqueued)" : ""));
@@ -286,8 +297,8 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
   if (timeout) deadline = Clock::now() + *timeout;
   std::vector<Element> taken;
   std::unique_lock<std::mutex> lock(s.mu);
-  const uint64_t ticket = s.next_ticket++;
-  s.deq_line.push_back(ticket);
+  Waiter me;
+  s.deq_line.push_back(&me);
   auto restore = [&] {
     if (taken.empty()) return;
     if (s.kind == Kind::shuffle) {
@@ -298,9 +309,9 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
     taken.clear();
   };
   auto leave = [&] {
-    bool front = s.deq_line.front() == ticket;
-    remove_ticket(s.deq_line, ticket);
-    if (front) wake(s.deq_cv, s.deq_sleeping);
+    bool front = s.deq_line.front() == &me;
+    leave_line(s.deq_line, &me);
+    if (front) wake_front(s.deq_line);
   };
   auto take_one = [&] {
     if (s.kind == Kind::shuffle) {
@@ -314,7 +325,7 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
     }
   };
   for (;;) {
-    if (s.deq_line.front() == ticket) {
+    if (s.deq_line.front() == &me) {
       const bool closed = s.drained_closed();
       int64_t need = n - static_cast<int64_t>(taken.size());
       if (closed && static_cast<int64_t>(s.items.size()) < need) {
@@ -322,7 +333,7 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
         if (allow_small && !s.items.empty()) {
           while (!s.items.empty()) take_one();
           leave();
-          wake(s.enq_cv, s.enq_sleeping);
+          wake_front(s.enq_line);
           return taken;
         }
         int64_t size = static_cast<int64_t>(s.items.size());
@@ -334,13 +345,13 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
       if (s.kind == Kind::shuffle && !closed) avail -= s.min_after_dequeue;
       int64_t k = std::min(avail, need);
       for (int64_t i = 0; i < k; ++i) take_one();
-      if (k > 0) wake(s.enq_cv, s.enq_sleeping);
+      if (k > 0) wake_front(s.enq_line);
       if (static_cast<int64_t>(taken.size()) == n) {
         leave();
         return taken;
       }
     }
-    if (!wait(lock, s.deq_cv, s.deq_sleeping, deadline)) {
+    if (!wait(lock, me, deadline)) {
       restore();
       int64_t size = static_cast<int64_t>(s.items.size());
       leave();
@@ -535,8 +546,8 @@ void Queue::close(bool cancel_pending_enqueues) {
     if (st.closed) throw Cancelled("Queue '" + st.name + "' is already closed.");
     st.closed = true;
   }
-  st.enq_cv.notify_all();
-  st.deq_cv.notify_all();
+  for (Waiter* w : st.enq_line) w->cv.notify_one();
+  for (Waiter* w : st.deq_line) w->cv.notify_one();
 }
 
 bool Queue::is_closed() const {
