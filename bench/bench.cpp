@@ -1009,6 +1009,7 @@ int main(int argc, char** argv) {
     bench_tfrecord(o);
     bench_example(o);
     bench_dataset(o);
+    bench_queue(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -58,5 +58,7 @@ void bench_tfrecord(const Options& o);
 void bench_example(const Options& o);
 // dataset/pipeline (bench_dataset.cpp).
 void bench_dataset(const Options& o);
+// Rows of bench_<area>.cpp files.
+void bench_queue(const Options& o);  // queue/fifo/1p, queue/fifo/4p
 
 }  // namespace xfbench

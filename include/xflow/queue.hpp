@@ -36,14 +36,14 @@ class Queue {
   // take elements out; on a timeout or cancellation the elements already in stay in.
   void enqueue_many(const Element& e, Timeout timeout = {}, Loc loc = Loc::current());
   // Removes one element (FIFO order; a random one for RandomShuffleQueue).
-  Element dequeue(Timeout timeout = {});
+  Element dequeue(Timeout timeout = {}, Loc loc = Loc::current());
   // Removes n elements and stacks each component along a new axis 0 (a padding queue pads its -1
   // dimensions to the batch's largest with zeros or ""). Needs the queue's shapes. The n elements
   // are consecutive: concurrent dequeue_many calls are served one after another in arrival order.
-  Element dequeue_many(int64_t n, Timeout timeout = {});
+  Element dequeue_many(int64_t n, Timeout timeout = {}, Loc loc = Loc::current());
   // As dequeue_many, but once the queue is closed returns the remaining elements (fewer than n,
   // at least 1) instead of throwing OutOfRange.
-  Element dequeue_up_to(int64_t n, Timeout timeout = {});
+  Element dequeue_up_to(int64_t n, Timeout timeout = {}, Loc loc = Loc::current());
 
   int64_t size() const;
   // Refuses further enqueues; enqueues that were already waiting still complete, unless

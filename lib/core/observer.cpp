@@ -19,6 +19,12 @@ bool names_recorded() {
   return false;
 }
 
+bool graph_building() {
+  for (const DispatchObserver* o : t_observers)
+    if (o->builds_graph()) return true;
+  return false;
+}
+
 void notify_host_read(const Tensor& t, Loc loc) {
   for (DispatchObserver* o : t_observers) o->on_host_read(t, loc);
 }

@@ -30,7 +30,13 @@ class DispatchObserver {
   // does not). Library code that only names things (gradient and variable-read scopes) skips
   // that work when no observer of the thread records names.
   virtual bool records_names() const { return false; }
+  // Whether the ops this observer sees run on placeholder values whose results mean nothing (a
+  // GraphBuilder): stateful kernels (queues) then leave their state alone.
+  virtual bool builds_graph() const { return false; }
 };
+
+// Whether an observer of this thread builds a graph (see builds_graph).
+bool graph_building();
 
 // Whether an observer of this thread records name scopes.
 bool names_recorded();

@@ -161,14 +161,17 @@ struct Plan::Compiler {
   void assign_levels() {
     std::vector<PlanStep>& steps = p.steps_;
     std::vector<int> after(steps.size(), -1);
-    std::map<int64_t, int> last_step_of_var;
+    // Steps touching one variable, or one queue, keep graph order.
+    std::map<std::pair<int, int64_t>, int> last_step_of_state;
     for (size_t si = 0; si < steps.size(); ++si)
       for (int node : steps[si].nodes) {
-        const VariableAttrs* var = variable_of(g.nodes[node]);
-        if (!var) continue;
-        auto it = last_step_of_var.find(var->var_id);
-        if (it != last_step_of_var.end()) after[si] = it->second;
-        last_step_of_var[var->var_id] = static_cast<int>(si);
+        std::pair<int, int64_t> key;
+        if (const VariableAttrs* var = variable_of(g.nodes[node])) key = {0, var->var_id};
+        else if (const QueueAttrs* q = queue_of(g.nodes[node])) key = {1, q->queue_id};
+        else continue;
+        auto it = last_step_of_state.find(key);
+        if (it != last_step_of_state.end()) after[si] = it->second;
+        last_step_of_state[key] = static_cast<int>(si);
       }
     int max_level = -1;
     for (size_t si = 0; si < steps.size(); ++si) {

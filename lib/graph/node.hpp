@@ -46,4 +46,10 @@ inline const VariableAttrs* variable_of(const GraphNode& n) {
   return attrs_if<Assign>(n);
 }
 
+// The queue a queue_dequeue or queue_enqueue node refers to, else null.
+inline const QueueAttrs* queue_of(const GraphNode& n) {
+  if (const QueueAttrs* a = attrs_if<QueueDequeue>(n)) return a;
+  return attrs_if<QueueEnqueue>(n);
+}
+
 }  // namespace xf

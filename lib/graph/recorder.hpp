@@ -41,6 +41,7 @@ class Recorder : public DispatchObserver {
   void on_apply(const ApplyEvent& e) override;
   void on_host_read(const Tensor& t, Loc loc) override;
   bool records_names() const override { return true; }
+  bool builds_graph() const override { return mode_ == HostReads::refuse; }
 
  private:
   HostReads mode_;

@@ -159,7 +159,8 @@ OpDef make_def() {
   X(stop_gradient, StopGradient) X(scatter_add, ScatterAdd)                                     \
   X(conv2d_backprop_input, Conv2DBackpropInput) X(conv2d_backprop_filter, Conv2DBackpropFilter) \
   X(max_pool2d_argmax, MaxPool2DArgmax) X(avg_pool2d_backprop, AvgPool2DBackprop)             \
-  X(read_variable, ReadVariable) X(assign, Assign)
+  X(read_variable, ReadVariable) X(assign, Assign)                                             \
+  X(queue_dequeue, QueueDequeue) X(queue_enqueue, QueueEnqueue)
 
 enum class Prim : uint16_t {
 #define XFLOW_PRIM_ENUM(id, S) id,

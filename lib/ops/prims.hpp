@@ -104,6 +104,22 @@ struct VariableAttrs {
   }
 };
 
+// A queue operation (lib/queue): the queue's process id, its component dtypes and shapes
+// (flattened: rank then dimensions, per component), and what the operation does.
+struct QueueAttrs {
+  int64_t queue_id = 0;
+  std::string name;                  // the queue's name, for messages
+  std::vector<int64_t> dtypes;       // DType codes
+  std::vector<int64_t> shapes;       // rank, dims..., rank, dims..., one group per component
+  int64_t n = -1;                    // dequeue: -1 one element, else a batch of n
+  bool many = false;                 // enqueue: the inputs are batches along axis 0
+  int64_t timeout_ms = -1;           // -1: block
+  void visit(AttrVisitor& v) {
+    v.on("queue_id", queue_id); v.on("name", name); v.on("dtypes", dtypes); v.on("shapes", shapes);
+    v.on("n", n); v.on("many", many); v.on("timeout_ms", timeout_ms);
+  }
+};
+
 #define XFLOW_DECLARE_PRIM(S, NAME, ATTRS, ...)                     \
   struct S {                                                         \
     static constexpr const char* name = NAME;                        \
@@ -178,6 +194,11 @@ XFLOW_DECLARE_PRIM(AvgPool2DBackprop, "avg_pool2d_backprop", PoolGradAttrs, kPla
 // random, stateful, side_effect}.
 XFLOW_DECLARE_PRIM(ReadVariable, "read_variable", VariableAttrs, (Traits{false, false, false, true, true, false, true, false}))
 XFLOW_DECLARE_PRIM(Assign, "assign", VariableAttrs, (Traits{false, false, false, false, true, false, true, true}))
+// Queues: a dequeue takes fresh elements on every run and an enqueue adds its inputs (its output
+// is the number of elements added); both are side effects kept in graph order per queue, never
+// folded or merged. Their kernels reach the queue through ops/queue_resource.hpp.
+XFLOW_DECLARE_PRIM(QueueDequeue, "queue_dequeue", QueueAttrs, (Traits{false, false, false, false, true, false, true, true}))
+XFLOW_DECLARE_PRIM(QueueEnqueue, "queue_enqueue", QueueAttrs, (Traits{false, false, false, false, true, false, true, true}))
 
 #undef XFLOW_DECLARE_PRIM
 

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "core/observer.hpp"
+#include "ops/prims.hpp"
 #include "queue/queue_state.hpp"
 
 namespace xf {
@@ -58,6 +60,7 @@ std::shared_ptr<Queue::State> make_state(Kind kind, const char* cls, int64_t cap
   s->dtypes = std::move(dtypes);
   s->shapes = std::move(shapes);
   s->id = g_next_queue_id.fetch_add(1);
+  register_queue_resource(s->id, s);
   return s;
 }
 
@@ -213,24 +216,23 @@ Element stack_all(const Queue::State& s, const std::vector<Element>& items) {
   return out;
 }
 
-void remove_ticket(std::deque<uint64_t>& line, uint64_t t) {
-  auto it = std::find(line.begin(), line.end(), t);
+using Waiter = Queue::State::Waiter;
+
+void leave_line(std::deque<Waiter*>& line, Waiter* w) {
+  auto it = std::find(line.begin(), line.end(), w);
   if (it != line.end()) line.erase(it);
 }
 
-// Waits on cv until notified or the deadline; returns false when the deadline has passed.
-bool wait(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, int& sleeping,
-          const std::optional<Clock::time_point>& deadline) {
-  ++sleeping;
-  bool ok = true;
-  if (deadline) ok = cv.wait_until(lock, *deadline) == std::cv_status::no_timeout || Clock::now() < *deadline;
-  else cv.wait(lock);
-  --sleeping;
-  return ok;
+// Wakes the waiter at the front of a line: the only one that can make progress.
+void wake_front(const std::deque<Waiter*>& line) {
+  if (!line.empty()) line.front()->cv.notify_one();
 }
 
-void wake(std::condition_variable& cv, int sleeping) {
-  if (sleeping > 0) cv.notify_all();
+// Waits until notified or the deadline; returns false when the deadline has passed.
+bool wait(std::unique_lock<std::mutex>& lock, Waiter& w, const std::optional<Clock::time_point>& deadline) {
+  if (deadline) return w.cv.wait_until(lock, *deadline) == std::cv_status::no_timeout || Clock::now() < *deadline;
+  w.cv.wait(lock);
+  return true;
 }
 
 // Adds items[from, to) of a batch (or one element); shared by enqueue and enqueue_many.
@@ -242,34 +244,46 @@ void enqueue_impl(Queue::State& s, int64_t count, Get&& get, Timeout timeout) {
   std::unique_lock<std::mutex> lock(s.mu);
   if (s.closed) closed_error(s);
   int64_t done = 0;
+  // An enqueue that finds room goes in at once, also ahead of blocked ones (when no batch is half
+  // in): the order of concurrent enqueues is not observable, and a strict handoff would cost a
+  // context switch per element once the queue is full. A batch that does not fit entirely waits
+  // in line, so its elements stay consecutive.
+  if ((s.enq_line.empty() || (!s.enq_partial && count == 1)) &&
+      count <= s.capacity - static_cast<int64_t>(s.items.size())) {
+    while (done < count) s.items.push_back(get(done++));
+    wake_front(s.deq_line);
+    return;
+  }
   if (s.enq_line.empty()) {
     while (done < count && static_cast<int64_t>(s.items.size()) < s.capacity) s.items.push_back(get(done++));
-    if (done > 0) wake(s.deq_cv, s.deq_sleeping);
-    if (done == count) return;
+    if (done > 0) wake_front(s.deq_line);
   }
-  const uint64_t ticket = s.next_ticket++;
-  s.enq_line.push_back(ticket);
+  Waiter me;
+  s.enq_line.push_back(&me);
+  if (s.enq_line.front() == &me) s.enq_partial = done > 0;
   auto leave = [&] {
-    bool front = s.enq_line.front() == ticket;
-    remove_ticket(s.enq_line, ticket);
-    if (front) wake(s.enq_cv, s.enq_sleeping);
-    if (s.closed) wake(s.deq_cv, s.deq_sleeping);  // the close may now take effect for dequeues
+    bool front = s.enq_line.front() == &me;
+    if (front) s.enq_partial = false;
+    leave_line(s.enq_line, &me);
+    if (front) wake_front(s.enq_line);
+    if (s.closed) wake_front(s.deq_line);  // the close may now take effect for dequeues
   };
   for (;;) {
     if (s.cancelled) {
       leave();
       throw Cancelled("Enqueue operation was cancelled");
     }
-    if (s.enq_line.front() == ticket) {
+    if (s.enq_line.front() == &me) {
       int64_t before = done;
       while (done < count && static_cast<int64_t>(s.items.size()) < s.capacity) s.items.push_back(get(done++));
-      if (done > before) wake(s.deq_cv, s.deq_sleeping);
+      if (done > before) wake_front(s.deq_line);
+      s.enq_partial = done > 0 && done < count;
       if (done == count) {
         leave();
         return;
       }
     }
-    if (!wait(lock, s.enq_cv, s.enq_sleeping, deadline)) {
+    if (!wait(lock, me, deadline)) {
       leave();
       throw DeadlineExceeded(std::string(s.cls) + " '" + s.name + "': enqueue timed out after " + timeout_str(*timeout) +
                              (count > 1 ? " (" + std::to_string(done) + " of " + std::to_string(count) + " elements enqueued)" : ""));
@@ -283,8 +297,8 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
   if (timeout) deadline = Clock::now() + *timeout;
   std::vector<Element> taken;
   std::unique_lock<std::mutex> lock(s.mu);
-  const uint64_t ticket = s.next_ticket++;
-  s.deq_line.push_back(ticket);
+  Waiter me;
+  s.deq_line.push_back(&me);
   auto restore = [&] {
     if (taken.empty()) return;
     if (s.kind == Kind::shuffle) {
@@ -295,9 +309,9 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
     taken.clear();
   };
   auto leave = [&] {
-    bool front = s.deq_line.front() == ticket;
-    remove_ticket(s.deq_line, ticket);
-    if (front) wake(s.deq_cv, s.deq_sleeping);
+    bool front = s.deq_line.front() == &me;
+    leave_line(s.deq_line, &me);
+    if (front) wake_front(s.deq_line);
   };
   auto take_one = [&] {
     if (s.kind == Kind::shuffle) {
@@ -311,7 +325,7 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
     }
   };
   for (;;) {
-    if (s.deq_line.front() == ticket) {
+    if (s.deq_line.front() == &me) {
       const bool closed = s.drained_closed();
       int64_t need = n - static_cast<int64_t>(taken.size());
       if (closed && static_cast<int64_t>(s.items.size()) < need) {
@@ -319,7 +333,7 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
         if (allow_small && !s.items.empty()) {
           while (!s.items.empty()) take_one();
           leave();
-          wake(s.enq_cv, s.enq_sleeping);
+          wake_front(s.enq_line);
           return taken;
         }
         int64_t size = static_cast<int64_t>(s.items.size());
@@ -331,13 +345,13 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
       if (s.kind == Kind::shuffle && !closed) avail -= s.min_after_dequeue;
       int64_t k = std::min(avail, need);
       for (int64_t i = 0; i < k; ++i) take_one();
-      if (k > 0) wake(s.enq_cv, s.enq_sleeping);
+      if (k > 0) wake_front(s.enq_line);
       if (static_cast<int64_t>(taken.size()) == n) {
         leave();
         return taken;
       }
     }
-    if (!wait(lock, s.deq_cv, s.deq_sleeping, deadline)) {
+    if (!wait(lock, me, deadline)) {
       restore();
       int64_t size = static_cast<int64_t>(s.items.size());
       leave();
@@ -346,6 +360,61 @@ std::vector<Element> dequeue_impl(Queue::State& s, int64_t n, bool allow_small, 
     }
   }
 }
+
+// Why the queue cannot be a graph node, or "" when it can: graphs hold numeric tensors of
+// static shapes only.
+std::string not_graphable(const Queue::State& s, bool batch) {
+  for (size_t i = 0; i < s.dtypes.size(); ++i) {
+    if (s.dtypes[i].is_string()) {
+      return "component " + std::to_string(i) + " is a string; graphs hold numeric tensors only (dequeue it eagerly, "
+             "outside the traced function or graph, and parse it first)";
+    }
+  }
+  if (s.shapes.empty()) return "the queue has no shapes; a graph needs each component's static shape";
+  for (size_t i = 0; i < s.shapes.size(); ++i) {
+    for (int64_t d : s.shapes[i]) {
+      if (d < 0 && batch) return "component " + std::to_string(i) + " has a padded (-1) dimension; its batch shape is known only at run time";
+      if (d < 0) return "component " + std::to_string(i) + " has an unknown (-1) dimension";
+    }
+  }
+  return "";
+}
+
+// Whether a queue operation goes through apply() as a primitive: when this thread records a
+// graph (a trace or a GraphBuilder), it must become a node so that a replay or a session run
+// performs it again; under other observers (a tape) it does when it can, so they see it too.
+// Otherwise the eager path runs directly.
+bool as_primitive(const Queue::State& s, bool batch) {
+  if (observers().empty()) return false;
+  return names_recorded() || not_graphable(s, batch).empty();
+}
+
+QueueAttrs graph_attrs(const Queue::State& s, int64_t n, bool many, const Timeout& timeout) {
+  QueueAttrs a;
+  a.queue_id = static_cast<int64_t>(s.id);
+  a.name = s.name;
+  for (const ValueType& t : s.dtypes) a.dtypes.push_back(static_cast<int64_t>(t.dtype()));
+  for (const Shape& sh : s.shapes) {
+    a.shapes.push_back(static_cast<int64_t>(sh.size()));
+    a.shapes.insert(a.shapes.end(), sh.begin(), sh.end());
+  }
+  a.n = n;
+  a.many = many;
+  a.timeout_ms = timeout ? static_cast<int64_t>(timeout->count()) : -1;
+  return a;
+}
+
+void check_graphable(const Queue::State& s, bool batch, const char* op, Loc loc) {
+  std::string why = not_graphable(s, batch);
+  if (!why.empty()) {
+    raise(ErrorCode::invalid_argument, (std::string(s.cls) + " '" + s.name + "' " + op).c_str(),
+          std::string("cannot be recorded in a traced function or graph: ") + why, loc);
+  }
+}
+
+Timeout timeout_of(int64_t ms) { return ms < 0 ? Timeout{} : Timeout{std::chrono::milliseconds(ms)}; }
+
+Element dequeue_batch(Queue::State& st, int64_t n, bool allow_small, Timeout timeout, const char* op);
 
 }  // namespace
 
@@ -361,12 +430,26 @@ Queue::State& Queue::s() {
 void Queue::enqueue(const Element& e, Timeout timeout, Loc loc) {
   State& st = s();
   validate(st, e, false, "enqueue", loc);
+  if (as_primitive(st, false)) {
+    check_graphable(st, false, "enqueue", loc);
+    Tensors in;
+    for (const Value& v : e) in.push_back(v.tensor());
+    apply(Prim::queue_enqueue, make_attrs(graph_attrs(st, -1, false, timeout)), std::move(in), loc);
+    return;
+  }
   enqueue_impl(st, 1, [&](int64_t) { return e; }, timeout);
 }
 
 void Queue::enqueue_many(const Element& e, Timeout timeout, Loc loc) {
   State& st = s();
   int64_t n = validate(st, e, true, "enqueue_many", loc);
+  if (as_primitive(st, false)) {
+    check_graphable(st, false, "enqueue_many", loc);
+    Tensors in;
+    for (const Value& v : e) in.push_back(v.tensor());
+    apply(Prim::queue_enqueue, make_attrs(graph_attrs(st, -1, true, timeout)), std::move(in), loc);
+    return;
+  }
   enqueue_impl(st, n, [&](int64_t i) {
     Element out;
     out.reserve(e.size());
@@ -375,12 +458,19 @@ void Queue::enqueue_many(const Element& e, Timeout timeout, Loc loc) {
   }, timeout);
 }
 
-Element Queue::dequeue(Timeout timeout) {
-  std::vector<Element> got = dequeue_impl(s(), 1, false, false, timeout);
+Element Queue::dequeue(Timeout timeout, Loc loc) {
+  State& st = s();
+  if (as_primitive(st, false)) {
+    check_graphable(st, false, "dequeue", loc);
+    Tensors out = apply(Prim::queue_dequeue, make_attrs(graph_attrs(st, -1, false, timeout)), {}, loc);
+    return Element(out.begin(), out.end());
+  }
+  std::vector<Element> got = dequeue_impl(st, 1, false, false, timeout);
   return std::move(got[0]);
 }
 
-static Element dequeue_batch(Queue::State& st, int64_t n, bool allow_small, Timeout timeout, const char* op) {
+namespace {
+Element dequeue_batch(Queue::State& st, int64_t n, bool allow_small, Timeout timeout, const char* op) {
   if (st.shapes.empty()) {
     throw InvalidArgument(std::string(st.cls) + "'s DequeueMany and DequeueUpTo require the components to have specified shapes.");
   }
@@ -390,10 +480,55 @@ static Element dequeue_batch(Queue::State& st, int64_t n, bool allow_small, Time
   if (n == 0) return stack_all(st, {});
   return stack_all(st, dequeue_impl(st, n, allow_small, true, timeout));
 }
+}  // namespace
 
-Element Queue::dequeue_many(int64_t n, Timeout timeout) { return dequeue_batch(s(), n, false, timeout, "dequeue_many"); }
+Element Queue::dequeue_many(int64_t n, Timeout timeout, Loc loc) {
+  State& st = s();
+  if (n > 0 && (st.shapes.empty() ? names_recorded() : as_primitive(st, true))) {
+    if (st.shapes.empty()) dequeue_batch(st, n, false, timeout, "dequeue_many");  // TensorFlow's message
+    check_graphable(st, true, "dequeue_many", loc);
+    Tensors out = apply(Prim::queue_dequeue, make_attrs(graph_attrs(st, n, false, timeout)), {}, loc);
+    return Element(out.begin(), out.end());
+  }
+  return dequeue_batch(st, n, false, timeout, "dequeue_many");
+}
 
-Element Queue::dequeue_up_to(int64_t n, Timeout timeout) { return dequeue_batch(s(), n, true, timeout, "dequeue_up_to"); }
+Element Queue::dequeue_up_to(int64_t n, Timeout timeout, Loc loc) {
+  State& st = s();
+  if (names_recorded()) {
+    raise(ErrorCode::invalid_argument, (std::string(st.cls) + " '" + st.name + "' dequeue_up_to").c_str(),
+          "cannot be recorded in a traced function or graph: its batch size is known only at run time (use "
+          "dequeue_many)",
+          loc);
+  }
+  return dequeue_batch(st, n, true, timeout, "dequeue_up_to");
+}
+
+// ---- inside graphs ----
+
+std::vector<Tensor> Queue::State::graph_dequeue(int64_t n, int64_t timeout_ms) {
+  Element e = n < 0 ? dequeue_impl(*this, 1, false, false, timeout_of(timeout_ms))[0]
+                    : dequeue_batch(*this, n, false, timeout_of(timeout_ms), "dequeue_many");
+  std::vector<Tensor> out;
+  for (const Value& v : e) out.push_back(v.tensor());
+  return out;
+}
+
+int64_t Queue::State::graph_enqueue(const std::vector<Tensor>& components, bool many, int64_t timeout_ms) {
+  Element e(components.begin(), components.end());
+  int64_t n = validate(*this, e, many, many ? "enqueue_many" : "enqueue", Loc());
+  if (!many) {
+    enqueue_impl(*this, 1, [&](int64_t) { return e; }, timeout_of(timeout_ms));
+    return 1;
+  }
+  enqueue_impl(*this, n, [&](int64_t i) {
+    Element out;
+    out.reserve(e.size());
+    for (const Value& v : e) out.push_back(slice(v, i));
+    return out;
+  }, timeout_of(timeout_ms));
+  return n;
+}
 
 int64_t Queue::size() const {
   const State& st = s();
@@ -411,8 +546,8 @@ void Queue::close(bool cancel_pending_enqueues) {
     if (st.closed) throw Cancelled("Queue '" + st.name + "' is already closed.");
     st.closed = true;
   }
-  st.enq_cv.notify_all();
-  st.deq_cv.notify_all();
+  for (Waiter* w : st.enq_line) w->cv.notify_one();
+  for (Waiter* w : st.deq_line) w->cv.notify_one();
 }
 
 bool Queue::is_closed() const {

@@ -5,7 +5,8 @@
 //
 // The "random" family draws from the global generator: call manual_seed before each run that is
 // compared. The "variables" family assigns a variable of its own, first to zeros, so every run
-// reads the same values whatever ran before.
+// reads the same values whatever ran before. The "queues" family dequeues what it enqueued, so
+// every run leaves its queue empty.
 #pragma once
 #include <functional>
 #include <set>
@@ -16,6 +17,7 @@
 #include "core/observer.hpp"
 #include "ops/primitive.hpp"
 #include "xflow/grad.hpp"
+#include "xflow/queue.hpp"
 #include "xflow/variable.hpp"
 #include "xflow/xflow.hpp"
 
@@ -87,6 +89,15 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
          Tensor before = v.value();
          Tensor assigned = v.assign(in[0] * 2.0f);
          return std::vector<Tensor>{before + in[1], assigned, v.value() * in[1]};
+       }},
+      {"queues", [](const std::vector<Tensor>& in) {
+         static const FIFOQueue q(16, {DType::float32}, {{3, 4}}, "op_families_queue");
+         Queue h = q;
+         h.enqueue({in[0] * 2.0f});
+         h.enqueue_many({stack({in[1], in[0]})});
+         Tensor one = h.dequeue()[0].tensor();
+         Tensor two = h.dequeue_many(2)[0].tensor();
+         return std::vector<Tensor>{one + in[1], two};
        }},
   };
 }

@@ -82,13 +82,15 @@ TEST_CASE("Coordinator: join re-raises the first exception; OutOfRange is a clea
 
 TEST_CASE("Coordinator: threads still running after the grace period are named") {
   Coordinator coord;
-  std::atomic<bool> release{false};
+  std::atomic<bool> release{false}, named{false};
   std::vector<std::thread> threads;
   threads.emplace_back([&] {
     pthread_setname_np(pthread_self(), "stubborn");
+    named = true;
     while (!release) std::this_thread::sleep_for(1ms);
   });
   threads.emplace_back([&] { coord.wait_for_stop(); });
+  while (!named) std::this_thread::sleep_for(1ms);
   coord.request_stop();
   std::string m = error_of<DeadlineExceeded>([&] { coord.join(threads, 0.02); });
   CHECK(m == "Coordinator stopped with threads still running: stubborn");
