@@ -5,6 +5,7 @@
 //                                   a checkpoint (prefix or directory), .npy/.npz file or export
 //                                   directory: its tensors, and with --values their statistics
 //   xflow diff A.json B.json        what changed between two graphs
+//   xflow serve --model_base_path DIR  exported models over TF Serving's REST API (serve.cpp)
 // A graph that cannot be read prints the library's message (NotFound, InvalidArgument) and exits 1.
 #include <CLI/CLI.hpp>
 #include <httplib.h>
@@ -24,6 +25,7 @@
 #include "xflow/dot.hpp"
 #include "xflow/graph.hpp"
 #include "inspect_files.hpp"
+#include "serve.hpp"
 #include "xflow_build_config.hpp"
 
 namespace fs = std::filesystem;
@@ -555,6 +557,8 @@ int main(int argc, char** argv) {
   diff->add_option("B", diff_b, "the new graph")->required();
   diff->add_flag("--exit-code", exit_code, "exit with 3 when the graphs differ (1 stays for errors)");
 
+  CLI::App* serve = add_serve_command(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -567,6 +571,7 @@ int main(int argc, char** argv) {
     if (*dot) return cmd_dot(dot_path);
     if (*inspect) return cmd_inspect(inspect_path, inspect_values);
     if (*diff) return cmd_diff(diff_a, diff_b, exit_code);
+    if (*serve) return run_serve_command();
   } catch (const xf::Error& e) {
     std::cerr << "xflow: " << e.what() << "\n";
     return 1;
