@@ -378,6 +378,11 @@ json parse_request_json(std::string_view body) {
     auto p = what.find("] ");
     bad("JSON Parse error: " + (p == std::string::npos ? what : what.substr(p + 2)) + " at offset: " +
         std::to_string(e.byte));
+  } catch (const json::exception& e) {
+    // e.g. out_of_range 406: a number too large for a double.
+    std::string what = e.what();
+    auto p = what.find("] ");
+    bad("JSON Parse error: " + (p == std::string::npos ? what : what.substr(p + 2)));
   }
   if (!doc.is_object()) bad("JSON Value: " + show(doc) + " Is not object");
   return doc;

@@ -272,6 +272,10 @@ TEST_CASE("serving: errors as TF Serving gives them", "[serving]") {
   r = post("{\"instances\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
   CHECK(r.status == 400);
   CHECK(error_of(r).find("nesting deeper than 64 levels") != std::string::npos);
+  // A number beyond a double (found by fuzz_rest_request): a parse error, not a crash.
+  r = post(R"({"instances": [[33.3333333E333333000000009551615, 1, 2]]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r).rfind("JSON Parse error: ", 0) == 0);
   // The server still answers.
   CHECK(post(R"({"instances": [[1, 2, 3]]})").status == 200);
 }
