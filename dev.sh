@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 APT_PACKAGES=(g++ meson ninja-build pkg-config libxtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev
               catch2 libopenblas-dev libtbb-dev python3-numpy libcli11-dev libcpp-httplib-dev ccache
               libprotobuf-dev protobuf-compiler python3-protobuf libleveldb-dev libsnappy-dev libzip-dev
-              zlib1g-dev clang libclang-rt-14-dev)
+              zlib1g-dev clang libclang-rt-14-dev wrk)
 
 install_deps() {
   local missing=()

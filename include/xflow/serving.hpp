@@ -45,7 +45,7 @@ struct BatchingOptions {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8501;                          // 0: a free port (see Server::port())
-  int num_threads = 0;                      // HTTP worker threads; 0: 4 per core, at least 16
+  int num_threads = 0;                      // HTTP workers, one per open connection; 0: 4 per core, at least 64
   double poll_wait_seconds = 1.0;           // how often base paths are scanned for versions
   size_t max_request_bytes = 8u << 20;      // a larger body is refused (413) before it is read
   std::vector<ModelConfig> models;

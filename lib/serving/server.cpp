@@ -676,10 +676,13 @@ struct Server::Impl {
     started = true;
     poll_all();
     int threads = options.num_threads;
-    if (threads <= 0) threads = std::max(16, 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    if (threads <= 0) threads = std::max(64, 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
     http.set_payload_max_length(options.max_request_bytes);
     http.set_keep_alive_max_count(100000);
+    // Headers and body are separate writes: without TCP_NODELAY, Nagle's algorithm holds the body
+    // until the client's delayed ACK (40 ms a response).
+    http.set_tcp_nodelay(true);
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
       Response r = handle(req.method, req.path, req.body);
       res.status = r.status;
