@@ -24,6 +24,8 @@
 namespace xf::serving {
 
 using json = nlohmann::json;
+// Status and metadata keep TF Serving's key order (its protobuf messages' field order).
+using ojson = nlohmann::ordered_json;
 
 namespace {
 
@@ -354,7 +356,7 @@ struct Server::Impl {
     } else if (!t.version.empty()) {
       version = std::stoll(t.version);
     }
-    json list = json::array();
+    ojson list = ojson::array();
     for (auto s = m.status.rbegin(); s != m.status.rend(); ++s) {
       if (version >= 0 && s->first != version) continue;
       list.push_back({{"version", std::to_string(s->first)},
@@ -366,18 +368,18 @@ struct Server::Impl {
         throw RequestError(404, "Could not find version " + std::to_string(version) + " of model " + t.model);
       throw RequestError(404, "Could not find any versions of model " + t.model);
     }
-    return {200, json{{"model_version_status", list}}.dump(1), "application/json"};
+    return {200, ojson{{"model_version_status", list}}.dump(1), "application/json"};
   }
 
   Response metadata(const Target& t) {
     std::shared_ptr<const Loaded> l = resolve(t);
-    json defs = json::object();
+    ojson defs = ojson::object();
     for (const std::string& name : l->model.signature_names()) {
       const train::Signature& s = l->model.signature(name);
       auto infos = [&](const std::map<std::string, train::TensorInfo>& m) {
-        json o = json::object();
+        ojson o = ojson::object();
         for (const auto& [key, info] : m) {
-          json dims = json::array();
+          ojson dims = ojson::array();
           for (int64_t d : info.shape) dims.push_back({{"size", std::to_string(d)}, {"name", ""}});
           o[key] = {{"dtype", tf_dtype_enum(info.dtype)},
                     {"tensor_shape", {{"dim", dims}, {"unknown_rank", false}}},
@@ -389,7 +391,7 @@ struct Server::Impl {
                     {"outputs", infos(s.outputs)},
                     {"method_name", "tensorflow/serving/" + s.method_name}};
     }
-    json out = {{"model_spec", {{"name", t.model}, {"signature_name", ""}, {"version", std::to_string(l->version)}}},
+    ojson out = {{"model_spec", {{"name", t.model}, {"signature_name", ""}, {"version", std::to_string(l->version)}}},
                 {"metadata", {{"signature_def", {{"signature_def", defs}}}}}};
     return {200, out.dump(1), "application/json"};
   }

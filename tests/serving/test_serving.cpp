@@ -3,6 +3,9 @@
 // a good one, batching, metrics, and `xflow serve` draining on SIGTERM.
 #include <httplib.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -558,21 +561,70 @@ TEST_CASE("serving: xflow serve drains the requests in flight on SIGTERM and exi
     if (!port) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   REQUIRE(port > 0);
-  // A request of many rows is in flight when SIGTERM arrives: it is answered in full.
+  // A request is in flight when SIGTERM arrives: on a connection the server has accepted (a
+  // first request answered on it), the next request's headers and half its body are sent, then
+  // SIGTERM, then the rest of the body. The server finishes it, answers it in full, and exits 0.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  auto send_all = [&](const std::string& data) {
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
+  };
+  // Reads one response (Content-Length framed); returns its status line and body.
+  std::string pending;
+  auto read_response = [&](std::string& body) {
+    std::string status_line;
+    char buf[65536];
+    for (;;) {
+      size_t end = pending.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        size_t cl = pending.find("Content-Length: ");
+        size_t len = cl == std::string::npos ? 0 : std::stoul(pending.substr(cl + 16));
+        if (pending.size() >= end + 4 + len) {
+          status_line = pending.substr(0, pending.find("\r\n"));
+          body = pending.substr(end + 4, len);
+          pending.erase(0, end + 4 + len);
+          return status_line;
+        }
+      }
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return status_line;
+      pending.append(buf, static_cast<size_t>(n));
+    }
+  };
+  std::string body;
+  REQUIRE(send_all("GET /v1/models/m HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  REQUIRE(read_response(body) == "HTTP/1.1 200 OK");
   std::string big = R"({"signature_name": "only_y", "instances": [)";
-  for (int i = 0; i < 20000; ++i) big += std::string(i ? "," : "") + "[1, 2, 3]";
+  for (int i = 0; i < 2000; ++i) big += std::string(i ? "," : "") + "[1, 2, 3]";
   big += "]}";
-  Reply reply;
-  std::thread client([&] { reply = request(port, "POST", "/v1/models/m:predict", big); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  const size_t half = big.size() / 2;
+  REQUIRE(send_all("POST /v1/models/m:predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                   "Content-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big.substr(0, half)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ::kill(pid, SIGTERM);
-  client.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(send_all(big.substr(half)));
+  CHECK(read_response(body) == "HTTP/1.1 200 OK");
+  ::close(fd);
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
-  CHECK(reply.status == 200);
-  CHECK(reply.body["predictions"].size() == 20000);
+  json reply = json::parse(body, nullptr, false);
+  REQUIRE(reply.is_object());
+  CHECK(reply["predictions"].size() == 2000);
+  CHECK(reply["predictions"][1999] == json({1.0, 2.0, 3.0}));
   std::ifstream f(out_file);
   std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   CHECK(all.find("SIGTERM: finishing the requests in flight") != std::string::npos);
