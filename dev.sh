@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 APT_PACKAGES=(g++ meson ninja-build pkg-config libxtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev
               catch2 libopenblas-dev libtbb-dev python3-numpy libcli11-dev libcpp-httplib-dev ccache
               libprotobuf-dev protobuf-compiler python3-protobuf libleveldb-dev libsnappy-dev libzip-dev
-              zlib1g-dev clang libclang-rt-14-dev)
+              zlib1g-dev clang libclang-rt-14-dev wrk)
 
 install_deps() {
   local missing=()
@@ -249,9 +249,9 @@ case "$cmd" in
     # ops, the allocator, plans running independent steps concurrently, sessions on two threads, queues, coordinators and queue runners). Under TSan, parallel_for runs its chunks on plain threads (libtbb is
     # not instrumented; see lib/core/parallel.cpp).
     configure build-tsan -Dbuildtype=debugoptimized -Db_sanitize=thread -Dbenchmarks=false
-    ninja -C build-tsan tests/test_parallel tests/test_buffer tests/test_plan tests/test_session tests/test_dataset tests/test_queue tests/test_coordinator tests/test_queue_graph tests/test_input_pipeline >build-tsan.log 2>&1 ||
+    ninja -C build-tsan tests/test_parallel tests/test_buffer tests/test_plan tests/test_session tests/test_dataset tests/test_queue tests/test_coordinator tests/test_queue_graph tests/test_input_pipeline tests/test_serving tools/xflow >build-tsan.log 2>&1 ||
       { tail -n 60 build-tsan.log; echo "dev.sh: build of build-tsan failed"; exit 1; }
-    TSAN_OPTIONS=halt_on_error=1 run_tests build-tsan tsan 'test_parallel|test_buffer|test_plan|test_session|test_dataset|test_queue|test_coordinator|test_queue_graph|test_input_pipeline'
+    TSAN_OPTIONS=halt_on_error=1 run_tests build-tsan tsan 'test_parallel|test_buffer|test_plan|test_session|test_dataset|test_queue|test_coordinator|test_queue_graph|test_input_pipeline|test_serving'
     SAN_FAILED=$((SAN_FAILED + LAST_FAILED))
     if [ "$SAN_FAILED" -ne 0 ]; then FAILED=$((FAILED + SAN_FAILED)); fi
     # The parsers of other tools' files under libFuzzer, briefly (./dev.sh fuzz runs longer).

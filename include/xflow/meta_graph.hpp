@@ -59,11 +59,17 @@ std::vector<Tensor> run(Session& session, const std::vector<GraphItem>& fetches,
                         const std::vector<std::pair<GraphItem, Tensor>>& feeds = {}, Loc loc = Loc::current());
 
 // One input or output of a signature: a graph value with its dtype and shape.
+// `shape` is the value's shape, except that dimension 0 may be -1: any batch size. The graph
+// then holds a fixed batch (the value's dimension 0) and a loaded SavedModel runs it on as many
+// batches as the input's rows need (docs/serving.md).
 struct TensorInfo {
   int value = -1;
   DType dtype = DType::float32;
   Shape shape;
 };
+// Whether a signature's shape fits a graph value's shape: the same rank and dimensions, with -1
+// allowed in dimension 0.
+bool signature_shape_fits(const Shape& signature_shape, const Shape& value_shape);
 
 // TensorFlow's SignatureDef: named inputs and outputs and what the computation means.
 struct Signature {
@@ -75,6 +81,8 @@ struct Signature {
 Signature make_signature(const Graph& g, const std::vector<std::pair<std::string, int>>& inputs,
                          const std::vector<std::pair<std::string, int>>& outputs,
                          const std::string& method_name = "predict");
+// Makes dimension 0 of every input and output -1 (any batch size); InvalidArgument for a scalar.
+void set_any_batch_size(Signature& s);
 
 // A variable as the meta-graph lists it. Its initial value is a tensor (`initial_value`), or a
 // graph with no placeholders whose output 0 computes it (`initializer`, e.g. a traced

@@ -21,6 +21,7 @@
 #include "xflow/queue.hpp"
 #include "xflow/saved_model.hpp"
 #include "xflow/saver.hpp"
+#include "xflow/serving.hpp"
 #include "xflow/session.hpp"
 #include "xflow/shape.hpp"
 #include "xflow/summary.hpp"

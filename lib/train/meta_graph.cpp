@@ -135,6 +135,22 @@ Signature make_signature(const Graph& g, const std::vector<std::pair<std::string
   return s;
 }
 
+bool signature_shape_fits(const Shape& signature_shape, const Shape& value_shape) {
+  if (signature_shape.size() != value_shape.size()) return false;
+  for (size_t i = 0; i < value_shape.size(); ++i)
+    if (signature_shape[i] != value_shape[i] && !(i == 0 && signature_shape[i] == -1)) return false;
+  return true;
+}
+
+void set_any_batch_size(Signature& s) {
+  for (auto* m : {&s.inputs, &s.outputs})
+    for (auto& [key, info] : *m) {
+      if (info.shape.empty())
+        throw InvalidArgument("[meta_graph] set_any_batch_size: '" + key + "' is a scalar, it has no batch dimension");
+      info.shape[0] = -1;
+    }
+}
+
 // ---- MetaGraph ----
 
 void MetaGraph::add_to_collection(const std::string& name, GraphItem item) {
@@ -176,7 +192,7 @@ void MetaGraph::add_signature(const std::string& name, Signature s) {
     for (const auto& [key, info] : *m) {
       check_ids(graph_, {info.value}, "signature '" + name + "', '" + key + "'");
       const GraphValue& v = graph_.values[static_cast<size_t>(info.value)];
-      if (v.dtype != info.dtype || v.shape != info.shape)
+      if (v.dtype != info.dtype || !signature_shape_fits(info.shape, v.shape))
         throw InvalidArgument("[meta_graph] signature '" + name + "', '" + key + "' says " +
                               spec(info.dtype, info.shape) + ", but value " + std::to_string(info.value) + " is " +
                               spec(v.dtype, v.shape));
@@ -474,7 +490,7 @@ MetaGraph meta_graph_from_json(const std::string& text, const std::string& origi
         std::string where = "signatures." + name + (part == 0 ? ".inputs." : ".outputs.") + t.name;
         check({t.value}, where);
         const GraphValue& v = g.values[static_cast<size_t>(t.value)];
-        if (v.dtype != t.dtype || v.shape != t.shape)
+        if (v.dtype != t.dtype || !signature_shape_fits(t.shape, v.shape))
           throw fail(where, "says " + spec(t.dtype, t.shape) + ", but value " + std::to_string(t.value) + " is " +
                                 spec(v.dtype, v.shape));
         (part == 0 ? s.inputs : s.outputs)[t.name] = TensorInfo{t.value, t.dtype, t.shape};

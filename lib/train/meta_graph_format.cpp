@@ -66,13 +66,14 @@ struct Reader {
       bad(where, "unknown dtype '" + s + "'");
     }
   }
-  Shape shape(const json& j, const std::string& where) const {
+  // any_batch: a signature's shape, whose dimension 0 may be -1 (any batch size).
+  Shape shape(const json& j, const std::string& where, bool any_batch = false) const {
     if (!j.is_array()) bad(where, "must be a list of dimensions");
     Shape s;
     for (const json& d : j) {
       if (!d.is_number_integer()) bad(where, "must be a list of integer dimensions");
       int64_t v = d.get<int64_t>();
-      if (v < 0) bad(where, "negative dimension " + std::to_string(v));
+      if (v < 0 && !(any_batch && v == -1 && s.empty())) bad(where, "negative dimension " + std::to_string(v));
       s.push_back(v);
     }
     return s;
@@ -151,7 +152,7 @@ TensorInfoDoc read_info(const Reader& r, const std::string& key, const json& j, 
   t.name = key;
   t.value = r.id(r.field(j, "value", where), where + ".value");
   t.dtype = r.dtype(r.field(j, "dtype", where), where + ".dtype");
-  t.shape = r.shape(r.field(j, "shape", where), where + ".shape");
+  t.shape = r.shape(r.field(j, "shape", where), where + ".shape", true);
   return t;
 }
 

@@ -269,7 +269,11 @@ std::map<std::string, Tensor> SavedModel::run(const std::string& signature, cons
                 (want.empty() ? std::string("none") : want) + ")",
             loc);
     }
-  std::vector<std::pair<int, Tensor>> feeds;
+  // Inputs whose signature says "any batch size" (-1) give the number of rows N; the graph holds
+  // a fixed batch B (the value's dimension 0), so it runs on ceil(N / B) slices of B rows, the
+  // last one padded with zeros, and the outputs with -1 are the slices' rows put back together.
+  const Graph& g = impl_->session->graph();
+  int64_t rows = -1;
   for (const auto& [name, info] : s.inputs) {
     auto f = inputs.find(name);
     if (f == inputs.end())
@@ -277,19 +281,80 @@ std::map<std::string, Tensor> SavedModel::run(const std::string& signature, cons
                                                  spec(info.dtype, info.shape) + "), which is not given",
             loc);
     const Tensor& t = f->second;
-    if (!t.defined() || t.dtype() != info.dtype || t.shape() != info.shape)
+    if (!t.defined() || t.dtype() != info.dtype || !train::signature_shape_fits(info.shape, t.shape()) ||
+        (!info.shape.empty() && info.shape[0] == -1 && rows >= 0 && t.shape()[0] != rows))
       raise(ErrorCode::invalid_argument, op,
-            "input '" + name + "' of signature '" + signature + "' must be " + spec(info.dtype, info.shape) + ", got " +
-                (t.defined() ? spec(t.dtype(), t.shape()) : std::string("an empty handle")),
+            "input '" + name + "' of signature '" + signature + "' must be " + spec(info.dtype, info.shape) +
+                (rows >= 0 ? " with " + std::to_string(rows) + " rows as the other inputs" : std::string()) +
+                ", got " + (t.defined() ? spec(t.dtype(), t.shape()) : std::string("an empty handle")),
             loc);
-    feeds.emplace_back(info.value, t);
+    if (!info.shape.empty() && info.shape[0] == -1) rows = t.shape()[0];
   }
   std::vector<int> fetches;
   for (const auto& [name, info] : s.outputs) fetches.push_back(info.value);
-  std::vector<Tensor> got = impl_->session->run(fetches, feeds, loc);
-  std::map<std::string, Tensor> out;
-  size_t k = 0;
-  for (const auto& o : s.outputs) out[o.first] = got[k++];
+  auto graph_batch = [&](const train::TensorInfo& info) { return g.values[static_cast<size_t>(info.value)].shape[0]; };
+  int64_t batch = -1;
+  for (const auto& [name, info] : s.inputs)
+    if (!info.shape.empty() && info.shape[0] == -1) batch = graph_batch(info);
+  if (rows < 0 || rows == batch) {
+    std::vector<std::pair<int, Tensor>> feeds;
+    for (const auto& [name, info] : s.inputs) feeds.emplace_back(info.value, inputs.at(name));
+    std::vector<Tensor> got = impl_->session->run(fetches, feeds, loc);
+    std::map<std::string, Tensor> out;
+    size_t k = 0;
+    for (const auto& o : s.outputs) out[o.first] = got[k++];
+    return out;
+  }
+  if (batch <= 0) raise(ErrorCode::invalid_argument, op, "signature '" + signature + "' has a batch of 0 rows", loc);
+  // Row bytes of each batched input and output; the outputs' rows are gathered here.
+  auto row_bytes = [](DType d, const Shape& sh) {
+    int64_t n = dtype_size(d);
+    for (size_t i = 1; i < sh.size(); ++i) n *= sh[i];
+    return n;
+  };
+  std::map<std::string, std::vector<uint8_t>> gathered;
+  std::map<std::string, Tensor> unbatched;
+  std::map<std::string, Tensor> contiguous_in;
+  for (const auto& [name, t] : inputs) contiguous_in[name] = t.contiguous();
+  for (int64_t start = 0; start < rows; start += batch) {
+    const int64_t n = std::min(batch, rows - start);
+    std::vector<std::pair<int, Tensor>> feeds;
+    for (const auto& [name, info] : s.inputs) {
+      const Tensor& t = contiguous_in.at(name);
+      if (info.shape[0] != -1) {
+        feeds.emplace_back(info.value, t);
+        continue;
+      }
+      const Shape& gs = g.values[static_cast<size_t>(info.value)].shape;
+      const int64_t rb = row_bytes(info.dtype, gs);
+      std::vector<uint8_t> buf(static_cast<size_t>(batch * rb), 0);
+      if (n > 0)
+        std::memcpy(buf.data(), static_cast<const uint8_t*>(t.raw_data()) + start * rb, static_cast<size_t>(n * rb));
+      int64_t elems = rb / dtype_size(info.dtype) * batch;
+      feeds.emplace_back(info.value, Tensor::from_bytes(buf.data(), static_cast<size_t>(elems), info.dtype, gs));
+    }
+    std::vector<Tensor> got = impl_->session->run(fetches, feeds, loc);
+    size_t k = 0;
+    for (const auto& [name, info] : s.outputs) {
+      Tensor o = got[k++].contiguous();
+      if (info.shape.empty() || info.shape[0] != -1) {
+        if (!unbatched.count(name)) unbatched[name] = o;
+        continue;
+      }
+      const int64_t rb = row_bytes(o.dtype(), o.shape());
+      auto& dst = gathered[name];
+      const uint8_t* src = static_cast<const uint8_t*>(o.raw_data());
+      dst.insert(dst.end(), src, src + n * rb);
+    }
+  }
+  std::map<std::string, Tensor> out = unbatched;
+  for (const auto& [name, info] : s.outputs) {
+    if (info.shape.empty() || info.shape[0] != -1) continue;
+    Shape sh = g.values[static_cast<size_t>(info.value)].shape;
+    sh[0] = rows;
+    const std::vector<uint8_t>& bytes = gathered[name];
+    out[name] = Tensor::from_bytes(bytes.data(), bytes.size() / static_cast<size_t>(dtype_size(info.dtype)), info.dtype, sh);
+  }
   return out;
 }
 

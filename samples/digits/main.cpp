@@ -274,7 +274,8 @@ double train(Model& m, xf::Optimizer& opt, const Dataset& train_set, const std::
   return evaluate(m, test_set);
 }
 
-// The model's inference graph for one image, exported with its trained variables.
+// The model's inference graph for one image, exported with its trained variables; its signature
+// takes any number of images (batch -1), each run through the one-image graph.
 std::string export_model(const Model& m, const std::string& base) {
   xf::GraphBuilder b;
   xf::Shape shape{1};
@@ -285,6 +286,7 @@ std::string export_model(const Model& m, const std::string& base) {
   xf::Graph g = b.finish({probs, classes});
   xf::train::Signature sig = xf::train::make_signature(
       g, {{"x", b.value_of(x)}}, {{"probabilities", b.value_of(probs)}, {"classes", b.value_of(classes)}});
+  xf::train::set_any_batch_size(sig);  // a served request may hold any number of images
   std::error_code ec;
   std::vector<int64_t> versions;
   if (std::filesystem::is_directory(base, ec)) versions = xf::saved_model_versions(base);

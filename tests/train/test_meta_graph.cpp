@@ -600,6 +600,47 @@ TEST_CASE("saved_model: export, load, run a signature: bitwise the original mode
   CHECK_THROWS_AS(m.run("serving_default", {{"x", Tensor()}}), InvalidArgument);
 }
 
+TEST_CASE("saved_model: a signature with any batch size (-1) runs the graph's batch over any number of rows") {
+  TempDir dir;
+  reset_variables();
+  Servable s = build_servable();  // the graph's batch: 8 rows
+  train::MetaGraph mg(s.graph);
+  train::Signature sig = make_signature(s.graph, {{"x", s.x}}, {{"probabilities", s.probs}});
+  set_any_batch_size(sig);
+  CHECK(sig.inputs.at("x").shape == Shape{-1, 4});
+  mg.add_signature("serving_default", sig);
+  std::string path = export_saved_model(dir / "models", 1, mg);
+  Session orig(s.graph);
+  Tensor x = testing::input({8, 4}, 5);
+  Tensor want = orig.run({s.probs}, {{s.x, x}})[0];
+  s.keep.clear();
+  reset_variables();
+  SavedModel m = load_saved_model(path);
+  CHECK(m.signature("serving_default").inputs.at("x").shape == Shape{-1, 4});
+  CHECK(m.signature("serving_default").outputs.at("probabilities").shape == Shape{-1, 3});
+  // 8 rows: one run; 3 rows: padded; 19 rows: three runs. Each row's result is the row's own.
+  const std::vector<float> all = want.to_vector<float>();
+  for (int64_t rows : {8, 3, 19, 1}) {
+    INFO(rows);
+    std::vector<float> in;
+    const std::vector<float> xs = x.to_vector<float>();
+    for (int64_t r = 0; r < rows; ++r) in.insert(in.end(), xs.begin() + (r % 8) * 4, xs.begin() + (r % 8) * 4 + 4);
+    Tensor got = m.run("serving_default", {{"x", Tensor::from_vector(in, {rows, 4})}}).at("probabilities");
+    REQUIRE(got.shape() == Shape{rows, 3});
+    std::vector<float> g = got.to_vector<float>();
+    for (int64_t r = 0; r < rows; ++r)
+      for (int k = 0; k < 3; ++k) CHECK(g[static_cast<size_t>(r * 3 + k)] == all[static_cast<size_t>((r % 8) * 3 + k)]);
+  }
+  Tensor none = m.run("serving_default", {{"x", zeros({0, 4})}}).at("probabilities");
+  CHECK(none.shape() == Shape{0, 3});
+  std::string err = error_of([&] { m.run("serving_default", {{"x", zeros({2, 5})}}); });
+  CHECK(err.find("must be (-1, 4) float32, got (2, 5) float32") != std::string::npos);
+  // -1 only in dimension 0, and only in a signature.
+  CHECK(train::signature_shape_fits({-1, 4}, {8, 4}));
+  CHECK(!train::signature_shape_fits({8, -1}, {8, 4}));
+  CHECK(!train::signature_shape_fits({-1}, {8, 4}));
+}
+
 TEST_CASE("saved_model: a version appears whole or not at all, and is never replaced") {
   TempDir dir;
   reset_variables();

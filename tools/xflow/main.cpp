@@ -7,6 +7,7 @@
 //   xflow diff A.json B.json        what changed between two graphs
 //   xflow records cat|count|verify FILE... [--compression GZIP|ZLIB]
 //                                   TFRecord files: records as JSON Examples, count, CRC check
+//   xflow serve --model_base_path DIR  exported models over TF Serving's REST API (serve.cpp)
 // A graph that cannot be read prints the library's message (NotFound, InvalidArgument) and exits 1.
 #include <CLI/CLI.hpp>
 #include <httplib.h>
@@ -29,6 +30,7 @@
 #include "xflow/summary.hpp"
 #include "inspect_files.hpp"
 #include "records.hpp"
+#include "serve.hpp"
 #include "xflow_build_config.hpp"
 
 namespace fs = std::filesystem;
@@ -646,6 +648,7 @@ int main(int argc, char** argv) {
 
   xflow_cli::RecordsOptions records_opts;
   CLI::App* records = xflow_cli::add_records_command(app, records_opts);
+  CLI::App* serve = add_serve_command(app);
 
   try {
     app.parse(argc, argv);
@@ -660,6 +663,7 @@ int main(int argc, char** argv) {
     if (*inspect) return cmd_inspect(inspect_path, inspect_values);
     if (*diff) return cmd_diff(diff_a, diff_b, exit_code);
     if (*records) return xflow_cli::cmd_records(records_opts);
+    if (*serve) return run_serve_command();
   } catch (const xf::Error& e) {
     std::cerr << "xflow: " << e.what() << "\n";
     return 1;
