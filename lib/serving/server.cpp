@@ -37,6 +37,7 @@ const char* tf_code_name(ErrorCode c) {
     case ErrorCode::invalid_argument:
     case ErrorCode::shape:
     case ErrorCode::dtype:
+    case ErrorCode::axis:
       return "INVALID_ARGUMENT";
     case ErrorCode::out_of_range:
       return "OUT_OF_RANGE";
@@ -72,6 +73,7 @@ int http_status(ErrorCode c) {
     case ErrorCode::invalid_argument:
     case ErrorCode::shape:
     case ErrorCode::dtype:
+    case ErrorCode::axis:
     case ErrorCode::failed_precondition:
     case ErrorCode::out_of_range:
       return 400;

@@ -8,20 +8,20 @@ using namespace xf;
 
 namespace {
 std::vector<Tensor> affine(const std::vector<Tensor>& in) { return {tanh(in[0] * 0.5f + 1.0f) * sigmoid(in[0])}; }
-Tensor data(const Shape& s, float scale = 1.0f) {
+Tensor sample_data(const Shape& s, float scale = 1.0f) {
   return reshape(linspace(-3, 3, numel(s)) * scale, s);
 }
 }  // namespace
 
 TEST_CASE("the first call traces, later calls replay and equal eager bitwise", "[trace]") {
   auto step = trace(affine);
-  Tensor x = data({64, 8});
+  Tensor x = sample_data({64, 8});
   auto first = step({x});
   CHECK(step.stats().traces == 1);
   CHECK(step.stats().replays == 0);
   CHECK(bitwise_equal(first[0], affine({x})[0]));
   for (float s : {0.5f, 2.0f}) {
-    Tensor xi = data({64, 8}, s);
+    Tensor xi = sample_data({64, 8}, s);
     auto r = step({xi});
     CHECK(bitwise_equal(r[0], affine({xi})[0]));
   }
@@ -34,14 +34,14 @@ TEST_CASE("the first call traces, later calls replay and equal eager bitwise", "
 
 TEST_CASE("a new signature retraces and says which argument changed", "[trace]") {
   auto step = trace(affine);
-  step({data({64, 8})});
-  step({data({32, 8})});
+  step({sample_data({64, 8})});
+  step({sample_data({32, 8})});
   CHECK(step.stats().traces == 2);
   CHECK(step.stats().retraces == 1);
   CHECK(step.last_retrace_reason() == "arg 0: shape (64, 8) -> (32, 8)");
-  step({cast(data({32, 8}), DType::float64)});
+  step({cast(sample_data({32, 8}), DType::float64)});
   CHECK(step.last_retrace_reason() == "arg 0: dtype float32 -> float64");
-  step({data({64, 8})});  // cached: no retrace
+  step({sample_data({64, 8})});  // cached: no retrace
   CHECK(step.stats().retraces == 2);
   CHECK(step.stats().replays == 1);
 }
@@ -51,9 +51,9 @@ TEST_CASE("the retrace limit raises when strict", "[trace]") {
   opts.retrace_limit = 1;
   opts.strict_retrace = true;
   auto step = trace(affine, opts);
-  step({data({1, 8})});
-  step({data({2, 8})});
-  CHECK_THROWS_AS(step({data({3, 8})}), FailedPrecondition);
+  step({sample_data({1, 8})});
+  step({sample_data({2, 8})});
+  CHECK_THROWS_AS(step({sample_data({3, 8})}), FailedPrecondition);
 }
 
 TEST_CASE("host reads become guards: a failed guard runs eagerly, retraces and warns", "[trace]") {
@@ -64,7 +64,7 @@ TEST_CASE("host reads become guards: a failed guard runs eagerly, retraces and w
     return std::vector<Tensor>{in[0] * -1.0f};
   };
   auto step = trace(branchy);
-  Tensor pos = data({4}) + 1.0f, neg_ = data({4}) - 1.0f, pos2 = data({4}) + 1.0f;
+  Tensor pos = sample_data({4}) + 1.0f, neg_ = sample_data({4}) - 1.0f, pos2 = sample_data({4}) + 1.0f;
   auto a = step({pos});
   REQUIRE(step.graph_for({pos}) != nullptr);
   REQUIRE(step.graph_for({pos})->guards.size() == 1);
@@ -80,7 +80,7 @@ TEST_CASE("host reads become guards: a failed guard runs eagerly, retraces and w
   CHECK(step.last_retrace_reason().find("guard failed at test_trace.cpp:") == 0);
   // The retrace recorded the new branch; the guard is on the value read (the sum), so equal
   // inputs replay and any other sum re-checks eagerly.
-  Tensor neg2 = data({4}) - 1.0f;
+  Tensor neg2 = sample_data({4}) - 1.0f;
   CHECK(bitwise_equal(step({neg2})[0], neg2 * -1.0f));
   CHECK(step.stats().replays == 2);
 }
@@ -89,23 +89,23 @@ TEST_CASE("guards survive the JSON round trip", "[trace]") {
   Graph g = trace_graph([](const std::vector<Tensor>& in) {
     float m = max(in[0]).item<float>();
     return std::vector<Tensor>{in[0] / m};
-  }, {data({8})});
+  }, {sample_data({8})});
   REQUIRE(g.guards.size() == 1);
   Graph back = Graph::from_json(g.to_json());
   REQUIRE(back.guards.size() == 1);
   CHECK(bitwise_equal(back.guards[0].expected, g.guards[0].expected));
   CHECK(back.guards[0].line == g.guards[0].line);
   Plan plan(back);
-  CHECK_THROWS_AS(plan.run({data({8}) * 2.0f}), GuardFailure);
-  CHECK_NOTHROW(plan.run({data({8})}));
+  CHECK_THROWS_AS(plan.run({sample_data({8}) * 2.0f}), GuardFailure);
+  CHECK_NOTHROW(plan.run({sample_data({8})}));
 }
 
 TEST_CASE("a traced function called inside another trace is recorded, not replayed", "[trace]") {
   auto inner = trace(affine);
-  inner({data({4, 8})});  // traced
-  Graph outer = trace_graph([&](const std::vector<Tensor>& in) { return inner({in[0] * 2.0f}); }, {data({4, 8})});
+  inner({sample_data({4, 8})});  // traced
+  Graph outer = trace_graph([&](const std::vector<Tensor>& in) { return inner({in[0] * 2.0f}); }, {sample_data({4, 8})});
   CHECK(outer.nodes.size() == 6);  // mul, then the five primitives of affine
-  Tensor x = data({4, 8}, 0.3f);
+  Tensor x = sample_data({4, 8}, 0.3f);
   CHECK(bitwise_equal(outer.run({x})[0], affine({x * 2.0f})[0]));
 }
 
@@ -116,7 +116,7 @@ TEST_CASE("trace optimizes the graph before compiling it", "[trace]") {
     return std::vector<Tensor>{neg(neg(a)) + b};
   };
   auto step = trace(fn);
-  Tensor x = data({16});
+  Tensor x = sample_data({16});
   step({x});
   const Plan* plan = step.plan_for({x});
   REQUIRE(plan != nullptr);
