@@ -15,6 +15,7 @@
 
 #include "xflow/example.hpp"
 #include "xflow/tfrecord.hpp"
+#include "temp_files.hpp"
 
 #ifndef XFLOW_TFRECORD_TESTDATA
 #error "XFLOW_TFRECORD_TESTDATA (the directory of the real TFRecord files) must be defined"
@@ -33,20 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/xflow_example_XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using xf::testing::TempDir;
 
 std::string run(const std::string& cmd) {
   FILE* p = ::popen(cmd.c_str(), "r");

@@ -14,6 +14,7 @@
 
 #include "xflow/npy.hpp"
 #include "xflow/tensor.hpp"
+#include "temp_files.hpp"
 
 using namespace xf;
 namespace fs = std::filesystem;
@@ -25,20 +26,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // A fresh directory (mkdtemp under $TMPDIR or /tmp), removed at the end of the test case.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/xflow_npy_XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using xf::testing::TempDir;
 
 std::string read_bytes(const std::string& p) {
   std::ifstream f(p, std::ios::binary);

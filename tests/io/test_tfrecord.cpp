@@ -20,6 +20,7 @@
 #include "io/crc32c.hpp"
 #include "xflow/error.hpp"
 #include "xflow/tfrecord.hpp"
+#include "temp_files.hpp"
 
 #ifndef XFLOW_TFRECORD_TESTDATA
 #error "XFLOW_TFRECORD_TESTDATA (the folder of TensorFlow-written TFRecord files) must be defined"
@@ -33,20 +34,7 @@ using namespace xf::io;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/xflow_tfrecord_XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using xf::testing::TempDir;
 
 std::string read_bytes(const std::string& p) {
   std::ifstream f(p, std::ios::binary);

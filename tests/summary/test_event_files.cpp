@@ -19,6 +19,7 @@
 #include "xflow/summary.hpp"
 #include "xflow/tensor.hpp"
 #include "xflow/tfrecord.hpp"
+#include "temp_files.hpp"
 
 #ifndef XFLOW_TFRECORD_TESTDATA
 #error "XFLOW_TFRECORD_TESTDATA must be defined"
@@ -32,19 +33,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/xflow_events_XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using xf::testing::TempDir;
 
 std::string read_bytes(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);

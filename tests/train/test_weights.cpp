@@ -10,26 +10,14 @@
 
 #include "xflow/npy.hpp"
 #include "xflow/xflow.hpp"
+#include "temp_files.hpp"
 
 using namespace xf;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/xflow_weights_XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using xf::testing::TempDir;
 
 // Runs a Python program with NumPy; returns its exit status and output.
 std::pair<int, std::string> python(const std::string& program) {
