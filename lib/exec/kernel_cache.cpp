@@ -87,11 +87,24 @@ int evict_kernel_cache(const std::string& dir, int64_t max_bytes, const std::str
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path& p = it->path();
     std::string name = p.filename().string();
-    if (name.rfind("fused_", 0) != 0) continue;
+    auto ends = [&](const char* suffix) {
+      size_t n = std::char_traits<char>::length(suffix);
+      return name.size() > n && name.compare(name.size() - n, n, suffix) == 0;
+    };
+    bool kernel = name.rfind("fused_", 0) == 0;
+    bool prelude = name.rfind("prelude_", 0) == 0;
+    if (!kernel && !prelude) continue;
     std::error_code e2;
     auto t = fs::last_write_time(p, e2);
     if (e2) continue;
-    bool so = name.size() > 3 && name.compare(name.size() - 3, 3, ".so") == 0;
+    // Kernels (.so) and precompiled preludes (.gch) count toward the bound; a prelude's header
+    // stays while its .gch does.
+    bool so = kernel ? ends(".so") : ends(".gch");
+    if (prelude && ends(".hpp")) {
+      if (!fs::exists(fs::path(p.string() + ".gch"), e2) && now - t > std::chrono::hours(1) && fs::remove(p, e2))
+        ++removed;
+      continue;
+    }
     if (!so) {
       // A source or .so.tmp left by a compilation that never finished (killed process).
       if (now - t > std::chrono::hours(1) && fs::remove(p, e2)) ++removed;

@@ -22,8 +22,9 @@ int64_t kernel_cache_max_bytes();
 // Marks a kernel file as used now (its modification time orders eviction).
 void touch_kernel(const std::string& path);
 
-// Removes the least recently used `fused_*.so` files of `dir` until their total size is at most
-// `max_bytes` (never `keep`), and leftovers of interrupted compilations older than an hour.
+// Removes the least recently used `fused_*.so` kernels and `prelude_*.hpp.gch` precompiled
+// preludes of `dir` until their total size is at most `max_bytes` (never `keep`), and leftovers of
+// interrupted compilations (and prelude headers without their .gch) older than an hour.
 // Returns the number of files removed.
 int evict_kernel_cache(const std::string& dir, int64_t max_bytes, const std::string& keep = "");
 

@@ -178,3 +178,60 @@ TEST_CASE("a plan refuses a world-writable cache: its fused group runs interpret
   if (saved.empty()) ::unsetenv("XFLOW_CACHE_DIR");
   else ::setenv("XFLOW_CACHE_DIR", saved.c_str(), 1);
 }
+
+TEST_CASE("precompiled preludes count toward the bound; a prelude header without its .gch goes after an hour",
+          "[kernel_cache]") {
+  TempDir t;
+  fs::path d = t.path;
+  write_file(d / "prelude_old.hpp", 10);
+  write_file(d / "prelude_old.hpp.gch", 3000);
+  write_file(d / "prelude_new.hpp", 10);
+  write_file(d / "prelude_new.hpp.gch", 3000);
+  write_file(d / "prelude_gone.hpp", 10);  // its .gch was evicted
+  write_file(d / "prelude_new.hpp.gch.77.tmp", 10);
+  set_age(d / "prelude_old.hpp.gch", std::chrono::hours(3));
+  set_age(d / "prelude_gone.hpp", std::chrono::hours(2));
+  set_age(d / "prelude_new.hpp.gch.77.tmp", std::chrono::hours(2));
+  write_file(d / "fused_a.so", 1000);
+  // 7000 bytes of artifacts, bound 5000: the oldest (the old prelude) goes; its header stays until
+  // the next pass finds it without a .gch and older than an hour.
+  CHECK(evict_kernel_cache(d.string(), 5000) == 3);
+  CHECK(!fs::exists(d / "prelude_old.hpp.gch"));
+  CHECK(!fs::exists(d / "prelude_gone.hpp"));
+  CHECK(!fs::exists(d / "prelude_new.hpp.gch.77.tmp"));
+  CHECK(fs::exists(d / "prelude_new.hpp.gch"));
+  CHECK(fs::exists(d / "prelude_new.hpp"));
+  CHECK(fs::exists(d / "fused_a.so"));
+}
+
+TEST_CASE("generated kernels compile against the precompiled prelude, made once per cache",
+          "[kernel_cache][codegen]") {
+  TempDir t;
+  fs::path dir = t.path / "cache";
+  std::string saved = std::getenv("XFLOW_CACHE_DIR") ? std::getenv("XFLOW_CACHE_DIR") : "";
+  ::setenv("XFLOW_CACHE_DIR", dir.c_str(), 1);
+  xf::Tensor x = xf::Tensor::from_vector(std::vector<float>{0.5f, -1.0f, 2.0f, 3.5f, -0.25f, 7.0f}, {6});
+  xf::PlanOptions o;
+  o.codegen = true;
+  int preludes = 0;
+  for (int k = 1; k <= 2; ++k) {  // two different kernels
+    auto fn = [k](const std::vector<xf::Tensor>& in) {
+      xf::Tensor y = xf::exp(in[0] * 0.5f) + xf::tanh(in[0]) * 3.0f;
+      return std::vector<xf::Tensor>{k == 1 ? y : xf::sigmoid(y) - in[0]};
+    };
+    xf::Plan plan(xf::trace_graph(fn, {x}), o);
+    CHECK(xf::bitwise_equal(plan.run({x})[0], fn({x})[0]));
+    CHECK(plan.provenance()[0].detail.find("interpreted") == std::string::npos);
+    preludes = 0;
+    int kernels = 0;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      std::string name = e.path().filename().string();
+      if (name.rfind("prelude_", 0) == 0 && e.path().extension() == ".gch") ++preludes;
+      if (name.rfind("fused_", 0) == 0 && e.path().extension() == ".so") ++kernels;
+    }
+    CHECK(kernels == k);
+  }
+  CHECK(preludes == 1);
+  if (saved.empty()) ::unsetenv("XFLOW_CACHE_DIR");
+  else ::setenv("XFLOW_CACHE_DIR", saved.c_str(), 1);
+}
