@@ -44,69 +44,11 @@
 #include "xflow/tfrecord.hpp"
 #include "xflow/trace.hpp"
 #include "xflow/xflow.hpp"
+#include "common/digits_data.hpp"
 
 namespace {
 
-struct Dataset {
-  std::vector<float> pixels;  // n x 64, scaled to [0, 1]
-  std::vector<int32_t> labels;
-  int64_t n = 0;
-};
-
-Dataset load(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw xf::NotFound("[digits] cannot open '" + path + "' (run from the project directory or pass --data)");
-  Dataset d;
-  std::string line;
-  int64_t lineno = 0;
-  while (std::getline(f, line)) {
-    ++lineno;
-    if (line.empty() || line[0] == '#') continue;
-    std::stringstream ss(line);
-    std::string cell;
-    std::vector<int> v;
-    while (std::getline(ss, cell, ',')) v.push_back(std::stoi(cell));
-    if (v.size() != 65 || v[64] < 0 || v[64] > 9)
-      throw xf::DataLoss("[digits] " + path + ":" + std::to_string(lineno) + ": expected 64 pixels and a label 0..9");
-    for (int i = 0; i < 64; ++i) d.pixels.push_back(static_cast<float>(v[i]) / 16.0f);
-    d.labels.push_back(v[64]);
-    ++d.n;
-  }
-  return d;
-}
-
-// The fixed split: a shuffle with seed 2024, then the first 80% train, the rest test.
-void split(const Dataset& all, Dataset& train, Dataset& test) {
-  std::vector<int64_t> order(static_cast<size_t>(all.n));
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(2024);
-  std::shuffle(order.begin(), order.end(), rng);
-  int64_t n_train = all.n * 8 / 10;
-  for (int64_t k = 0; k < all.n; ++k) {
-    Dataset& d = k < n_train ? train : test;
-    int64_t i = order[k];
-    d.pixels.insert(d.pixels.end(), all.pixels.begin() + i * 64, all.pixels.begin() + (i + 1) * 64);
-    d.labels.push_back(all.labels[i]);
-    ++d.n;
-  }
-}
-
-// Writes the examples of `d` to a TFRecord file of tf.train.Examples ("x": 64 floats, "y": the
-// label as int64), through a temporary name so that a reader never sees half a file.
-void write_records(const Dataset& d, const std::string& path) {
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    xf::io::TFRecordWriter w(tmp);
-    xf::io::Example ex;
-    for (int64_t i = 0; i < d.n; ++i) {
-      ex.set_floats("x", std::vector<float>(d.pixels.begin() + i * 64, d.pixels.begin() + (i + 1) * 64));
-      ex.set_int64s("y", {d.labels[i]});
-      w.write(ex.serialize());
-    }
-    w.close();
-  }
-  std::filesystem::rename(tmp, path);
-}
+using digits::Dataset;
 
 struct Model {
   std::string name;
@@ -318,13 +260,13 @@ int main(int argc, char** argv) {
   try {
     xf::set_num_threads(1);  // small batches: one core is faster than two
     xf::manual_seed(42);
-    Dataset all = load(data), train_set, test_set;
-    split(all, train_set, test_set);
+    Dataset all = digits::load(data, "digits"), train_set, test_set;
+    digits::split(all, train_set, test_set);
     std::printf("digits: %lld images, %lld train, %lld test\n", static_cast<long long>(all.n),
                 static_cast<long long>(train_set.n), static_cast<long long>(test_set.n));
     std::filesystem::create_directories(runs);
     const std::string records = runs + "/digits-train.tfrecord";
-    write_records(train_set, records);
+    digits::write_records(train_set, records, "x", "y");
     std::printf("training set written to %s\n", records.c_str());
     bool ok = true;
     {

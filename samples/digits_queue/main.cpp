@@ -27,65 +27,11 @@
 #include "xflow/tfrecord.hpp"
 #include "xflow/trace.hpp"
 #include "xflow/xflow.hpp"
+#include "common/digits_data.hpp"
 
 namespace {
 
-struct Digits {
-  std::vector<float> pixels;  // n x 64, scaled to [0, 1]
-  std::vector<int64_t> labels;
-  int64_t n = 0;
-};
-
-// data/digits/digits.csv: 64 pixels (0..16) and a label per line (docs/digits.md).
-Digits load(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw xf::NotFound("[digits_queue] cannot open '" + path + "' (run from the project directory or pass --data)");
-  Digits d;
-  std::string line;
-  int64_t lineno = 0;
-  while (std::getline(f, line)) {
-    ++lineno;
-    if (line.empty() || line[0] == '#') continue;
-    std::stringstream ss(line);
-    std::string cell;
-    std::vector<int> v;
-    while (std::getline(ss, cell, ',')) v.push_back(std::stoi(cell));
-    if (v.size() != 65 || v[64] < 0 || v[64] > 9)
-      throw xf::DataLoss("[digits_queue] " + path + ":" + std::to_string(lineno) + ": expected 64 pixels and a label 0..9");
-    for (int i = 0; i < 64; ++i) d.pixels.push_back(static_cast<float>(v[i]) / 16.0f);
-    d.labels.push_back(v[64]);
-    ++d.n;
-  }
-  return d;
-}
-
-// The digits sample's split: a shuffle with seed 2024, the first 80% train, the rest test.
-void split(const Digits& all, Digits& train, Digits& test) {
-  std::vector<int64_t> order(static_cast<size_t>(all.n));
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(2024);
-  std::shuffle(order.begin(), order.end(), rng);
-  int64_t n_train = all.n * 8 / 10;
-  for (int64_t k = 0; k < all.n; ++k) {
-    Digits& d = k < n_train ? train : test;
-    int64_t i = order[static_cast<size_t>(k)];
-    d.pixels.insert(d.pixels.end(), all.pixels.begin() + i * 64, all.pixels.begin() + (i + 1) * 64);
-    d.labels.push_back(all.labels[static_cast<size_t>(i)]);
-    ++d.n;
-  }
-}
-
-// One Example per image, as a TF user's conversion script writes them.
-void write_records(const Digits& d, const std::string& path) {
-  xf::io::TFRecordWriter writer(path);
-  for (int64_t i = 0; i < d.n; ++i) {
-    xf::io::Example ex;
-    ex.set_floats("pixels", std::vector<float>(d.pixels.begin() + i * 64, d.pixels.begin() + (i + 1) * 64));
-    ex.set_int64s("label", {d.labels[static_cast<size_t>(i)]});
-    writer.write(ex.serialize());
-  }
-  writer.close();
-}
+using Digits = digits::Dataset;
 
 }  // namespace
 
@@ -107,12 +53,12 @@ int main(int argc, char** argv) {
   try {
     xf::set_num_threads(1);  // small batches: one core is faster than two
     xf::manual_seed(42);
-    Digits all = load(data), train_set, test_set;
-    split(all, train_set, test_set);
+    Digits all = digits::load(data, "digits_queue"), train_set, test_set;
+    digits::split(all, train_set, test_set);
     const std::string run_dir = runs + "/digits-queue";
     std::filesystem::create_directories(run_dir);
     const std::string records = run_dir + "/train.tfrecord";
-    write_records(train_set, records);
+    digits::write_records(train_set, records, "pixels", "label");
     std::printf("digits_queue: %lld train images written to %s, %lld test\n", static_cast<long long>(train_set.n),
                 records.c_str(), static_cast<long long>(test_set.n));
 
