@@ -1,10 +1,12 @@
-// A temporary directory for a test, removed with everything in it when the test ends. Header-only
-// and free of xflow's headers, so any test can include it.
+// Files in tests: a temporary directory removed with everything in it when the test ends, and
+// whole-file reads and writes. Header-only and free of xflow's headers, so any test can include it.
 #pragma once
 #include <stdlib.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -27,5 +29,31 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
   std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
+
+// The bytes of a file; throws when it cannot be opened.
+inline std::string read_bytes(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f.good()) throw std::runtime_error("cannot open " + p.string());
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The bytes of a file, or "" when there is none (yet): for files a child process may not have
+// written.
+inline std::string read_bytes_if_any(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream ss;
+  if (f.good()) ss << f.rdbuf();
+  return ss.str();
+}
+
+// Replaces a file's contents; throws when it cannot be written.
+inline void write_bytes(const std::filesystem::path& p, const std::string& bytes) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f << bytes;
+  f.flush();
+  if (!f.good()) throw std::runtime_error("cannot write " + p.string());
+}
 
 }  // namespace xf::testing

@@ -20,6 +20,7 @@
 #include "io/proto/tensor_bundle.pb.h"
 #include "io/table.hpp"
 #include "xflow/checkpoint.hpp"
+#include "temp_files.hpp"
 
 using namespace xf;
 using namespace xf::io;
@@ -28,15 +29,9 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::string kData = XFLOW_CHECKPOINT_TESTDATA;
+using xf::testing::read_bytes;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+const std::string kData = XFLOW_CHECKPOINT_TESTDATA;
 
 void spit(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -60,7 +55,7 @@ struct TempDir {
 };
 
 json manifest() {
-  static const json m = json::parse(slurp(kData + "/manifest.json"));
+  static const json m = json::parse(read_bytes(kData + "/manifest.json"));
   return m;
 }
 
@@ -224,8 +219,8 @@ TEST_CASE("bundle: rewriting TensorFlow's checkpoints gives TensorFlow's bytes")
     BundleWriter w(out);
     for (const auto* e : order) w.add(e->key, r.read(e->key));
     w.finish();
-    CHECK(slurp(out + ".index") == slurp(kData + "/" + rel + ".index"));
-    CHECK(slurp(out + ".data-00000-of-00001") == slurp(kData + "/" + rel + ".data-00000-of-00001"));
+    CHECK(read_bytes(out + ".index") == read_bytes(kData + "/" + rel + ".index"));
+    CHECK(read_bytes(out + ".data-00000-of-00001") == read_bytes(kData + "/" + rel + ".data-00000-of-00001"));
   }
   // TensorFlow 1.14 (a sharded save, merged) wrote this index with snappy blocks. By default xflow
   // writes uncompressed ones, as TensorFlow's BundleWriter does: the data file is still identical,
@@ -240,8 +235,8 @@ TEST_CASE("bundle: rewriting TensorFlow's checkpoints gives TensorFlow's bytes")
     BundleWriter w(out, o);
     for (const auto& e : r.entries()) w.add(e.key, r.read(e.key));
     w.finish();
-    CHECK(slurp(out + ".data-00000-of-00001") == slurp(kData + "/" + rel + ".data-00000-of-00001"));
-    CHECK((slurp(out + ".index") == slurp(kData + "/" + rel + ".index")) == snappy);
+    CHECK(read_bytes(out + ".data-00000-of-00001") == read_bytes(kData + "/" + rel + ".data-00000-of-00001"));
+    CHECK((read_bytes(out + ".index") == read_bytes(kData + "/" + rel + ".index")) == snappy);
     BundleReader back(out);
     REQUIRE(back.entries().size() == r.entries().size());
     for (size_t i = 0; i < r.entries().size(); ++i) {
@@ -488,7 +483,7 @@ TEST_CASE("bundle damage: a flipped byte in the data file is DataLoss naming the
   TempDir dir("flip");
   const std::string prefix = write_small(dir);
   const std::string data_path = prefix + ".data-00000-of-00001";
-  const std::string good = slurp(data_path);
+  const std::string good = read_bytes(data_path);
   for (size_t i = 0; i < good.size(); ++i) {
     std::string bad = good;
     bad[i] = static_cast<char>(bad[i] ^ 0x10);
@@ -506,7 +501,7 @@ TEST_CASE("bundle damage: a truncated data file is DataLoss") {
   TempDir dir("truncdata");
   const std::string prefix = write_small(dir);
   const std::string data_path = prefix + ".data-00000-of-00001";
-  const std::string good = slurp(data_path);
+  const std::string good = read_bytes(data_path);
   for (size_t n : {size_t{0}, size_t{10}, size_t{24}, size_t{31}}) {
     spit(data_path, good.substr(0, n));
     BundleReader r(prefix);
@@ -519,7 +514,7 @@ TEST_CASE("bundle damage: a truncated data file is DataLoss") {
 TEST_CASE("bundle damage: a truncated or garbled index is DataLoss, never a crash") {
   TempDir dir("badindex");
   const std::string prefix = write_small(dir);
-  const std::string good = slurp(prefix + ".index");
+  const std::string good = read_bytes(prefix + ".index");
   for (size_t n = 0; n < good.size(); ++n) {
     spit(prefix + ".index", good.substr(0, n));
     CHECK_THROWS_AS(BundleReader(prefix), DataLoss);

@@ -14,11 +14,14 @@
 
 #include "xflow/checkpoint.hpp"
 #include "xflow/error.hpp"
+#include "temp_files.hpp"
 
 namespace fs = std::filesystem;
 using xf::io::CheckpointState;
 
 namespace {
+
+using xf::testing::read_bytes;
 
 std::string testdata() {
   // Tests run in build/tests; the shared test data sits beside the repository.
@@ -51,14 +54,6 @@ struct Chdir {
   explicit Chdir(const std::string& to) : old(fs::current_path().string()) { fs::current_path(to); }
   ~Chdir() { fs::current_path(old); }
 };
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  REQUIRE(f.good());
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 void spit(const std::string& p, const std::string& s) {
   std::ofstream f(p, std::ios::binary);
@@ -116,8 +111,8 @@ TEST_CASE("the state file's bytes are TensorFlow's: the tfx file, written with r
       "all_model_checkpoint_paths: \"model.ckpt-0\"\n"
       "all_model_checkpoint_paths: \"model.ckpt-999\"\n"
       "all_model_checkpoint_paths: \"model.ckpt-1000\"\n";
-  CHECK(slurp(d / "checkpoint") == expected);
-  CHECK(slurp(testdata() + "/tfx-trainer_format_serving_ckpt/checkpoint") == expected);
+  CHECK(read_bytes(d / "checkpoint") == expected);
+  CHECK(read_bytes(testdata() + "/tfx-trainer_format_serving_ckpt/checkpoint") == expected);
   // Nothing but the state file is left in the directory (no temporary).
   int n = 0;
   for (auto& e : fs::directory_iterator(d.path)) n += e.path().filename() != "oracle.py";
@@ -130,13 +125,13 @@ TEST_CASE("the model path is appended to the list when it is not its last entry 
   st.model_checkpoint_path = d / "model";
   xf::io::update_checkpoint_state(d.path, st, "checkpoint", true);
   const std::string expected = "model_checkpoint_path: \"model\"\nall_model_checkpoint_paths: \"model\"\n";
-  CHECK(slurp(d / "checkpoint") == expected);
-  CHECK(slurp(testdata() + "/tensorflow-onnx-regression_checkpoint/checkpoint") == expected);
+  CHECK(read_bytes(d / "checkpoint") == expected);
+  CHECK(read_bytes(testdata() + "/tensorflow-onnx-regression_checkpoint/checkpoint") == expected);
 
   st.model_checkpoint_path = d / "b";
   st.all_model_checkpoint_paths = {d / "a"};
   xf::io::update_checkpoint_state(d.path, st, "checkpoint", true);
-  CHECK(slurp(d / "checkpoint") ==
+  CHECK(read_bytes(d / "checkpoint") ==
         "model_checkpoint_path: \"b\"\nall_model_checkpoint_paths: \"a\"\nall_model_checkpoint_paths: \"b\"\n");
 }
 
@@ -145,11 +140,11 @@ TEST_CASE("absolute paths stay absolute without save_relative_paths (the bad_hal
   CheckpointState st;
   st.model_checkpoint_path = "/tmp/bad_half_plus_two/00000123/export";
   xf::io::update_checkpoint_state(d.path, st, "checkpoint", false);
-  CHECK(slurp(d / "checkpoint") == slurp(testdata() + "/serving-bad_half_plus_two_v1/00000123/checkpoint"));
+  CHECK(read_bytes(d / "checkpoint") == read_bytes(testdata() + "/serving-bad_half_plus_two_v1/00000123/checkpoint"));
   // Under the checkpoint's own directory, absolute too.
   st.model_checkpoint_path = d / "model.ckpt-7";
   xf::io::update_checkpoint_state(d.path, st, "checkpoint", false);
-  CHECK(slurp(d / "checkpoint") == "model_checkpoint_path: \"" + d.path + "/model.ckpt-7\"\nall_model_checkpoint_paths: \"" +
+  CHECK(read_bytes(d / "checkpoint") == "model_checkpoint_path: \"" + d.path + "/model.ckpt-7\"\nall_model_checkpoint_paths: \"" +
                                        d.path + "/model.ckpt-7\"\n");
 }
 
@@ -161,7 +156,7 @@ TEST_CASE("a relative directory gets paths relative to it, as TensorFlow rewrite
   st.model_checkpoint_path = "ckpt/model.ckpt-5";
   st.all_model_checkpoint_paths = {"ckpt/model.ckpt-4", "ckpt/model.ckpt-5"};
   xf::io::update_checkpoint_state("ckpt", st);
-  CHECK(slurp("ckpt/checkpoint") == "model_checkpoint_path: \"model.ckpt-5\"\n"
+  CHECK(read_bytes("ckpt/checkpoint") == "model_checkpoint_path: \"model.ckpt-5\"\n"
                                     "all_model_checkpoint_paths: \"model.ckpt-4\"\n"
                                     "all_model_checkpoint_paths: \"model.ckpt-5\"\n");
   auto back = xf::io::get_checkpoint_state("ckpt");
@@ -172,11 +167,11 @@ TEST_CASE("a relative directory gets paths relative to it, as TensorFlow rewrite
   st.model_checkpoint_path = "other/m";
   st.all_model_checkpoint_paths.clear();
   xf::io::update_checkpoint_state("ckpt", st);
-  CHECK(slurp("ckpt/checkpoint") == "model_checkpoint_path: \"../other/m\"\nall_model_checkpoint_paths: \"../other/m\"\n");
+  CHECK(read_bytes("ckpt/checkpoint") == "model_checkpoint_path: \"../other/m\"\nall_model_checkpoint_paths: \"../other/m\"\n");
   // No directory at all: the state file lands in the working directory.
   st.model_checkpoint_path = "model";
   xf::io::update_checkpoint_state("", st);
-  CHECK(slurp("checkpoint") == "model_checkpoint_path: \"model\"\nall_model_checkpoint_paths: \"model\"\n");
+  CHECK(read_bytes("checkpoint") == "model_checkpoint_path: \"model\"\nall_model_checkpoint_paths: \"model\"\n");
   CHECK(xf::io::get_checkpoint_state("")->model_checkpoint_path == "model");
 }
 
@@ -221,7 +216,7 @@ TEST_CASE("TF2 CheckpointManager fields are written and read", "[checkpoint_stat
   st.all_model_checkpoint_timestamps = {1700000000.5, 1700000100.0};
   st.last_preserved_timestamp = 1699999999.0;
   xf::io::update_checkpoint_state(d.path, st, "checkpoint", true);
-  CHECK(slurp(d / "checkpoint") == "model_checkpoint_path: \"ckpt-3\"\n"
+  CHECK(read_bytes(d / "checkpoint") == "model_checkpoint_path: \"ckpt-3\"\n"
                                    "all_model_checkpoint_paths: \"ckpt-2\"\n"
                                    "all_model_checkpoint_paths: \"ckpt-3\"\n"
                                    "all_model_checkpoint_timestamps: 1700000000.5\n"

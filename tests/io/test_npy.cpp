@@ -25,21 +25,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using xf::testing::read_bytes;
+using xf::testing::write_bytes;
+
 // A fresh directory (mkdtemp under $TMPDIR or /tmp), removed at the end of the test case.
 using xf::testing::TempDir;
-
-std::string read_bytes(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  REQUIRE(f.good());
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void write_bytes(const std::string& p, const std::string& s) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << s;
-}
 
 // Runs the oracle; returns its exit status and output.
 std::pair<int, std::string> run_oracle(const std::string& mode, const std::string& dir) {

@@ -18,21 +18,16 @@
 #include "io/crc32c.hpp"
 #include "io/table.hpp"
 #include "xflow/error.hpp"
+#include "temp_files.hpp"
 
 using namespace xf::io;
 using KV = std::vector<std::pair<std::string, std::string>>;
 
 namespace {
 
-const std::string kData = XFLOW_CHECKPOINT_TESTDATA;
+using xf::testing::read_bytes;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+const std::string kData = XFLOW_CHECKPOINT_TESTDATA;
 
 // LevelDB's reader over bytes in memory.
 class MemFile : public leveldb::RandomAccessFile {
@@ -78,7 +73,7 @@ const char* kIndexes[] = {
 TEST_CASE("table: xflow's reader and LevelDB's agree on TensorFlow's files") {
   for (const char* rel : kIndexes) {
     INFO(rel);
-    const std::string bytes = slurp(kData + "/" + rel);
+    const std::string bytes = read_bytes(kData + "/" + rel);
     CHECK(table::has_table_magic(bytes));
     const KV ours = table::read_all(bytes, rel);
     CHECK(!ours.empty());

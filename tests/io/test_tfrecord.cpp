@@ -34,21 +34,10 @@ using namespace xf::io;
 
 namespace {
 
+using xf::testing::read_bytes;
+using xf::testing::write_bytes;
+
 using xf::testing::TempDir;
-
-std::string read_bytes(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  REQUIRE(f.good());
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void write_bytes(const std::string& p, const std::string& s) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << s;
-  REQUIRE(f.good());
-}
 
 std::pair<int, std::string> run(const std::string& args) {
   std::string cmd = "/usr/bin/python3 '" XFLOW_TFRECORD_ORACLE "' " + args + " 2>&1";

@@ -33,14 +33,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using xf::testing::TempDir;
+using xf::testing::read_bytes_if_any;
 
-std::string read_bytes(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using xf::testing::TempDir;
 
 std::vector<nlohmann::json> python_events(const std::string& file) {
   std::string cmd = "/usr/bin/python3 '" XFLOW_EVENT_ORACLE "' '" XFLOW_PROTO_DIR "' '" XFLOW_PROTOC "' '" + file + "' 2>&1";
@@ -194,7 +189,7 @@ TEST_CASE("event files: a record cut short at the end is skipped, a damaged one 
     w.add_scalar("a", 1, 1);
     w.add_scalar("a", 2, 2);
   }
-  std::string bytes = read_bytes(event_path);
+  std::string bytes = read_bytes_if_any(event_path);
   // A writer that died inside its last write.
   {
     std::ofstream f(event_path, std::ios::binary | std::ios::app);

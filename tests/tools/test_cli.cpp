@@ -25,6 +25,7 @@
 #include "xflow/dot.hpp"
 #include "xflow/graph.hpp"
 #include "xflow/xflow.hpp"
+#include "temp_files.hpp"
 
 #ifndef XFLOW_CLI
 #error "XFLOW_CLI must name the xflow binary"
@@ -35,17 +36,12 @@ using namespace xf;
 
 namespace {
 
+using xf::testing::read_bytes_if_any;
+
 struct Result {
   int code = -1;
   std::string out, err;
 };
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 void write(const fs::path& p, const std::string& text) {
   std::ofstream f(p, std::ios::binary);
@@ -79,8 +75,8 @@ Result run(const TempDir& tmp, const std::string& args) {
   int status = std::system(cmd.c_str());
   Result r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
+  r.out = read_bytes_if_any(out);
+  r.err = read_bytes_if_any(err);
   return r;
 }
 
@@ -151,15 +147,15 @@ struct Server {
     std::string cmd = quote(XFLOW_CLI) + " view " + quote(run_dir.string()) + " --port 0 --page " +
                       quote(page.string()) + " >" + quote(log.string()) + " 2>&1 & echo $! >" + quote(pidfile.string());
     REQUIRE(std::system(cmd.c_str()) == 0);
-    pid = std::stoi(slurp(pidfile));
+    pid = std::stoi(read_bytes_if_any(pidfile));
     std::smatch m;
     std::regex url("http://127\\.0\\.0\\.1:(\\d+)/");
     for (int i = 0; i < 300 && port == 0; ++i) {  // a guard against hangs: 30 s
-      std::string text = slurp(log);
+      std::string text = read_bytes_if_any(log);
       if (std::regex_search(text, m, url)) port = std::stoi(m[1]);
       else std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    INFO(slurp(log));
+    INFO(read_bytes_if_any(log));
     REQUIRE(port > 0);
   }
   ~Server() {
@@ -275,7 +271,7 @@ TEST_CASE("missing and malformed graph files: the library's message and exit cod
   CHECK(rb.code == 1);
   CHECK(has(rb.err, broken.string() + ": [graph_json] (document): not valid JSON"));
 
-  std::string text = slurp(good);
+  std::string text = read_bytes_if_any(good);
   text.replace(text.find("\"op\":\"matmul\""), 13, "\"op\":\"frobnicate\"");
   fs::path bad_op = tmp.path / "bad_op.json";
   write(bad_op, text);
@@ -327,7 +323,7 @@ TEST_CASE("view serves the page, the run's files and their index, and nothing ou
 
   auto [s_graph, graph_body] = http_get(server.port, "/run/graph.json");
   CHECK(s_graph == 200);
-  CHECK(graph_body == slurp(run_dir / "graph.json"));
+  CHECK(graph_body == read_bytes_if_any(run_dir / "graph.json"));
   auto [s_sc, sc_body] = http_get(server.port, "/run/scalars.jsonl");
   CHECK(s_sc == 200);
   CHECK(has(sc_body, "\"loss\""));

@@ -16,6 +16,7 @@
 
 #include "xflow/example.hpp"
 #include "xflow/tfrecord.hpp"
+#include "temp_files.hpp"
 
 #ifndef XFLOW_CLI
 #error "XFLOW_CLI must name the xflow binary"
@@ -33,17 +34,12 @@ using namespace xf;
 
 namespace {
 
+using xf::testing::read_bytes_if_any;
+
 struct Result {
   int code = -1;
   std::string out, err;
 };
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 std::string quote(const std::string& s) {
   std::string q = "'";
@@ -72,8 +68,8 @@ Result run(const TempDir& tmp, const std::string& args) {
   int status = std::system(cmd.c_str());
   Result r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
+  r.out = read_bytes_if_any(out);
+  r.err = read_bytes_if_any(err);
   return r;
 }
 
@@ -156,7 +152,7 @@ TEST_CASE("records verify: every CRC; damage prints what was read, then DataLoss
   std::vector<std::string> recs = mixed_records();
   std::string good = tmp / "good.tfrecord";
   write_file(good, recs, io::Compression::none);
-  std::string bytes = slurp(good);
+  std::string bytes = read_bytes_if_any(good);
   // One byte of the second record's data changed: its data CRC fails.
   const size_t second = 12 + recs[0].size() + 4, data_at = second + 12;
   std::string flipped = bytes;
@@ -219,7 +215,7 @@ TEST_CASE("records cat prints what protobuf's json_format.MessageToDict gives fo
     std::string py_out = tmp / "python.txt";
     REQUIRE(std::system(("/usr/bin/python3 " + quote(XFLOW_EXAMPLE_ORACLE) + " " + quote(desc) + " " + quote(file) +
                          " " + comp + " json >" + quote(py_out)).c_str()) == 0);
-    std::vector<std::string> a = lines(ours.out), b = lines(slurp(py_out));
+    std::vector<std::string> a = lines(ours.out), b = lines(read_bytes_if_any(py_out));
     REQUIRE(a.size() == b.size());
     int differ = 0;
     for (size_t i = 0; i < a.size(); ++i) {

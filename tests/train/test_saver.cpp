@@ -28,6 +28,7 @@
 #include "xflow/meta_graph.hpp"
 #include "xflow/tensor.hpp"
 #include "xflow/variable.hpp"
+#include "temp_files.hpp"
 
 namespace fs = std::filesystem;
 using xf::Tensor;
@@ -36,6 +37,8 @@ using xf::train::Saver;
 using xf::train::SaverOptions;
 
 namespace {
+
+using xf::testing::read_bytes_if_any;
 
 std::string testdata() {
   for (const char* p : {"../../../shared/testdata/checkpoint", "../../shared/testdata/checkpoint"})
@@ -60,13 +63,6 @@ struct TempDir {
   }
   std::string operator/(const std::string& n) const { return path + "/" + n; }
 };
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // The files of a directory, sorted.
 std::vector<std::string> listing(const std::string& dir) {
@@ -169,7 +165,7 @@ TEST_CASE("save writes the state file last, with TensorFlow's bytes", "[saver]")
   Saver abs_saver(o);
   abs_saver.save(d / "model.ckpt", 1);
   abs_saver.save(d / "model.ckpt", 2);
-  CHECK(slurp(d / "checkpoint") == "model_checkpoint_path: \"" + d / "model.ckpt-2" +
+  CHECK(read_bytes_if_any(d / "checkpoint") == "model_checkpoint_path: \"" + d / "model.ckpt-2" +
                                        "\"\nall_model_checkpoint_paths: \"" + d / "model.ckpt-1" +
                                        "\"\nall_model_checkpoint_paths: \"" + d / "model.ckpt-2" + "\"\n");
   fs::create_directory(d / "rel");
@@ -178,7 +174,7 @@ TEST_CASE("save writes the state file last, with TensorFlow's bytes", "[saver]")
   Saver rel(o);
   for (int64_t s : {0, 999, 1000}) rel.save(d / "rel/model.ckpt", s);
   // The tfx trainer's state file, byte for byte.
-  CHECK(slurp(d / "rel/state") == slurp(testdata() + "/tfx-trainer_format_serving_ckpt/checkpoint"));
+  CHECK(read_bytes_if_any(d / "rel/state") == read_bytes_if_any(testdata() + "/tfx-trainer_format_serving_ckpt/checkpoint"));
   CHECK_FALSE(fs::exists(d / "rel/checkpoint"));
   CHECK(xf::io::latest_checkpoint(d / "rel", "state") == d / "rel/model.ckpt-1000");
   // write_state false: files, no state change.
@@ -228,7 +224,7 @@ TEST_CASE("max_to_keep 0 or negative deletes nothing and lists only the newest",
     for (int64_t s = 1; s <= 7; ++s) saver.save(dir + "/m", s);
     for (int64_t s = 1; s <= 7; ++s) CHECK(has_checkpoint_files(dir + "/m-" + std::to_string(s)));
     CHECK(saver.last_checkpoints().empty());
-    CHECK(slurp(dir + "/checkpoint") ==
+    CHECK(read_bytes_if_any(dir + "/checkpoint") ==
           "model_checkpoint_path: \"" + dir + "/m-7\"\nall_model_checkpoint_paths: \"" + dir + "/m-7\"\n");
   }
 }
@@ -517,7 +513,7 @@ TEST_CASE("a process killed while saving never loses the newest saved checkpoint
     ::kill(pid, SIGKILL);
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
-    INFO("iteration " << iteration << ": " << slurp(d / "child_error.txt"));
+    INFO("iteration " << iteration << ": " << read_bytes_if_any(d / "child_error.txt"));
     REQUIRE((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0)));
     ++kills;
     std::string latest = xf::io::latest_checkpoint(d.path);
