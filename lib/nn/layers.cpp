@@ -88,7 +88,7 @@ Tensor Conv2D::operator()(const Tensor& x, Loc loc) const {
           "layer '" + name_ + "' takes NHWC input with " + std::to_string(kernel.shape()[2]) + " channels: x is " + spec(x),
           loc);
   NameScope scope(name_);
-  Tensor y = add(conv2d(x, kernel.value(loc), strides_, padding_, loc), bias.value(loc), loc);
+  Tensor y = add(conv2d(x, kernel.value(loc), strides_, padding_, {1, 1}, loc), bias.value(loc), loc);
   return activate(y, act_, loc);
 }
 
