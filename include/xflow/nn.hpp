@@ -97,13 +97,15 @@ class Dense {
   std::string name_;
 };
 
-// activation(conv2d(x, kernel, strides, padding) + bias), NHWC; kernel (kh, kw, in, out) is
-// he_normal for relu, glorot_uniform otherwise; bias (out,) zeros.
+// activation(conv2d(x, kernel, strides, padding, dilations) + bias), NHWC; kernel (kh, kw, in,
+// out) is he_normal for relu, glorot_uniform otherwise; bias (out,) zeros. `dilations` (Keras's
+// dilation_rate) comes last so that existing calls keep their meaning.
 class Conv2D {
  public:
   Conv2D(int64_t in_channels, int64_t out_channels, std::pair<int64_t, int64_t> kernel_size,
          std::pair<int64_t, int64_t> strides = {1, 1}, Padding padding = Padding::same,
-         Activation act = Activation::none, const std::string& name = "conv2d");
+         Activation act = Activation::none, const std::string& name = "conv2d",
+         std::pair<int64_t, int64_t> dilations = {1, 1});
   // x (N, H, W, in_channels) -> (N, OH, OW, out_channels); ShapeError for another rank or
   // channel count.
   Tensor operator()(const Tensor& x, Loc loc = Loc::current()) const;
@@ -112,12 +114,14 @@ class Conv2D {
   Activation activation() const { return act_; }
   std::pair<int64_t, int64_t> strides() const { return strides_; }
   Padding padding() const { return padding_; }
+  std::pair<int64_t, int64_t> dilations() const { return dilations_; }
 
   Variable kernel, bias;
 
  private:
   std::pair<int64_t, int64_t> strides_;
   Padding padding_;
+  std::pair<int64_t, int64_t> dilations_;
   Activation act_;
   std::string name_;
 };

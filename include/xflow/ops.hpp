@@ -6,6 +6,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -92,6 +93,53 @@ Tensor tensordot(const Tensor& a, const Tensor& b, int64_t axes = 2, Loc loc = L
 Tensor tensordot(const Tensor& a, const Tensor& b, const Axes& axes_a, const Axes& axes_b,
                  Loc loc = Loc::current());
 
+// NumPy's einsum for the common subscripts: letters a-z and A-Z name axes; `"ij,jk->ik"` is matmul,
+// `"bij,bjk->bik"` a batched matmul, `"ij->ji"` transpose, `"ii->i"` the diagonal, `"ii"` the trace,
+// `"i,j->ij"` outer, `"i,i->"` dot, `"ij->j"` a sum. Without `->` the output is the letters that
+// appear once, in alphabetical order. A letter names one size everywhere (no broadcasting of 1).
+// Operands promote to one dtype; bool operands and ellipsis ('...') are refused. Built from
+// transpose, reshape, slice, mul, sum and matmul, so it traces, fuses and differentiates.
+// Errors: InvalidArgument (malformed subscripts), ShapeError (a term's length differs from its
+// operand's rank, a letter with two sizes), DTypeError (bool), Unimplemented (ellipsis).
+Tensor einsum(const std::string& subscripts, const std::vector<Tensor>& operands, Loc loc = Loc::current());
+// norm's `ord`: a number (2, 1, INFINITY, -INFINITY, 0 or any p), "fro", "nuc", or none (the
+// default, also std::nullopt). A literal 0 is the number 0, not a null string.
+struct NormOrd {
+  bool given = false;
+  double p = 0;
+  std::string name;  // "fro", "nuc" (checked by norm); empty for a number
+  NormOrd() = default;
+  NormOrd(std::nullopt_t) {}
+  template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  NormOrd(T v) : given(true), p(static_cast<double>(v)) {}
+  NormOrd(const char* s) : given(true), name(s) {}
+  NormOrd(std::string s) : given(true), name(std::move(s)) {}
+};
+// numpy.linalg.norm. `ord`: for a vector (one axis, or a 1-D x without axes) 2 (default), 1, inf
+// (max |x|), -inf (min |x|), 0 (count of nonzeros) or any p (sum |x|^p)^(1/p); for a matrix (two
+// axes, or a 2-D x with an ord) "fro" (default), 1 / -1 (max / min column sum of |x|), inf / -inf
+// (max / min row sum). No ord and no axes: the 2-norm of the flattened x. Integer inputs become
+// float32. The 2-norm's and Frobenius norm's gradient at 0 is 0, not NaN (docs/ops.md). Matrix
+// ord 2, -2 and "nuc" need singular values: Unimplemented. More than 2 axes, or a NaN or unknown
+// ord: InvalidArgument; an ord without axes on a rank other than 1 or 2: ShapeError.
+Tensor norm(const Tensor& x, NormOrd ord = {}, OptAxes axes = std::nullopt, bool keepdims = false,
+            Loc loc = Loc::current());
+// A 1-D v becomes a square matrix with v on diagonal k (k > 0 above, k < 0 below the main one);
+// a 2-D v gives its diagonal k as a 1-D tensor (empty when k is beyond the matrix). NumPy's diag.
+Tensor diag(const Tensor& v, int64_t k = 0, Loc loc = Loc::current());
+// The sum of diagonal `offset` of axes 0 and 1 (NumPy's trace): a scalar for a matrix, the
+// other axes' shape otherwise. Integer sums as sum's.
+Tensor trace(const Tensor& x, int64_t offset = 0, Loc loc = Loc::current());
+// x (rank >= 2) with the elements below diagonal k (triu) or above it (tril) of its last two
+// axes set to 0. NumPy's triu / tril.
+Tensor triu(const Tensor& x, int64_t k = 0, Loc loc = Loc::current());
+Tensor tril(const Tensor& x, int64_t k = 0, Loc loc = Loc::current());
+// Coordinate grids of the 1-D tensors xs (other ranks are flattened, as NumPy): every result has
+// shape (len(xs[1]), len(xs[0]), len(xs[2]), ...) with indexing "xy" (Cartesian, the default) or
+// (len(xs[0]), len(xs[1]), ...) with "ij" (matrix). The grids are broadcast views of the inputs.
+std::vector<Tensor> meshgrid(const std::vector<Tensor>& xs, const std::string& indexing = "xy",
+                             Loc loc = Loc::current());
+
 // ---- shape ----
 // One dimension may be -1. A view when the data is contiguous.
 Tensor reshape(const Tensor& x, const Shape& shape, Loc loc = Loc::current());
@@ -138,9 +186,12 @@ Tensor one_hot(const Tensor& indices, int64_t depth, Scalar on_value, Scalar off
 Tensor softmax(const Tensor& x, int64_t axis = -1, Loc loc = Loc::current());
 Tensor log_softmax(const Tensor& x, int64_t axis = -1, Loc loc = Loc::current());
 enum class Padding { same, valid };
-// input NHWC, filter (kh, kw, in_channels, out_channels) as TensorFlow.
+// input NHWC, filter (kh, kw, in_channels, out_channels) as TensorFlow. `dilations` (height,
+// width) spread the filter's taps apart (atrous convolution): a kh-tall filter then spans
+// (kh - 1) * dh + 1 input rows, and SAME/VALID pad for that span, as TensorFlow's NHWC dilations.
 Tensor conv2d(const Tensor& input, const Tensor& filter, std::pair<int64_t, int64_t> strides = {1, 1},
-              Padding padding = Padding::valid, Loc loc = Loc::current());
+              Padding padding = Padding::valid, std::pair<int64_t, int64_t> dilations = {1, 1},
+              Loc loc = Loc::current());
 Tensor max_pool2d(const Tensor& input, std::pair<int64_t, int64_t> window,
                   std::pair<int64_t, int64_t> strides, Padding padding = Padding::valid,
                   Loc loc = Loc::current());
@@ -159,11 +210,11 @@ Tensor scatter_add(const Tensor& updates, const Tensor& indices, int64_t size, i
 // and the gradient of conv2d's output (TensorFlow's conv2d_backprop_input).
 Tensor conv2d_backprop_input(const Shape& input_shape, const Tensor& filter, const Tensor& out_grad,
                              std::pair<int64_t, int64_t> strides = {1, 1}, Padding padding = Padding::valid,
-                             Loc loc = Loc::current());
+                             std::pair<int64_t, int64_t> dilations = {1, 1}, Loc loc = Loc::current());
 // The gradient of conv2d with respect to its filter (of shape `filter_shape`).
 Tensor conv2d_backprop_filter(const Tensor& input, const Shape& filter_shape, const Tensor& out_grad,
                               std::pair<int64_t, int64_t> strides = {1, 1}, Padding padding = Padding::valid,
-                              Loc loc = Loc::current());
+                              std::pair<int64_t, int64_t> dilations = {1, 1}, Loc loc = Loc::current());
 // max_pool2d's choice as int64 flat indices into `input` (batch included): the first maximum of
 // each window in row-major order (a NaN wins, as in max_pool2d).
 Tensor max_pool2d_argmax(const Tensor& input, std::pair<int64_t, int64_t> window,

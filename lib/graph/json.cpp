@@ -15,9 +15,11 @@ namespace {
 using nlohmann::json;
 
 constexpr int kSchemaMajor = 1;
-constexpr int kSchemaMinor = 1;
+constexpr int kSchemaMinor = 2;
 // 1.1: read_variable and assign nodes carry the variable's name (attrs.name). 1.0 documents,
 // which lack it, still load (the name is then empty).
+// 1.2: conv2d and its two backprops carry `dilations`; older documents, which lack it, load as
+// {1, 1} (the only convolution they could describe).
 
 [[noreturn]] void bad(const std::string& field, const std::string& what) {
   throw InvalidArgument("[graph_json] " + field + ": " + what);
@@ -84,6 +86,7 @@ struct AttrReader : AttrVisitor {
   const json& in;
   std::string field;
   bool before_1_1 = false;  // a 1.0 document: string attributes added in 1.1 may be missing
+  bool before_1_2 = false;  // a 1.0 or 1.1 document: conv2d's dilations may be missing
   AttrReader(const json& j, std::string f) : in(j), field(std::move(f)) {}
   const json& get(const char* n) {
     if (!in.contains(n)) bad(field + "." + n, "missing");
@@ -117,6 +120,7 @@ struct AttrReader : AttrVisitor {
     }
   }
   void on(const char* n, std::vector<int64_t>& v) override {
+    if (before_1_2 && !in.contains(n) && std::string(n) == "dilations") return;  // keeps the default {1, 1}
     const json& j = get(n);
     if (!j.is_array()) bad(field + "." + n, "must be a list of integers");
     v.clear();
@@ -313,6 +317,7 @@ Graph Graph::from_json(const std::string& text) {
     if (!ja.is_object()) bad(where + ".attrs", "must be an object");
     AttrReader r(ja, where + ".attrs");
     r.before_1_1 = ver[0] == 1 && ver[1] < 1;
+    r.before_1_2 = ver[0] == 1 && ver[1] < 2;
     def.visit_attrs(attrs.get(), r);
     n.attrs = attrs;
     n.inputs = ids_field(jn, "inputs", where);

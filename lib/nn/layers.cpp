@@ -67,8 +67,9 @@ std::vector<Variable> Dense::variables() const { return {kernel, bias}; }
 // ---- Conv2D ----
 
 Conv2D::Conv2D(int64_t in_channels, int64_t out_channels, std::pair<int64_t, int64_t> kernel_size,
-               std::pair<int64_t, int64_t> strides, Padding padding, Activation act, const std::string& name)
-    : strides_(strides), padding_(padding), act_(act), name_(name) {
+               std::pair<int64_t, int64_t> strides, Padding padding, Activation act, const std::string& name,
+               std::pair<int64_t, int64_t> dilations)
+    : strides_(strides), padding_(padding), dilations_(dilations), act_(act), name_(name) {
   check_name("Conv2D", name);
   check_size("Conv2D", name, "in_channels", in_channels);
   check_size("Conv2D", name, "out_channels", out_channels);
@@ -76,6 +77,8 @@ Conv2D::Conv2D(int64_t in_channels, int64_t out_channels, std::pair<int64_t, int
   check_size("Conv2D", name, "kernel width", kernel_size.second);
   check_size("Conv2D", name, "vertical stride", strides.first);
   check_size("Conv2D", name, "horizontal stride", strides.second);
+  check_size("Conv2D", name, "vertical dilation", dilations.first);
+  check_size("Conv2D", name, "horizontal dilation", dilations.second);
   kernel = Variable(kernel_init({kernel_size.first, kernel_size.second, in_channels, out_channels}, act),
                     name + "/kernel");
   bias = Variable(zeros({out_channels}), name + "/bias");
@@ -88,7 +91,7 @@ Tensor Conv2D::operator()(const Tensor& x, Loc loc) const {
           "layer '" + name_ + "' takes NHWC input with " + std::to_string(kernel.shape()[2]) + " channels: x is " + spec(x),
           loc);
   NameScope scope(name_);
-  Tensor y = add(conv2d(x, kernel.value(loc), strides_, padding_, loc), bias.value(loc), loc);
+  Tensor y = add(conv2d(x, kernel.value(loc), strides_, padding_, dilations_, loc), bias.value(loc), loc);
   return activate(y, act_, loc);
 }
 

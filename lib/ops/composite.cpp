@@ -371,10 +371,11 @@ namespace {
 const char* padding_name(Padding p) { return p == Padding::same ? "SAME" : "VALID"; }
 }
 
-Tensor conv2d(const Tensor& input, const Tensor& filter, std::pair<int64_t, int64_t> strides, Padding padding, Loc loc) {
+Tensor conv2d(const Tensor& input, const Tensor& filter, std::pair<int64_t, int64_t> strides, Padding padding,
+              std::pair<int64_t, int64_t> dilations, Loc loc) {
   check_defined("conv2d", input, loc);
   check_defined("conv2d", filter, loc);
-  ConvAttrs at{{strides.first, strides.second}, padding_name(padding)};
+  ConvAttrs at{{strides.first, strides.second}, padding_name(padding), {dilations.first, dilations.second}};
   return apply1(Prim::conv2d, make_attrs(at), {input, filter}, loc);
 }
 
@@ -411,18 +412,22 @@ Tensor scatter_add(const Tensor& updates, const Tensor& indices, int64_t size, i
 }
 
 Tensor conv2d_backprop_input(const Shape& input_shape, const Tensor& filter, const Tensor& out_grad,
-                             std::pair<int64_t, int64_t> strides, Padding padding, Loc loc) {
+                             std::pair<int64_t, int64_t> strides, Padding padding,
+                             std::pair<int64_t, int64_t> dilations, Loc loc) {
   check_defined("conv2d_backprop_input", filter, loc);
   check_defined("conv2d_backprop_input", out_grad, loc);
-  ConvGradAttrs at{input_shape, {strides.first, strides.second}, padding_name(padding)};
+  ConvGradAttrs at{input_shape, {strides.first, strides.second}, padding_name(padding),
+                   {dilations.first, dilations.second}};
   return apply1(Prim::conv2d_backprop_input, make_attrs(at), {filter, out_grad}, loc);
 }
 
 Tensor conv2d_backprop_filter(const Tensor& input, const Shape& filter_shape, const Tensor& out_grad,
-                              std::pair<int64_t, int64_t> strides, Padding padding, Loc loc) {
+                              std::pair<int64_t, int64_t> strides, Padding padding,
+                              std::pair<int64_t, int64_t> dilations, Loc loc) {
   check_defined("conv2d_backprop_filter", input, loc);
   check_defined("conv2d_backprop_filter", out_grad, loc);
-  ConvGradAttrs at{filter_shape, {strides.first, strides.second}, padding_name(padding)};
+  ConvGradAttrs at{filter_shape, {strides.first, strides.second}, padding_name(padding),
+                   {dilations.first, dilations.second}};
   return apply1(Prim::conv2d_backprop_filter, make_attrs(at), {input, out_grad}, loc);
 }
 

@@ -366,7 +366,8 @@ Tensors Conv2D::vjp(const Attrs& at, const VjpArgs& args) {
   const Tensor& g = args.cotangents[0];
   auto s = pair_of(at.strides);
   Padding p = padding_of(at.padding);
-  return {conv2d_backprop_input(x.shape(), f, g, s, p), conv2d_backprop_filter(x, f.shape(), g, s, p)};
+  auto d = pair_of(at.dilations);
+  return {conv2d_backprop_input(x.shape(), f, g, s, p, d), conv2d_backprop_filter(x, f.shape(), g, s, p, d)};
 }
 
 // Both backprops are bilinear in their inputs; each gradient is conv2d or the other backprop.
@@ -377,7 +378,8 @@ Tensors Conv2DBackpropInput::vjp(const Attrs& at, const VjpArgs& args) {
   const Tensor& g = args.cotangents[0];  // shaped as conv2d's input
   auto s = pair_of(at.strides);
   Padding p = padding_of(at.padding);
-  return {conv2d_backprop_filter(g, f.shape(), dy, s, p), conv2d(g, f, s, p)};
+  auto d = pair_of(at.dilations);
+  return {conv2d_backprop_filter(g, f.shape(), dy, s, p, d), conv2d(g, f, s, p, d)};
 }
 
 Tensors Conv2DBackpropFilter::vjp(const Attrs& at, const VjpArgs& args) {
@@ -387,7 +389,8 @@ Tensors Conv2DBackpropFilter::vjp(const Attrs& at, const VjpArgs& args) {
   const Tensor& g = args.cotangents[0];  // shaped as the filter
   auto s = pair_of(at.strides);
   Padding p = padding_of(at.padding);
-  return {conv2d_backprop_input(x.shape(), g, dy, s, p), conv2d(x, g, s, p)};
+  auto d = pair_of(at.dilations);
+  return {conv2d_backprop_input(x.shape(), g, dy, s, p, d), conv2d(x, g, s, p, d)};
 }
 
 // The gradient goes to the element each window picked (its first maximum), added where windows

@@ -43,9 +43,11 @@ void check_pair(const std::vector<int64_t>& v, const char* what, const Specs& in
 namespace {
 
 // The sizes of one convolution: input (N, H, W, C), filter (KH, KW, C, O), output (N, OH, OW, O).
+// With dilations (dh, dw) the filter's taps are dh rows and dw columns apart: the window covers
+// (KH - 1) * dh + 1 rows, and SAME/VALID are computed for that window (TensorFlow).
 struct ConvGeom {
   int64_t N = 0, H = 0, W = 0, C = 0, KH = 0, KW = 0, O = 0;
-  int64_t sh = 1, sw = 1;
+  int64_t sh = 1, sw = 1, dh = 1, dw = 1;
   Window wh, ww;
   int64_t K() const { return KH * KW * C; }          // columns of one im2col row
   int64_t P() const { return wh.out * ww.out; }       // output positions of one image
@@ -53,13 +55,15 @@ struct ConvGeom {
   bool empty() const { return N == 0 || P() == 0 || O == 0 || K() == 0; }
 };
 
-ConvGeom conv_geom(const Shape& x, const Shape& f, const std::vector<int64_t>& strides, const std::string& padding) {
+ConvGeom conv_geom(const Shape& x, const Shape& f, const std::vector<int64_t>& strides, const std::string& padding,
+                   const std::vector<int64_t>& dilations) {
   ConvGeom g;
   g.N = x[0]; g.H = x[1]; g.W = x[2]; g.C = x[3];
   g.KH = f[0]; g.KW = f[1]; g.O = f[3];
   g.sh = strides[0]; g.sw = strides[1];
-  g.wh = window_dim(g.H, g.KH, g.sh, padding);
-  g.ww = window_dim(g.W, g.KW, g.sw, padding);
+  g.dh = dilations[0]; g.dw = dilations[1];
+  g.wh = window_dim(g.H, (g.KH - 1) * g.dh + 1, g.sh, padding);
+  g.ww = window_dim(g.W, (g.KW - 1) * g.dw + 1, g.sw, padding);
   return g;
 }
 
@@ -72,9 +76,9 @@ void im2col(const ConvGeom& g, const T* px, T* cols) {
       for (int64_t ow = 0; ow < OW; ++ow) {
         T* c = cols + (oh * OW + ow) * K;
         for (int64_t kh = 0; kh < g.KH; ++kh) {
-          int64_t ih = oh * g.sh + kh - g.wh.pad_before;
+          int64_t ih = oh * g.sh + kh * g.dh - g.wh.pad_before;
           for (int64_t kw = 0; kw < g.KW; ++kw, c += C) {
-            int64_t iw = ow * g.sw + kw - g.ww.pad_before;
+            int64_t iw = ow * g.sw + kw * g.dw - g.ww.pad_before;
             if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) std::fill(c, c + C, T(0));
             else std::copy(px + (ih * g.W + iw) * C, px + (ih * g.W + iw) * C + C, c);
           }
@@ -92,9 +96,9 @@ void col2im(const ConvGeom& g, const T* cols, T* px) {
     for (int64_t ow = 0; ow < OW; ++ow) {
       const T* c = cols + (oh * OW + ow) * K;
       for (int64_t kh = 0; kh < g.KH; ++kh) {
-        int64_t ih = oh * g.sh + kh - g.wh.pad_before;
+        int64_t ih = oh * g.sh + kh * g.dh - g.wh.pad_before;
         for (int64_t kw = 0; kw < g.KW; ++kw, c += C) {
-          int64_t iw = ow * g.sw + kw - g.ww.pad_before;
+          int64_t iw = ow * g.sw + kw * g.dw - g.ww.pad_before;
           if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
           T* p = px + (ih * g.W + iw) * C;
           for (int64_t k = 0; k < C; ++k) p[k] += c[k];
@@ -147,14 +151,15 @@ Specs Conv2D::infer(const Attrs& a, const Specs& in) {
     infer_fail(ErrorCode::dtype, "input and filter must have one float dtype: " + specs_str(in, names));
   if (x[3] != f[2]) infer_fail(ErrorCode::shape, "input channels differ from the filter's: " + specs_str(in, names));
   check_pair(a.strides, "strides", in, names);
+  check_pair(a.dilations, "dilations", in, names);
   check_padding(a.padding, in, names);
   if (f[0] < 1 || f[1] < 1) infer_fail(ErrorCode::shape, "empty filter window: " + specs_str(in, names));
-  return {TensorSpec{in[0].dtype, conv_geom(x, f, a.strides, a.padding).out_shape()}};
+  return {TensorSpec{in[0].dtype, conv_geom(x, f, a.strides, a.padding, a.dilations).out_shape()}};
 }
 
 void Conv2D::eval(const Attrs& a, const Tensors& in, Tensors& out) {
   Tensor x = in[0].contiguous(), f = in[1].contiguous();
-  ConvGeom g = conv_geom(x.shape(), f.shape(), a.strides, a.padding);
+  ConvGeom g = conv_geom(x.shape(), f.shape(), a.strides, a.padding, a.dilations);
   if (g.N == 0 || g.P() == 0 || g.O == 0) return;
   visit_float(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -183,12 +188,13 @@ Specs Conv2DBackpropInput::infer(const Attrs& a, const Specs& in) {
   if (!is_floating(in[0].dtype) || in[0].dtype != in[1].dtype)
     infer_fail(ErrorCode::dtype, "filter and out_grad must have one float dtype: " + specs_str(in, names));
   check_pair(a.strides, "strides", in, names);
+  check_pair(a.dilations, "dilations", in, names);
   check_padding(a.padding, in, names);
   if (f[0] < 1 || f[1] < 1) infer_fail(ErrorCode::shape, "empty filter window: " + specs_str(in, names));
   if (a.shape[3] != f[2])
     infer_fail(ErrorCode::shape, "input shape " + shape_str(a.shape) + " has other channels than the filter: " +
                                      specs_str(in, names));
-  if (conv_geom(a.shape, f, a.strides, a.padding).out_shape() != dy)
+  if (conv_geom(a.shape, f, a.strides, a.padding, a.dilations).out_shape() != dy)
     infer_fail(ErrorCode::shape, "out_grad is not the shape conv2d gives for input shape " + shape_str(a.shape) + ": " +
                                      specs_str(in, names));
   return {TensorSpec{in[0].dtype, a.shape}};
@@ -196,7 +202,7 @@ Specs Conv2DBackpropInput::infer(const Attrs& a, const Specs& in) {
 
 void Conv2DBackpropInput::eval(const Attrs& a, const Tensors& in, Tensors& out) {
   Tensor f = in[0].contiguous(), dy = in[1].contiguous();
-  ConvGeom g = conv_geom(a.shape, f.shape(), a.strides, a.padding);
+  ConvGeom g = conv_geom(a.shape, f.shape(), a.strides, a.padding, a.dilations);
   visit_float(f.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* px = out[0].data<T>();
@@ -222,13 +228,14 @@ Specs Conv2DBackpropFilter::infer(const Attrs& a, const Specs& in) {
   if (!is_floating(in[0].dtype) || in[0].dtype != in[1].dtype)
     infer_fail(ErrorCode::dtype, "input and out_grad must have one float dtype: " + specs_str(in, names));
   check_pair(a.strides, "strides", in, names);
+  check_pair(a.dilations, "dilations", in, names);
   check_padding(a.padding, in, names);
   if (a.shape[0] < 1 || a.shape[1] < 1)
     infer_fail(ErrorCode::shape, "empty filter window " + shape_str(a.shape) + ": " + specs_str(in, names));
   if (a.shape[2] != x[3])
     infer_fail(ErrorCode::shape, "filter shape " + shape_str(a.shape) + " has other channels than the input: " +
                                      specs_str(in, names));
-  if (conv_geom(x, a.shape, a.strides, a.padding).out_shape() != dy)
+  if (conv_geom(x, a.shape, a.strides, a.padding, a.dilations).out_shape() != dy)
     infer_fail(ErrorCode::shape, "out_grad is not the shape conv2d gives for filter shape " + shape_str(a.shape) + ": " +
                                      specs_str(in, names));
   return {TensorSpec{in[0].dtype, a.shape}};
@@ -236,7 +243,7 @@ Specs Conv2DBackpropFilter::infer(const Attrs& a, const Specs& in) {
 
 void Conv2DBackpropFilter::eval(const Attrs& a, const Tensors& in, Tensors& out) {
   Tensor x = in[0].contiguous(), dy = in[1].contiguous();
-  ConvGeom g = conv_geom(x.shape(), a.shape, a.strides, a.padding);
+  ConvGeom g = conv_geom(x.shape(), a.shape, a.strides, a.padding, a.dilations);
   visit_float(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* pf = out[0].data<T>();

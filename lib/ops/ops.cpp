@@ -247,7 +247,9 @@ Tensor variance(const Tensor& x, OptAxes axes, bool keepdims, int64_t ddof, Loc 
   Tensor m = mean(xf, ax, true, loc);
   Tensor d = sub(xf, m, loc);
   Tensor s = apply1(Prim::reduce_sum, make_attrs(ReduceAttrs{ax, keepdims}), {mul(d, d, loc)}, loc);
-  return div(s, static_cast<double>(reduced_count(x, ax) - ddof), loc);
+  // NumPy divides by max(n - ddof, 0): ddof >= n gives inf (NaN where every deviation is 0),
+  // never a negative variance.
+  return div(s, static_cast<double>(std::max<int64_t>(reduced_count(x, ax) - ddof, 0)), loc);
 }
 
 Tensor stddev(const Tensor& x, OptAxes axes, bool keepdims, int64_t ddof, Loc loc) {

@@ -42,10 +42,13 @@ struct PadAttrs {
   double value = 0;
   void visit(AttrVisitor& v) { v.on("pads", pads); v.on("value", value); }
 };
+// `dilations`: the filter's taps are `dilations` apart (TensorFlow's NHWC dilations, height and
+// width). JSON documents without it (schema 1.1 and older) read as {1, 1}.
 struct ConvAttrs {
   std::vector<int64_t> strides{1, 1};
   std::string padding = "VALID";  // "SAME" or "VALID"
-  void visit(AttrVisitor& v) { v.on("strides", strides); v.on("padding", padding); }
+  std::vector<int64_t> dilations{1, 1};
+  void visit(AttrVisitor& v) { v.on("strides", strides); v.on("padding", padding); v.on("dilations", dilations); }
 };
 struct PoolAttrs {
   std::vector<int64_t> window{1, 1};
@@ -65,7 +68,10 @@ struct ConvGradAttrs {
   std::vector<int64_t> shape;
   std::vector<int64_t> strides{1, 1};
   std::string padding = "VALID";
-  void visit(AttrVisitor& v) { v.on("shape", shape); v.on("strides", strides); v.on("padding", padding); }
+  std::vector<int64_t> dilations{1, 1};
+  void visit(AttrVisitor& v) {
+    v.on("shape", shape); v.on("strides", strides); v.on("padding", padding); v.on("dilations", dilations);
+  }
 };
 // avg_pool2d_backprop: `shape` is the shape of avg_pool2d's input.
 struct PoolGradAttrs {

@@ -537,6 +537,36 @@ TEST_CASE("conv2d backprop primitives: gradients and second derivatives", "[grad
   check_grad(grad_of(conv, 1), {uniform(c.input), uniform(c.filter)}, Tol{1e-5, 1e-4, 1e-5});
 }
 
+TEST_CASE("conv2d with dilations: gradients of conv2d and of both backprops, SAME and VALID", "[gradients][conv]") {
+  manual_seed(19);
+  struct Case {
+    Shape input, filter;
+    std::pair<int64_t, int64_t> strides, dilations;
+    Padding padding;
+  };
+  const Case cases[] = {
+      {{1, 6, 5, 2}, {2, 2, 2, 3}, {1, 1}, {2, 2}, Padding::valid},
+      {{2, 7, 6, 1}, {3, 2, 1, 2}, {1, 1}, {2, 3}, Padding::same},
+      {{1, 7, 7, 2}, {2, 3, 2, 2}, {2, 1}, {3, 2}, Padding::same},
+      {{1, 8, 6, 1}, {3, 3, 1, 1}, {2, 2}, {2, 1}, Padding::valid},
+  };
+  for (const Case& c : cases) {
+    INFO("input " << shape_str(c.input) << " filter " << shape_str(c.filter) << " strides " << c.strides.first << ","
+                  << c.strides.second << " dilations " << c.dilations.first << "," << c.dilations.second
+                  << (c.padding == Padding::same ? " SAME" : " VALID"));
+    auto s = c.strides, d = c.dilations;
+    auto p = c.padding;
+    Shape xs = c.input, fs = c.filter;
+    check_grad([s, p, d](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], s, p, d); },
+               {uniform(xs), uniform(fs)});
+    Shape ys = conv2d(zeros(xs, DType::float64), zeros(fs, DType::float64), s, p, d).shape();
+    check_grad([xs, s, p, d](const std::vector<Tensor>& in) { return conv2d_backprop_input(xs, in[0], in[1], s, p, d); },
+               {uniform(fs), uniform(ys)});
+    check_grad([fs, s, p, d](const std::vector<Tensor>& in) { return conv2d_backprop_filter(in[0], fs, in[1], s, p, d); },
+               {uniform(xs), uniform(ys)});
+  }
+}
+
 TEST_CASE("max_pool2d and avg_pool2d gradients, SAME and VALID, strides", "[gradients][pool]") {
   manual_seed(18);
   for (const auto& c : kPoolCases) {

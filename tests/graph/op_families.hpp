@@ -63,6 +63,7 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
          Tensor f = reshape(linspace(-1, 1, 2 * 2 * 3 * 2), {2, 2, 3, 2});
          return std::vector<Tensor>{softmax(in[0]), log_softmax(in[1], 0), conv2d(img, f, {1, 1}, Padding::same),
                                     conv2d(img, f, {2, 2}, Padding::valid),
+                                    conv2d(img, f, {1, 1}, Padding::same, {2, 2}),
                                     max_pool2d(img, {2, 2}, {2, 2}, Padding::same),
                                     avg_pool2d(img, {3, 3}, {1, 1}, Padding::same)};
        }},
@@ -76,6 +77,8 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
                                     scatter_add(in[0], Tensor({2, 0, 2, -1}), 5, 1),
                                     conv2d_backprop_input(img.shape(), f, dy, {1, 1}, Padding::same),
                                     conv2d_backprop_filter(img, f.shape(), dy, {1, 1}, Padding::same),
+                                    conv2d_backprop_input(img.shape(), f, dy, {1, 1}, Padding::same, {2, 1}),
+                                    conv2d_backprop_filter(img, f.shape(), dy, {1, 1}, Padding::same, {1, 2}),
                                     max_pool2d_argmax(img, {2, 2}, {2, 2}),
                                     avg_pool2d_backprop(img.shape(), pooled, {2, 2}, {2, 2})};
        }},

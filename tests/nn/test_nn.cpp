@@ -670,6 +670,15 @@ TEST_CASE("Conv2D creates its variables and computes act(conv2d(x, kernel) + bia
   CHECK(stddev(big.kernel.value()).item<double>() == Approx(std::sqrt(2.0 / (9 * 64))).epsilon(0.05));
   nn::Conv2D big_gl(64, 64, {3, 3}, {1, 1}, Padding::same, nn::Activation::none, "big_gl");
   CHECK(max(abs(big_gl.kernel.value())).item<double>() <= std::sqrt(6.0 / (2 * 9 * 64)));
+  // Dilations: a 2x2 kernel of ones with taps 2 apart sums the corners of the 3x3 image.
+  nn::Conv2D dil(1, 1, {2, 2}, {1, 1}, Padding::valid, nn::Activation::none, "hand_dilated", {2, 2});
+  CHECK(dil.dilations() == std::pair<int64_t, int64_t>{2, 2});
+  dil.kernel.assign(ones({2, 2, 1, 1}));
+  check_values(dil(img), {1 + 3 + 7 + 9});
+  CHECK(nn::Conv2D(1, 1, {2, 2}, {1, 1}, Padding::same, nn::Activation::none, "dil_same", {2, 3})(img).shape() ==
+        Shape{1, 3, 3, 1});
+  CHECK_THROWS_AS(nn::Conv2D(1, 1, {2, 2}, {1, 1}, Padding::same, nn::Activation::none, "bad_dil", {0, 1}),
+                  InvalidArgument);
 }
 
 TEST_CASE("Conv2D layer gradients match finite differences (input, kernel, bias)", "[nn][layers][gradients]") {
@@ -679,11 +688,14 @@ TEST_CASE("Conv2D layer gradients match finite differences (input, kernel, bias)
     std::pair<int64_t, int64_t> k, s;
     Padding p;
     nn::Activation act;
+    std::pair<int64_t, int64_t> d{1, 1};
   };
   for (const Case& c : {Case{{3, 3}, {1, 1}, Padding::same, nn::Activation::tanh},
                         Case{{2, 3}, {2, 1}, Padding::valid, nn::Activation::none},
-                        Case{{3, 2}, {2, 2}, Padding::same, nn::Activation::sigmoid}}) {
-    nn::Conv2D conv(2, 3, c.k, c.s, c.p, c.act, "cg");
+                        Case{{3, 2}, {2, 2}, Padding::same, nn::Activation::sigmoid},
+                        Case{{2, 2}, {1, 1}, Padding::same, nn::Activation::tanh, {2, 2}},
+                        Case{{2, 2}, {1, 2}, Padding::valid, nn::Activation::none, {2, 1}}}) {
+    nn::Conv2D conv(2, 3, c.k, c.s, c.p, c.act, "cg", c.d);
     conv.kernel = Variable(uniform({c.k.first, c.k.second, 2, 3}), "cg64/kernel");
     conv.bias = Variable(uniform({3}), "cg64/bias");
     check_layer_grad([&conv](const Tensor& x) { return conv(x); }, uniform({2, 5, 4, 2}), conv.variables());

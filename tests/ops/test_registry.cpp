@@ -44,7 +44,7 @@ TEST_CASE("attributes are visited by name and default-constructible", "[registry
   NameCollector c2;
   auto conv = op_def(Prim::conv2d).new_attrs();
   op_def(Prim::conv2d).visit_attrs(conv.get(), c2);
-  CHECK(c2.names == std::vector<std::string>{"strides", "padding"});
+  CHECK(c2.names == std::vector<std::string>{"strides", "padding", "dilations"});
   NameCollector c3;
   auto add = op_def(Prim::add).new_attrs();
   op_def(Prim::add).visit_attrs(add.get(), c3);
