@@ -96,6 +96,16 @@ void scan_eval(const ScanAttrs& a, const Tensors& in, Tensors& out) {
       for (int64_t o = b; o < e; ++o) {
         const T* xo = px + o * n * inner;
         T* yo = py + o * n * inner;
+        if (inner == 1) {  // a contiguous lane: one running value (the same order as below)
+          T acc = identity;
+          for (int64_t step = 0; step < n; ++step) {
+            int64_t i = a.reverse ? n - 1 - step : step;
+            T next = Prod ? wrap_mul(acc, xo[i]) : wrap_add(acc, xo[i]);
+            yo[i] = a.exclusive ? acc : next;
+            acc = next;
+          }
+          continue;
+        }
         for (int64_t step = 0; step < n; ++step) {
           int64_t i = a.reverse ? n - 1 - step : step;
           int64_t prev = a.reverse ? i + 1 : i - 1;
