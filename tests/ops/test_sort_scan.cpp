@@ -335,3 +335,22 @@ TEST_CASE("the indices of sort and topk carry no gradient; searchsorted and args
   CHECK_THROWS_AS(tape.gradient(searchsorted(x, x), {x}), DTypeError);
   CHECK(vals(tape.gradient(cast(argsort(x), DType::float32), {x})[0]) == std::vector<double>{0, 0, 0});
 }
+
+TEST_CASE("large inputs split across threads give the one-thread results bitwise", "[sort_scan][threads]") {
+  Tensor x = testing::input({4096, 64}, 7, true);
+  Tensor seq = sort(flatten(testing::input({64, 64}, 2)));
+  Tensor v = testing::input({20000}, 4, true);
+  auto run = [&] {
+    TopKResult t = topk(x, 5);
+    return std::vector<Tensor>{sort(x), argsort(x, 0, true), cumsum(x, 1), cumprod(x, 0, true), t.values, t.indices,
+                               searchsorted(seq, v, "right")};
+  };
+  set_num_threads(1);
+  std::vector<Tensor> one = run();
+  set_num_threads(0);
+  std::vector<Tensor> many = run();
+  for (size_t i = 0; i < one.size(); ++i) {
+    INFO("output " << i);
+    CHECK(bitwise_equal(one[i], many[i]));
+  }
+}
