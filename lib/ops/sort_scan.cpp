@@ -201,11 +201,25 @@ void topk_eval(const TopKAttrs& a, const Tensors& in, Tensors& out) {
     T* pv = out[0].data<T>();
     int64_t* pi = out[1].data<int64_t>();
     detail::parallel_for(rows, lanes_per_task(n * 2), [&](int64_t b, int64_t e) {
-      std::vector<Keyed<T>> buf(static_cast<size_t>(n));
+      std::vector<Keyed<T>> buf;
+      buf.reserve(static_cast<size_t>(k));
       for (int64_t r = b; r < e; ++r) {
         const T* row = px + r * n;
-        for (int64_t i = 0; i < n; ++i) buf[i] = Keyed<T>{row[i], i};
-        std::partial_sort(buf.begin(), buf.begin() + k, buf.end(), before_desc<T>);
+        // A heap of the best k so far whose front is the worst of them: most elements are
+        // rejected by one comparison with it. Later indices lose ties, as they should.
+        buf.clear();
+        for (int64_t i = 0; i < n; ++i) {
+          Keyed<T> c{row[i], i};
+          if (static_cast<int64_t>(buf.size()) < k) {
+            buf.push_back(c);
+            std::push_heap(buf.begin(), buf.end(), before_desc<T>);
+          } else if (!(c.v < buf.front().v) && before_desc(c, buf.front())) {  // a smaller value loses at once
+            std::pop_heap(buf.begin(), buf.end(), before_desc<T>);
+            buf.back() = c;
+            std::push_heap(buf.begin(), buf.end(), before_desc<T>);
+          }
+        }
+        std::sort_heap(buf.begin(), buf.end(), before_desc<T>);
         if (!a.sorted) std::sort(buf.begin(), buf.begin() + k, [](const Keyed<T>& p, const Keyed<T>& q) { return p.i < q.i; });
         for (int64_t i = 0; i < k; ++i) {
           pv[r * k + i] = buf[i].v;
