@@ -1010,6 +1010,7 @@ int main(int argc, char** argv) {
     bench_example(o);
     bench_dataset(o);
     bench_queue(o);
+    bench_sort(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

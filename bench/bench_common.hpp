@@ -60,5 +60,6 @@ void bench_example(const Options& o);
 void bench_dataset(const Options& o);
 // Rows of bench_<area>.cpp files.
 void bench_queue(const Options& o);  // queue/fifo/1p, queue/fifo/4p
+void bench_sort(const Options& o);   // sort/rows, topk/rows, cumsum/rows
 
 }  // namespace xfbench

@@ -246,6 +246,68 @@ inline Tensor operator-(TensorArg a) { return neg(a.t, a.loc); }
 // There is no elementwise operator!: `!t` is the negated truth value of a one-element tensor (as
 // `not t` in Python), because Tensor has an explicit operator bool. Use logical_not(t).
 
+// ---- sorting, scans and searching (NumPy names and argument order; docs/ops.md) ----
+// Running sum / product along `axis` (no axis: of the flattened tensor, as NumPy). TensorFlow's
+// options: `exclusive` leaves element i out of result i (the first result is 0 / 1), `reverse`
+// accumulates from the end. bool and uint8 accumulate in int32, as sum and prod; int32 stays int32
+// and integers wrap. Gradients: cumsum's is a reverse cumsum; cumprod's is exact with zeros.
+Tensor cumsum(const Tensor& x, std::optional<int64_t> axis = std::nullopt, bool exclusive = false,
+              bool reverse = false, Loc loc = Loc::current());
+Tensor cumprod(const Tensor& x, std::optional<int64_t> axis = std::nullopt, bool exclusive = false,
+               bool reverse = false, Loc loc = Loc::current());
+// Sorted along `axis`, stable (equal values keep their order). NaN counts as the largest value:
+// last ascending (as NumPy), first descending. The gradient goes back to where each value came from.
+Tensor sort(const Tensor& x, int64_t axis = -1, bool descending = false, Loc loc = Loc::current());
+// The int64 indices that sort x along `axis` (stable, NaN as in sort). Not differentiable.
+Tensor argsort(const Tensor& x, int64_t axis = -1, bool descending = false, Loc loc = Loc::current());
+struct TopKResult {
+  Tensor values, indices;  // (..., k) each; indices int64
+};
+// The k largest values along the last axis and their indices (tf.math.top_k): ties go to the
+// lower index, a NaN counts as the largest. `sorted`: by value, largest first; otherwise in index
+// order. k outside [0, last axis] or a scalar x: InvalidArgument.
+TopKResult topk(const Tensor& x, int64_t k, bool sorted = true, Loc loc = Loc::current());
+// For every value, the int64 index where it would be inserted into the ascending `sorted_seq` to
+// keep it sorted: before equal elements ("left") or after them ("right"); NaN as in sort.
+// sorted_seq 1-D: values of any shape (NumPy); sorted_seq (..., n): values (..., m) with the same
+// leading axes, one sorted row per row (TensorFlow). sorted_seq is not checked to be sorted.
+Tensor searchsorted(const Tensor& sorted_seq, const Tensor& values, const std::string& side = "left",
+                    Loc loc = Loc::current());
+// NumPy's take_along_axis: out[..., i, ...] = x[..., indices[..., i, ...], ...] along `axis`.
+// indices (int) have x's rank and x's size on every other axis; outside [-n, n): OutOfRange.
+Tensor take_along_axis(const Tensor& x, const Tensor& indices, int64_t axis, Loc loc = Loc::current());
+// The adjoint of take_along_axis: zeros with `size` elements along `axis`, each update added at its
+// index (repeats add up). updates and indices have one shape. The gradient of sort and topk.
+Tensor scatter_add_along_axis(const Tensor& updates, const Tensor& indices, int64_t size, int64_t axis,
+                              Loc loc = Loc::current());
+// |a - b| <= atol + rtol * |b| elementwise (NumPy's isclose, broadcasting); infinities are close
+// only to themselves, NaN to NaN only with equal_nan. Integers compare as float64.
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false,
+               Loc loc = Loc::current());
+// Reverses the given axes (all axes when none are given); a view.
+Tensor flip(const Tensor& x, OptAxes axes = std::nullopt, Loc loc = Loc::current());
+// Shifts elements by `shift` along `axis`, wrapping around (no axis: the flattened tensor).
+Tensor roll(const Tensor& x, int64_t shift, std::optional<int64_t> axis = std::nullopt, Loc loc = Loc::current());
+// Repeats each element `repeats` times along `axis` (no axis: of the flattened tensor), or element i
+// repeats[i] times.
+Tensor repeat(const Tensor& x, int64_t repeats, std::optional<int64_t> axis = std::nullopt, Loc loc = Loc::current());
+Tensor repeat(const Tensor& x, const std::vector<int64_t>& repeats, std::optional<int64_t> axis,
+              Loc loc = Loc::current());
+
+// ---- host ops: the output's shape depends on the values ----
+// They read their input on the host, as item() does: inside a trace the read is a guard, so the
+// trace holds their result as a constant and a replay with other values retraces (docs/tracing.md).
+// Not differentiable.
+struct UniqueResult {
+  Tensor values;   // the distinct values, ascending (NaN last, all NaNs as one), 1-D
+  Tensor inverse;  // int64, x's shape: values[inverse] == x
+  Tensor counts;   // int64, how often each value occurs
+};
+UniqueResult unique(const Tensor& x, Loc loc = Loc::current());
+// The int64 coordinates (count, rank) of the nonzero (true) elements in row-major order
+// (tf.where and np.argwhere with one argument).
+Tensor where(const Tensor& cond, Loc loc = Loc::current());
+
 // ---- random (counter-based Philox generator: results do not depend on the thread count) ----
 // Sets the global generator's seed and resets its counter.
 void manual_seed(uint64_t seed);

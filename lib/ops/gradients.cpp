@@ -164,6 +164,45 @@ Tensor prod_gradient(const ReduceAttrs& at, const VjpArgs& args) {
   return mul(g, d);
 }
 
+// x reversed along `axis` (a view).
+Tensor reversed(const Tensor& x, int64_t axis) { return flip(x, Axes{axis}); }
+
+// The gradient of an inclusive, forward cumprod without dividing by zero. With y = cumprod(x),
+// dx[i] = sum_{j >= i} g[j] * prod_{k <= j, k != i} x[k]. Before the first zero of a lane x[i] is
+// not 0 and dx[i] = (reverse cumsum of g * y)[i] / x[i]. At the first zero, f: the products
+// without x[f] are the cumprod of x with x[f] replaced by 1, so dx[f] = (reverse cumsum of
+// g * that)[f]. After it every product keeps the zero at f: dx = 0.
+Tensor cumprod_gradient(const Tensor& x, const Tensor& g, int64_t axis) {
+  Tensor is_zero = equal(x, 0.0);
+  Tensor zeros_before = cumsum(cast(is_zero, DType::int32), axis, true);
+  Tensor none_before = equal(zeros_before, 0);
+  Tensor first_zero = logical_and(is_zero, none_before);
+  Tensor safe = where(is_zero, 1.0, x);
+  Tensor y = cumprod(x, axis);
+  Tensor before = div(cumsum(mul(g, y), axis, false, true), safe);
+  Tensor without_f = cumprod(where(first_zero, 1.0, x), axis);
+  Tensor at_f = cumsum(mul(g, without_f), axis, false, true);
+  return where(logical_and(none_before, logical_not(is_zero)), before, where(first_zero, at_f, 0.0));
+}
+
+// cumprod's gradient for every option: a reverse scan is the forward one of the reversed lanes;
+// an exclusive one is the inclusive one shifted by one element (y_excl[j] = y_incl[j - 1]), so
+// its cotangent moves one element back.
+Tensor scan_prod_gradient(const ScanAttrs& at, const Tensor& x, const Tensor& g) {
+  if (x.shape()[at.axis] == 0) return zeros_like(x);
+  if (at.reverse) {
+    ScanAttrs fwd = at;
+    fwd.reverse = false;
+    return reversed(scan_prod_gradient(fwd, reversed(x, at.axis), reversed(g, at.axis)), at.axis);
+  }
+  if (!at.exclusive) return cumprod_gradient(x, g, at.axis);
+  std::vector<Slice> tail(static_cast<size_t>(at.axis), Slice{});
+  tail.push_back(Slice{1, std::nullopt});
+  std::vector<std::pair<int64_t, int64_t>> pads(static_cast<size_t>(x.rank()), {0, 0});
+  pads[at.axis] = {0, 1};
+  return cumprod_gradient(x, pad(slice(g, tail), pads), at.axis);
+}
+
 }  // namespace
 
 // ---- unary ----
@@ -254,7 +293,7 @@ XFLOW_NO_VJP(Equal) XFLOW_NO_VJP(NotEqual) XFLOW_NO_VJP(Less) XFLOW_NO_VJP(LessE
 XFLOW_NO_VJP(Greater) XFLOW_NO_VJP(GreaterEqual) XFLOW_NO_VJP(LogicalAnd) XFLOW_NO_VJP(LogicalOr)
 XFLOW_NO_VJP(LogicalXor) XFLOW_NO_VJP(ReduceAll) XFLOW_NO_VJP(ReduceAny) XFLOW_NO_VJP(ArgMax)
 XFLOW_NO_VJP(ArgMin) XFLOW_NO_VJP(RandomUniform) XFLOW_NO_VJP(RandomNormal) XFLOW_NO_VJP(TruncatedNormal)
-XFLOW_NO_VJP(StopGradient) XFLOW_NO_VJP(MaxPool2DArgmax)
+XFLOW_NO_VJP(StopGradient) XFLOW_NO_VJP(MaxPool2DArgmax) XFLOW_NO_VJP(SearchSorted)
 #undef XFLOW_NO_VJP
 
 // ---- where, cast ----
@@ -414,6 +453,43 @@ Tensors AvgPool2D::vjp(const Attrs& at, const VjpArgs& args) {
 Tensors AvgPool2DBackprop::vjp(const Attrs& at, const VjpArgs& args) {
   require_float(name, args);
   return {avg_pool2d(args.cotangents[0], pair_of(at.window), pair_of(at.strides), padding_of(at.padding))};
+}
+
+// ---- sorting and scans ----
+// cumsum is linear: its adjoint sums the cotangent the other way round (same exclusive flag).
+Tensors CumSum::vjp(const Attrs& at, const VjpArgs& args) {
+  require_float(name, args);
+  return {cumsum(args.cotangents[0], at.axis, at.exclusive, !at.reverse)};
+}
+
+Tensors CumProd::vjp(const Attrs& at, const VjpArgs& args) {
+  require_float(name, args);
+  return {scan_prod_gradient(at, args.inputs[0], args.cotangents[0])};
+}
+
+// sort and topk: each value's gradient goes back to the element it came from (the indices
+// output has none).
+Tensors Sort::vjp(const Attrs& at, const VjpArgs& args) {
+  require_float(name, args);
+  const Tensor& x = args.inputs[0];
+  return {scatter_add_along_axis(args.cotangents[0], args.outputs[1], x.shape()[at.axis], at.axis)};
+}
+
+Tensors TopK::vjp(const Attrs&, const VjpArgs& args) {
+  require_float(name, args);
+  const Tensor& x = args.inputs[0];
+  return {scatter_add_along_axis(args.cotangents[0], args.outputs[1], x.shape().back(), x.rank() - 1)};
+}
+
+Tensors TakeAlongAxis::vjp(const Attrs& at, const VjpArgs& args) {
+  require_float(name, args, {0});
+  const Tensor& x = args.inputs[0];
+  return {scatter_add_along_axis(args.cotangents[0], args.inputs[1], x.shape()[at.axis], at.axis), Tensor()};
+}
+
+Tensors ScatterAddAlongAxis::vjp(const Attrs& at, const VjpArgs& args) {
+  require_float(name, args, {0});
+  return {take_along_axis(args.cotangents[0], args.inputs[1], at.axis), Tensor()};
 }
 
 }  // namespace xf

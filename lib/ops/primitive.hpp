@@ -160,7 +160,10 @@ OpDef make_def() {
   X(conv2d_backprop_input, Conv2DBackpropInput) X(conv2d_backprop_filter, Conv2DBackpropFilter) \
   X(max_pool2d_argmax, MaxPool2DArgmax) X(avg_pool2d_backprop, AvgPool2DBackprop)             \
   X(read_variable, ReadVariable) X(assign, Assign)                                             \
-  X(queue_dequeue, QueueDequeue) X(queue_enqueue, QueueEnqueue)
+  X(queue_dequeue, QueueDequeue) X(queue_enqueue, QueueEnqueue)                                 \
+  X(cumsum, CumSum) X(cumprod, CumProd) X(sort, Sort) X(topk, TopK)                             \
+  X(searchsorted, SearchSorted) X(take_along_axis, TakeAlongAxis)                               \
+  X(scatter_add_along_axis, ScatterAddAlongAxis)
 
 enum class Prim : uint16_t {
 #define XFLOW_PRIM_ENUM(id, S) id,

@@ -1,6 +1,6 @@
 // Internal: the attribute structs and the declaration of every primitive listed in primitive.hpp.
-// Kernels live in elementwise.cpp, reduce.cpp, linalg.cpp, shape_ops.cpp, nn_ops.cpp and
-// random_ops.cpp; gradients in gradients.cpp.
+// Kernels live in elementwise.cpp, reduce.cpp, linalg.cpp, shape_ops.cpp, nn_ops.cpp,
+// random_ops.cpp and sort_scan.cpp; gradients in gradients.cpp.
 #pragma once
 #include "ops/primitive.hpp"
 
@@ -126,6 +126,30 @@ struct QueueAttrs {
   }
 };
 
+// cumsum / cumprod along `axis`: `exclusive` leaves the element itself out (TensorFlow), `reverse`
+// accumulates from the end.
+struct ScanAttrs {
+  int64_t axis = 0;
+  bool exclusive = false;
+  bool reverse = false;
+  void visit(AttrVisitor& v) { v.on("axis", axis); v.on("exclusive", exclusive); v.on("reverse", reverse); }
+};
+struct SortAttrs {
+  int64_t axis = 0;
+  bool descending = false;
+  void visit(AttrVisitor& v) { v.on("axis", axis); v.on("descending", descending); }
+};
+// topk along the last axis: `sorted` orders the k values by value (else by index).
+struct TopKAttrs {
+  int64_t k = 1;
+  bool sorted = true;
+  void visit(AttrVisitor& v) { v.on("k", k); v.on("sorted", sorted); }
+};
+struct SearchAttrs {
+  std::string side = "left";  // "left" or "right"
+  void visit(AttrVisitor& v) { v.on("side", side); }
+};
+
 #define XFLOW_DECLARE_PRIM(S, NAME, ATTRS, ...)                     \
   struct S {                                                         \
     static constexpr const char* name = NAME;                        \
@@ -205,6 +229,18 @@ XFLOW_DECLARE_PRIM(Assign, "assign", VariableAttrs, (Traits{false, false, false,
 // folded or merged. Their kernels reach the queue through ops/queue_resource.hpp.
 XFLOW_DECLARE_PRIM(QueueDequeue, "queue_dequeue", QueueAttrs, (Traits{false, false, false, false, true, false, true, true}))
 XFLOW_DECLARE_PRIM(QueueEnqueue, "queue_enqueue", QueueAttrs, (Traits{false, false, false, false, true, false, true, true}))
+
+// Sorting and scans (lib/ops/sort_scan.cpp). sort and topk have two outputs: the values and their
+// int64 indices along the axis. take_along_axis and scatter_add_along_axis (NumPy's
+// take_along_axis, and the adjoint that adds instead of put_along_axis's assignment) are the
+// gradients' building blocks.
+XFLOW_DECLARE_PRIM(CumSum, "cumsum", ScanAttrs, kPlain)
+XFLOW_DECLARE_PRIM(CumProd, "cumprod", ScanAttrs, kPlain)
+XFLOW_DECLARE_PRIM(Sort, "sort", SortAttrs, kPlain)
+XFLOW_DECLARE_PRIM(TopK, "topk", TopKAttrs, kPlain)
+XFLOW_DECLARE_PRIM(SearchSorted, "searchsorted", SearchAttrs, kNonDiff)
+XFLOW_DECLARE_PRIM(TakeAlongAxis, "take_along_axis", AxisAttrs, kPlain)
+XFLOW_DECLARE_PRIM(ScatterAddAlongAxis, "scatter_add_along_axis", ScatterAttrs, kPlain)
 
 #undef XFLOW_DECLARE_PRIM
 

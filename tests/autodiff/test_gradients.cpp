@@ -733,6 +733,82 @@ TEST_CASE("float32 gradients stay float32, and need no promotion (strict mode)",
   CHECK(g[1].shape() == Shape{2});
 }
 
+// ---- sorting and scans ----
+
+TEST_CASE("cumsum and cumprod gradients: every axis and option, second derivatives", "[gradients][scan]") {
+  manual_seed(31);
+  for (int opt = 0; opt < 4; ++opt) {
+    bool exclusive = (opt & 1) != 0, reverse = (opt & 2) != 0;
+    INFO("exclusive " << exclusive << " reverse " << reverse);
+    for (int64_t axis : {0, 1, -1}) {
+      INFO("axis " << axis);
+      check_grad([=](const std::vector<Tensor>& in) { return cumsum(in[0], axis, exclusive, reverse); }, {uniform({3, 4})});
+      check_grad([=](const std::vector<Tensor>& in) { return cumprod(in[0], axis, exclusive, reverse); },
+                 {uniform({3, 4}, 0.5, 1.5)});
+    }
+    check_grad(grad_of([=](const std::vector<Tensor>& in) { return cumprod(in[0], 1, exclusive, reverse); }, 0),
+               {uniform({2, 4}, 0.5, 1.5)});
+    check_grad(grad_of([=](const std::vector<Tensor>& in) { return cumsum(square(in[0]), 0, exclusive, reverse); }, 0),
+               {uniform({3, 2})});
+  }
+}
+
+TEST_CASE("cumprod with zeros: exact gradients, no NaN, for one, two and leading zeros", "[gradients][scan]") {
+  // cumprod([a, 0, c, d]) = [a, 0, 0, 0]: d/da = g0; d/d(x1) = g1 a + g2 a c + g3 a c d; after the
+  // zero, 0. Checked against the formula and against finite differences (the function is
+  // polynomial, so they agree at zeros too).
+  Tensor x = Tensor::from_vector(std::vector<double>{2, 0, 3, 5}, {4});
+  Tensor g = Tensor::from_vector(std::vector<double>{1, 10, 100, 1000}, {4});
+  GradientTape tape;
+  tape.watch(x);
+  Tensor dx = tape.gradient(cumprod(x) * g, {x})[0];
+  CHECK(values(dx) == std::vector<double>{1, 10 * 2 + 100 * 6 + 1000 * 30, 0, 0});
+  const std::vector<std::vector<double>> inputs = {
+      {0, 2, 3, 0.5}, {2, 0, 0, 3}, {1.5, 0.5, 0, 2}, {0, 0, 0, 0}, {3, 2, 1, 0}};
+  for (const auto& v : inputs)
+    for (int opt = 0; opt < 4; ++opt) {
+      bool exclusive = (opt & 1) != 0, reverse = (opt & 2) != 0;
+      INFO("x " << Tensor::from_vector(v, {4}).str() << " exclusive " << exclusive << " reverse " << reverse);
+      Tensor in = Tensor::from_vector(v, {4});
+      check_grad([=](const std::vector<Tensor>& t) { return cumprod(t[0], 0, exclusive, reverse); }, {in});
+      GradientTape t2;
+      t2.watch(in);
+      Tensor d = t2.gradient(cumprod(in, 0, exclusive, reverse), {in})[0];
+      CHECK(all(isfinite(d)).item<bool>());
+    }
+  // Rows of a matrix with zeros in different places, along axis 0.
+  Tensor m = Tensor::from_vector(std::vector<double>{0, 1, 2, 3, 0, 4, 5, 6, 0}, {3, 3});
+  check_grad([](const std::vector<Tensor>& t) { return cumprod(t[0], 0); }, {m});
+  check_grad(grad_of([](const std::vector<Tensor>& t) { return cumprod(t[0], 1); }, 0), {m});
+}
+
+TEST_CASE("sort and topk send each gradient back to its element; take and scatter along an axis", "[gradients][sort]") {
+  manual_seed(32);
+  for (int64_t axis : {0, 1}) {
+    for (bool desc : {false, true}) {
+      INFO("axis " << axis << " descending " << desc);
+      check_grad([=](const std::vector<Tensor>& in) { return sort(in[0], axis, desc); }, {uniform({3, 4})});
+      check_grad(grad_of([=](const std::vector<Tensor>& in) { return sort(in[0], axis, desc); }, 0), {uniform({3, 4})});
+    }
+  }
+  for (bool sorted : {true, false}) {
+    check_grad([=](const std::vector<Tensor>& in) { return topk(in[0], 2, sorted).values; }, {uniform({3, 5})});
+    check_grad(grad_of([=](const std::vector<Tensor>& in) { return topk(in[0], 3, sorted).values; }, 0),
+               {uniform({2, 4})});
+  }
+  Tensor idx = Tensor({{2, 2, 0}, {1, -1, 1}});
+  check_grad([idx](const std::vector<Tensor>& in) { return take_along_axis(in[0], idx, 1); }, {uniform({2, 3})});
+  check_grad([idx](const std::vector<Tensor>& in) { return scatter_add_along_axis(in[0], idx, 4, 1); }, {uniform({2, 3})});
+  check_grad(grad_of([idx](const std::vector<Tensor>& in) { return square(take_along_axis(in[0], idx, 1)); }, 0),
+             {uniform({2, 3})});
+  // Ties: each tied element gets the gradient of the position it was sorted to.
+  Tensor x = Tensor::from_vector(std::vector<double>{1, 1, 0}, {3});
+  GradientTape tape;
+  tape.watch(x);
+  Tensor w = Tensor::from_vector(std::vector<double>{1, 2, 3}, {3});
+  CHECK(values(tape.gradient(sort(x) * w, {x})[0]) == std::vector<double>{2, 3, 1});
+}
+
 // ---- coverage ----
 
 TEST_CASE("every differentiable primitive has its gradient checked", "[gradients][coverage]") {
@@ -783,6 +859,14 @@ TEST_CASE("every differentiable primitive has its gradient checked", "[gradients
   Shape pys = avg_pool2d(zeros(ps, DType::float64), {2, 2}, {1, 2}, Padding::same).shape();
   check_grad([ps](const std::vector<Tensor>& in) { return avg_pool2d_backprop(ps, in[0], {2, 2}, {1, 2}, Padding::same); },
              {uniform(pys)});
+
+  check_grad([](const std::vector<Tensor>& in) { return cumsum(in[0], 1, true) + cumprod(in[0], 0, false, true); },
+             {uniform({2, 3})});
+  check_grad([](const std::vector<Tensor>& in) { return concat({sort(in[0], 0), topk(in[0], 2).values}, 1); }, {uniform({3, 3})});
+  Tensor along = Tensor({{2, 0}, {1, 1}});
+  check_grad([along](const std::vector<Tensor>& in) { return take_along_axis(in[0], along, 1); }, {uniform({2, 3})});
+  check_grad([along](const std::vector<Tensor>& in) { return scatter_add_along_axis(in[0], along, 3, 1); },
+             {uniform({2, 2})});
 
   // Primitives without tensor inputs have no gradient to check: a tape starts from their results.
   const std::set<std::string> no_inputs = {"read_variable"};

@@ -82,6 +82,14 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
                                     max_pool2d_argmax(img, {2, 2}, {2, 2}),
                                     avg_pool2d_backprop(img.shape(), pooled, {2, 2}, {2, 2})};
        }},
+      {"sort and scan", [](const std::vector<Tensor>& in) {
+         const Tensor &a = in[0], b = in[1];
+         TopKResult t = topk(a, 2);
+         Tensor order = argsort(b, 0);
+         return std::vector<Tensor>{cumsum(a, 1), cumprod(b, 0, true, true), sort(a, 0, true), t.values, t.indices,
+                                    searchsorted(sort(flatten(a)), b, "right"), take_along_axis(a, order, 0),
+                                    scatter_add_along_axis(b, order, 3, 0)};
+       }},
       {"random", [](const std::vector<Tensor>& in) {
          return std::vector<Tensor>{in[0] + random_uniform({3, 4}, -1, 1), in[1] * random_normal({3, 4}),
                                     truncated_normal({3, 4}, 0.5, 2.0) - in[0]};

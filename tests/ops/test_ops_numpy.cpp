@@ -283,6 +283,47 @@ const std::map<std::string, Runner>& runners() {
     m["avg_pool2d"] = [](const json& at, const Ins& in) {
       return one(xf::avg_pool2d(in.at(0).t, pair_of(at.at("window")), pair_of(at.at("strides")), padding_of(at)));
     };
+    // The sort and scan family.
+    m["cumsum"] = [](const json& at, const Ins& in) {
+      return one(xf::cumsum(in.at(0).t, opt_axis(at), at.at("exclusive").get<bool>(), at.at("reverse").get<bool>()));
+    };
+    m["cumprod"] = [](const json& at, const Ins& in) {
+      return one(xf::cumprod(in.at(0).t, opt_axis(at), at.at("exclusive").get<bool>(), at.at("reverse").get<bool>()));
+    };
+    m["sort"] = [](const json& at, const Ins& in) {
+      return one(xf::sort(in.at(0).t, at.at("axis").get<int64_t>(), at.at("descending").get<bool>()));
+    };
+    m["argsort"] = [](const json& at, const Ins& in) {
+      return one(xf::argsort(in.at(0).t, at.at("axis").get<int64_t>(), at.at("descending").get<bool>()));
+    };
+    m["topk"] = [](const json& at, const Ins& in) {
+      xf::TopKResult r = xf::topk(in.at(0).t, at.at("k").get<int64_t>(), at.at("sorted").get<bool>());
+      return Outs{r.values, r.indices};
+    };
+    m["searchsorted"] = [](const json& at, const Ins& in) {
+      return one(xf::searchsorted(in.at(0).t, in.at(1).t, at.at("side").get<std::string>()));
+    };
+    m["take_along_axis"] = [](const json& at, const Ins& in) {
+      return one(xf::take_along_axis(in.at(0).t, in.at(1).t, at.at("axis").get<int64_t>()));
+    };
+    m["isclose"] = [](const json& at, const Ins& in) {
+      return one(xf::isclose(in.at(0).t, in.at(1).t, at.at("rtol").get<double>(), at.at("atol").get<double>(),
+                             at.at("equal_nan").get<bool>()));
+    };
+    m["flip"] = [](const json& at, const Ins& in) { return one(xf::flip(in.at(0).t, opt_axes(at))); };
+    m["roll"] = [](const json& at, const Ins& in) {
+      return one(xf::roll(in.at(0).t, at.at("shift").get<int64_t>(), opt_axis(at)));
+    };
+    m["repeat"] = [](const json& at, const Ins& in) {
+      if (at.at("repeats").is_array())
+        return one(xf::repeat(in.at(0).t, at["repeats"].get<std::vector<int64_t>>(), opt_axis(at)));
+      return one(xf::repeat(in.at(0).t, at["repeats"].get<int64_t>(), opt_axis(at)));
+    };
+    m["unique"] = [](const json&, const Ins& in) {
+      xf::UniqueResult r = xf::unique(in.at(0).t);
+      return Outs{r.values, r.inverse, r.counts};
+    };
+    m["where1"] = [](const json&, const Ins& in) { return one(xf::where(in.at(0).t)); };
     return m;
   }();
   return table;
@@ -392,7 +433,7 @@ void run_family(const std::string& family) {
   CHECK(ran > 0);
 }
 
-const char* const kFamilies[] = {"unary", "binary", "where", "cast", "reduce", "linalg", "shape", "nn"};
+const char* const kFamilies[] = {"unary", "binary", "where", "cast", "reduce", "linalg", "shape", "nn", "sort"};
 
 }  // namespace
 
@@ -406,7 +447,8 @@ TEST_CASE("oracle: the cases cover every public op", "[oracle]") {
       "matmul", "transpose", "tensordot", "reshape", "flatten", "expand_dims", "squeeze", "broadcast_to", "concat",
       "stack", "split", "slice", "strided_slice", "gather", "pad", "tile", "one_hot", "softmax", "log_softmax",
       "conv2d", "max_pool2d", "avg_pool2d",
-      "hypot", "logaddexp"};
+      "hypot", "logaddexp", "cumsum", "cumprod", "sort", "argsort", "topk", "searchsorted", "take_along_axis",
+      "isclose", "flip", "roll", "repeat", "unique", "where1"};
   std::map<std::string, int> values, errors;
   const std::set<std::string> families(std::begin(kFamilies), std::end(kFamilies));
   for (const json& c : oracle().at("cases")) {
@@ -432,3 +474,7 @@ TEST_CASE("oracle: reductions", "[oracle]") { run_family("reduce"); }
 TEST_CASE("oracle: matmul, transpose, tensordot", "[oracle]") { run_family("linalg"); }
 TEST_CASE("oracle: shape ops", "[oracle]") { run_family("shape"); }
 TEST_CASE("oracle: softmax, conv2d, pooling", "[oracle]") { run_family("nn"); }
+TEST_CASE("oracle: sort, argsort, topk, searchsorted, scans, unique, where(cond), isclose, flip, roll, repeat",
+          "[oracle]") {
+  run_family("sort");
+}

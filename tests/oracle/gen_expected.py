@@ -1719,6 +1719,253 @@ def conv_tol(x, f):
 
 
 # =============================================================================================
+# Sorting, scans and searching (lib/ops/sort_scan.cpp)
+
+def scan_model(op, x, axis, exclusive, reverse):
+    v = x.v
+    if axis is None:
+        v = v.reshape(-1)
+        axis = 0
+    elif axis < -v.ndim or axis >= v.ndim:
+        raise XErr("AxisError")
+    d = "int32" if x.d in ("bool", "uint8") else x.d
+    # NumPy accumulates small integers in int64; the low bits are xflow's wrapped int32.
+    acc = v.astype(np.int64) if is_int(d) else v.astype(NP[d])
+    f = np.cumsum if op == "cumsum" else np.cumprod
+    if reverse:
+        acc = np.flip(acc, axis)
+    r = f(acc, axis=axis)
+    if exclusive:
+        ident = np.zeros_like if op == "cumsum" else np.ones_like
+        first = ident(np.take(r, [0], axis=axis)) if r.shape[axis] else np.take(r, [], axis=axis)
+        r = np.concatenate([first, np.take(r, np.arange(r.shape[axis] - 1), axis=axis)], axis=axis)
+        if v.shape[axis] == 0:
+            r = np.take(r, [], axis=axis)
+    if reverse:
+        r = np.flip(r, axis)
+    return [(r.astype(NP[d]), d)]
+
+
+def order_key(v, descending):
+    """Python sort keys: NaN the largest, ties by index (stable)."""
+    vals = v.tolist()
+    def key(i):
+        x = vals[i]
+        nan = isinstance(x, float) and math.isnan(x)
+        if descending:
+            return (0 if nan else 1, 0 if nan else -x, i)
+        return (1 if nan else 0, 0 if nan else x, i)
+    return key
+
+
+def argsort_ref(v, axis, descending):
+    moved = np.moveaxis(v, axis, -1)
+    out = np.zeros(moved.shape, dtype=np.int64)
+    for idx in np.ndindex(*moved.shape[:-1]):
+        row = moved[idx]
+        out[idx] = sorted(range(row.shape[0]), key=order_key(row, descending))
+    return np.moveaxis(out, -1, axis)
+
+
+def sort_model(op, x, axis, descending):
+    if x.v.ndim == 0 or axis < -x.v.ndim or axis >= x.v.ndim:
+        raise XErr("AxisError")
+    if not descending:
+        # NumPy's own stable sort (NaN last); the reference keys must agree with it.
+        i = np.argsort(x.v, axis=axis, kind="stable")
+        assert (i == argsort_ref(x.v, axis, False)).all()
+    else:
+        i = argsort_ref(x.v, axis, True)
+    if op == "argsort":
+        return [(i, "int64")]
+    return [(np.take_along_axis(x.v, i, axis=axis), x.d)]
+
+
+def topk_model(x, k, sorted_):
+    if x.v.ndim == 0 or k < 0 or k > x.v.shape[-1]:
+        raise XErr("InvalidArgument")
+    i = argsort_ref(x.v, -1, True)[..., :k]
+    if not sorted_:
+        i = np.sort(i, axis=-1)
+    return [(np.take_along_axis(x.v, i, axis=-1), x.d), (i, "int64")]
+
+
+def searchsorted_model(a, v, side):
+    d = promote(a.d, v.d)
+    av, vv = a.v.astype(NP[d]), v.v.astype(NP[d])
+    if side not in ("left", "right"):
+        raise XErr("InvalidArgument")
+    if av.ndim == 0:
+        raise XErr("ShapeError")
+    if av.ndim == 1:
+        return [(np.searchsorted(av, vv, side=side).astype(np.int64), "int64")]
+    if vv.ndim != av.ndim or vv.shape[:-1] != av.shape[:-1]:
+        raise XErr("ShapeError")
+    out = np.zeros(vv.shape, dtype=np.int64)
+    for idx in np.ndindex(*av.shape[:-1]):
+        out[idx] = np.searchsorted(av[idx], vv[idx], side=side)
+    return [(out, "int64")]
+
+
+def take_along_model(x, idx, axis):
+    if axis < -x.v.ndim or axis >= x.v.ndim:
+        raise XErr("AxisError")
+    axis %= x.v.ndim
+    if idx.v.ndim != x.v.ndim or any(i != axis and idx.v.shape[i] != x.v.shape[i] for i in range(x.v.ndim)):
+        raise XErr("ShapeError")
+    n = x.v.shape[axis]
+    if ((idx.v < -n) | (idx.v >= n)).any():
+        raise XErr("OutOfRange")
+    return [(np.take_along_axis(x.v, np.where(idx.v < 0, idx.v + n, idx.v).astype(np.int64), axis=axis), x.d)]
+
+
+def gen_sort():
+    for d in DTYPES:
+        shapes = [((2, 3, 5), 1), ((7,), 0), ((4, 6), -1), ((3, 0), 1), ((0, 4), 0), ((2, 3), -2)]
+        for shape, axis in shapes:
+            # A small value range: many ties, so stability shows.
+            v = rand(d, shape, 0, 4) if d not in ("bool",) + tuple(FLOATS) else rand(d, shape)
+            if is_float(d):
+                v = np.round(v)  # ties among floats too
+            x = Arr(v, d)
+            for op in ("sort", "argsort"):
+                for desc in (False, True):
+                    add_case("sort", op, [x], lambda op=op, x=x, a=axis, ds=desc: sort_model(op, x, a, ds),
+                             attrs={"axis": axis, "descending": desc})
+            if d != "bool":
+                for op in ("cumsum", "cumprod"):
+                    for ex, rev in ((False, False), (True, False), (False, True), (True, True)):
+                        xs = x if op == "cumsum" else Arr(rand(d, shape, 0, 3) if not is_float(d) else
+                                                          rand(d, shape, 0.5, 1.5), d)
+                        add_case("sort", op, [xs], lambda op=op, x=xs, a=axis, e=ex, r=rev: scan_model(op, x, a, e, r),
+                                 attrs={"axis": axis, "exclusive": ex, "reverse": rev})  # exact: the same order as NumPy
+        # Special values: NaN, infinities, signed zeros, extreme integers.
+        s = specials(d)
+        x = Arr(np.stack([s, s[::-1], s]), d)
+        for op in ("sort", "argsort"):
+            for axis in (0, 1, -1):
+                for desc in (False, True):
+                    add_case("sort", op, [x], lambda op=op, x=x, a=axis, ds=desc: sort_model(op, x, a, ds),
+                             attrs={"axis": axis, "descending": desc},
+                             name="%s(specials %s, axis=%d, descending=%s)" % (op, d, axis, desc))
+        for k in (0, 1, 3, s.shape[0]):
+            for srt in (True, False):
+                add_case("sort", "topk", [x], lambda x=x, k=k, srt=srt: topk_model(x, k, srt),
+                         attrs={"k": k, "sorted": srt}, name="topk(specials %s, k=%d, sorted=%s)" % (d, k, srt))
+        if d != "bool":
+            for op in ("cumsum", "cumprod"):
+                add_case("sort", op, [Arr(s, d)], lambda op=op, x=Arr(s, d): scan_model(op, x, None, False, False),
+                         attrs={"axis": None, "exclusive": False, "reverse": False}, name="%s(specials %s)" % (op, d))
+        # topk with ties and a transposed input.
+        x = Arr(rand(d, (3, 6), 0, 3) if not is_float(d) and d != "bool" else np.round(rand(d, (3, 6))), d, "transpose")
+        for k in (2, 3):
+            add_case("sort", "topk", [x], lambda x=x, k=k: topk_model(x, k, True), attrs={"k": k, "sorted": True})
+        add_case("sort", "topk", [x], lambda x=x: topk_model(x, 4, True), attrs={"k": 4, "sorted": True})
+        # searchsorted against a sorted sequence with repeats (and NaNs for floats).
+        if d != "bool":
+            seq = np.sort(rand(d, (9,), 0, 5) if not is_float(d) else np.round(rand(d, (9,))), kind="stable")
+            if is_float(d):
+                seq = np.concatenate([seq, [np.nan]]).astype(NP[d])
+            vals = rand(d, (3, 4), 0, 6) if not is_float(d) else np.round(rand(d, (3, 4)))
+            if is_float(d):
+                vals[0, 0], vals[0, 1], vals[0, 2] = np.nan, np.inf, -np.inf
+            for side in ("left", "right"):
+                add_case("sort", "searchsorted", [Arr(seq, d), Arr(vals, d)],
+                         lambda a=Arr(seq, d), v=Arr(vals, d), sd=side: searchsorted_model(a, v, sd), attrs={"side": side})
+            rows = np.sort(rand(d, (2, 5), 0, 5) if not is_float(d) else np.round(rand(d, (2, 5))), axis=1)
+            rv = rand(d, (2, 3), 0, 6) if not is_float(d) else np.round(rand(d, (2, 3)))
+            add_case("sort", "searchsorted", [Arr(rows, d), Arr(rv, d)],
+                     lambda a=Arr(rows, d), v=Arr(rv, d): searchsorted_model(a, v, "right"), attrs={"side": "right"})
+        # take_along_axis with negative indices.
+        x = Arr(rand(d, (3, 4)), d)
+        idx = Arr(RNG.integers(-4, 4, size=(3, 5)).astype(np.int64), "int64")
+        add_case("sort", "take_along_axis", [x, idx], lambda x=x, i=idx: take_along_model(x, i, 1), attrs={"axis": 1})
+    # Mixed dtypes promote in searchsorted.
+    a, v = Arr(np.array([1, 3, 5, 7], dtype=np.int32)), Arr(np.array([2.5, 7.0, -1.0], dtype=np.float32))
+    add_case("sort", "searchsorted", [a, v], lambda: searchsorted_model(a, v, "left"), attrs={"side": "left"})
+    # Errors.
+    x = Arr(rand("float32", (2, 3)), "float32")
+    for op in ("sort", "argsort"):
+        for axis in (2, -3):
+            add_case("sort", op, [x], lambda op=op, a=axis: sort_model(op, x, a, False), attrs={"axis": axis, "descending": False})
+    for op in ("cumsum", "cumprod"):
+        add_case("sort", op, [x], lambda op=op: scan_model(op, x, 2, False, False),
+                 attrs={"axis": 2, "exclusive": False, "reverse": False})
+    add_case("sort", "sort", [Arr(np.float32(3.0), "float32")], lambda: sort_model("sort", Arr(np.float32(3.0), "float32"), -1, False),
+             attrs={"axis": -1, "descending": False})
+    add_case("sort", "topk", [x], lambda: topk_model(x, 4, True), attrs={"k": 4, "sorted": True})
+    add_case("sort", "topk", [Arr(np.float32(3.0), "float32")], lambda: topk_model(Arr(np.float32(3.0), "float32"), 1, True),
+             attrs={"k": 1, "sorted": True})
+    add_case("sort", "searchsorted", [x, x], lambda: searchsorted_model(x, x, "middle"), attrs={"side": "middle"})
+    add_case("sort", "searchsorted", [Arr(np.float32(1.0), "float32"), x],
+             lambda: searchsorted_model(Arr(np.float32(1.0), "float32"), x, "left"), attrs={"side": "left"})
+    bad = Arr(np.array([[0], [3]], dtype=np.int64), "int64")
+    add_case("sort", "take_along_axis", [x, bad], lambda: take_along_model(x, bad, 1), attrs={"axis": 1})
+    add_case("sort", "take_along_axis", [x, bad], lambda: take_along_model(x, bad, 2), attrs={"axis": 2})
+
+    # Composites: isclose, flip, roll, repeat.
+    fa = np.array([1.0, np.nan, np.inf, 1.0, -np.inf, 0.0, 1e-9, 100.0], dtype=np.float32)
+    fb = np.array([1.000001, np.nan, np.inf, 1.1, np.inf, 1e-9, 0.0, 100.001], dtype=np.float32)
+    for d in ("float32", "float64"):
+        a, b = Arr(fa, d), Arr(fb, d)
+        for rtol, atol, en in ((1e-5, 1e-8, False), (1e-5, 1e-8, True), (0.2, 0.0, False), (0.0, 0.0, True)):
+            add_case("sort", "isclose", [a, b],
+                     lambda a=a, b=b, r=rtol, t=atol, e=en: [(np.isclose(a.v, b.v, r, t, e), "bool")],
+                     attrs={"rtol": rtol, "atol": atol, "equal_nan": en})
+    for d in ("int32", "int64", "uint8", "bool"):
+        a, b = Arr(rand(d, (3, 1)), d), Arr(rand(d, (4,)), d)
+        add_case("sort", "isclose", [a, b], lambda a=a, b=b: [(np.isclose(a.v.astype(np.float64), b.v.astype(np.float64)), "bool")],
+                 attrs={"rtol": 1e-5, "atol": 1e-8, "equal_nan": False})
+    for d in DTYPES:
+        x = Arr(rand(d, (2, 3, 4)), d)
+        for axes in (None, [0], [-1], [0, 2], [3]):
+            def flip_model(x=x, axes=axes):
+                if axes is not None and any(a < -3 or a >= 3 for a in axes):
+                    raise XErr("AxisError")
+                return [(np.flip(x.v, axis=None if axes is None else tuple(axes)), x.d)]
+            add_case("sort", "flip", [x], flip_model, attrs={"axes": axes})
+        for shift, axis in ((1, None), (-5, None), (2, 1), (-1, -1), (7, 0), (0, 2), (1, 3)):
+            def roll_model(x=x, shift=shift, axis=axis):
+                if axis is not None and (axis < -3 or axis >= 3):
+                    raise XErr("AxisError")
+                return [(np.roll(x.v, shift, axis=axis), x.d)]
+            add_case("sort", "roll", [x], roll_model, attrs={"shift": shift, "axis": axis})
+        for reps, axis in ((2, None), (3, 1), (0, -1), ([1, 0, 2], 1), ([2], 0), ([1, 2], 2), (-1, 0), (2, 5)):
+            def repeat_model(x=x, reps=reps, axis=axis):
+                if axis is not None and (axis < -3 or axis >= 3):
+                    raise XErr("AxisError")
+                r = np.asarray(reps)
+                if (r < 0).any():
+                    raise XErr("InvalidArgument")
+                n = x.v.size if axis is None else x.v.shape[axis]
+                if r.ndim == 1 and r.size not in (1, n):
+                    raise XErr("InvalidArgument")
+                return [(np.repeat(x.v, reps, axis=axis), x.d)]
+            add_case("sort", "repeat", [x], repeat_model, attrs={"repeats": reps, "axis": axis})
+
+    # Host ops: unique (values, inverse of x's shape, counts) and where(cond) = argwhere.
+    for d in DTYPES:
+        for shape in ((2, 5), (7,), (0, 3), ()):
+            v = rand(d, shape, 0, 4) if not is_float(d) and d != "bool" else rand(d, shape)
+            if is_float(d):
+                v = np.round(v)
+            x = Arr(v, d)
+            def unique_model(x=x):
+                u, inv, cnt = np.unique(x.v, return_inverse=True, return_counts=True)
+                return [(u, x.d), (inv.reshape(x.v.shape).astype(np.int64), "int64"), (cnt.astype(np.int64), "int64")]
+            add_case("sort", "unique", [x], unique_model)
+            add_case("sort", "where1", [x], lambda x=x: [(np.argwhere(x.v).astype(np.int64), "int64")])
+        s = specials(d)
+        x = Arr(np.concatenate([s, s]), d)
+        add_case("sort", "unique", [x], lambda x=x: [
+            (np.unique(x.v), x.d),
+            (np.unique(x.v, return_inverse=True)[1].reshape(x.v.shape).astype(np.int64), "int64"),
+            (np.unique(x.v, return_counts=True)[1].astype(np.int64), "int64")], name="unique(specials %s)" % d)
+        add_case("sort", "where1", [x], lambda x=x: [(np.argwhere(x.v).astype(np.int64), "int64")],
+                 name="where1(specials %s)" % d)
+
+
+# =============================================================================================
 
 def main():
     if len(sys.argv) != 2:
@@ -1731,6 +1978,7 @@ def main():
     gen_linalg()
     gen_shape_ops()
     gen_nn()
+    gen_sort()
     doc = {"generator": "tests/oracle/gen_expected.py", "numpy": np.__version__, "cases": CASES}
     with open(sys.argv[1], "w") as f:
         json.dump(doc, f, separators=(",", ":"))
