@@ -36,6 +36,7 @@ struct Traits {
   bool random = false;          // draws from the generator: never folded or merged
   bool stateful = false;        // reads or writes variable state: never folded or merged
   bool side_effect = false;     // changes state: always kept, run in graph order
+  bool check = false;           // raises on bad values: never folded, merged or removed
 };
 
 // Visits attributes by name. One visitor serves JSON, hashing, equality and printing.
@@ -160,7 +161,8 @@ OpDef make_def() {
   X(conv2d_backprop_input, Conv2DBackpropInput) X(conv2d_backprop_filter, Conv2DBackpropFilter) \
   X(max_pool2d_argmax, MaxPool2DArgmax) X(avg_pool2d_backprop, AvgPool2DBackprop)             \
   X(read_variable, ReadVariable) X(assign, Assign)                                             \
-  X(queue_dequeue, QueueDequeue) X(queue_enqueue, QueueEnqueue)
+  X(queue_dequeue, QueueDequeue) X(queue_enqueue, QueueEnqueue)                                 \
+  X(check_numerics, CheckNumerics)
 
 enum class Prim : uint16_t {
 #define XFLOW_PRIM_ENUM(id, S) id,

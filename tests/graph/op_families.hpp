@@ -77,7 +77,8 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
                                     conv2d_backprop_input(img.shape(), f, dy, {1, 1}, Padding::same),
                                     conv2d_backprop_filter(img, f.shape(), dy, {1, 1}, Padding::same),
                                     max_pool2d_argmax(img, {2, 2}, {2, 2}),
-                                    avg_pool2d_backprop(img.shape(), pooled, {2, 2}, {2, 2})};
+                                    avg_pool2d_backprop(img.shape(), pooled, {2, 2}, {2, 2}),
+                                    check_numerics(in[0] * 3.0f, "op families") - in[1]};
        }},
       {"random", [](const std::vector<Tensor>& in) {
          return std::vector<Tensor>{in[0] + random_uniform({3, 4}, -1, 1), in[1] * random_normal({3, 4}),
