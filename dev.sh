@@ -249,9 +249,9 @@ case "$cmd" in
     # ops, the allocator, plans running independent steps concurrently, sessions on two threads, queues, coordinators and queue runners). Under TSan, parallel_for runs its chunks on plain threads (libtbb is
     # not instrumented; see lib/core/parallel.cpp).
     configure build-tsan -Dbuildtype=debugoptimized -Db_sanitize=thread -Dbenchmarks=false
-    ninja -C build-tsan tests/test_parallel tests/test_buffer tests/test_plan tests/test_session tests/test_dataset tests/test_queue tests/test_coordinator tests/test_queue_graph tests/test_input_pipeline tests/test_serving tools/xflow >build-tsan.log 2>&1 ||
+    ninja -C build-tsan tests/test_parallel tests/test_buffer tests/test_plan tests/test_session tests/test_dataset tests/test_queue tests/test_coordinator tests/test_queue_graph tests/test_input_pipeline tests/test_serving tests/test_numerics_debug tools/xflow >build-tsan.log 2>&1 ||
       { tail -n 60 build-tsan.log; echo "dev.sh: build of build-tsan failed"; exit 1; }
-    TSAN_OPTIONS=halt_on_error=1 run_tests build-tsan tsan 'test_parallel|test_buffer|test_plan|test_session|test_dataset|test_queue|test_coordinator|test_queue_graph|test_input_pipeline|test_serving'
+    TSAN_OPTIONS=halt_on_error=1 run_tests build-tsan tsan 'test_parallel|test_buffer|test_plan|test_session|test_dataset|test_queue|test_coordinator|test_queue_graph|test_input_pipeline|test_serving|test_numerics_debug'
     SAN_FAILED=$((SAN_FAILED + LAST_FAILED))
     if [ "$SAN_FAILED" -ne 0 ]; then FAILED=$((FAILED + SAN_FAILED)); fi
     # The parsers of other tools' files under libFuzzer, briefly (./dev.sh fuzz runs longer).
