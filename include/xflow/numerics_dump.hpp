@@ -32,7 +32,10 @@ struct DumpEntry {
 // Runs `plan` once on `inputs` (its steps one at a time) and writes every input and every node's
 // output of that run into `dir` (created if missing; files of an earlier dump are overwritten).
 // Values a fused step keeps in registers are computed again node by node with the eager kernels,
-// which equal the fused kernels bit for bit. Returns the run's outputs, as Plan::run would.
+// which equal the fused kernels bit for bit. Returns the run's outputs, as Plan::run would. When
+// the run throws (a check_numerics, the numerics-checking mode, a kernel error), the values
+// computed before the failure are written with the error's message in index.json ("error"), then
+// the exception is rethrown.
 std::vector<Tensor> dump_run(Plan& plan, const std::vector<Tensor>& inputs, const std::string& dir,
                              Loc loc = Loc::current());
 // The same for one Session::run: the dump holds the values of the plan the session runs for these

@@ -2,6 +2,7 @@
 #include "xflow/numerics_dump.hpp"
 
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -57,7 +58,10 @@ std::vector<Tensor> dump(const Graph& g, const std::vector<PlanStep>& steps, con
   for (size_t i = 0; i < g.inputs.size() && i < inputs.size(); ++i) env[g.inputs[i]] = inputs[i];
   for (const GraphValue& v : g.values)
     if (v.kind == GraphValue::Kind::constant) env[v.id] = v.constant;
-  std::vector<Tensor> result = run([&](int si, const std::vector<std::pair<int, Tensor>>& vals) {
+  std::vector<Tensor> result;
+  std::string error;
+  std::exception_ptr failure;
+  auto observe = [&](int si, const std::vector<std::pair<int, Tensor>>& vals) {
     for (const auto& [v, t] : vals) {
       env[v] = own_copy(t);
       step_of[v] = si;
@@ -72,7 +76,16 @@ std::vector<Tensor> dump(const Graph& g, const std::vector<PlanStep>& steps, con
       xf::detail::eval_node(g, n, env);
       for (int v : n.outputs) step_of[v] = si;
     }
-  });
+  };
+  // A run that fails (a check_numerics, the numerics-checking mode, a kernel error) still leaves the
+  // values computed before the failure on disk, with the error in the index: the dump of the run
+  // that went wrong is the one worth reading.
+  try {
+    result = run(observe);
+  } catch (const Error& e) {
+    error = e.what();
+    failure = std::current_exception();
+  }
 
   nlohmann::json values = nlohmann::json::array();
   for (const GraphValue& v : g.values) {
@@ -117,8 +130,10 @@ std::vector<Tensor> dump(const Graph& g, const std::vector<PlanStep>& steps, con
   index["version"] = kVersion;
   index["graph"] = "graph.json";
   index["values"] = std::move(values);
+  index["error"] = error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error);
   write_text(fs::path(dir) / "graph.json", g.to_json(1));
   write_text(fs::path(dir) / "index.json", index.dump(1));
+  if (failure) std::rethrow_exception(failure);
   return result;
 }
 

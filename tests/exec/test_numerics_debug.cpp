@@ -500,6 +500,20 @@ TEST_CASE("dump_run of a Session run and `xflow inspect DIR`", "[dump][session][
   CHECK(rows == static_cast<int>(index.size()) + 2);  // title, header, one row per value
 
   CHECK_THROWS_AS(debug::dump_run(sess, {"nope"}, {{"x", feed}}, dir.path.string()), NotFound);
+  {
+    std::ifstream f(dir / "index.json");
+    CHECK(nlohmann::json::parse(f).at("error").is_null());
+  }
+  // A failing run leaves what it computed before the failure, and the error, then rethrows.
+  Session checked(add_check_numerics_ops(g));
+  TempDir failed("dump_failed");
+  Tensor bad = where(feed > 0.0f, feed, kInf);
+  CHECK_THROWS_AS(debug::dump_run(checked, {"layer/div"}, {{"x", bad}}, failed.path.string()), InvalidArgument);
+  std::vector<debug::DumpEntry> partial = debug::read_dump_index(failed.path.string());
+  REQUIRE(partial.size() == 1);  // x itself; its check raised
+  CHECK(partial[0].stats.pos_inf > 0);
+  std::ifstream f(failed / "index.json");
+  CHECK_THAT(nlohmann::json::parse(f).at("error").get<std::string>(), Contains("x:0 : Tensor had Inf values"));
   TempDir empty("dump_empty");
   CHECK_THROWS_AS(debug::read_dump_index(empty.path.string()), NotFound);
   std::ofstream(empty / "index.json") << R"({"values": []})";
