@@ -39,6 +39,7 @@
 #include <xtensor/xnoalias.hpp>
 #include <xtensor/xtensor.hpp>
 
+#include "xflow/numerics.hpp"
 #include "xflow/ops.hpp"
 #include "xflow/tensor.hpp"
 #include "xflow/session.hpp"
@@ -320,6 +321,58 @@ void w1(const Options& o) {
   auto t = measure({run_eager, run_hand}, samples, 0.0, kOps);
   add_entry({hand, t[1], fmt("%.1f ns/op", t[1] * 1e9), std::nullopt, 0, std::nullopt});
   add_entry({eager, t[0], fmt("%.1f ns/op", t[0] * 1e9), hand, t[1], std::nullopt});
+}
+
+// ---- numerics: W1 with the numerics-checking mode off and on (docs/debugging.md) ----
+// Off, apply() reads one relaxed atomic: numerics/W1_off has W1/eager's baseline (W1/hand), so
+// its ratio reads against W1/eager's of a build without the mode. On, every op's output is
+// scanned for NaN and Inf: numerics/W1_on against numerics/W1_off is what the mode costs.
+
+void numerics_w1(const Options& o) {
+  const std::string off = "numerics/W1_off", on = "numerics/W1_on", hand = "numerics/W1_hand";
+  if (!wanted(o, {off, on, hand})) return;
+  xf::set_num_threads(1);
+  constexpr int kOps = 100000;
+  xf::Tensor a = make_tensor({1}, input_a), b = make_tensor({1}, input_b);
+  static float ha[1], hb[1];
+  ha[0] = input_a(0) + 0.25f;
+  hb[0] = input_b(0) + 0.5f;
+  a.data<float>()[0] = ha[0];
+  b.data<float>()[0] = hb[0];
+  if (xf::debug::check_numerics_enabled()) {
+    std::printf("  CHECK FAILED numerics: XFLOW_CHECK_NUMERICS is set, the 'off' row would be on\n");
+    g_failed = true;
+    return;
+  }
+  float expect = ha[0] + hb[0];
+  check("numerics W1 off vs hand", a + b, &expect, 0, 0);
+  auto run_off = [&] {
+    for (int i = 0; i < kOps; ++i) {
+      xf::Tensor c = a + b;
+      escape(&c);
+    }
+  };
+  auto run_on = [&] {
+    xf::debug::CheckNumericsScope scope;
+    for (int i = 0; i < kOps; ++i) {
+      xf::Tensor c = a + b;
+      escape(&c);
+    }
+  };
+  auto run_hand = [&] {
+    for (int i = 0; i < kOps; ++i) {
+      float* c = static_cast<float*>(std::malloc(sizeof(float)));
+      escape(c);
+      c[0] = ha[0] + hb[0];
+      escape(c);
+      std::free(c);
+    }
+  };
+  int samples = o.quick ? 3 : 11;
+  auto t = measure({run_off, run_on, run_hand}, samples, 0.0, kOps);
+  add_entry({hand, t[2], fmt("%.1f ns/op", t[2] * 1e9), std::nullopt, 0, std::nullopt});
+  add_entry({off, t[0], fmt("%.1f ns/op", t[0] * 1e9), hand, t[2], std::nullopt});
+  add_entry({on, t[1], fmt("%.1f ns/op", t[1] * 1e9), off, t[0], std::nullopt});
 }
 
 // ---- W2: c = a + b, 4,194,304 elements ----
@@ -995,6 +1048,7 @@ int main(int argc, char** argv) {
   print_header();
   try {
     w1(o);
+    numerics_w1(o);
     for (int threads : {1, 2}) {
       w2(o, threads);
       w3(o, threads);

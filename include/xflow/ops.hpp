@@ -55,6 +55,12 @@ Tensor where(const Tensor& cond, Scalar a, const Tensor& b, Loc loc = Loc::curre
 Tensor where(const Tensor& cond, Scalar a, Scalar b, Loc loc = Loc::current());
 // Converts elements (float -> int truncates toward zero, saturates, NaN -> 0; nonzero -> true).
 Tensor cast(const Tensor& x, DType d, Loc loc = Loc::current());
+// TensorFlow's check_numerics: x unchanged (a view), or InvalidArgument "<message> : Tensor had
+// NaN values" (or "Inf", or "Inf and NaN") when x holds a NaN or an Inf. Float tensors only
+// (DTypeError otherwise). Its gradient is the incoming gradient, checked the same way with the
+// message "Not a number (NaN) or infinity (Inf) values detected in gradient. <message>". In
+// graphs it is a check: the passes never fold, merge or remove it (docs/debugging.md).
+Tensor check_numerics(const Tensor& x, const std::string& message, Loc loc = Loc::current());
 // min(max(x, lo), hi).
 Tensor clip(const Tensor& x, Scalar lo, Scalar hi, Loc loc = Loc::current());
 Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi, Loc loc = Loc::current());

@@ -44,6 +44,15 @@ Graph constant_folding(const Graph& g);
 // dtype. Never x+0 for floats (-0.0 + 0 = +0.0), never when the constant broadcasts x.
 Graph simplify(const Graph& g);
 
+// tf.compat.v1.add_check_numerics_ops for xflow's graphs: a check_numerics node after every float
+// placeholder and every float output of a node (named "<node>/check_numerics", message
+// "<node>:<output index>", the node's source location), and every reader of the value, the graph's
+// outputs included, reads the checked value instead, so any run that computes a value checks it.
+// Running the result raises InvalidArgument "<node>:<k> : Tensor had NaN values" for the first
+// value in graph order holding a NaN or an Inf. Existing check_numerics nodes get no check of their
+// own. Provenance: one "check_numerics"/"added" entry.
+Graph add_check_numerics_ops(const Graph& g);
+
 // simplify, fold, cse, dce (those enabled), repeated until a round changes nothing (at most
 // kMaxOptimizeRounds rounds).
 inline constexpr int kMaxOptimizeRounds = 8;

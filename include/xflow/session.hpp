@@ -92,6 +92,10 @@ class Session {
                           Loc loc = Loc::current());
   // Braced lists of ids: `run({y})`, `run({y}, {{0, x}})`. (With only the vector overloads,
   // `run({y})` would be ambiguous, as std::vector<std::string> has an explicit size constructor.)
+  // run() by ids, calling `observer` after every step of the plan it runs (Plan::run_observed: the
+  // steps then run one at a time); plan_for(fetches, fed ids) is that plan. Used by dump_run.
+  std::vector<Tensor> run_observed(const std::vector<int>& fetches, const std::vector<std::pair<int, Tensor>>& feeds,
+                                   const Plan::StepObserver& observer, Loc loc = Loc::current());
   std::vector<Tensor> run(std::initializer_list<int> fetches, std::initializer_list<std::pair<int, Tensor>> feeds = {},
                           Loc loc = Loc::current()) {
     return run(std::vector<int>(fetches), std::vector<std::pair<int, Tensor>>(feeds), loc);
@@ -114,7 +118,7 @@ class Session {
   struct Compiled;
   std::vector<Tensor> run_ids(const std::vector<int>& fetches, const std::vector<std::pair<int, Tensor>>& feeds,
                               const std::vector<std::string>& feed_labels, const std::vector<std::string>& fetch_labels,
-                              Loc loc);
+                              Loc loc, const Plan::StepObserver* observer = nullptr);
   std::shared_ptr<const Compiled> compiled_for(const std::vector<int>& fetches, const std::vector<int>& fed,
                                                const std::vector<std::string>& fetch_labels, Loc loc);
 

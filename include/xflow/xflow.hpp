@@ -14,6 +14,8 @@
 #include "xflow/name_scope.hpp"
 #include "xflow/nn.hpp"
 #include "xflow/npy.hpp"
+#include "xflow/numerics.hpp"
+#include "xflow/numerics_dump.hpp"
 #include "xflow/ops.hpp"
 #include "xflow/optim.hpp"
 #include "xflow/passes.hpp"

@@ -6,6 +6,8 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <atomic>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -47,13 +49,27 @@ void parallel_for_chunks(int64_t n, int64_t chunk, const std::function<void(int6
   // libtbb is not instrumented, so ThreadSanitizer cannot see its synchronization and reports
   // every kernel as a race. Under TSan the same chunks run on plain threads (fork-join), which
   // TSan understands; what it checks is that the kernels' chunks do not race.
+  // An exception thrown by a chunk is carried to the caller, as tbb::parallel_for carries it: the
+  // first one is rethrown after every thread has joined, and the other threads stop taking chunks.
   int workers = static_cast<int>(std::min<int64_t>(chunks, num_threads()));
   std::vector<std::thread> pool;
+  std::mutex error_mu;
+  std::exception_ptr error;
+  std::atomic<bool> failed{false};
   for (int w = 0; w < workers; ++w)
     pool.emplace_back([&, w] {
-      for (int64_t c = w; c < chunks; c += workers) f(c * chunk, std::min(n, (c + 1) * chunk));
+      for (int64_t c = w; c < chunks && !failed.load(); c += workers) {
+        try {
+          f(c * chunk, std::min(n, (c + 1) * chunk));
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(error_mu);
+          if (!error) error = std::current_exception();
+          failed.store(true);
+        }
+      }
     });
   for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
   return;
 #endif
   tbb::parallel_for(

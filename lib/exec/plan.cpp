@@ -12,6 +12,7 @@
 #include "graph/eval.hpp"
 #include "graph/node.hpp"
 #include "ops/random_state.hpp"
+#include "xflow/numerics.hpp"
 
 namespace xf {
 
@@ -423,11 +424,30 @@ std::vector<Tensor> Plan::execute(const std::vector<Tensor>& args, const StepObs
     }
   };
 
+  // The numerics-checking mode (xflow/numerics.hpp) checks every node's outputs after its step; a
+  // fused step's nodes are evaluated again one by one with the eager kernels (bitwise what the fused
+  // kernel computes), so the node named is the first one that made a NaN or an Inf, inside a group
+  // too. Steps then run one at a time, so "first" is graph order.
+  const bool checking = debug::check_numerics_enabled();
+  auto check_step = [&](int si) {
+    const PlanStep& s = steps_[si];
+    if (!s.fused) {
+      detail::check_node_numerics(g.nodes[s.nodes[0]], env);
+      return;
+    }
+    std::vector<Tensor> local = env;
+    for (int m : s.nodes) {
+      detail::eval_node(g, g.nodes[m], local);
+      detail::check_node_numerics(g.nodes[m], local);
+    }
+  };
+
   try {
     for (size_t li = 0; li < levels_.size(); ++li) {
       const std::vector<int>& level = levels_[li];
       // Random steps draw counters in graph order, as eager would: they never run concurrently.
-      bool concurrent = options_.parallel && level.size() > 1 && observer == nullptr && !level_has_random_[li];
+      bool concurrent = options_.parallel && level.size() > 1 && observer == nullptr && !level_has_random_[li] &&
+                        !checking;
       if (concurrent) {
         detail::parallel_for(static_cast<int64_t>(level.size()), 1, [&](int64_t b, int64_t e) {
           for (int64_t i = b; i < e; ++i) run_step(level[i]);
@@ -435,6 +455,7 @@ std::vector<Tensor> Plan::execute(const std::vector<Tensor>& args, const StepObs
       } else {
         for (int si : level) {
           run_step(si);
+          if (checking) check_step(si);
           if (observer) {
             std::vector<std::pair<int, Tensor>> vals;
             for (int v : steps_[si].outputs) vals.emplace_back(v, env[v]);

@@ -166,6 +166,25 @@ std::vector<Tensor> Session::run(const std::vector<std::string>& fetches,
   return run_ids(fetch_ids, feed_ids, feed_labels, fetches, loc);
 }
 
+std::vector<Tensor> Session::run_observed(const std::vector<int>& fetches,
+                                          const std::vector<std::pair<int, Tensor>>& feeds,
+                                          const Plan::StepObserver& observer, Loc loc) {
+  const int nv = static_cast<int>(graph_.values.size());
+  auto label = [&](int id, const char* what) {
+    if (id < 0 || id >= nv)
+      raise(ErrorCode::not_found, "session.run",
+            std::string(what) + " value " + std::to_string(id) + " does not exist (the graph has " +
+                std::to_string(nv) + " values)",
+            loc);
+    std::string n = name_of(id);
+    return n.empty() ? "value " + std::to_string(id) : n;
+  };
+  std::vector<std::string> fetch_labels, feed_labels;
+  for (int id : fetches) fetch_labels.push_back(label(id, "fetch"));
+  for (const auto& f : feeds) feed_labels.push_back(label(f.first, "feed"));
+  return run_ids(fetches, feeds, feed_labels, fetch_labels, loc, &observer);
+}
+
 std::vector<Tensor> Session::run(const std::vector<int>& fetches, const std::vector<std::pair<int, Tensor>>& feeds,
                                  Loc loc) {
   const int nv = static_cast<int>(graph_.values.size());
@@ -186,7 +205,8 @@ std::vector<Tensor> Session::run(const std::vector<int>& fetches, const std::vec
 
 std::vector<Tensor> Session::run_ids(const std::vector<int>& fetches, const std::vector<std::pair<int, Tensor>>& feeds,
                                      const std::vector<std::string>& feed_labels,
-                                     const std::vector<std::string>& fetch_labels, Loc loc) {
+                                     const std::vector<std::string>& fetch_labels, Loc loc,
+                                     const Plan::StepObserver* observer) {
   // Feeds: each value once, with its value's dtype and shape.
   std::vector<std::pair<int, size_t>> order;  // (value id, index into feeds)
   for (size_t i = 0; i < feeds.size(); ++i) {
@@ -218,6 +238,7 @@ std::vector<Tensor> Session::run_ids(const std::vector<int>& fetches, const std:
     args.push_back(feeds[order[j].second].second);
   }
   last_count_.store(c->node_count);
+  if (observer) return c->plan->run_observed(args, *observer, loc);
   return c->plan->run(args, loc);
 }
 

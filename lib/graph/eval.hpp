@@ -14,4 +14,9 @@ void eval_node(const Graph& g, const GraphNode& n, std::vector<Tensor>& env);
 // nodes get a fresh generator position; kernel errors name the node's source location.
 void eval_kernel(const GraphNode& n, const std::vector<Tensor>& in, std::vector<Tensor>& out);
 
+// The numerics-checking mode's check of node `n` (xflow/numerics.hpp), its inputs and outputs read
+// from env: InvalidArgument naming the node and its source location when a float output holds a
+// NaN or an Inf.
+void check_node_numerics(const GraphNode& n, const std::vector<Tensor>& env);
+
 }  // namespace xf::detail

@@ -7,6 +7,7 @@
 #include "graph/node.hpp"
 #include "ops/prims.hpp"
 #include "ops/random_state.hpp"
+#include "xflow/numerics.hpp"
 
 namespace xf {
 
@@ -152,7 +153,11 @@ std::vector<Tensor> Graph::run(const std::vector<Tensor>& args, Loc loc) const {
   }
   for (const GraphValue& v : values)
     if (v.kind == GraphValue::Kind::constant) env[v.id] = v.constant;
-  for (const GraphNode& n : nodes) detail::eval_node(*this, n, env);
+  const bool checking = debug::check_numerics_enabled();
+  for (const GraphNode& n : nodes) {
+    detail::eval_node(*this, n, env);
+    if (checking) detail::check_node_numerics(n, env);
+  }
   std::vector<Tensor> result;
   for (int id : outputs) result.push_back(env[id]);
   return result;
@@ -173,6 +178,14 @@ void eval_node(const Graph& g, const GraphNode& n, std::vector<Tensor>& env) {
       out[k] = Tensor::empty(g.values[n.outputs[k]].shape, g.values[n.outputs[k]].dtype);
   eval_kernel(n, in, out);
   for (size_t k = 0; k < n.outputs.size(); ++k) env[n.outputs[k]] = out[k];
+}
+
+void check_node_numerics(const GraphNode& n, const std::vector<Tensor>& env) {
+  std::vector<Tensor> in, out;
+  for (int v : n.inputs) in.push_back(env[v]);
+  for (int v : n.outputs) out.push_back(env[v]);
+  debug::check_outputs(n.op.name(), "node " + std::to_string(n.id) + " '" + (n.scope.empty() ? n.op.name() : n.scope) + "'",
+                       in, out, Loc::at(n.file.c_str(), n.line));
 }
 
 void eval_kernel(const GraphNode& n, const std::vector<Tensor>& in, std::vector<Tensor>& out) {

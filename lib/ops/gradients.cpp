@@ -296,6 +296,12 @@ XFLOW_NO_VJP(ArgMin) XFLOW_NO_VJP(RandomUniform) XFLOW_NO_VJP(RandomNormal) XFLO
 XFLOW_NO_VJP(StopGradient) XFLOW_NO_VJP(MaxPool2DArgmax) XFLOW_NO_VJP(SearchSorted)
 #undef XFLOW_NO_VJP
 
+// ---- check_numerics: the incoming gradient, itself checked (TensorFlow's _CheckNumericsGrad) ----
+Tensors CheckNumerics::vjp(const Attrs& a, const VjpArgs& args) {
+  return {check_numerics(args.cotangents[0],
+                         "Not a number (NaN) or infinity (Inf) values detected in gradient. " + a.message)};
+}
+
 // ---- where, cast ----
 Tensors Where::vjp(const Attrs&, const VjpArgs& args) {
   require_float(name, args, {1, 2});

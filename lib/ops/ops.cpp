@@ -156,6 +156,11 @@ Tensor cast(const Tensor& x, DType d, Loc loc) {
   return cast_to(x, d, loc);
 }
 
+Tensor check_numerics(const Tensor& x, const std::string& message, Loc loc) {
+  if (!x.defined()) raise(ErrorCode::invalid_argument, "check_numerics", "x is an empty Tensor handle", loc);
+  return apply1(Prim::check_numerics, make_attrs(CheckNumericsAttrs{message}), {x}, loc);
+}
+
 Tensor clip(const Tensor& x, Scalar lo, Scalar hi, Loc loc) { return minimum(maximum(x, lo, loc), hi, loc); }
 Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi, Loc loc) {
   return minimum(maximum(x, lo, loc), hi, loc);

@@ -36,6 +36,7 @@ struct Traits {
   bool random = false;          // draws from the generator: never folded or merged
   bool stateful = false;        // reads or writes variable state: never folded or merged
   bool side_effect = false;     // changes state: always kept, run in graph order
+  bool check = false;           // raises on bad values: never folded, merged or removed
 };
 
 // Visits attributes by name. One visitor serves JSON, hashing, equality and printing.
@@ -163,7 +164,8 @@ OpDef make_def() {
   X(queue_dequeue, QueueDequeue) X(queue_enqueue, QueueEnqueue)                                 \
   X(cumsum, CumSum) X(cumprod, CumProd) X(sort, Sort) X(topk, TopK)                             \
   X(searchsorted, SearchSorted) X(take_along_axis, TakeAlongAxis)                               \
-  X(scatter_add_along_axis, ScatterAddAlongAxis)
+  X(scatter_add_along_axis, ScatterAddAlongAxis) \
+  X(check_numerics, CheckNumerics)
 
 enum class Prim : uint16_t {
 #define XFLOW_PRIM_ENUM(id, S) id,

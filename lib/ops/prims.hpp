@@ -149,6 +149,11 @@ struct SearchAttrs {
   std::string side = "left";  // "left" or "right"
   void visit(AttrVisitor& v) { v.on("side", side); }
 };
+// check_numerics: the prefix of its error message (TensorFlow's `message` attribute).
+struct CheckNumericsAttrs {
+  std::string message;
+  void visit(AttrVisitor& v) { v.on("message", message); }
+};
 
 #define XFLOW_DECLARE_PRIM(S, NAME, ATTRS, ...)                     \
   struct S {                                                         \
@@ -229,6 +234,11 @@ XFLOW_DECLARE_PRIM(Assign, "assign", VariableAttrs, (Traits{false, false, false,
 // folded or merged. Their kernels reach the queue through ops/queue_resource.hpp.
 XFLOW_DECLARE_PRIM(QueueDequeue, "queue_dequeue", QueueAttrs, (Traits{false, false, false, false, true, false, true, true}))
 XFLOW_DECLARE_PRIM(QueueEnqueue, "queue_enqueue", QueueAttrs, (Traits{false, false, false, false, true, false, true, true}))
+// TensorFlow's CheckNumerics: its input unchanged (a view), or InvalidArgument when the input holds
+// a NaN or an Inf. A check: never folded, merged or removed by the passes. Traits: {elementwise,
+// commutative, inplace, differentiable, view, random, stateful, side_effect, check}.
+XFLOW_DECLARE_PRIM(CheckNumerics, "check_numerics", CheckNumericsAttrs,
+                   (Traits{false, false, false, true, true, false, false, false, true}))
 
 // Sorting and scans (lib/ops/sort_scan.cpp). sort and topk have two outputs: the values and their
 // int64 indices along the axis. take_along_axis and scatter_add_along_axis (NumPy's

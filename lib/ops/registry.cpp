@@ -6,6 +6,7 @@
 #include "core/observer.hpp"
 #include "core/tensor_impl.hpp"
 #include "ops/prims.hpp"
+#include "xflow/numerics.hpp"
 
 namespace xf {
 namespace {
@@ -168,6 +169,8 @@ Tensors apply(Prim p, AttrsPtr attrs, Tensors inputs, Loc loc) {
   } catch (const Error& e) {
     raise(e.code(), def.name, e.what(), loc);
   }
+  // The numerics-checking mode (xflow/numerics.hpp): off, one relaxed load.
+  if (debug::check_numerics_enabled()) debug::check_outputs(def.name, "", inputs, outputs, loc);
   const auto& obs = observers();
   if (!obs.empty()) {
     ApplyEvent ev{static_cast<int>(p), attrs, inputs, outputs, loc};

@@ -9,6 +9,7 @@
 #include "core/tensor_impl.hpp"
 #include "ops/elementwise_fns.hpp"
 #include "ops/prims.hpp"
+#include "xflow/numerics.hpp"
 
 namespace xf {
 
@@ -235,6 +236,21 @@ Specs StopGradient::infer(const Attrs&, const Specs& in) {
 void StopGradient::eval(const Attrs&, const Tensors& in, Tensors& out) {
   // A new handle (a new id) on the same memory: the tape must not see the input's id here.
   const Tensor& x = in[0];
+  out[0] = Tensor::view(x.buffer(), x.dtype(), x.shape(), x.strides(), x.offset());
+}
+
+// ---- check_numerics ----
+Specs CheckNumerics::infer(const Attrs&, const Specs& in) {
+  if (in.size() != 1) infer_fail(ErrorCode::invalid_argument, "expects 1 input");
+  if (!is_floating(in[0].dtype))
+    infer_fail(ErrorCode::dtype, "checks float tensors (float32, float64), got " + spec_str(in[0]));
+  return {in[0]};
+}
+void CheckNumerics::eval(const Attrs& a, const Tensors& in, Tensors& out) {
+  const Tensor& x = in[0];
+  std::string bad = debug::bad_values_word(debug::summarize(x));
+  // TensorFlow's wording (check_numerics_op.cc): "<message> : Tensor had NaN values".
+  if (!bad.empty()) throw InvalidArgument(a.message + " : Tensor had " + bad + " values");
   out[0] = Tensor::view(x.buffer(), x.dtype(), x.shape(), x.strides(), x.offset());
 }
 

@@ -845,6 +845,7 @@ TEST_CASE("every differentiable primitive has its gradient checked", "[gradients
   check_grad([idx](const std::vector<Tensor>& in) { return gather(in[0], idx, 0); }, {uniform({3})});
   check_grad([idx](const std::vector<Tensor>& in) { return scatter_add(in[0], idx, 3, 0); }, {uniform({4})});
   check_grad([](const std::vector<Tensor>& in) { return pad(in[0], {{1, 2}}, 1.5); }, {uniform({3})});
+  check_grad([](const std::vector<Tensor>& in) { return check_numerics(in[0] * 2.0, "checked"); }, {uniform({3})});
   const Shape xs{1, 4, 3, 1}, fs{2, 2, 1, 2};
   Shape ys = conv2d(zeros(xs, DType::float64), zeros(fs, DType::float64), {2, 1}, Padding::same).shape();
   check_grad([](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], {2, 1}, Padding::same); },

@@ -12,6 +12,7 @@
 #include "xflow/checkpoint.hpp"
 #include "xflow/meta_graph.hpp"
 #include "xflow/npy.hpp"
+#include "xflow/numerics_dump.hpp"
 #include "xflow/saved_model.hpp"
 #include "xflow/error.hpp"
 #include "xflow/shape.hpp"
@@ -167,6 +168,40 @@ int inspect_export_version(const std::string& dir, bool values, std::ostream& ou
   return inspect_checkpoint(dir + "/variables/variables", values, out);
 }
 
+std::string num(double x) {
+  std::ostringstream os;
+  os << std::setprecision(6) << x;
+  return os.str();
+}
+
+// A dump directory of xf::debug::dump_run: its index as a table, one row per value.
+int inspect_dump(const std::string& dir, std::ostream& out) {
+  std::vector<xf::debug::DumpEntry> entries = xf::debug::read_dump_index(dir);
+  int64_t bad = 0;
+  for (const auto& e : entries) bad += e.stats.bad();
+  out << "dump: " << dir << " (" << entries.size() << " values, " << bad << " with NaN or Inf; graph.json)\n";
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"value", "name", "op", "dtype", "shape", "min", "max", "mean", "NaN", "Inf", "file", "source"});
+  for (const auto& e : entries) {
+    bool any = e.stats.finite > 0;
+    rows.push_back({std::to_string(e.value), e.name, e.op + (e.fused ? " (fused)" : ""), e.dtype, shape_str(e.shape),
+                    any ? num(e.stats.min) : "-", any ? num(e.stats.max) : "-", any ? num(e.stats.mean) : "-",
+                    std::to_string(e.stats.nan), std::to_string(e.stats.inf()), e.file, e.source});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& r : rows)
+    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t c = 0; c < r.size(); ++c) {
+      line += r[c];
+      if (c + 1 < r.size()) line += std::string(width[c] - r[c].size() + 2, ' ');
+    }
+    out << line << "\n";
+  }
+  return 0;
+}
+
 bool ends_with(const std::string& s, const char* suffix) {
   std::string x(suffix);
   return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
@@ -188,6 +223,7 @@ int inspect_file(const std::string& path, bool values, std::ostream& out) {
       return inspect_checkpoint(latest, values, out);
     }
     if (exists(path + "/saved_model.json")) return inspect_export_version(path, values, out);
+    if (exists(path + "/index.json")) return inspect_dump(path, out);
     if (exists(path + "/variables/variables.index"))
       return inspect_checkpoint(path + "/variables/variables", values, out);
     std::vector<int64_t> versions = xf::saved_model_versions(path);
@@ -203,7 +239,8 @@ int inspect_file(const std::string& path, bool values, std::ostream& out) {
       }
     }
     throw xf::InvalidArgument("'" + path +
-                              "' is a directory with no `checkpoint` state file, export version or variables/variables.index");
+                              "' is a directory with no `checkpoint` state file, export version, variables/variables.index "
+                              "or dump index.json");
   }
   if (exists(path + ".index")) return inspect_checkpoint(path, values, out);
   if (ends_with(path, ".npy")) return inspect_npy(path, values, out);

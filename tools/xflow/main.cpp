@@ -3,7 +3,8 @@
 //   xflow dot GRAPH.json            the graph as Graphviz text
 //   xflow inspect PATH [--values]   a graph JSON: nodes, ops, parameters, inputs, outputs, guards;
 //                                   a checkpoint (prefix or directory), .npy/.npz file or export
-//                                   directory: its tensors, and with --values their statistics
+//                                   directory: its tensors, and with --values their statistics;
+//                                   a dump directory (xf::debug::dump_run): its index as a table
 //   xflow diff A.json B.json        what changed between two graphs
 //   xflow records cat|count|verify FILE... [--compression GZIP|ZLIB]
 //                                   TFRecord files: records as JSON Examples, count, CRC check
@@ -635,8 +636,8 @@ int main(int argc, char** argv) {
 
   std::string inspect_path;
   bool inspect_values = false;
-  CLI::App* inspect = app.add_subcommand("inspect", "Summarize a graph JSON, a checkpoint (prefix or directory), a .npy/.npz file or an export directory");
-  inspect->add_option("PATH", inspect_path, "graph JSON, checkpoint prefix or directory, .npy/.npz, export directory")->required();
+  CLI::App* inspect = app.add_subcommand("inspect", "Summarize a graph JSON, a checkpoint (prefix or directory), a .npy/.npz file, an export directory or a dump directory");
+  inspect->add_option("PATH", inspect_path, "graph JSON, checkpoint prefix or directory, .npy/.npz, export directory, dump directory")->required();
   inspect->add_flag("--values", inspect_values, "tensors' statistics: min, max, mean, NaN and Inf counts");
 
   std::string diff_a, diff_b;

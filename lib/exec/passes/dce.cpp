@@ -17,7 +17,9 @@ Graph dead_code_elimination(const Graph& g) {
     for (int v : n.outputs) used = used || live[v];
     // A random node is kept even when nobody reads it: it advances the generator, and the nodes
     // after it must draw from the position eager would (DESIGN.md, bitwise equality).
-    if (used || passes::def_of(n).traits.random || passes::def_of(n).traits.side_effect) {
+    // A check is kept too: it raises when its input holds a NaN or an Inf, whoever reads it.
+    const Traits& tr = passes::def_of(n).traits;
+    if (used || tr.random || tr.side_effect || tr.check) {
       for (int v : n.inputs) live[v] = 1;
       continue;
     }
