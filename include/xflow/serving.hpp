@@ -45,7 +45,7 @@ struct BatchingOptions {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8501;                          // 0: a free port (see Server::port())
-  int num_threads = 0;                      // HTTP workers, one per open connection; 0: 4 per core, at least 64
+  int num_threads = 0;                      // HTTP workers (0: 4 per core); never fewer than 64 (http_workers)
   double poll_wait_seconds = 1.0;           // how often base paths are scanned for versions
   size_t max_request_bytes = 8u << 20;      // a larger body is refused (413) before it is read
   std::vector<ModelConfig> models;
@@ -59,6 +59,14 @@ struct Response {
   std::string body;  // JSON (text for the metrics page)
   std::string content_type = "application/json";
 };
+
+// Connections served at once, whatever num_threads says: each open (keep-alive) connection holds
+// one HTTP worker, so fewer workers than clients would make the extra clients wait for an idle
+// connection to time out.
+constexpr int kMinHttpWorkers = 64;
+// The HTTP workers a server starts for ServerOptions::num_threads: 4 per core when 0 (as
+// tensorflow_model_server's --rest_api_num_threads), at least kMinHttpWorkers.
+int http_workers(int num_threads);
 
 class Server {
  public:

@@ -3,10 +3,12 @@
 #include "xflow/serving.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <functional>
@@ -177,6 +179,14 @@ std::string request_spec(const Target& t, int64_t version) {
 
 }  // namespace
 
+int http_workers(int num_threads) {
+  // TF Serving's default (4 per core) counts threads that process requests; httplib's worker
+  // also holds its keep-alive connection while it is idle (up to 5 s), so the pool is the number
+  // of connections served at once and is never below 64 (decision in docs/decisions.md).
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(kMinHttpWorkers, num_threads > 0 ? num_threads : 4 * cores);
+}
+
 struct Server::Impl {
   ServerOptions options;
   std::vector<std::unique_ptr<Model>> models;
@@ -187,6 +197,7 @@ struct Server::Impl {
   httplib::Server http;
   std::thread listener, poller;
   int bound_port = -1;
+  int listen_fd = -1;  // the listening socket (httplib owns and closes it)
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
@@ -679,8 +690,7 @@ struct Server::Impl {
     if (started) throw FailedPrecondition("[serving] the server is started already");
     started = true;
     poll_all();
-    int threads = options.num_threads;
-    if (threads <= 0) threads = std::max(64, 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    const int threads = http_workers(options.num_threads);
     http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
     http.set_payload_max_length(options.max_request_bytes);
     http.set_keep_alive_max_count(100000);
@@ -704,6 +714,17 @@ struct Server::Impl {
                                           : "HTTP error " + std::to_string(res.status) + " for " + req.method + " " + req.path;
       res.set_content(error_json(msg), "application/json");
     });
+    // The listening socket: SO_REUSEADDR (a restart binds while old connections are in
+    // TIME_WAIT), not httplib's default SO_REUSEPORT, with which a second server on the same port
+    // would bind too and take half the connections. httplib (Debian's build) listens with a
+    // backlog of 5; a burst of connections (a load balancer, wrk's 64) overflows it and the
+    // dropped SYNs are retried after a second. Listening again on the bound socket sets the
+    // backlog to SOMAXCONN (Linux updates a listening socket's backlog in place).
+    http.set_socket_options([this](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_fd = sock;
+    });
     if (options.port == 0) {
       bound_port = http.bind_to_any_port(options.host);
       if (bound_port <= 0) throw Unavailable("[serving] cannot listen on " + options.host);
@@ -713,6 +734,9 @@ struct Server::Impl {
                           " (is the port in use?)");
       bound_port = options.port;
     }
+    if (listen_fd < 0 || ::listen(listen_fd, SOMAXCONN) != 0)
+      throw Unavailable("[serving] cannot set the listen backlog of " + options.host + ":" + std::to_string(bound_port) +
+                        ": " + std::strerror(errno));
     listener = std::thread([this] {
       http.listen_after_bind();
       listen_returned = true;

@@ -4,7 +4,12 @@
 #include <httplib.h>
 #include <signal.h>
 #include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -115,6 +120,83 @@ serving::ServerOptions options_for(const std::string& base, const std::string& n
   o.poll_wait_seconds = 3600;  // the tests poll by hand, unless they say otherwise
   o.models.push_back({name, base, {}, {}});
   return o;
+}
+
+// The backlog (the accept queue's limit) of the TCP socket listening on 127.0.0.1:port, as the
+// kernel reports it (sock_diag: what `ss -ltn` prints as Send-Q); -1 when there is none.
+int listen_backlog(int port) {
+  int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) return -2;
+  struct {
+    nlmsghdr nlh;
+    inet_diag_req_v2 req;
+  } msg{};
+  msg.nlh.nlmsg_len = sizeof(msg);
+  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.req.sdiag_family = AF_INET;
+  msg.req.sdiag_protocol = IPPROTO_TCP;
+  msg.req.idiag_states = 1u << 10;  // TCP_LISTEN
+  int found = -1;
+  if (::send(fd, &msg, sizeof(msg), 0) == static_cast<ssize_t>(sizeof(msg))) {
+    std::vector<char> buf(1 << 16);
+    for (bool done = false; !done;) {
+      ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+      if (n <= 0) break;
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, static_cast<unsigned>(n)); h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+          done = true;
+          break;
+        }
+        const auto* d = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+        if (ntohs(d->id.idiag_sport) == port && d->id.idiag_src[0] == htonl(INADDR_LOOPBACK))
+          found = static_cast<int>(d->idiag_wqueue);  // a listening socket's maximum backlog
+      }
+    }
+  }
+  ::close(fd);
+  return found;
+}
+
+// A plain TCP connection to 127.0.0.1:port (blocking, 5 s receive timeout).
+int connect_to(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends one keep-alive HTTP request on fd; returns the status line and body ("" on a timeout).
+std::string http_exchange(int fd, const std::string& method, const std::string& path, const std::string& body = "",
+                          const std::string& content_type = "application/json") {
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (method == "POST")
+    req += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return "";
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    size_t head = got.find("\r\n\r\n");
+    if (head != std::string::npos) {
+      size_t cl = got.find("Content-Length: ");
+      if (cl != std::string::npos && cl < head) {
+        size_t len = std::stoul(got.substr(cl + 16));
+        if (got.size() >= head + 4 + len) return got.substr(0, got.find("\r\n")) + "\n" + got.substr(head + 4, len);
+      }
+    }
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) return "";
+    got.append(buf, static_cast<size_t>(n));
+  }
 }
 
 }  // namespace
@@ -286,6 +368,57 @@ TEST_CASE("serving: errors as TF Serving gives them", "[serving]") {
   CHECK(error_of(r).rfind("JSON Parse error: ", 0) == 0);
   // The server still answers.
   CHECK(post(R"({"instances": [[1, 2, 3]]})").status == 200);
+}
+
+TEST_CASE("serving: a SOMAXCONN listen backlog, 64 keep-alive connections at once, the port not shared", "[serving]") {
+  TempDir dir;
+  export_model(dir / "m", 1);
+  serving::Server server(options_for(dir / "m"));
+  server.start();
+  const int port = server.port();
+  // httplib listens with a backlog of 5; the server raises it to SOMAXCONN (the kernel caps it
+  // at net.core.somaxconn).
+  int cap = SOMAXCONN;
+  if (std::ifstream f("/proc/sys/net/core/somaxconn"); f) f >> cap;
+  CHECK(listen_backlog(port) == std::min(SOMAXCONN, cap));
+
+  // The worker pool: at least 64 whatever num_threads says (4 per core by default).
+  CHECK(serving::http_workers(0) >= 64);
+  CHECK(serving::http_workers(0) >= 4 * static_cast<int>(std::thread::hardware_concurrency()));
+  CHECK(serving::http_workers(4) == 64);
+  CHECK(serving::http_workers(200) == 200);
+
+  // 64 clients open their connections at once, each is answered and keeps its connection open;
+  // then each asks again on the same connection. With fewer workers than connections, the
+  // extra ones would wait for an idle connection to time out (5 s: the receive timeout).
+  const std::string body = R"({"signature_name": "only_y", "instances": [[1, 2, 3]]})";
+  std::vector<int> fds(64, -1);
+  for (int& fd : fds) fd = connect_to(port);
+  int answered = 0;
+  for (int round = 0; round < 2; ++round)
+    for (int fd : fds) {
+      REQUIRE(fd >= 0);
+      std::string r = http_exchange(fd, "POST", "/v1/models/m:predict", body);
+      if (r.rfind("HTTP/1.1 200", 0) == 0 && r.find("[1.0, 2.0, 3.0]") != std::string::npos) ++answered;
+    }
+  CHECK(answered == 128);
+  for (int fd : fds) ::close(fd);
+
+  // A burst of 300 connections, all in the accept queue before any request: every one answered.
+  std::vector<int> burst(300, -1);
+  for (int& fd : burst) fd = connect_to(port);
+  answered = 0;
+  for (int fd : burst)
+    if (fd >= 0 && http_exchange(fd, "GET", "/v1/models/m").rfind("HTTP/1.1 200", 0) == 0) ++answered;
+  CHECK(answered == 300);
+  for (int fd : burst)
+    if (fd >= 0) ::close(fd);
+
+  // A second server cannot bind the same port (no SO_REUSEPORT sharing).
+  serving::ServerOptions o = options_for(dir / "m");
+  o.port = port;
+  serving::Server second(o);
+  CHECK_THROWS_AS(second.start(), Unavailable);
 }
 
 TEST_CASE("serving: a request larger than max_request_bytes is refused unread", "[serving]") {

@@ -37,7 +37,7 @@ CLI::App* add_serve_command(CLI::App& app) {
   s->add_option("--rest_api_port", flags.rest_api_port, "port; 0 picks a free one (printed)")->capture_default_str();
   s->add_option("--rest_api_host", flags.rest_api_host, "address to listen on")->capture_default_str();
   s->add_option("--rest_api_num_threads", flags.rest_api_num_threads,
-                "HTTP worker threads (each holds one open connection); 0: 4 per core, at least 64")
+                "HTTP worker threads (each holds one open connection); 0: 4 per core; never fewer than 64")
       ->capture_default_str();
   s->add_option("--file_system_poll_wait_seconds", flags.file_system_poll_wait_seconds,
                 "how often the base paths are scanned for new versions")
