@@ -240,7 +240,7 @@ struct Server::Impl {
       bool batchable = options.enable_batching && !s.inputs.empty();
       for (const auto* part : {&s.inputs, &s.outputs})
         for (const auto& [name, info] : *part) batchable = batchable && !info.shape.empty() && info.shape[0] == -1;
-      if (batchable) l->batchers[sig] = std::make_unique<Batcher>(options.batching);
+      if (batchable) l->batchers[sig] = std::make_unique<Batcher>(options.batching, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     }
     return l;
   }
@@ -703,7 +703,26 @@ struct Server::Impl {
       res.set_content(r.body, r.content_type.c_str());
     };
     http.Get(".*", handler);
-    http.Post(".*", handler);
+    // POST bodies are read raw, whatever their Content-Type (TF Serving ignores it): httplib
+    // would otherwise parse multipart/form-data into parts (400 for a body that is not), and
+    // refuse a form-urlencoded body (what `curl -d` sends) over 8 KiB with 413. Its reader looks
+    // at the header, so the header is dropped before routing (the Request is httplib's own
+    // non-const object, handed over as const).
+    http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+      if (req.method == "POST") const_cast<httplib::Request&>(req).headers.erase("Content-Type");
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    http.Post(".*", [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+      std::string body;
+      if (!read([&](const char* data, size_t n) {
+            body.append(data, n);
+            return true;
+          }))
+        return;  // httplib set the status (413 over max_request_bytes, 400 for a bad body)
+      Response r = handle(req.method, req.path, body);
+      res.status = r.status;
+      res.set_content(r.body, r.content_type.c_str());
+    });
     http.Put(".*", handler);
     http.Delete(".*", handler);
     const size_t max_bytes = options.max_request_bytes;

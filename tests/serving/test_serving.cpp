@@ -421,6 +421,69 @@ TEST_CASE("serving: a SOMAXCONN listen backlog, 64 keep-alive connections at onc
   CHECK_THROWS_AS(second.start(), Unavailable);
 }
 
+TEST_CASE("serving: request bodies are JSON whatever their Content-Type", "[serving]") {
+  TempDir dir;
+  export_model(dir / "m", 1);
+  serving::Server server(options_for(dir / "m"));
+  server.start();
+  int fd = connect_to(server.port());
+  REQUIRE(fd >= 0);
+  const std::string one = R"({"signature_name": "only_y", "instances": [[1, 2, 3]]})";
+  // curl -d sends application/x-www-form-urlencoded; httplib alone refused such bodies over 8 KiB.
+  std::string big = R"({"signature_name": "only_y", "instances": [)";
+  for (int i = 0; i < 1000; ++i) big += std::string(i ? ", " : "") + "[1, 2, 3]";
+  big += "]}";
+  REQUIRE(big.size() > 8192);
+  for (const std::string ct : {"application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x",
+                               "application/octet-stream"}) {
+    INFO(ct);
+    std::string r = http_exchange(fd, "POST", "/v1/models/m:predict", one, ct);
+    CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(r.find("[[1.0, 2.0, 3.0]]") != std::string::npos);
+    r = http_exchange(fd, "POST", "/v1/models/m:predict", big, ct);
+    CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(json::parse(r.substr(r.find('\n') + 1))["predictions"].size() == 1000);
+  }
+  ::close(fd);
+}
+
+TEST_CASE("serving: NaN, Infinity and -Infinity in request bodies, as TF Serving reads them", "[serving]") {
+  TempDir dir;
+  export_model(dir / "m", 1);
+  serving::Server server(options_for(dir / "m"));
+  server.start();
+  const int port = server.port();
+  Reply r = request(port, "POST", "/v1/models/m:predict",
+                    R"({"signature_name": "only_y", "instances": [[NaN, Infinity, -Infinity], [-0.5,NaN,1]]})");
+  REQUIRE(r.status == 200);
+  CHECK(r.text.find("[NaN, Infinity, -Infinity]") != std::string::npos);
+  CHECK(r.text.find("[-0.5, NaN, 1.0]") != std::string::npos);
+  r = request(port, "POST", "/v1/models/m:predict", R"({"signature_name": "only_y", "inputs": {"x": [[1, -Infinity, 2]]}})");
+  REQUIRE(r.status == 200);
+  CHECK(r.text.find("[1.0, -Infinity, 2.0]") != std::string::npos);
+  // The words inside strings stay strings; a string where a number belongs is a type error.
+  r = request(port, "POST", "/v1/models/m:predict", R"({"signature_name": "only_y", "instances": [["NaN", 1, 2]]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r).find(R"(JSON Value: "NaN" Type: String is not of expected type: float)") != std::string::npos);
+  r = request(port, "POST", "/v1/models/m:predict", R"({"signature_name": "only_y", "instances": [["x NaN \" Infinity", 1, 2]]})");
+  CHECK(r.status == 400);
+  // A signature name is a string, never a number.
+  r = request(port, "POST", "/v1/models/m:predict", R"({"signature_name": "NaN", "instances": [[1, 2, 3]]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == R"(Serving signature name: "NaN" not found in signature def)");
+  // Other bare words, or NaN for an integer input, stay errors.
+  CHECK(request(port, "POST", "/v1/models/m:predict", R"({"instances": [[nan, 1, 2]]})").status == 400);
+  CHECK(request(port, "POST", "/v1/models/m:predict", R"({"instances": [[NaNa, 1, 2]]})").status == 400);
+  r = request(port, "POST", "/v1/models/m:predict", R"({"signature_name": "two", "instances": [{"a": [1, 2], "b": [NaN, 1]}]})");
+  CHECK(r.status == 400);
+  // The parser alone: the words are doubles.
+  json doc = serving::parse_request_json(R"({"inputs": [NaN, Infinity, -Infinity, "NaN"]})");
+  CHECK(std::isnan(doc["inputs"][0].get<double>()));
+  CHECK(doc["inputs"][1].get<double>() == INFINITY);
+  CHECK(doc["inputs"][2].get<double>() == -INFINITY);
+  CHECK(doc["inputs"][3] == "NaN");
+}
+
 TEST_CASE("serving: a request larger than max_request_bytes is refused unread", "[serving]") {
   TempDir dir;
   export_model(dir / "m", 1);
@@ -672,6 +735,19 @@ TEST_CASE("serving: batching merges concurrent requests, each gets its own rows"
     });
   for (auto& t : clients) t.join();
   CHECK(wrong == 0);
+  // A lone request runs at once: it does not wait batch_timeout_micros for company (TF Serving
+  // would). With a timeout of 3 s, ten requests one after the other take far less than one.
+  {
+    serving::ServerOptions slow = options_for(dir / "m");
+    slow.enable_batching = true;
+    slow.batching.batch_timeout_micros = 3000000;
+    serving::Server lone(slow);
+    lone.start();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10; ++i)
+      CHECK(request(lone.port(), "POST", "/v1/models/m:predict", R"({"instances": [[1, 2, 3]]})").status == 200);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+  }
   // A bad request in a batch fails alone.
   CHECK(request(port, "POST", "/v1/models/m:predict", R"({"instances": [[1, 2]]})").status == 400);
 }
