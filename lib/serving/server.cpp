@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -21,6 +22,7 @@
 #include "serving/json_tensor.hpp"
 #include "serving/metrics.hpp"
 #include "xflow/error.hpp"
+#include "xflow/ops.hpp"
 #include "xflow/saved_model.hpp"
 
 namespace xf::serving {
@@ -134,7 +136,52 @@ struct Loaded {
   SavedModel model;
   std::map<std::string, std::map<std::string, DType>> input_dtypes;
   std::map<std::string, std::unique_ptr<Batcher>> batchers;  // per signature, with batching on
+  // With batching on: per signature, the model rebuilt for each padded batch size (2, 4, ...,
+  // max_batch_size) where the rebuild works and agrees with `model` (with_batch_size).
+  std::map<std::string, std::map<int64_t, SavedModel>> by_batch;
+
+  // What runs `rows` rows of signature `sig`: the smallest rebuilt graph that holds them, else
+  // the exported graph (one run per slice of its batch).
+  const SavedModel& executable(const std::string& sig, int64_t rows) const {
+    auto s = by_batch.find(sig);
+    if (s == by_batch.end() || rows <= 1) return model;
+    auto e = s->second.lower_bound(rows);
+    return e == s->second.end() ? model : e->second;
+  }
 };
+
+// Inputs of `rows` rows for signature s whose values vary by row and column (a probe).
+std::map<std::string, Tensor> probe_inputs(const train::Signature& s, int64_t rows) {
+  std::map<std::string, Tensor> out;
+  for (const auto& [name, info] : s.inputs) {
+    Shape sh = info.shape;
+    if (!sh.empty() && sh[0] == -1) sh[0] = rows;
+    int64_t n = 1;
+    for (int64_t x : sh) n *= x;
+    std::vector<double> v(static_cast<size_t>(n));
+    const bool is_float = info.dtype == DType::float32 || info.dtype == DType::float64;
+    for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = is_float ? ((i * 7919) % 97) / 97.0 - 0.5 : i % 2;
+    out[name] = cast(Tensor::from_vector(v, sh), info.dtype);
+  }
+  return out;
+}
+
+// Whether two runs' outputs agree: integers exactly, floats within 1e-4 relative (a matmul of
+// another row count may sum in another order).
+bool outputs_agree(const std::map<std::string, Tensor>& a, const std::map<std::string, Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [name, ta] : a) {
+    auto it = b.find(name);
+    if (it == b.end() || it->second.shape() != ta.shape() || it->second.dtype() != ta.dtype()) return false;
+    std::vector<double> x = cast(ta, DType::float64).to_vector<double>();
+    std::vector<double> y = cast(it->second, DType::float64).to_vector<double>();
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (std::isnan(x[i]) && std::isnan(y[i])) continue;
+      if (!(std::abs(x[i] - y[i]) <= 1e-4 * (1 + std::abs(y[i])))) return false;
+    }
+  }
+  return true;
+}
 
 struct VersionStatus {
   std::string state;  // START, LOADING, AVAILABLE, UNLOADING, END
@@ -241,6 +288,29 @@ struct Server::Impl {
       for (const auto* part : {&s.inputs, &s.outputs})
         for (const auto& [name, info] : *part) batchable = batchable && !info.shape.empty() && info.shape[0] == -1;
       if (batchable) l->batchers[sig] = std::make_unique<Batcher>(options.batching, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    }
+    if (!l->batchers.empty()) {
+      // One graph per padded batch size, compiled and checked against the exported graph's
+      // slices on a probe before traffic; a size whose rebuild fails or disagrees is left out
+      // (its batches run slice by slice).
+      std::vector<int64_t> sizes;
+      for (int64_t p = 2; p < options.batching.max_batch_size; p *= 2) sizes.push_back(p);
+      if (options.batching.max_batch_size >= 2) sizes.push_back(options.batching.max_batch_size);
+      for (int64_t p : sizes) {
+        SavedModel rebuilt;
+        try {
+          rebuilt = l->model.with_batch_size(p);
+        } catch (const Error&) {
+          break;  // the graph fixes its batch: no size will do
+        }
+        for (const auto& [sig, b] : l->batchers) {
+          try {
+            auto in = probe_inputs(l->model.signature(sig), p);
+            if (outputs_agree(rebuilt.run(sig, in), l->model.run(sig, in))) l->by_batch[sig][p] = rebuilt;
+          } catch (const Error&) {
+          }
+        }
+      }
     }
     return l;
   }
@@ -428,7 +498,7 @@ struct Server::Impl {
     if (fits)
       return b->second->run(in, [&](const std::map<std::string, Tensor>& merged) {
         RunLimiter::Slot slot(limiter);
-        return l.model.run(sig, merged);
+        return l.executable(sig, merged.begin()->second.shape()[0]).run(sig, merged);
       });
     RunLimiter::Slot slot(limiter);
     return l.model.run(sig, in);

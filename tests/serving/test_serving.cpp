@@ -752,6 +752,48 @@ TEST_CASE("serving: batching merges concurrent requests, each gets its own rows"
   CHECK(request(port, "POST", "/v1/models/m:predict", R"({"instances": [[1, 2]]})").status == 400);
 }
 
+TEST_CASE("serving: a model rebuilt for a batch size runs its rows in one run, as the slices do", "[serving]") {
+  TempDir dir;
+  export_model(dir / "m", 3);
+  SavedModel base = load_saved_model(dir / "m/3");
+  SavedModel b8 = base.with_batch_size(8);
+  CHECK(b8.meta_graph().signatures().size() == base.meta_graph().signatures().size());
+  for (int64_t rows : {1, 5, 8, 13}) {
+    std::vector<float> xs;
+    for (int64_t i = 0; i < rows * 3; ++i) xs.push_back(static_cast<float>((i * 37) % 11) - 4.5f);
+    std::map<std::string, Tensor> in{{"x", Tensor::from_vector(xs, {rows, 3})}};
+    INFO(rows);
+    for (const std::string sig : {"serving_default", "classify_x", "regress_x"}) {
+      auto want = base.run(sig, in);  // slices of the exported batch of 1
+      auto got = b8.run(sig, in);     // one run of 8 rows (13: two)
+      REQUIRE(got.size() == want.size());
+      for (const auto& [name, t] : want) {
+        CHECK(got[name].shape() == t.shape());
+        CHECK(allclose(got[name], t, 1e-6, 1e-6));
+      }
+    }
+  }
+  CHECK_THROWS_AS(base.with_batch_size(0), InvalidArgument);
+  // A graph whose reshape fixes the batch cannot be rebuilt.
+  GraphBuilder b;
+  Tensor x = b.placeholder(DType::float32, {1, 4}, "x");
+  Tensor y = reshape(x, {1, 2, 2}) * 2.0f;
+  Graph g = b.finish({y});
+  train::Signature s = train::make_signature(g, {{"x", b.value_of(x)}}, {{"y", b.value_of(y)}});
+  train::set_any_batch_size(s);
+  export_saved_model(dir / "fixed", 1, g, {{"serving_default", s}});
+  SavedModel fixed = load_saved_model(dir / "fixed/1");
+  CHECK_THROWS_WITH(fixed.with_batch_size(4), Catch::Contains("cannot run 4 rows"));
+  // The server still batches it, slice by slice.
+  serving::ServerOptions o = options_for(dir / "fixed");
+  o.enable_batching = true;
+  serving::Server server(o);
+  server.start();
+  Reply r = request(server.port(), "POST", "/v1/models/m:predict", R"({"instances": [[1, 2, 3, 4], [5, 6, 7, 8]]})");
+  REQUIRE(r.status == 200);
+  CHECK(r.body == json::parse(R"({"predictions": [[[2.0, 4.0], [6.0, 8.0]], [[10.0, 12.0], [14.0, 16.0]]]})"));
+}
+
 TEST_CASE("serving: xflow serve drains the requests in flight on SIGTERM and exits 0", "[serving]") {
   TempDir dir;
   export_model(dir / "m", 1);
