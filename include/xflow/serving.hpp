@@ -52,6 +52,10 @@ struct ServerOptions {
   bool enable_batching = false;
   BatchingOptions batching;
   std::string metrics_path;                 // e.g. "/monitoring/prometheus/metrics"; empty: off
+  int max_num_load_retries = 5;             // a failed load is tried again this many times,
+  int64_t load_retry_interval_micros = 60000000;  // this long apart, before it is reported (END)
+  std::string model_config_file;            // re-read every model_config_file_poll_wait_seconds when
+  double model_config_file_poll_wait_seconds = 0;  // both are set (0: read at start only)
 };
 
 struct Response {
@@ -84,6 +88,11 @@ class Server {
   void stop();
   // One scan of the base paths now (what the poller does every poll_wait_seconds).
   void poll();
+  // Serves these models from now on (what a re-read of the model config file does): new models
+  // are loaded before they answer, removed ones stop answering (requests in flight finish), and a
+  // model whose name and base path are unchanged keeps its versions under its new policy and
+  // labels. InvalidArgument for a model without a name or a name given twice.
+  void reload_config(const std::vector<ModelConfig>& models);
   // The REST API without the HTTP transport: what a request with this method, path and body gets.
   Response handle(const std::string& method, const std::string& path, const std::string& body);
 

@@ -12,10 +12,13 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "serving/batcher.hpp"
@@ -236,8 +239,10 @@ int http_workers(int num_threads) {
 
 struct Server::Impl {
   ServerOptions options;
-  std::vector<std::unique_ptr<Model>> models;
-  std::map<std::string, Model*> by_name;
+  // The configured models: replaced whole by reload_config; a request copies the pointer it
+  // needs (under models_mu) and keeps its model alive while it runs.
+  std::mutex models_mu;
+  std::map<std::string, std::shared_ptr<Model>> by_name;
   Metrics metrics;
   RunLimiter limiter;  // the runs in progress at once: one per core
 
@@ -251,15 +256,57 @@ struct Server::Impl {
   bool started = false;
   std::atomic<bool> listen_returned{false};
   std::mutex poll_mu;  // one poll at a time
+  std::string config_error;  // the last error of reloading the model config file (poller thread)
 
   explicit Impl(ServerOptions o) : options(std::move(o)), limiter(std::max(1u, std::thread::hardware_concurrency())) {
-    for (const ModelConfig& c : options.models) {
+    by_name = make_models(options.models, {});
+  }
+
+  // Models for `configs`; a model whose name and base path are unchanged keeps its versions
+  // (from `old`), with the new policy and labels.
+  static std::map<std::string, std::shared_ptr<Model>> make_models(const std::vector<ModelConfig>& configs,
+                                                                   const std::map<std::string, std::shared_ptr<Model>>& old) {
+    std::set<std::string> names;
+    for (const ModelConfig& c : configs) {
       if (c.name.empty()) throw InvalidArgument("[serving] a model needs a name");
-      if (by_name.count(c.name)) throw InvalidArgument("[serving] model '" + c.name + "' is configured twice");
-      auto m = std::make_unique<Model>();
+      if (!names.insert(c.name).second) throw InvalidArgument("[serving] model '" + c.name + "' is configured twice");
+    }
+    std::map<std::string, std::shared_ptr<Model>> out;
+    for (const ModelConfig& c : configs) {
+      auto o = old.find(c.name);
+      if (o != old.end() && o->second->config.base_path == c.base_path) {
+        std::lock_guard<std::mutex> lock(o->second->mu);
+        o->second->config = c;
+        out[c.name] = o->second;
+        continue;
+      }
+      auto m = std::make_shared<Model>();
       m->config = c;
-      by_name[c.name] = m.get();
-      models.push_back(std::move(m));
+      out[c.name] = m;
+    }
+    return out;
+  }
+
+  std::shared_ptr<Model> find_model(const std::string& name) {
+    std::lock_guard<std::mutex> lock(models_mu);
+    auto it = by_name.find(name);
+    return it == by_name.end() ? nullptr : it->second;
+  }
+
+  void reload_config(const std::vector<ModelConfig>& configs) {
+    std::lock_guard<std::mutex> poll_lock(poll_mu);
+    std::map<std::string, std::shared_ptr<Model>> fresh;
+    {
+      std::lock_guard<std::mutex> lock(models_mu);
+      fresh = make_models(configs, by_name);
+    }
+    // New models load before they are visible; removed ones go once their last request is done.
+    for (auto& [name, m] : fresh) poll_model(*m);
+    std::map<std::string, std::shared_ptr<Model>> dropped;
+    {
+      std::lock_guard<std::mutex> lock(models_mu);
+      dropped.swap(by_name);
+      by_name = fresh;
     }
   }
 
@@ -359,12 +406,22 @@ struct Server::Impl {
         }
         std::shared_ptr<const Loaded> l;
         VersionStatus st{"AVAILABLE", "OK", ""};
-        try {
-          l = load(m, v);
-        } catch (const Error& e) {
-          st = VersionStatus{"END", tf_code_name(e.code()), e.what()};
-        } catch (const std::exception& e) {
-          st = VersionStatus{"END", "UNKNOWN", e.what()};
+        // TF Serving's --max_num_load_retries: a failed load is tried again after
+        // --load_retry_interval_micros (state LOADING meanwhile), then reported.
+        for (int attempt = 0;; ++attempt) {
+          try {
+            l = load(m, v);
+            st = VersionStatus{"AVAILABLE", "OK", ""};
+          } catch (const Error& e) {
+            st = VersionStatus{"END", tf_code_name(e.code()), e.what()};
+          } catch (const std::exception& e) {
+            st = VersionStatus{"END", "UNKNOWN", e.what()};
+          }
+          if (l || attempt >= options.max_num_load_retries) break;
+          std::unique_lock<std::mutex> lock(stop_mu);
+          if (stop_cv.wait_for(lock, std::chrono::microseconds(std::max<int64_t>(0, options.load_retry_interval_micros)),
+                               [this] { return stopping; }))
+            break;
         }
         std::lock_guard<std::mutex> lock(m.mu);
         m.status[v] = st;
@@ -397,20 +454,43 @@ struct Server::Impl {
 
   void poll_all() {
     std::lock_guard<std::mutex> lock(poll_mu);
-    for (auto& m : models) poll_model(*m);
+    std::map<std::string, std::shared_ptr<Model>> models;
+    {
+      std::lock_guard<std::mutex> l(models_mu);
+      models = by_name;
+    }
+    for (auto& [name, m] : models) poll_model(*m);
+  }
+
+  // Re-reads options.model_config_file; a file that cannot be read or parsed leaves the models
+  // as they are (reported on stderr, as TF Serving logs it).
+  void reload_config_file() {
+    try {
+      std::ifstream f(options.model_config_file);
+      if (!f) throw NotFound("[serving] cannot read the model config file '" + options.model_config_file + "'");
+      std::stringstream ss;
+      ss << f.rdbuf();
+      reload_config(parse_model_config(ss.str(), options.model_config_file));
+      config_error.clear();
+    } catch (const std::exception& e) {
+      if (config_error != e.what())  // once per new error, not at every poll
+        std::fprintf(stderr, "xflow serve: the model config file was not reloaded: %s\n", e.what());
+      config_error = e.what();
+    }
   }
 
   // ---- requests ----
 
-  Model& model_or_404(const Target& t, int64_t version) {
-    auto it = by_name.find(t.model);
-    if (it == by_name.end()) throw RequestError(404, "Servable not found for request: " + request_spec(t, version));
-    return *it->second;
+  std::shared_ptr<Model> model_or_404(const Target& t, int64_t version) {
+    std::shared_ptr<Model> m = find_model(t.model);
+    if (!m) throw RequestError(404, "Servable not found for request: " + request_spec(t, version));
+    return m;
   }
 
   std::shared_ptr<const Loaded> resolve(const Target& t) {
     int64_t version = t.version.empty() ? 0 : std::stoll(t.version);
-    Model& m = model_or_404(t, version);
+    std::shared_ptr<Model> held = model_or_404(t, version);
+    Model& m = *held;
     std::lock_guard<std::mutex> lock(m.mu);
     if (!t.label.empty()) {
       auto l = m.config.labels.find(t.label);
@@ -427,9 +507,9 @@ struct Server::Impl {
   }
 
   Response model_status(const Target& t) {
-    auto it = by_name.find(t.model);
-    if (it == by_name.end()) throw RequestError(404, "Could not find any versions of model " + t.model);
-    Model& m = *it->second;
+    std::shared_ptr<Model> held = find_model(t.model);
+    if (!held) throw RequestError(404, "Could not find any versions of model " + t.model);
+    Model& m = *held;
     int64_t version = -1;
     std::lock_guard<std::mutex> lock(m.mu);
     if (!t.label.empty()) {
@@ -742,7 +822,7 @@ struct Server::Impl {
       else
         throw malformed;
     }
-    if (by_name.count(t.model)) model_label = t.model;
+    if (find_model(t.model)) model_label = t.model;
     if (method == "GET") {
       api = want_metadata ? "metadata" : "status";
       return want_metadata ? metadata(t) : model_status(t);
@@ -833,9 +913,20 @@ struct Server::Impl {
     poller = std::thread([this] {
       std::unique_lock<std::mutex> lock(stop_mu);
       const auto wait = std::chrono::duration<double>(std::max(0.001, options.poll_wait_seconds));
+      using clock = std::chrono::steady_clock;
+      const bool watch_config = !options.model_config_file.empty() && options.model_config_file_poll_wait_seconds > 0;
+      const auto config_wait = std::chrono::duration_cast<clock::duration>(
+          std::chrono::duration<double>(std::max(0.001, options.model_config_file_poll_wait_seconds)));
+      auto next_config = clock::now() + config_wait;
       while (!stopping) {
-        if (stop_cv.wait_for(lock, wait, [this] { return stopping; })) break;
+        if (stop_cv.wait_for(lock, watch_config ? std::min<clock::duration>(std::chrono::duration_cast<clock::duration>(wait), config_wait) : std::chrono::duration_cast<clock::duration>(wait),
+                             [this] { return stopping; }))
+          break;
         lock.unlock();
+        if (watch_config && clock::now() >= next_config) {
+          next_config = clock::now() + config_wait;
+          reload_config_file();
+        }
         poll_all();
         lock.lock();
       }
@@ -867,6 +958,7 @@ void Server::start() { impl_->start(); }
 int Server::port() const { return impl_->bound_port; }
 void Server::stop() { impl_->stop(); }
 void Server::poll() { impl_->poll_all(); }
+void Server::reload_config(const std::vector<ModelConfig>& models) { impl_->reload_config(models); }
 Response Server::handle(const std::string& method, const std::string& path, const std::string& body) {
   return impl_->handle(method, path, body);
 }

@@ -118,6 +118,7 @@ serving::ServerOptions options_for(const std::string& base, const std::string& n
   serving::ServerOptions o;
   o.port = 0;
   o.poll_wait_seconds = 3600;  // the tests poll by hand, unless they say otherwise
+  o.load_retry_interval_micros = 1000;  // a broken version is retried (5 times) 1 ms apart
   o.models.push_back({name, base, {}, {}});
   return o;
 }
@@ -701,6 +702,85 @@ TEST_CASE("serving: the model config file: several models, version policies, lab
   // Unknown model names do not become labels.
   request(port, "POST", "/v1/models/zzz:predict", body);
   CHECK(request(port, "GET", "/monitoring/prometheus/metrics").text.find("zzz") == std::string::npos);
+}
+
+TEST_CASE("serving: a version that fails to load is retried; the model config file is re-read", "[serving]") {
+  TempDir dir;
+  export_model(dir / "a", 1);
+  // Version 2 is damaged when the server starts and repaired during its retries: it serves.
+  write_broken_version(dir / "a", 2);
+  serving::ServerOptions o = options_for(dir / "a", "a");
+  o.max_num_load_retries = 1000;
+  o.load_retry_interval_micros = 20000;
+  o.poll_wait_seconds = 3600;
+  std::thread fixer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    fs::remove_all(dir / "a/2");
+    export_model(dir / "a", 2);
+  });
+  serving::Server server(o);
+  server.start();  // loads (retrying version 2) before it listens
+  fixer.join();
+  const int port = server.port();
+  Reply r = request(port, "GET", "/v1/models/a");
+  REQUIRE(r.body["model_version_status"].size() == 1);
+  CHECK(r.body["model_version_status"][0]["version"] == "2");
+  CHECK(r.body["model_version_status"][0]["state"] == "AVAILABLE");
+  // With no retries left, a broken version is reported at once (END, its error).
+  write_broken_version(dir / "a", 3);
+  serving::ServerOptions once = options_for(dir / "a", "a");
+  once.max_num_load_retries = 0;
+  once.load_retry_interval_micros = 60000000;  // never waited for
+  const auto t0 = std::chrono::steady_clock::now();
+  serving::Server quick(once);
+  quick.start();
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30));
+  r = request(quick.port(), "GET", "/v1/models/a/versions/3");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["model_version_status"][0]["state"] == "END");
+  CHECK(r.body["model_version_status"][0]["status"]["error_code"] == "INVALID_ARGUMENT");
+
+  // The config file: rewriting it adds model b and removes a.
+  export_model(dir / "b", 7);
+  const std::string file = dir / "models.config";
+  std::ofstream(file) << "model_config_list { config { name: 'a' base_path: '" << (dir / "a") << "' } }\n";
+  serving::ServerOptions c;
+  c.port = 0;
+  c.poll_wait_seconds = 3600;
+  c.load_retry_interval_micros = 1000;
+  c.models = serving::parse_model_config("model_config_list { config { name: 'a' base_path: '" + (dir / "a") + "' } }");
+  c.model_config_file = file;
+  c.model_config_file_poll_wait_seconds = 0.05;
+  serving::Server watched(c);
+  watched.start();
+  const int wp = watched.port();
+  const std::string body = R"({"signature_name": "only_y", "instances": [[1, 1, 1]]})";
+  CHECK(request(wp, "POST", "/v1/models/b:predict", body).status == 404);
+  {
+    std::ofstream f(file + ".tmp");
+    f << "model_config_list { config { name: 'b' base_path: '" << (dir / "b") << "' } }\n";
+  }
+  fs::rename(file + ".tmp", file);
+  int status = 0;
+  for (int i = 0; i < 600 && status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    status = request(wp, "POST", "/v1/models/b:predict", body).status;
+  }
+  CHECK(status == 200);
+  CHECK(request(wp, "POST", "/v1/models/b:predict", body).body["predictions"][0][0] == 7.0);
+  CHECK(request(wp, "POST", "/v1/models/a:predict", body).status == 404);
+  CHECK(request(wp, "GET", "/v1/models/a").status == 404);
+  // A damaged file leaves the models as they are.
+  std::ofstream(file) << "model_config_list { config { name: ";
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(request(wp, "POST", "/v1/models/b:predict", body).status == 200);
+  // reload_config directly: both models, b keeps its loaded version.
+  watched.reload_config(serving::parse_model_config("model_config_list { config { name: 'a' base_path: '" + (dir / "a") +
+                                                    "' } config { name: 'b' base_path: '" + (dir / "b") + "' } }"));
+  CHECK(request(wp, "POST", "/v1/models/a:predict", body).status == 200);
+  CHECK(request(wp, "POST", "/v1/models/b:predict", body).status == 200);
+  CHECK_THROWS_AS(watched.reload_config({{"x", dir / "b", {}, {}}, {"x", dir / "a", {}, {}}}), InvalidArgument);
+  CHECK(request(wp, "POST", "/v1/models/a:predict", body).status == 200);
 }
 
 TEST_CASE("serving: batching merges concurrent requests, each gets its own rows", "[serving]") {
