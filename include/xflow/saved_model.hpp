@@ -62,6 +62,16 @@ class SavedModel {
   std::map<std::string, Tensor> run(const std::string& signature, const std::map<std::string, Tensor>& inputs,
                                     Loc loc = Loc::current()) const;
 
+  // The same model with its graph rebuilt for `batch` rows: the signatures' inputs of any batch
+  // size (-1) get dimension 0 = batch and every node's shapes are inferred again, so run() with
+  // up to `batch` rows is one run of the graph (padded with zero rows) instead of one per slice
+  // of the exported batch. Shares the constants; compiles its own plans. Only right for graphs
+  // whose rows are independent (as the slicing of run() assumes). InvalidArgument when the
+  // graph cannot be rebuilt: an op whose attributes fix the batch (a reshape to (1, 576)) fails
+  // to infer, or an output of any batch size would not have `batch` rows, or a value of fixed
+  // shape would change.
+  SavedModel with_batch_size(int64_t batch, Loc loc = Loc::current()) const;
+
  private:
   friend SavedModel load_saved_model(const std::string& dir);
   struct Impl;

@@ -45,13 +45,17 @@ struct BatchingOptions {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8501;                          // 0: a free port (see Server::port())
-  int num_threads = 0;                      // HTTP workers, one per open connection; 0: 4 per core, at least 64
+  int num_threads = 0;                      // HTTP workers (0: 4 per core); never fewer than 64 (http_workers)
   double poll_wait_seconds = 1.0;           // how often base paths are scanned for versions
   size_t max_request_bytes = 8u << 20;      // a larger body is refused (413) before it is read
   std::vector<ModelConfig> models;
   bool enable_batching = false;
   BatchingOptions batching;
   std::string metrics_path;                 // e.g. "/monitoring/prometheus/metrics"; empty: off
+  int max_num_load_retries = 5;             // a failed load is tried again this many times,
+  int64_t load_retry_interval_micros = 60000000;  // this long apart, before it is reported (END)
+  std::string model_config_file;            // re-read every model_config_file_poll_wait_seconds when
+  double model_config_file_poll_wait_seconds = 0;  // both are set (0: read at start only)
 };
 
 struct Response {
@@ -59,6 +63,14 @@ struct Response {
   std::string body;  // JSON (text for the metrics page)
   std::string content_type = "application/json";
 };
+
+// Connections served at once, whatever num_threads says: each open (keep-alive) connection holds
+// one HTTP worker, so fewer workers than clients would make the extra clients wait for an idle
+// connection to time out.
+constexpr int kMinHttpWorkers = 64;
+// The HTTP workers a server starts for ServerOptions::num_threads: 4 per core when 0 (as
+// tensorflow_model_server's --rest_api_num_threads), at least kMinHttpWorkers.
+int http_workers(int num_threads);
 
 class Server {
  public:
@@ -76,6 +88,11 @@ class Server {
   void stop();
   // One scan of the base paths now (what the poller does every poll_wait_seconds).
   void poll();
+  // Serves these models from now on (what a re-read of the model config file does): new models
+  // are loaded before they answer, removed ones stop answering (requests in flight finish), and a
+  // model whose name and base path are unchanged keeps its versions under its new policy and
+  // labels. InvalidArgument for a model without a name or a name given twice.
+  void reload_config(const std::vector<ModelConfig>& models);
   // The REST API without the HTTP transport: what a request with this method, path and body gets.
   Response handle(const std::string& method, const std::string& path, const std::string& body);
 

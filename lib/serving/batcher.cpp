@@ -65,7 +65,10 @@ TensorMap Batcher::run(const TensorMap& inputs, const RunFn& fn) {
     // This request gathers the next batch: wait for more rows, up to the timeout.
     collecting_ = true;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(options_.batch_timeout_micros);
-    cv_.wait_until(lock, deadline, [this] { return queued_rows_ >= options_.max_batch_size; });
+    // A core free: run now (a lone request does not wait). All busy: gather the requests that
+    // arrive meanwhile, up to the timeout.
+    cv_.wait_until(lock, deadline,
+                   [this] { return queued_rows_ >= options_.max_batch_size || running_ < max_running_; });
     std::vector<Task*> batch;
     int64_t rows = 0;
     while (!queue_.empty() && (batch.empty() || rows + queue_.front()->rows <= options_.max_batch_size)) {
@@ -76,6 +79,7 @@ TensorMap Batcher::run(const TensorMap& inputs, const RunFn& fn) {
     }
     queued_rows_ -= rows;
     collecting_ = false;
+    ++running_;
     cv_.notify_all();  // the next request may start gathering the following batch
     lock.unlock();
     std::vector<TensorMap> outs(batch.size());
@@ -95,6 +99,7 @@ TensorMap Batcher::run(const TensorMap& inputs, const RunFn& fn) {
       error = std::current_exception();
     }
     lock.lock();
+    --running_;
     for (size_t i = 0; i < batch.size(); ++i) {
       batch[i]->out = std::move(outs[i]);
       batch[i]->error = error;

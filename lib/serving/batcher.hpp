@@ -1,7 +1,8 @@
 // Server-side batching (TF Serving's --enable_batching): concurrent requests to one signature are
 // merged into one run of up to max_batch_size rows, then each gets its rows back. No thread of its
-// own: the first request of a batch waits up to batch_timeout_micros for others and runs the batch
-// for all of them (docs/serving.md).
+// own: the first request of a batch gathers the next ones while every core runs a batch (or until
+// the batch is full, or batch_timeout_micros) and runs the batch for all of them; with a core free
+// it runs at once, so a lone request never waits (docs/serving.md).
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -21,7 +22,8 @@ using TensorMap = std::map<std::string, Tensor>;
 
 class Batcher {
  public:
-  explicit Batcher(BatchingOptions options) : options_(options) {}
+  // max_running: batches of this batcher that run at once (one per core).
+  explicit Batcher(BatchingOptions options, int max_running = 1) : options_(options), max_running_(max_running) {}
   using RunFn = std::function<TensorMap(const TensorMap&)>;
   // Runs `inputs` (every tensor batched along dimension 0, the same rows) merged with concurrent
   // requests; returns this request's rows of every output.
@@ -42,6 +44,8 @@ class Batcher {
   std::vector<Task*> queue_;
   int64_t queued_rows_ = 0;
   bool collecting_ = false;  // a request is gathering the next batch
+  int running_ = 0;          // batches running now
+  int max_running_ = 1;
 };
 
 // At most `n` runs at once (one per core): more threads than cores only make each run slower.

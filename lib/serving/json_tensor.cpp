@@ -350,8 +350,12 @@ std::string error_json(const std::string& message) {
 json parse_request_json(std::string_view body) {
   if (body.empty()) bad("JSON Parse error: The document is empty");
   // The nesting depth first, outside strings: no parse or walk of a deep document.
+  // TF Serving's json_tensor (rapidjson with kParseNanAndInfFlag) takes the bare words NaN,
+  // Infinity and -Infinity as numbers; nlohmann's parser does not. They are found here, outside
+  // strings, and become marker strings that the parse turns back into numbers.
   int depth = 0;
   bool in_string = false;
+  std::vector<std::pair<size_t, const char*>> words;  // offset, word
   for (size_t i = 0; i < body.size(); ++i) {
     char c = body[i];
     if (in_string) {
@@ -361,6 +365,13 @@ json parse_request_json(std::string_view body) {
         in_string = false;
     } else if (c == '"') {
       in_string = true;
+    } else if (c == 'N' || c == 'I' || c == '-') {
+      for (const char* w : {"NaN", "Infinity", "-Infinity"})
+        if (body.compare(i, std::strlen(w), w) == 0) {
+          words.emplace_back(i, w);
+          i += std::strlen(w) - 1;
+          break;
+        }
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth)
         bad("JSON Parse error: nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels at offset: " +
@@ -369,9 +380,37 @@ json parse_request_json(std::string_view body) {
       --depth;
     }
   }
+  // The markers: strings that only these words make (a request cannot contain the byte 0x01
+  // in a string unless it writes the escape, which is checked for).
+  static const std::string kMarker = "\x01xflow-nonfinite:";
+  std::string rewritten;
+  if (!words.empty() && body.find("\\u0001xflow-nonfinite:") == std::string_view::npos) {
+    size_t from = 0;
+    for (const auto& [at, w] : words) {
+      rewritten.append(body.substr(from, at - from));
+      rewritten += "\"\\u0001xflow-nonfinite:" + std::string(w) + "\"";
+      from = at + std::strlen(w);
+    }
+    rewritten.append(body.substr(from));
+    body = rewritten;
+  }
   json doc;
   try {
-    doc = json::parse(body.begin(), body.end());
+    if (rewritten.empty()) {
+      doc = json::parse(body.begin(), body.end());
+    } else {
+      doc = json::parse(body.begin(), body.end(), [](int, json::parse_event_t event, json& v) {
+        if (event == json::parse_event_t::value && v.is_string()) {
+          const std::string& t = v.get_ref<const std::string&>();
+          if (t.compare(0, kMarker.size(), kMarker) == 0) {
+            const std::string w = t.substr(kMarker.size());
+            v = w == "NaN" ? std::numeric_limits<double>::quiet_NaN()
+                           : (w == "Infinity" ? 1 : -1) * std::numeric_limits<double>::infinity();
+          }
+        }
+        return true;
+      });
+    }
   } catch (const json::parse_error& e) {
     std::string what = e.what();
     // nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without its prefix.

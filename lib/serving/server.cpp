@@ -3,22 +3,29 @@
 #include "xflow/serving.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "serving/batcher.hpp"
 #include "serving/json_tensor.hpp"
 #include "serving/metrics.hpp"
 #include "xflow/error.hpp"
+#include "xflow/ops.hpp"
 #include "xflow/saved_model.hpp"
 
 namespace xf::serving {
@@ -132,7 +139,52 @@ struct Loaded {
   SavedModel model;
   std::map<std::string, std::map<std::string, DType>> input_dtypes;
   std::map<std::string, std::unique_ptr<Batcher>> batchers;  // per signature, with batching on
+  // With batching on: per signature, the model rebuilt for each padded batch size (2, 4, ...,
+  // max_batch_size) where the rebuild works and agrees with `model` (with_batch_size).
+  std::map<std::string, std::map<int64_t, SavedModel>> by_batch;
+
+  // What runs `rows` rows of signature `sig`: the smallest rebuilt graph that holds them, else
+  // the exported graph (one run per slice of its batch).
+  const SavedModel& executable(const std::string& sig, int64_t rows) const {
+    auto s = by_batch.find(sig);
+    if (s == by_batch.end() || rows <= 1) return model;
+    auto e = s->second.lower_bound(rows);
+    return e == s->second.end() ? model : e->second;
+  }
 };
+
+// Inputs of `rows` rows for signature s whose values vary by row and column (a probe).
+std::map<std::string, Tensor> probe_inputs(const train::Signature& s, int64_t rows) {
+  std::map<std::string, Tensor> out;
+  for (const auto& [name, info] : s.inputs) {
+    Shape sh = info.shape;
+    if (!sh.empty() && sh[0] == -1) sh[0] = rows;
+    int64_t n = 1;
+    for (int64_t x : sh) n *= x;
+    std::vector<double> v(static_cast<size_t>(n));
+    const bool is_float = info.dtype == DType::float32 || info.dtype == DType::float64;
+    for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = is_float ? ((i * 7919) % 97) / 97.0 - 0.5 : i % 2;
+    out[name] = cast(Tensor::from_vector(v, sh), info.dtype);
+  }
+  return out;
+}
+
+// Whether two runs' outputs agree: integers exactly, floats within 1e-4 relative (a matmul of
+// another row count may sum in another order).
+bool outputs_agree(const std::map<std::string, Tensor>& a, const std::map<std::string, Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [name, ta] : a) {
+    auto it = b.find(name);
+    if (it == b.end() || it->second.shape() != ta.shape() || it->second.dtype() != ta.dtype()) return false;
+    std::vector<double> x = cast(ta, DType::float64).to_vector<double>();
+    std::vector<double> y = cast(it->second, DType::float64).to_vector<double>();
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (std::isnan(x[i]) && std::isnan(y[i])) continue;
+      if (!(std::abs(x[i] - y[i]) <= 1e-4 * (1 + std::abs(y[i])))) return false;
+    }
+  }
+  return true;
+}
 
 struct VersionStatus {
   std::string state;  // START, LOADING, AVAILABLE, UNLOADING, END
@@ -177,31 +229,84 @@ std::string request_spec(const Target& t, int64_t version) {
 
 }  // namespace
 
+int http_workers(int num_threads) {
+  // TF Serving's default (4 per core) counts threads that process requests; httplib's worker
+  // also holds its keep-alive connection while it is idle (up to 5 s), so the pool is the number
+  // of connections served at once and is never below 64 (decision in docs/decisions.md).
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(kMinHttpWorkers, num_threads > 0 ? num_threads : 4 * cores);
+}
+
 struct Server::Impl {
   ServerOptions options;
-  std::vector<std::unique_ptr<Model>> models;
-  std::map<std::string, Model*> by_name;
+  // The configured models: replaced whole by reload_config; a request copies the pointer it
+  // needs (under models_mu) and keeps its model alive while it runs.
+  std::mutex models_mu;
+  std::map<std::string, std::shared_ptr<Model>> by_name;
   Metrics metrics;
   RunLimiter limiter;  // the runs in progress at once: one per core
 
   httplib::Server http;
   std::thread listener, poller;
   int bound_port = -1;
+  int listen_fd = -1;  // the listening socket (httplib owns and closes it)
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
   bool started = false;
   std::atomic<bool> listen_returned{false};
   std::mutex poll_mu;  // one poll at a time
+  std::string config_error;  // the last error of reloading the model config file (poller thread)
 
   explicit Impl(ServerOptions o) : options(std::move(o)), limiter(std::max(1u, std::thread::hardware_concurrency())) {
-    for (const ModelConfig& c : options.models) {
+    by_name = make_models(options.models, {});
+  }
+
+  // Models for `configs`; a model whose name and base path are unchanged keeps its versions
+  // (from `old`), with the new policy and labels.
+  static std::map<std::string, std::shared_ptr<Model>> make_models(const std::vector<ModelConfig>& configs,
+                                                                   const std::map<std::string, std::shared_ptr<Model>>& old) {
+    std::set<std::string> names;
+    for (const ModelConfig& c : configs) {
       if (c.name.empty()) throw InvalidArgument("[serving] a model needs a name");
-      if (by_name.count(c.name)) throw InvalidArgument("[serving] model '" + c.name + "' is configured twice");
-      auto m = std::make_unique<Model>();
+      if (!names.insert(c.name).second) throw InvalidArgument("[serving] model '" + c.name + "' is configured twice");
+    }
+    std::map<std::string, std::shared_ptr<Model>> out;
+    for (const ModelConfig& c : configs) {
+      auto o = old.find(c.name);
+      if (o != old.end() && o->second->config.base_path == c.base_path) {
+        std::lock_guard<std::mutex> lock(o->second->mu);
+        o->second->config = c;
+        out[c.name] = o->second;
+        continue;
+      }
+      auto m = std::make_shared<Model>();
       m->config = c;
-      by_name[c.name] = m.get();
-      models.push_back(std::move(m));
+      out[c.name] = m;
+    }
+    return out;
+  }
+
+  std::shared_ptr<Model> find_model(const std::string& name) {
+    std::lock_guard<std::mutex> lock(models_mu);
+    auto it = by_name.find(name);
+    return it == by_name.end() ? nullptr : it->second;
+  }
+
+  void reload_config(const std::vector<ModelConfig>& configs) {
+    std::lock_guard<std::mutex> poll_lock(poll_mu);
+    std::map<std::string, std::shared_ptr<Model>> fresh;
+    {
+      std::lock_guard<std::mutex> lock(models_mu);
+      fresh = make_models(configs, by_name);
+    }
+    // New models load before they are visible; removed ones go once their last request is done.
+    for (auto& [name, m] : fresh) poll_model(*m);
+    std::map<std::string, std::shared_ptr<Model>> dropped;
+    {
+      std::lock_guard<std::mutex> lock(models_mu);
+      dropped.swap(by_name);
+      by_name = fresh;
     }
   }
 
@@ -229,7 +334,30 @@ struct Server::Impl {
       bool batchable = options.enable_batching && !s.inputs.empty();
       for (const auto* part : {&s.inputs, &s.outputs})
         for (const auto& [name, info] : *part) batchable = batchable && !info.shape.empty() && info.shape[0] == -1;
-      if (batchable) l->batchers[sig] = std::make_unique<Batcher>(options.batching);
+      if (batchable) l->batchers[sig] = std::make_unique<Batcher>(options.batching, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    }
+    if (!l->batchers.empty()) {
+      // One graph per padded batch size, compiled and checked against the exported graph's
+      // slices on a probe before traffic; a size whose rebuild fails or disagrees is left out
+      // (its batches run slice by slice).
+      std::vector<int64_t> sizes;
+      for (int64_t p = 2; p < options.batching.max_batch_size; p *= 2) sizes.push_back(p);
+      if (options.batching.max_batch_size >= 2) sizes.push_back(options.batching.max_batch_size);
+      for (int64_t p : sizes) {
+        SavedModel rebuilt;
+        try {
+          rebuilt = l->model.with_batch_size(p);
+        } catch (const Error&) {
+          break;  // the graph fixes its batch: no size will do
+        }
+        for (const auto& [sig, b] : l->batchers) {
+          try {
+            auto in = probe_inputs(l->model.signature(sig), p);
+            if (outputs_agree(rebuilt.run(sig, in), l->model.run(sig, in))) l->by_batch[sig][p] = rebuilt;
+          } catch (const Error&) {
+          }
+        }
+      }
     }
     return l;
   }
@@ -278,12 +406,22 @@ struct Server::Impl {
         }
         std::shared_ptr<const Loaded> l;
         VersionStatus st{"AVAILABLE", "OK", ""};
-        try {
-          l = load(m, v);
-        } catch (const Error& e) {
-          st = VersionStatus{"END", tf_code_name(e.code()), e.what()};
-        } catch (const std::exception& e) {
-          st = VersionStatus{"END", "UNKNOWN", e.what()};
+        // TF Serving's --max_num_load_retries: a failed load is tried again after
+        // --load_retry_interval_micros (state LOADING meanwhile), then reported.
+        for (int attempt = 0;; ++attempt) {
+          try {
+            l = load(m, v);
+            st = VersionStatus{"AVAILABLE", "OK", ""};
+          } catch (const Error& e) {
+            st = VersionStatus{"END", tf_code_name(e.code()), e.what()};
+          } catch (const std::exception& e) {
+            st = VersionStatus{"END", "UNKNOWN", e.what()};
+          }
+          if (l || attempt >= options.max_num_load_retries) break;
+          std::unique_lock<std::mutex> lock(stop_mu);
+          if (stop_cv.wait_for(lock, std::chrono::microseconds(std::max<int64_t>(0, options.load_retry_interval_micros)),
+                               [this] { return stopping; }))
+            break;
         }
         std::lock_guard<std::mutex> lock(m.mu);
         m.status[v] = st;
@@ -316,20 +454,43 @@ struct Server::Impl {
 
   void poll_all() {
     std::lock_guard<std::mutex> lock(poll_mu);
-    for (auto& m : models) poll_model(*m);
+    std::map<std::string, std::shared_ptr<Model>> models;
+    {
+      std::lock_guard<std::mutex> l(models_mu);
+      models = by_name;
+    }
+    for (auto& [name, m] : models) poll_model(*m);
+  }
+
+  // Re-reads options.model_config_file; a file that cannot be read or parsed leaves the models
+  // as they are (reported on stderr, as TF Serving logs it).
+  void reload_config_file() {
+    try {
+      std::ifstream f(options.model_config_file);
+      if (!f) throw NotFound("[serving] cannot read the model config file '" + options.model_config_file + "'");
+      std::stringstream ss;
+      ss << f.rdbuf();
+      reload_config(parse_model_config(ss.str(), options.model_config_file));
+      config_error.clear();
+    } catch (const std::exception& e) {
+      if (config_error != e.what())  // once per new error, not at every poll
+        std::fprintf(stderr, "xflow serve: the model config file was not reloaded: %s\n", e.what());
+      config_error = e.what();
+    }
   }
 
   // ---- requests ----
 
-  Model& model_or_404(const Target& t, int64_t version) {
-    auto it = by_name.find(t.model);
-    if (it == by_name.end()) throw RequestError(404, "Servable not found for request: " + request_spec(t, version));
-    return *it->second;
+  std::shared_ptr<Model> model_or_404(const Target& t, int64_t version) {
+    std::shared_ptr<Model> m = find_model(t.model);
+    if (!m) throw RequestError(404, "Servable not found for request: " + request_spec(t, version));
+    return m;
   }
 
   std::shared_ptr<const Loaded> resolve(const Target& t) {
     int64_t version = t.version.empty() ? 0 : std::stoll(t.version);
-    Model& m = model_or_404(t, version);
+    std::shared_ptr<Model> held = model_or_404(t, version);
+    Model& m = *held;
     std::lock_guard<std::mutex> lock(m.mu);
     if (!t.label.empty()) {
       auto l = m.config.labels.find(t.label);
@@ -346,9 +507,9 @@ struct Server::Impl {
   }
 
   Response model_status(const Target& t) {
-    auto it = by_name.find(t.model);
-    if (it == by_name.end()) throw RequestError(404, "Could not find any versions of model " + t.model);
-    Model& m = *it->second;
+    std::shared_ptr<Model> held = find_model(t.model);
+    if (!held) throw RequestError(404, "Could not find any versions of model " + t.model);
+    Model& m = *held;
     int64_t version = -1;
     std::lock_guard<std::mutex> lock(m.mu);
     if (!t.label.empty()) {
@@ -417,7 +578,7 @@ struct Server::Impl {
     if (fits)
       return b->second->run(in, [&](const std::map<std::string, Tensor>& merged) {
         RunLimiter::Slot slot(limiter);
-        return l.model.run(sig, merged);
+        return l.executable(sig, merged.begin()->second.shape()[0]).run(sig, merged);
       });
     RunLimiter::Slot slot(limiter);
     return l.model.run(sig, in);
@@ -661,7 +822,7 @@ struct Server::Impl {
       else
         throw malformed;
     }
-    if (by_name.count(t.model)) model_label = t.model;
+    if (find_model(t.model)) model_label = t.model;
     if (method == "GET") {
       api = want_metadata ? "metadata" : "status";
       return want_metadata ? metadata(t) : model_status(t);
@@ -679,8 +840,7 @@ struct Server::Impl {
     if (started) throw FailedPrecondition("[serving] the server is started already");
     started = true;
     poll_all();
-    int threads = options.num_threads;
-    if (threads <= 0) threads = std::max(64, 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    const int threads = http_workers(options.num_threads);
     http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
     http.set_payload_max_length(options.max_request_bytes);
     http.set_keep_alive_max_count(100000);
@@ -693,7 +853,26 @@ struct Server::Impl {
       res.set_content(r.body, r.content_type.c_str());
     };
     http.Get(".*", handler);
-    http.Post(".*", handler);
+    // POST bodies are read raw, whatever their Content-Type (TF Serving ignores it): httplib
+    // would otherwise parse multipart/form-data into parts (400 for a body that is not), and
+    // refuse a form-urlencoded body (what `curl -d` sends) over 8 KiB with 413. Its reader looks
+    // at the header, so the header is dropped before routing (the Request is httplib's own
+    // non-const object, handed over as const).
+    http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+      if (req.method == "POST") const_cast<httplib::Request&>(req).headers.erase("Content-Type");
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    http.Post(".*", [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+      std::string body;
+      if (!read([&](const char* data, size_t n) {
+            body.append(data, n);
+            return true;
+          }))
+        return;  // httplib set the status (413 over max_request_bytes, 400 for a bad body)
+      Response r = handle(req.method, req.path, body);
+      res.status = r.status;
+      res.set_content(r.body, r.content_type.c_str());
+    });
     http.Put(".*", handler);
     http.Delete(".*", handler);
     const size_t max_bytes = options.max_request_bytes;
@@ -704,6 +883,17 @@ struct Server::Impl {
                                           : "HTTP error " + std::to_string(res.status) + " for " + req.method + " " + req.path;
       res.set_content(error_json(msg), "application/json");
     });
+    // The listening socket: SO_REUSEADDR (a restart binds while old connections are in
+    // TIME_WAIT), not httplib's default SO_REUSEPORT, with which a second server on the same port
+    // would bind too and take half the connections. httplib (Debian's build) listens with a
+    // backlog of 5; a burst of connections (a load balancer, wrk's 64) overflows it and the
+    // dropped SYNs are retried after a second. Listening again on the bound socket sets the
+    // backlog to SOMAXCONN (Linux updates a listening socket's backlog in place).
+    http.set_socket_options([this](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_fd = sock;
+    });
     if (options.port == 0) {
       bound_port = http.bind_to_any_port(options.host);
       if (bound_port <= 0) throw Unavailable("[serving] cannot listen on " + options.host);
@@ -713,6 +903,9 @@ struct Server::Impl {
                           " (is the port in use?)");
       bound_port = options.port;
     }
+    if (listen_fd < 0 || ::listen(listen_fd, SOMAXCONN) != 0)
+      throw Unavailable("[serving] cannot set the listen backlog of " + options.host + ":" + std::to_string(bound_port) +
+                        ": " + std::strerror(errno));
     listener = std::thread([this] {
       http.listen_after_bind();
       listen_returned = true;
@@ -720,9 +913,20 @@ struct Server::Impl {
     poller = std::thread([this] {
       std::unique_lock<std::mutex> lock(stop_mu);
       const auto wait = std::chrono::duration<double>(std::max(0.001, options.poll_wait_seconds));
+      using clock = std::chrono::steady_clock;
+      const bool watch_config = !options.model_config_file.empty() && options.model_config_file_poll_wait_seconds > 0;
+      const auto config_wait = std::chrono::duration_cast<clock::duration>(
+          std::chrono::duration<double>(std::max(0.001, options.model_config_file_poll_wait_seconds)));
+      auto next_config = clock::now() + config_wait;
       while (!stopping) {
-        if (stop_cv.wait_for(lock, wait, [this] { return stopping; })) break;
+        if (stop_cv.wait_for(lock, watch_config ? std::min<clock::duration>(std::chrono::duration_cast<clock::duration>(wait), config_wait) : std::chrono::duration_cast<clock::duration>(wait),
+                             [this] { return stopping; }))
+          break;
         lock.unlock();
+        if (watch_config && clock::now() >= next_config) {
+          next_config = clock::now() + config_wait;
+          reload_config_file();
+        }
         poll_all();
         lock.lock();
       }
@@ -754,6 +958,7 @@ void Server::start() { impl_->start(); }
 int Server::port() const { return impl_->bound_port; }
 void Server::stop() { impl_->stop(); }
 void Server::poll() { impl_->poll_all(); }
+void Server::reload_config(const std::vector<ModelConfig>& models) { impl_->reload_config(models); }
 Response Server::handle(const std::string& method, const std::string& path, const std::string& body) {
   return impl_->handle(method, path, body);
 }

@@ -358,4 +358,67 @@ std::map<std::string, Tensor> SavedModel::run(const std::string& signature, cons
   return out;
 }
 
+SavedModel SavedModel::with_batch_size(int64_t batch, Loc loc) const {
+  const char* op = "saved_model.with_batch_size";
+  if (batch < 1) raise(ErrorCode::invalid_argument, op, "batch must be at least 1, got " + std::to_string(batch), loc);
+  const Graph& old_graph = impl_->session->graph();
+  if (!old_graph.guards.empty())
+    raise(ErrorCode::invalid_argument, op, "the graph has guards on traced values; it is not rebuilt", loc);
+  Graph g = old_graph;
+  std::set<int> batched;  // values fed with any batch size
+  std::set<int> batched_out;
+  for (const auto& [name, s] : impl_->mg.signatures()) {
+    for (const auto& [key, info] : s.inputs)
+      if (!info.shape.empty() && info.shape[0] == -1) batched.insert(info.value);
+    for (const auto& [key, info] : s.outputs)
+      if (!info.shape.empty() && info.shape[0] == -1) batched_out.insert(info.value);
+  }
+  if (batched.empty()) raise(ErrorCode::invalid_argument, op, "no signature has an input of any batch size (-1)", loc);
+  auto rebatch = [&](int id) {
+    Shape& sh = g.values[static_cast<size_t>(id)].shape;
+    if (!sh.empty()) sh[0] = batch;
+  };
+  for (int id : batched)
+    if (g.values[static_cast<size_t>(id)].kind == GraphValue::Kind::placeholder) rebatch(id);
+  for (const GraphNode& n : g.nodes) {
+    Specs in;
+    for (int id : n.inputs) in.push_back(TensorSpec{g.values[static_cast<size_t>(id)].dtype, g.values[static_cast<size_t>(id)].shape});
+    Specs out;
+    try {
+      out = def_of(n).infer(n.attrs.get(), in);
+    } catch (const Error& e) {
+      raise(ErrorCode::invalid_argument, op,
+            "the graph cannot run " + std::to_string(batch) + " rows: node '" + n.scope + "' (" + n.op.name() +
+                ") does not type-check: " + e.what(),
+            loc);
+    }
+    for (size_t k = 0; k < out.size() && k < n.outputs.size(); ++k) {
+      GraphValue& v = g.values[static_cast<size_t>(n.outputs[k])];
+      v.dtype = out[k].dtype;
+      v.shape = out[k].shape;
+      if (batched.count(v.id)) rebatch(v.id);
+    }
+  }
+  for (const auto& [name, s] : impl_->mg.signatures())
+    for (const auto* part : {&s.inputs, &s.outputs})
+      for (const auto& [key, info] : *part) {
+        const GraphValue& now = g.values[static_cast<size_t>(info.value)];
+        const GraphValue& was = old_graph.values[static_cast<size_t>(info.value)];
+        Shape want = was.shape;
+        if (!info.shape.empty() && info.shape[0] == -1) want[0] = batch;
+        if (now.dtype != was.dtype || now.shape != want)
+          raise(ErrorCode::invalid_argument, op,
+                "the graph cannot run " + std::to_string(batch) + " rows: '" + key + "' of signature '" + name +
+                    "' would be " + spec(now.dtype, now.shape) + ", not " + spec(was.dtype, want),
+                loc);
+      }
+  auto impl = std::make_shared<Impl>();
+  impl->path = impl_->path;
+  impl->mg = impl_->mg;
+  impl->session = std::make_unique<Session>(std::move(g));
+  SavedModel m;
+  m.impl_ = std::move(impl);
+  return m;
+}
+
 }  // namespace xf

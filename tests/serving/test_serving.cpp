@@ -4,7 +4,12 @@
 #include <httplib.h>
 #include <signal.h>
 #include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,8 +118,86 @@ serving::ServerOptions options_for(const std::string& base, const std::string& n
   serving::ServerOptions o;
   o.port = 0;
   o.poll_wait_seconds = 3600;  // the tests poll by hand, unless they say otherwise
+  o.load_retry_interval_micros = 1000;  // a broken version is retried (5 times) 1 ms apart
   o.models.push_back({name, base, {}, {}});
   return o;
+}
+
+// The backlog (the accept queue's limit) of the TCP socket listening on 127.0.0.1:port, as the
+// kernel reports it (sock_diag: what `ss -ltn` prints as Send-Q); -1 when there is none.
+int listen_backlog(int port) {
+  int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) return -2;
+  struct {
+    nlmsghdr nlh;
+    inet_diag_req_v2 req;
+  } msg{};
+  msg.nlh.nlmsg_len = sizeof(msg);
+  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.req.sdiag_family = AF_INET;
+  msg.req.sdiag_protocol = IPPROTO_TCP;
+  msg.req.idiag_states = 1u << 10;  // TCP_LISTEN
+  int found = -1;
+  if (::send(fd, &msg, sizeof(msg), 0) == static_cast<ssize_t>(sizeof(msg))) {
+    std::vector<char> buf(1 << 16);
+    for (bool done = false; !done;) {
+      ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+      if (n <= 0) break;
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, static_cast<unsigned>(n)); h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+          done = true;
+          break;
+        }
+        const auto* d = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+        if (ntohs(d->id.idiag_sport) == port && d->id.idiag_src[0] == htonl(INADDR_LOOPBACK))
+          found = static_cast<int>(d->idiag_wqueue);  // a listening socket's maximum backlog
+      }
+    }
+  }
+  ::close(fd);
+  return found;
+}
+
+// A plain TCP connection to 127.0.0.1:port (blocking, 5 s receive timeout).
+int connect_to(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends one keep-alive HTTP request on fd; returns the status line and body ("" on a timeout).
+std::string http_exchange(int fd, const std::string& method, const std::string& path, const std::string& body = "",
+                          const std::string& content_type = "application/json") {
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (method == "POST")
+    req += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return "";
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    size_t head = got.find("\r\n\r\n");
+    if (head != std::string::npos) {
+      size_t cl = got.find("Content-Length: ");
+      if (cl != std::string::npos && cl < head) {
+        size_t len = std::stoul(got.substr(cl + 16));
+        if (got.size() >= head + 4 + len) return got.substr(0, got.find("\r\n")) + "\n" + got.substr(head + 4, len);
+      }
+    }
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) return "";
+    got.append(buf, static_cast<size_t>(n));
+  }
 }
 
 }  // namespace
@@ -286,6 +369,120 @@ TEST_CASE("serving: errors as TF Serving gives them", "[serving]") {
   CHECK(error_of(r).rfind("JSON Parse error: ", 0) == 0);
   // The server still answers.
   CHECK(post(R"({"instances": [[1, 2, 3]]})").status == 200);
+}
+
+TEST_CASE("serving: a SOMAXCONN listen backlog, 64 keep-alive connections at once, the port not shared", "[serving]") {
+  TempDir dir;
+  export_model(dir / "m", 1);
+  serving::Server server(options_for(dir / "m"));
+  server.start();
+  const int port = server.port();
+  // httplib listens with a backlog of 5; the server raises it to SOMAXCONN (the kernel caps it
+  // at net.core.somaxconn).
+  int cap = SOMAXCONN;
+  if (std::ifstream f("/proc/sys/net/core/somaxconn"); f) f >> cap;
+  CHECK(listen_backlog(port) == std::min(SOMAXCONN, cap));
+
+  // The worker pool: at least 64 whatever num_threads says (4 per core by default).
+  CHECK(serving::http_workers(0) >= 64);
+  CHECK(serving::http_workers(0) >= 4 * static_cast<int>(std::thread::hardware_concurrency()));
+  CHECK(serving::http_workers(4) == 64);
+  CHECK(serving::http_workers(200) == 200);
+
+  // 64 clients open their connections at once, each is answered and keeps its connection open;
+  // then each asks again on the same connection. With fewer workers than connections, the
+  // extra ones would wait for an idle connection to time out (5 s: the receive timeout).
+  const std::string body = R"({"signature_name": "only_y", "instances": [[1, 2, 3]]})";
+  std::vector<int> fds(64, -1);
+  for (int& fd : fds) fd = connect_to(port);
+  int answered = 0;
+  for (int round = 0; round < 2; ++round)
+    for (int fd : fds) {
+      REQUIRE(fd >= 0);
+      std::string r = http_exchange(fd, "POST", "/v1/models/m:predict", body);
+      if (r.rfind("HTTP/1.1 200", 0) == 0 && r.find("[1.0, 2.0, 3.0]") != std::string::npos) ++answered;
+    }
+  CHECK(answered == 128);
+  for (int fd : fds) ::close(fd);
+
+  // A burst of 300 connections, all in the accept queue before any request: every one answered.
+  std::vector<int> burst(300, -1);
+  for (int& fd : burst) fd = connect_to(port);
+  answered = 0;
+  for (int fd : burst)
+    if (fd >= 0 && http_exchange(fd, "GET", "/v1/models/m").rfind("HTTP/1.1 200", 0) == 0) ++answered;
+  CHECK(answered == 300);
+  for (int fd : burst)
+    if (fd >= 0) ::close(fd);
+
+  // A second server cannot bind the same port (no SO_REUSEPORT sharing).
+  serving::ServerOptions o = options_for(dir / "m");
+  o.port = port;
+  serving::Server second(o);
+  CHECK_THROWS_AS(second.start(), Unavailable);
+}
+
+TEST_CASE("serving: request bodies are JSON whatever their Content-Type", "[serving]") {
+  TempDir dir;
+  export_model(dir / "m", 1);
+  serving::Server server(options_for(dir / "m"));
+  server.start();
+  int fd = connect_to(server.port());
+  REQUIRE(fd >= 0);
+  const std::string one = R"({"signature_name": "only_y", "instances": [[1, 2, 3]]})";
+  // curl -d sends application/x-www-form-urlencoded; httplib alone refused such bodies over 8 KiB.
+  std::string big = R"({"signature_name": "only_y", "instances": [)";
+  for (int i = 0; i < 1000; ++i) big += std::string(i ? ", " : "") + "[1, 2, 3]";
+  big += "]}";
+  REQUIRE(big.size() > 8192);
+  for (const std::string ct : {"application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x",
+                               "application/octet-stream"}) {
+    INFO(ct);
+    std::string r = http_exchange(fd, "POST", "/v1/models/m:predict", one, ct);
+    CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(r.find("[[1.0, 2.0, 3.0]]") != std::string::npos);
+    r = http_exchange(fd, "POST", "/v1/models/m:predict", big, ct);
+    CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(json::parse(r.substr(r.find('\n') + 1))["predictions"].size() == 1000);
+  }
+  ::close(fd);
+}
+
+TEST_CASE("serving: NaN, Infinity and -Infinity in request bodies, as TF Serving reads them", "[serving]") {
+  TempDir dir;
+  export_model(dir / "m", 1);
+  serving::Server server(options_for(dir / "m"));
+  server.start();
+  const int port = server.port();
+  Reply r = request(port, "POST", "/v1/models/m:predict",
+                    R"({"signature_name": "only_y", "instances": [[NaN, Infinity, -Infinity], [-0.5,NaN,1]]})");
+  REQUIRE(r.status == 200);
+  CHECK(r.text.find("[NaN, Infinity, -Infinity]") != std::string::npos);
+  CHECK(r.text.find("[-0.5, NaN, 1.0]") != std::string::npos);
+  r = request(port, "POST", "/v1/models/m:predict", R"({"signature_name": "only_y", "inputs": {"x": [[1, -Infinity, 2]]}})");
+  REQUIRE(r.status == 200);
+  CHECK(r.text.find("[1.0, -Infinity, 2.0]") != std::string::npos);
+  // The words inside strings stay strings; a string where a number belongs is a type error.
+  r = request(port, "POST", "/v1/models/m:predict", R"({"signature_name": "only_y", "instances": [["NaN", 1, 2]]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r).find(R"(JSON Value: "NaN" Type: String is not of expected type: float)") != std::string::npos);
+  r = request(port, "POST", "/v1/models/m:predict", R"({"signature_name": "only_y", "instances": [["x NaN \" Infinity", 1, 2]]})");
+  CHECK(r.status == 400);
+  // A signature name is a string, never a number.
+  r = request(port, "POST", "/v1/models/m:predict", R"({"signature_name": "NaN", "instances": [[1, 2, 3]]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == R"(Serving signature name: "NaN" not found in signature def)");
+  // Other bare words, or NaN for an integer input, stay errors.
+  CHECK(request(port, "POST", "/v1/models/m:predict", R"({"instances": [[nan, 1, 2]]})").status == 400);
+  CHECK(request(port, "POST", "/v1/models/m:predict", R"({"instances": [[NaNa, 1, 2]]})").status == 400);
+  r = request(port, "POST", "/v1/models/m:predict", R"({"signature_name": "two", "instances": [{"a": [1, 2], "b": [NaN, 1]}]})");
+  CHECK(r.status == 400);
+  // The parser alone: the words are doubles.
+  json doc = serving::parse_request_json(R"({"inputs": [NaN, Infinity, -Infinity, "NaN"]})");
+  CHECK(std::isnan(doc["inputs"][0].get<double>()));
+  CHECK(doc["inputs"][1].get<double>() == INFINITY);
+  CHECK(doc["inputs"][2].get<double>() == -INFINITY);
+  CHECK(doc["inputs"][3] == "NaN");
 }
 
 TEST_CASE("serving: a request larger than max_request_bytes is refused unread", "[serving]") {
@@ -507,6 +704,85 @@ TEST_CASE("serving: the model config file: several models, version policies, lab
   CHECK(request(port, "GET", "/monitoring/prometheus/metrics").text.find("zzz") == std::string::npos);
 }
 
+TEST_CASE("serving: a version that fails to load is retried; the model config file is re-read", "[serving]") {
+  TempDir dir;
+  export_model(dir / "a", 1);
+  // Version 2 is damaged when the server starts and repaired during its retries: it serves.
+  write_broken_version(dir / "a", 2);
+  serving::ServerOptions o = options_for(dir / "a", "a");
+  o.max_num_load_retries = 1000;
+  o.load_retry_interval_micros = 20000;
+  o.poll_wait_seconds = 3600;
+  std::thread fixer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    fs::remove_all(dir / "a/2");
+    export_model(dir / "a", 2);
+  });
+  serving::Server server(o);
+  server.start();  // loads (retrying version 2) before it listens
+  fixer.join();
+  const int port = server.port();
+  Reply r = request(port, "GET", "/v1/models/a");
+  REQUIRE(r.body["model_version_status"].size() == 1);
+  CHECK(r.body["model_version_status"][0]["version"] == "2");
+  CHECK(r.body["model_version_status"][0]["state"] == "AVAILABLE");
+  // With no retries left, a broken version is reported at once (END, its error).
+  write_broken_version(dir / "a", 3);
+  serving::ServerOptions once = options_for(dir / "a", "a");
+  once.max_num_load_retries = 0;
+  once.load_retry_interval_micros = 60000000;  // never waited for
+  const auto t0 = std::chrono::steady_clock::now();
+  serving::Server quick(once);
+  quick.start();
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30));
+  r = request(quick.port(), "GET", "/v1/models/a/versions/3");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["model_version_status"][0]["state"] == "END");
+  CHECK(r.body["model_version_status"][0]["status"]["error_code"] == "INVALID_ARGUMENT");
+
+  // The config file: rewriting it adds model b and removes a.
+  export_model(dir / "b", 7);
+  const std::string file = dir / "models.config";
+  std::ofstream(file) << "model_config_list { config { name: 'a' base_path: '" << (dir / "a") << "' } }\n";
+  serving::ServerOptions c;
+  c.port = 0;
+  c.poll_wait_seconds = 3600;
+  c.load_retry_interval_micros = 1000;
+  c.models = serving::parse_model_config("model_config_list { config { name: 'a' base_path: '" + (dir / "a") + "' } }");
+  c.model_config_file = file;
+  c.model_config_file_poll_wait_seconds = 0.05;
+  serving::Server watched(c);
+  watched.start();
+  const int wp = watched.port();
+  const std::string body = R"({"signature_name": "only_y", "instances": [[1, 1, 1]]})";
+  CHECK(request(wp, "POST", "/v1/models/b:predict", body).status == 404);
+  {
+    std::ofstream f(file + ".tmp");
+    f << "model_config_list { config { name: 'b' base_path: '" << (dir / "b") << "' } }\n";
+  }
+  fs::rename(file + ".tmp", file);
+  int status = 0;
+  for (int i = 0; i < 600 && status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    status = request(wp, "POST", "/v1/models/b:predict", body).status;
+  }
+  CHECK(status == 200);
+  CHECK(request(wp, "POST", "/v1/models/b:predict", body).body["predictions"][0][0] == 7.0);
+  CHECK(request(wp, "POST", "/v1/models/a:predict", body).status == 404);
+  CHECK(request(wp, "GET", "/v1/models/a").status == 404);
+  // A damaged file leaves the models as they are.
+  std::ofstream(file) << "model_config_list { config { name: ";
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(request(wp, "POST", "/v1/models/b:predict", body).status == 200);
+  // reload_config directly: both models, b keeps its loaded version.
+  watched.reload_config(serving::parse_model_config("model_config_list { config { name: 'a' base_path: '" + (dir / "a") +
+                                                    "' } config { name: 'b' base_path: '" + (dir / "b") + "' } }"));
+  CHECK(request(wp, "POST", "/v1/models/a:predict", body).status == 200);
+  CHECK(request(wp, "POST", "/v1/models/b:predict", body).status == 200);
+  CHECK_THROWS_AS(watched.reload_config({{"x", dir / "b", {}, {}}, {"x", dir / "a", {}, {}}}), InvalidArgument);
+  CHECK(request(wp, "POST", "/v1/models/a:predict", body).status == 200);
+}
+
 TEST_CASE("serving: batching merges concurrent requests, each gets its own rows", "[serving]") {
   TempDir dir;
   export_model(dir / "m", 2);
@@ -539,8 +815,63 @@ TEST_CASE("serving: batching merges concurrent requests, each gets its own rows"
     });
   for (auto& t : clients) t.join();
   CHECK(wrong == 0);
+  // A lone request runs at once: it does not wait batch_timeout_micros for company (TF Serving
+  // would). With a timeout of 3 s, ten requests one after the other take far less than one.
+  {
+    serving::ServerOptions slow = options_for(dir / "m");
+    slow.enable_batching = true;
+    slow.batching.batch_timeout_micros = 3000000;
+    serving::Server lone(slow);
+    lone.start();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10; ++i)
+      CHECK(request(lone.port(), "POST", "/v1/models/m:predict", R"({"instances": [[1, 2, 3]]})").status == 200);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+  }
   // A bad request in a batch fails alone.
   CHECK(request(port, "POST", "/v1/models/m:predict", R"({"instances": [[1, 2]]})").status == 400);
+}
+
+TEST_CASE("serving: a model rebuilt for a batch size runs its rows in one run, as the slices do", "[serving]") {
+  TempDir dir;
+  export_model(dir / "m", 3);
+  SavedModel base = load_saved_model(dir / "m/3");
+  SavedModel b8 = base.with_batch_size(8);
+  CHECK(b8.meta_graph().signatures().size() == base.meta_graph().signatures().size());
+  for (int64_t rows : {1, 5, 8, 13}) {
+    std::vector<float> xs;
+    for (int64_t i = 0; i < rows * 3; ++i) xs.push_back(static_cast<float>((i * 37) % 11) - 4.5f);
+    std::map<std::string, Tensor> in{{"x", Tensor::from_vector(xs, {rows, 3})}};
+    INFO(rows);
+    for (const std::string sig : {"serving_default", "classify_x", "regress_x"}) {
+      auto want = base.run(sig, in);  // slices of the exported batch of 1
+      auto got = b8.run(sig, in);     // one run of 8 rows (13: two)
+      REQUIRE(got.size() == want.size());
+      for (const auto& [name, t] : want) {
+        CHECK(got[name].shape() == t.shape());
+        CHECK(allclose(got[name], t, 1e-6, 1e-6));
+      }
+    }
+  }
+  CHECK_THROWS_AS(base.with_batch_size(0), InvalidArgument);
+  // A graph whose reshape fixes the batch cannot be rebuilt.
+  GraphBuilder b;
+  Tensor x = b.placeholder(DType::float32, {1, 4}, "x");
+  Tensor y = reshape(x, {1, 2, 2}) * 2.0f;
+  Graph g = b.finish({y});
+  train::Signature s = train::make_signature(g, {{"x", b.value_of(x)}}, {{"y", b.value_of(y)}});
+  train::set_any_batch_size(s);
+  export_saved_model(dir / "fixed", 1, g, {{"serving_default", s}});
+  SavedModel fixed = load_saved_model(dir / "fixed/1");
+  CHECK_THROWS_WITH(fixed.with_batch_size(4), Catch::Contains("cannot run 4 rows"));
+  // The server still batches it, slice by slice.
+  serving::ServerOptions o = options_for(dir / "fixed");
+  o.enable_batching = true;
+  serving::Server server(o);
+  server.start();
+  Reply r = request(server.port(), "POST", "/v1/models/m:predict", R"({"instances": [[1, 2, 3, 4], [5, 6, 7, 8]]})");
+  REQUIRE(r.status == 200);
+  CHECK(r.body == json::parse(R"({"predictions": [[[2.0, 4.0], [6.0, 8.0]], [[10.0, 12.0], [14.0, 16.0]]]})"));
 }
 
 TEST_CASE("serving: xflow serve drains the requests in flight on SIGTERM and exits 0", "[serving]") {

@@ -22,6 +22,9 @@ struct ServeFlags {
   size_t max_request_bytes = 8u << 20;
   bool enable_batching = false;
   int64_t max_batch_size = 32, batch_timeout_micros = 1000;
+  int max_num_load_retries = 5;
+  int64_t load_retry_interval_micros = 60000000;
+  double model_config_file_poll_wait_seconds = 0;
 };
 
 ServeFlags flags;
@@ -37,7 +40,7 @@ CLI::App* add_serve_command(CLI::App& app) {
   s->add_option("--rest_api_port", flags.rest_api_port, "port; 0 picks a free one (printed)")->capture_default_str();
   s->add_option("--rest_api_host", flags.rest_api_host, "address to listen on")->capture_default_str();
   s->add_option("--rest_api_num_threads", flags.rest_api_num_threads,
-                "HTTP worker threads (each holds one open connection); 0: 4 per core, at least 64")
+                "HTTP worker threads (each holds one open connection); 0: 4 per core; never fewer than 64")
       ->capture_default_str();
   s->add_option("--file_system_poll_wait_seconds", flags.file_system_poll_wait_seconds,
                 "how often the base paths are scanned for new versions")
@@ -52,6 +55,15 @@ CLI::App* add_serve_command(CLI::App& app) {
       ->capture_default_str();
   s->add_option("--monitoring_path", flags.monitoring_path,
                 "serve Prometheus metrics at this path (e.g. /monitoring/prometheus/metrics)");
+  s->add_option("--max_num_load_retries", flags.max_num_load_retries,
+                "a version that fails to load is tried again this many times before it is reported")
+      ->capture_default_str();
+  s->add_option("--load_retry_interval_micros", flags.load_retry_interval_micros,
+                "the wait between load retries, in microseconds")
+      ->capture_default_str();
+  s->add_option("--model_config_file_poll_wait_seconds", flags.model_config_file_poll_wait_seconds,
+                "re-read --model_config_file this often (models added and removed); 0: only at start")
+      ->capture_default_str();
   return s;
 }
 
@@ -66,6 +78,16 @@ int run_serve_command() {
   o.batching.max_batch_size = flags.max_batch_size;
   o.batching.batch_timeout_micros = flags.batch_timeout_micros;
   o.metrics_path = flags.monitoring_path;
+  o.max_num_load_retries = flags.max_num_load_retries;
+  o.load_retry_interval_micros = flags.load_retry_interval_micros;
+  o.model_config_file = flags.model_config_file;
+  o.model_config_file_poll_wait_seconds = flags.model_config_file_poll_wait_seconds;
+  if (flags.max_num_load_retries < 0 || flags.load_retry_interval_micros < 0 ||
+      flags.model_config_file_poll_wait_seconds < 0) {
+    std::cerr << "xflow serve: --max_num_load_retries, --load_retry_interval_micros and "
+                 "--model_config_file_poll_wait_seconds must not be negative\n";
+    return 2;
+  }
   if (flags.rest_api_port < 0 || flags.rest_api_port > 65535) {
     std::cerr << "xflow serve: --rest_api_port must be in 0..65535, got " << flags.rest_api_port << "\n";
     return 2;
