@@ -41,8 +41,12 @@ class Dims : public SmallVector<int64_t, 6> {
   std::vector<int64_t> vec() const { return std::vector<int64_t>(begin(), end()); }
 };
 
+// A plain loop: shapes are short, and std::equal on int64_t becomes a memcmp call.
 inline bool operator==(const Dims& a, const Dims& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 inline bool operator!=(const Dims& a, const Dims& b) { return !(a == b); }
 inline bool operator==(const Dims& a, const std::vector<int64_t>& b) {
