@@ -42,11 +42,12 @@ void set_contiguous_strides(const Shape& shape, Strides& st) {
 }
 
 // A small tensor in one allocation: the description, its Buffer and the bytes. The bytes start
-// at the first 64-byte boundary inside `bytes` (operator new aligns to 16), so they are aligned
+// at the first 64-byte boundary inside `bytes` (16-aligned, as operator new aligns the block, so
+// at most 48 bytes are skipped), so they are aligned
 // and padded like a block of the caching allocator's smallest class.
 struct InlineTensor : Tensor::Impl {
   alignas(Buffer) unsigned char buffer_storage[sizeof(Buffer)];
-  unsigned char bytes[detail::kInlineBytes + 64 - __STDCPP_DEFAULT_NEW_ALIGNMENT__];
+  alignas(__STDCPP_DEFAULT_NEW_ALIGNMENT__) unsigned char bytes[detail::kInlineBytes + 64 - __STDCPP_DEFAULT_NEW_ALIGNMENT__];
   InlineTensor() {}  // user-provided: make_shared must not zero the bytes (an allocator block is not)
   InlineTensor(const InlineTensor&) = delete;
   InlineTensor& operator=(const InlineTensor&) = delete;
