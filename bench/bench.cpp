@@ -6,7 +6,8 @@
 // Prints a table (name, median time of one unit, a unit figure, baseline, ratio = time / baseline
 // time) and, with --json, writes a list of {"name", "seconds", "baseline", "baseline_seconds",
 // "ratio"} entries (baselines are entries of their own, with baseline null), plus
-// "<name>/peak_bytes" entries with a "bytes" field. --filter runs the groups (one workload at one
+// "<name>/peak_bytes" entries with a "bytes" field; W1/eager also has "allocs_per_op", the heap
+// allocations (global operator new, which this binary replaces with a counting one) of one op. --filter runs the groups (one workload at one
 // thread count) that have an entry whose name contains SUBSTR. Before timing, every eager result
 // is checked against its baseline's (allclose), so a broken kernel cannot look fast; a failed
 // check makes the exit status 1.
@@ -28,7 +29,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,9 +56,58 @@
 #include "xflow/npy.hpp"
 #include "bench_common.hpp"
 
+// ---- a counting allocator: global operator new/delete of this binary only ----
+// Counts the allocations of the calling thread (a thread_local needs no atomic, so counting does
+// not slow the timed code down); W1 reads the count around its ops.
+namespace {
+thread_local int64_t t_allocations = 0;
+
+void* counted_alloc(std::size_t n, std::size_t align) {
+  ++t_allocations;
+  if (n == 0) n = 1;
+  void* p = align <= alignof(std::max_align_t) ? std::malloc(n) : std::aligned_alloc(align, (n + align - 1) / align * align);
+  return p;
+}
+void* counted_alloc_or_throw(std::size_t n, std::size_t align) {
+  void* p = counted_alloc(n, align);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc_or_throw(n, 0); }
+void* operator new[](std::size_t n) { return counted_alloc_or_throw(n, 0); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc_or_throw(n, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc_or_throw(n, static_cast<std::size_t>(a)); }
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_alloc(n, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_alloc(n, static_cast<std::size_t>(a));
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+
 namespace xfbench {
 
 using B = xsimd::batch<float>;
+
+// Heap allocations made by this thread so far (the counting operator new above).
+int64_t thread_allocations() { return t_allocations; }
+// Allocations per op of rows that report them (W1/eager), by row name.
+std::map<std::string, double> g_allocs_per_op;
 constexpr int64_t kLanes = static_cast<int64_t>(B::size);
 
 
@@ -79,8 +131,8 @@ std::string fmt_time(double s) {
 }
 
 void print_header() {
-  std::printf("%-22s %12s %16s  %-20s %7s\n", "name", "median", "figure", "baseline", "ratio");
-  std::printf("%s\n", std::string(82, '-').c_str());
+  std::printf("%-22s %12s %16s  %-20s %7s %9s\n", "name", "median", "figure", "baseline", "ratio", "allocs/op");
+  std::printf("%s\n", std::string(92, '-').c_str());
 }
 
 void print_entry(const Entry& e) {
@@ -89,8 +141,10 @@ void print_entry(const Entry& e) {
     return;
   }
   std::string ratio = e.baseline ? fmt("%.3f", e.seconds / e.baseline_seconds) : "";
-  std::printf("%-22s %12s %16s  %-20s %7s\n", e.name.c_str(), fmt_time(e.seconds).c_str(), e.figure.c_str(),
-              e.baseline ? e.baseline->c_str() : "", ratio.c_str());
+  auto allocs = g_allocs_per_op.find(e.name);
+  std::string allocs_str = allocs != g_allocs_per_op.end() ? fmt("%.2f", allocs->second) : "";
+  std::printf("%-22s %12s %16s  %-20s %7s %9s\n", e.name.c_str(), fmt_time(e.seconds).c_str(), e.figure.c_str(),
+              e.baseline ? e.baseline->c_str() : "", ratio.c_str(), allocs_str.c_str());
   std::fflush(stdout);
 }
 
@@ -133,6 +187,11 @@ void write_json(const std::string& path) {
         f << ", \"ratio\": " << buf;
       } else {
         f << ", \"baseline\": null, \"baseline_seconds\": null, \"ratio\": null";
+      }
+      auto allocs = g_allocs_per_op.find(e.name);
+      if (allocs != g_allocs_per_op.end()) {
+        std::snprintf(buf, sizeof buf, "%.6g", allocs->second);
+        f << ", \"allocs_per_op\": " << buf;
       }
     }
     f << "}" << (i + 1 < g_entries.size() ? "," : "") << "\n";
@@ -317,6 +376,12 @@ void w1(const Options& o) {
       std::free(c);
     }
   };
+  {
+    run_eager();  // warm: the scratch of apply() and the allocator's free lists are in place
+    int64_t before = thread_allocations();
+    run_eager();
+    g_allocs_per_op[eager] = static_cast<double>(thread_allocations() - before) / kOps;
+  }
   int samples = o.quick ? 3 : 11;
   auto t = measure({run_eager, run_hand}, samples, 0.0, kOps);
   add_entry({hand, t[1], fmt("%.1f ns/op", t[1] * 1e9), std::nullopt, 0, std::nullopt});

@@ -15,6 +15,10 @@
 
 namespace xf {
 
+namespace detail {
+struct BufferAccess;  // core: places a Buffer inside a tensor's own allocation
+}  // namespace detail
+
 // A block of bytes. Buffers from the caching allocator return to its free lists when the last
 // handle goes; a Buffer can also adopt memory owned by something else (an xt::xarray).
 class Buffer {
@@ -31,6 +35,7 @@ class Buffer {
   size_t size() const { return bytes_; }
 
  private:
+  friend struct detail::BufferAccess;
   Buffer() = default;
   void* data_ = nullptr;
   size_t bytes_ = 0;       // usable bytes
@@ -117,7 +122,9 @@ class Tensor {
   int64_t size() const;    // number of elements
   int64_t dim(int64_t axis) const;  // negative axes count from the end
   bool is_contiguous() const;       // row-major and dense
-  const std::shared_ptr<Buffer>& buffer() const;
+  // The buffer; the handle keeps it alive (a small tensor's buffer lives in the same allocation
+  // as its description, and the handle returned shares that allocation's ownership).
+  std::shared_ptr<Buffer> buffer() const;
   // The tensor's unique id (tracers map it to graph values).
   uint64_t id() const;
   // Pointer to element 0 (respecting the offset).

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <charconv>
+#include <cstdint>
+#include <new>
 #include <cmath>
 #include <limits>
 #include <ostream>
@@ -22,10 +24,41 @@ std::shared_ptr<Tensor::Impl> make_impl(DType d, Shape shape, Strides strides, i
   impl->shape = std::move(shape);
   impl->strides = std::move(strides);
   impl->offset = offset;
+  impl->buf = buffer.get();
   impl->buffer = std::move(buffer);
   impl->id = g_next_id.fetch_add(1, std::memory_order_relaxed);
   return impl;
 }
+
+// Row-major strides of `shape` written into `st` (no temporary).
+void set_contiguous_strides(const Shape& shape, Strides& st) {
+  size_t r = shape.size();
+  st.resize(r);
+  int64_t acc = 1;
+  for (size_t i = r; i-- > 0;) {
+    st[i] = acc;
+    acc *= std::max<int64_t>(shape[i], 1);
+  }
+}
+
+// A small tensor in one allocation: the description, its Buffer and the bytes. The bytes start
+// at the first 64-byte boundary inside `bytes` (16-aligned, as operator new aligns the block, so
+// at most 48 bytes are skipped), so they are aligned
+// and padded like a block of the caching allocator's smallest class.
+struct InlineTensor : Tensor::Impl {
+  alignas(Buffer) unsigned char buffer_storage[sizeof(Buffer)];
+  alignas(__STDCPP_DEFAULT_NEW_ALIGNMENT__) unsigned char bytes[detail::kInlineBytes + 64 - __STDCPP_DEFAULT_NEW_ALIGNMENT__];
+  InlineTensor() {}  // user-provided: make_shared must not zero the bytes (an allocator block is not)
+  InlineTensor(const InlineTensor&) = delete;
+  InlineTensor& operator=(const InlineTensor&) = delete;
+  ~InlineTensor() {
+    if (buf) buf->~Buffer();
+  }
+  void* aligned_bytes() {
+    auto p = reinterpret_cast<uintptr_t>(bytes);
+    return reinterpret_cast<void*>((p + 63) & ~uintptr_t{63});
+  }
+};
 
 void check_shape(const Shape& shape, const char* op, Loc loc) {
   for (int64_t d : shape)
@@ -37,10 +70,32 @@ void check_shape(const Shape& shape, const char* op, Loc loc) {
 // ---- construction ----
 
 namespace detail {
+
+// Buffer's constructor is private; the inline tensor builds its Buffer in place through this.
+struct BufferAccess {
+  static Buffer* construct(void* where, void* data, size_t bytes) {
+    Buffer* b = new (where) Buffer;
+    b->data_ = data;
+    b->bytes_ = bytes;  // capacity_ stays 0: the destructor leaves the bytes alone
+    return b;
+  }
+};
+
 // Tensor::empty taking its shape by value, so apply() can move the inferred shape in.
 Tensor empty_tensor(Shape shape, DType d) {
   check_shape(shape, "empty", Loc{});
-  auto buf = Buffer::allocate(static_cast<size_t>(numel(shape)) * dtype_size(d));
+  size_t bytes = static_cast<size_t>(numel(shape)) * dtype_size(d);
+  if (bytes <= kInlineBytes) {
+    auto block = std::make_shared<InlineTensor>();
+    InlineTensor& im = *block;
+    im.dtype = d;
+    im.shape = std::move(shape);
+    set_contiguous_strides(im.shape, im.strides);
+    im.buf = BufferAccess::construct(block->buffer_storage, block->aligned_bytes(), bytes);
+    im.id = g_next_id.fetch_add(1, std::memory_order_relaxed);
+    return Tensor(std::shared_ptr<const Tensor::Impl>(std::move(block)));
+  }
+  auto buf = Buffer::allocate(bytes);
   Strides strides = contiguous_strides(shape);
   return Tensor(make_impl(d, std::move(shape), std::move(strides), 0, std::move(buf)));
 }
@@ -78,14 +133,18 @@ const Shape& Tensor::shape() const { check_defined("shape"); return impl_->shape
 const Strides& Tensor::strides() const { check_defined("strides"); return impl_->strides; }
 int64_t Tensor::offset() const { check_defined("offset"); return impl_->offset; }
 int64_t Tensor::size() const { return numel(shape()); }
-const std::shared_ptr<Buffer>& Tensor::buffer() const { check_defined("buffer"); return impl_->buffer; }
+std::shared_ptr<Buffer> Tensor::buffer() const {
+  check_defined("buffer");
+  if (impl_->buffer || !impl_->buf) return impl_->buffer;
+  return std::shared_ptr<Buffer>(impl_, impl_->buf);  // shares the inline tensor's allocation
+}
 uint64_t Tensor::id() const { check_defined("id"); return impl_->id; }
 
 int64_t Tensor::dim(int64_t axis) const { return shape()[normalize_axis(axis, rank(), "dim")]; }
 
 void* Tensor::raw_data() const {
   check_defined("data");
-  return static_cast<char*>(impl_->buffer->data()) + impl_->offset * dtype_size(impl_->dtype);
+  return static_cast<char*>(impl_->buf->data()) + impl_->offset * dtype_size(impl_->dtype);
 }
 
 namespace {
@@ -149,8 +208,8 @@ Tensor Tensor::contiguous() const {
   check_defined("shape");
   const Impl& im = *impl_;
   bool is_dense = dense(im.shape, im.strides);
-  if (is_dense && im.offset == 0 && im.buffer) return *this;
-  if (is_dense) return Tensor::view(im.buffer, im.dtype, im.shape, contiguous_strides(im.shape), im.offset);
+  if (is_dense && im.offset == 0 && im.buf) return *this;
+  if (is_dense) return Tensor::view(buffer(), im.dtype, im.shape, contiguous_strides(im.shape), im.offset);
   Tensor out = empty(shape(), dtype());
   detail::copy_to_contiguous(*this, out.raw_data());
   return out;

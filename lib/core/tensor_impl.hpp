@@ -6,14 +6,23 @@
 
 namespace xf {
 
+// A tensor whose bytes fit in kInlineBytes keeps its description, its Buffer and its bytes in
+// one allocation (see empty_tensor in tensor.cpp); `buffer` is then null (it would own its own
+// allocation, a cycle) and `buf` points at the Buffer inside it.
 struct Tensor::Impl {
   DType dtype = DType::float32;
   Shape shape;
   Strides strides;
   int64_t offset = 0;
-  std::shared_ptr<Buffer> buffer;
+  std::shared_ptr<Buffer> buffer;  // null when the buffer lives in this allocation
+  Buffer* buf = nullptr;           // the buffer, always
   uint64_t id = 0;
 };
+
+namespace detail {
+// Tensors of at most this many bytes live in one allocation with their description.
+inline constexpr size_t kInlineBytes = 64;
+}  // namespace detail
 
 namespace detail {
 
@@ -25,7 +34,7 @@ void for_each_offset(const Shape& shape, const Strides& strides, F&& f) {
   int64_t n = numel(shape);
   if (n == 0) return;
   size_t r = shape.size();
-  std::vector<int64_t> idx(r, 0);
+  Dims idx(r, 0);
   int64_t off = 0;
   for (int64_t i = 0; i < n; ++i) {
     f(i, off);

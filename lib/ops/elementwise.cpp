@@ -43,6 +43,14 @@ const char* domain_name(ew::Domain d) {
 
 template <class T> constexpr bool kFloat = std::is_floating_point_v<T>;
 
+// `t` itself when contiguous from its buffer's start, else a contiguous copy kept in `keep`:
+// the common case copies no handle (two atomic reference-count updates fewer per input).
+const Tensor& contiguous_ref(const Tensor& t, Tensor& keep) {
+  if (t.offset() == 0 && t.is_contiguous()) return t;
+  keep = t.contiguous();
+  return keep;
+}
+
 // ---- unary ----
 
 template <class Fn>
@@ -57,7 +65,8 @@ Specs unary_infer(const Specs& in) {
 
 template <class Fn>
 void unary_eval(const Tensors& in, Tensors& out) {
-  Tensor x = in[0].contiguous();
+  Tensor keep;
+  const Tensor& x = contiguous_ref(in[0], keep);
   int64_t n = x.size();
   visit_dtype(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -176,7 +185,9 @@ Specs binary_infer(const Specs& in) {
 
 template <class Fn>
 void binary_eval(const Tensors& in, Tensors& out) {
-  Tensor a = in[0].contiguous(), b = in[1].contiguous();
+  Tensor keep_a, keep_b;
+  const Tensor& a = contiguous_ref(in[0], keep_a);
+  const Tensor& b = contiguous_ref(in[1], keep_b);
   Tensor& y = out[0];
   visit_dtype(a.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;

@@ -10,12 +10,14 @@
 //   vjp(attrs, args)                 the gradient, written with public ops
 // make_def<P>() reads every part, so an entry that lacks one does not compile.
 #pragma once
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "ops/elementwise_kind.hpp"
+#include "xflow/small_vector.hpp"
 #include "xflow/tensor.hpp"
 
 namespace xf {
@@ -61,7 +63,8 @@ struct VjpArgs {
   const std::vector<Tensor>& cotangents;  // one per output
 };
 
-using Specs = std::vector<TensorSpec>;
+// Specs keep up to 3 entries inline: infer returns them without allocating.
+using Specs = SmallVector<TensorSpec, 3>;
 using Tensors = std::vector<Tensor>;
 
 // What an elementwise primitive's functor says about it (lib/ops/elementwise_kind.hpp), for the
@@ -189,12 +192,18 @@ AttrsPtr make_attrs(A a) {
 // Runs a primitive: infer (errors get "[op]" and the caller's location), allocate, eval, then
 // notify the dispatch observers (tape, tracer).
 Tensors apply(Prim p, AttrsPtr attrs, Tensors inputs, Loc loc);
-inline Tensor apply1(Prim p, AttrsPtr attrs, Tensors inputs, Loc loc) {
-  return apply(p, std::move(attrs), std::move(inputs), loc)[0];
-}
+// apply() of a primitive with one output (or its first). Its buffers for specs and outputs are
+// reused between calls, and inputs written as a braced list (`apply1(p, {a, b}, loc)`) take the
+// initializer_list overload, which builds no vector: an op on small tensors allocates only its
+// result (docs/design.md, "Tiny ops").
+Tensor apply1(Prim p, const AttrsPtr& attrs, Tensors inputs, Loc loc);
+Tensor apply1(Prim p, const AttrsPtr& attrs, std::initializer_list<Tensor> inputs, Loc loc);
 // The shared empty attributes of primitives without attributes.
 const AttrsPtr& no_attrs();
-inline Tensor apply1(Prim p, Tensors inputs, Loc loc) { return apply(p, no_attrs(), std::move(inputs), loc)[0]; }
+inline Tensor apply1(Prim p, Tensors inputs, Loc loc) { return apply1(p, no_attrs(), std::move(inputs), loc); }
+inline Tensor apply1(Prim p, std::initializer_list<Tensor> inputs, Loc loc) {
+  return apply1(p, no_attrs(), inputs, loc);
+}
 
 // For infer: throw an error of `code` with the message (apply() adds op and location).
 [[noreturn]] void infer_fail(ErrorCode code, const std::string& message);

@@ -39,42 +39,50 @@ constexpr bool names_unique() {
 }
 static_assert(names_unique(), "two primitives have the same name");
 
-// The input specs of the apply() calls running on this thread, kept between calls: assigning
-// shapes into them reuses their memory, so building the specs does not allocate (W1 of
-// BENCHMARKS.md: three heap allocations fewer per op). apply() nests (composite kernels,
-// observers), hence a stack with one entry per depth.
-thread_local bool t_specs_gone = false;  // trivially destructible: readable during thread exit
-struct SpecsStack {
-  std::vector<std::unique_ptr<Specs>> entries;
-  size_t depth = 0;
-  ~SpecsStack() { t_specs_gone = true; }
+// What one apply() call builds besides its results, kept per thread between calls: assigning into
+// these reuses their memory, so the input specs, the inputs of an initializer list and the
+// outputs of apply1 allocate nothing on the common path (W1 in docs/benchmarks.md). apply()
+// nests (composite kernels, observers), hence a stack with one entry per depth.
+struct Scratch {
+  Specs specs;      // the input specs
+  Tensors inputs;   // apply1's inputs when given as an initializer list
+  Tensors outputs;  // apply1's outputs
 };
-thread_local SpecsStack t_specs;
+thread_local bool t_scratch_gone = false;  // trivially destructible: readable during thread exit
+struct ScratchStack {
+  std::vector<std::unique_ptr<Scratch>> entries;
+  size_t depth = 0;
+  ~ScratchStack() { t_scratch_gone = true; }
+};
+thread_local ScratchStack t_scratch;
 
-// Lends the specs of the current depth; after the thread's stack is destroyed (an op run from a
-// thread-exit destructor), a specs of its own.
-class SpecsScope {
+// Lends the scratch of the current depth; after the thread's stack is destroyed (an op run from
+// a thread-exit destructor), a scratch of its own. Leaves no tensor behind, also when the op throws.
+class ScratchScope {
  public:
-  SpecsScope() {
-    if (t_specs_gone) {
-      specs_ = &own_;
+  ScratchScope() {
+    if (t_scratch_gone) {
+      own_ = std::make_unique<Scratch>();
+      scratch_ = own_.get();
       return;
     }
-    SpecsStack& st = t_specs;
-    if (st.depth == st.entries.size()) st.entries.push_back(std::make_unique<Specs>());
-    specs_ = st.entries[st.depth++].get();
+    ScratchStack& st = t_scratch;
+    if (st.depth == st.entries.size()) st.entries.push_back(std::make_unique<Scratch>());
+    scratch_ = st.entries[st.depth++].get();
     pooled_ = true;
   }
-  ~SpecsScope() {
-    if (pooled_) --t_specs.depth;
+  ~ScratchScope() {
+    scratch_->inputs.clear();
+    scratch_->outputs.clear();
+    if (pooled_) --t_scratch.depth;
   }
-  SpecsScope(const SpecsScope&) = delete;
-  SpecsScope& operator=(const SpecsScope&) = delete;
-  Specs& specs() { return *specs_; }
+  ScratchScope(const ScratchScope&) = delete;
+  ScratchScope& operator=(const ScratchScope&) = delete;
+  Scratch& get() { return *scratch_; }
 
  private:
-  Specs* specs_ = nullptr;
-  Specs own_;
+  Scratch* scratch_ = nullptr;
+  std::unique_ptr<Scratch> own_;
   bool pooled_ = false;
 };
 
@@ -121,6 +129,9 @@ std::string specs_str(const Specs& in, const char* const* names) {
 Shape infer_broadcast(const Specs& in) {
   // One pass per input over a result of the final rank (missing leading axes count as 1), so the
   // result is allocated once.
+  bool same = !in.empty();
+  for (const auto& s : in) same = same && s.shape == in[0].shape;
+  if (same) return in[0].shape;  // the common case: nothing to broadcast
   size_t n = 0;
   for (const auto& s : in) n = std::max(n, s.shape.size());
   Shape out(n, 1);
@@ -143,24 +154,29 @@ Tensors vjp_pending(const char* op) {
   throw Unimplemented("[" + std::string(op) + "] gradient not implemented yet");
 }
 
-Tensors apply(Prim p, AttrsPtr attrs, Tensors inputs, Loc loc) {
+namespace {
+
+// The primitive's infer; an error gets "[op]" and the caller's location.
+Specs infer(const OpDef& def, const AttrsPtr& attrs, const Specs& specs, Loc loc) {
+  try {
+    return def.infer(attrs.get(), specs);
+  } catch (const Error& e) {
+    raise(e.code(), def.name, e.what(), loc);
+  }
+}
+
+// infer, allocate, eval, notify; `outputs` arrives empty and leaves with the results.
+void run(Prim p, const AttrsPtr& attrs, const Tensors& inputs, Loc loc, Specs& specs, Tensors& outputs) {
   const OpDef& def = op_def(p);
-  SpecsScope scope;
-  Specs& specs = scope.specs();
   specs.resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
     if (!t.defined()) raise(ErrorCode::invalid_argument, def.name, "an input is an empty Tensor handle", loc);
     specs[i].dtype = t.dtype();
-    specs[i].shape.assign(t.shape().begin(), t.shape().end());
+    specs[i].shape = t.shape();
   }
-  Specs out_specs;
-  try {
-    out_specs = def.infer(attrs.get(), specs);
-  } catch (const Error& e) {
-    raise(e.code(), def.name, e.what(), loc);
-  }
-  Tensors outputs(out_specs.size());
+  Specs out_specs = infer(def, attrs, specs, loc);
+  outputs.resize(out_specs.size());
   if (!def.traits.view)
     for (size_t i = 0; i < out_specs.size(); ++i)
       outputs[i] = detail::empty_tensor(std::move(out_specs[i].shape), out_specs[i].dtype);
@@ -176,7 +192,35 @@ Tensors apply(Prim p, AttrsPtr attrs, Tensors inputs, Loc loc) {
     ApplyEvent ev{static_cast<int>(p), attrs, inputs, outputs, loc};
     for (DispatchObserver* o : obs) o->on_apply(ev);
   }
+}
+
+Tensor first_output(Prim p, Tensors& outputs) {
+  if (outputs.empty()) throw Internal(std::string("[") + op_def(p).name + "] apply1 on a primitive without outputs");
+  return std::move(outputs[0]);
+}
+
+}  // namespace
+
+Tensors apply(Prim p, AttrsPtr attrs, Tensors inputs, Loc loc) {
+  ScratchScope scope;
+  Tensors outputs;
+  run(p, attrs, inputs, loc, scope.get().specs, outputs);
   return outputs;
+}
+
+Tensor apply1(Prim p, const AttrsPtr& attrs, Tensors inputs, Loc loc) {
+  ScratchScope scope;
+  Scratch& s = scope.get();
+  run(p, attrs, inputs, loc, s.specs, s.outputs);
+  return first_output(p, s.outputs);
+}
+
+Tensor apply1(Prim p, const AttrsPtr& attrs, std::initializer_list<Tensor> inputs, Loc loc) {
+  ScratchScope scope;
+  Scratch& s = scope.get();
+  s.inputs.assign(inputs.begin(), inputs.end());
+  run(p, attrs, s.inputs, loc, s.specs, s.outputs);
+  return first_output(p, s.outputs);
 }
 
 }  // namespace xf

@@ -29,7 +29,8 @@ bool exists(const std::string& p) {
   return fs::exists(p, ec);
 }
 
-std::string shape_str(const xf::Shape& s) {
+// TensorFlow's spelling, "[2, 3]" (xf::shape_str prints "(2, 3)").
+std::string bracket_shape_str(const xf::Shape& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
   return r + "]";
@@ -93,7 +94,7 @@ int inspect_checkpoint(const std::string& prefix, bool values, std::ostream& out
   out << "tensors: " << r.entries().size() << " (" << bytes << " bytes of data)\n";
   for (const auto& e : r.entries()) {
     out << "  " << e.key << std::string(width - e.key.size() + 2, ' ') << e.tf_dtype_name << " "
-        << shape_str(e.shape);
+        << bracket_shape_str(e.shape);
     if (values) {
       if (e.dtype) {
         out << "  " << stats_of(r.read(e.key));
@@ -108,7 +109,7 @@ int inspect_checkpoint(const std::string& prefix, bool values, std::ostream& out
 
 void print_tensor(const std::string& name, size_t width, const xf::Tensor& t, bool values, std::ostream& out) {
   out << "  " << name << std::string(width - std::min(width, name.size()) + 2, ' ') << xf::dtype_name(t.dtype())
-      << " " << shape_str(t.shape());
+      << " " << bracket_shape_str(t.shape());
   if (values) out << "  " << stats_of(t);
   out << "\n";
 }
@@ -131,7 +132,7 @@ int inspect_npz(const std::string& path, bool values, std::ostream& out) {
 }
 
 std::string sig_info(const xf::train::TensorInfo& ti) {
-  return std::string(xf::dtype_name(ti.dtype)) + " " + shape_str(ti.shape);
+  return std::string(xf::dtype_name(ti.dtype)) + " " + bracket_shape_str(ti.shape);
 }
 
 void print_meta_graph(const xf::train::MetaGraph& mg, std::ostream& out) {
