@@ -182,25 +182,12 @@ std::vector<Tensor> Session::run_observed(const std::vector<int>& fetches,
   std::vector<std::string> fetch_labels, feed_labels;
   for (int id : fetches) fetch_labels.push_back(label(id, "fetch"));
   for (const auto& f : feeds) feed_labels.push_back(label(f.first, "feed"));
-  return run_ids(fetches, feeds, feed_labels, fetch_labels, loc, &observer);
+  return run_ids(fetches, feeds, feed_labels, fetch_labels, loc, observer ? &observer : nullptr);
 }
 
 std::vector<Tensor> Session::run(const std::vector<int>& fetches, const std::vector<std::pair<int, Tensor>>& feeds,
                                  Loc loc) {
-  const int nv = static_cast<int>(graph_.values.size());
-  auto label = [&](int id, const char* what) {
-    if (id < 0 || id >= nv)
-      raise(ErrorCode::not_found, "session.run",
-            std::string(what) + " value " + std::to_string(id) + " does not exist (the graph has " +
-                std::to_string(nv) + " values)",
-            loc);
-    std::string n = name_of(id);
-    return n.empty() ? "value " + std::to_string(id) : n;
-  };
-  std::vector<std::string> fetch_labels, feed_labels;
-  for (int id : fetches) fetch_labels.push_back(label(id, "fetch"));
-  for (const auto& f : feeds) feed_labels.push_back(label(f.first, "feed"));
-  return run_ids(fetches, feeds, feed_labels, fetch_labels, loc);
+  return run_observed(fetches, feeds, Plan::StepObserver(), loc);  // an empty observer: a plain run
 }
 
 std::vector<Tensor> Session::run_ids(const std::vector<int>& fetches, const std::vector<std::pair<int, Tensor>>& feeds,
