@@ -341,6 +341,17 @@ using namespace xfbench;
 
 // ---- W1: c = a + b on shape (1,), 100,000 ops ----
 
+// W1's baseline: `ops` hand-written adds, each into a fresh malloc'd float.
+void w1_hand(const float* ha, const float* hb, int ops) {
+  for (int i = 0; i < ops; ++i) {
+    float* c = static_cast<float*>(std::malloc(sizeof(float)));
+    escape(c);
+    c[0] = ha[0] + hb[0];
+    escape(c);
+    std::free(c);
+  }
+}
+
 void w1(const Options& o) {
   const std::string eager = "W1/eager", hand = "W1/hand";
   if (!wanted(o, {eager, hand})) return;
@@ -367,15 +378,7 @@ void w1(const Options& o) {
       escape(&c);
     }
   };
-  auto run_hand = [&] {
-    for (int i = 0; i < kOps; ++i) {
-      float* c = static_cast<float*>(std::malloc(sizeof(float)));
-      escape(c);
-      c[0] = ha[0] + hb[0];
-      escape(c);
-      std::free(c);
-    }
-  };
+  auto run_hand = [&] { w1_hand(ha, hb, kOps); };
   {
     run_eager();  // warm: the scratch of apply() and the allocator's free lists are in place
     int64_t before = thread_allocations();
@@ -424,15 +427,7 @@ void numerics_w1(const Options& o) {
       escape(&c);
     }
   };
-  auto run_hand = [&] {
-    for (int i = 0; i < kOps; ++i) {
-      float* c = static_cast<float*>(std::malloc(sizeof(float)));
-      escape(c);
-      c[0] = ha[0] + hb[0];
-      escape(c);
-      std::free(c);
-    }
-  };
+  auto run_hand = [&] { w1_hand(ha, hb, kOps); };
   int samples = o.quick ? 3 : 11;
   auto t = measure({run_off, run_on, run_hand}, samples, 0.0, kOps);
   add_entry({hand, t[2], fmt("%.1f ns/op", t[2] * 1e9), std::nullopt, 0, std::nullopt});
