@@ -313,26 +313,91 @@ Tensor einsum(const std::string& subscripts, const std::vector<Tensor>& operands
   std::string s;
   for (char c : subscripts)
     if (c != ' ') s += c;
-  if (s.find("...") != std::string::npos || s.find('.') != std::string::npos)
-    einsum_fail(ErrorCode::unimplemented, subscripts, "ellipsis ('...') is not supported; name every axis", loc);
   size_t arrow = s.find("->");
   if (arrow != std::string::npos && s.find("->", arrow + 2) != std::string::npos)
     einsum_fail(ErrorCode::invalid_argument, subscripts, "more than one '->'", loc);
   std::string lhs = arrow == std::string::npos ? s : s.substr(0, arrow);
   std::vector<std::string> terms{""};
-  for (char c : lhs) {
-    if (c == ',') terms.emplace_back();
-    else if (is_label(c)) terms.back() += c;
-    else einsum_fail(ErrorCode::invalid_argument, subscripts, std::string("'") + c + "' is not a subscript letter (a-z, A-Z)", loc);
+  std::vector<bool> has_ellipsis{false};
+  for (size_t k = 0; k < lhs.size(); ++k) {
+    char c = lhs[k];
+    if (c == ',') {
+      terms.emplace_back();
+      has_ellipsis.push_back(false);
+    } else if (is_label(c)) {
+      terms.back() += c;
+    } else if (lhs.compare(k, 3, "...") == 0 && !has_ellipsis.back()) {
+      terms.back() += '.';  // one placeholder, expanded below
+      has_ellipsis.back() = true;
+      k += 2;
+    } else if (c == '.') {
+      einsum_fail(ErrorCode::invalid_argument, subscripts,
+                  lhs.compare(k, 3, "...") == 0 ? "more than one ellipsis in a term" : "'.' outside an ellipsis ('...')",
+                  loc);
+    } else {
+      einsum_fail(ErrorCode::invalid_argument, subscripts, std::string("'") + c + "' is not a subscript letter (a-z, A-Z)", loc);
+    }
   }
   if (terms.size() != operands.size())
     einsum_fail(ErrorCode::invalid_argument, subscripts,
                 std::to_string(terms.size()) + " input terms for " + std::to_string(operands.size()) + " operands", loc);
+  // The ellipsis: the broadcast axes an operand has beyond its letters, right-aligned as NumPy
+  // broadcasts them. They get letters unused by the subscripts; an operand whose ellipsis axis has
+  // size 1 where another's is larger is broadcast to it.
+  std::vector<Tensor> ops = operands;
+  std::string ell;  // the ellipsis letters, outermost first
+  {
+    int64_t rank = 0;
+    for (size_t i = 0; i < terms.size(); ++i)
+      if (has_ellipsis[i]) {
+        int64_t e = ops[i].rank() - static_cast<int64_t>(terms[i].size() - 1);
+        if (e < 0)
+          einsum_fail(ErrorCode::shape, subscripts,
+                      "term \"" + terms[i] + "\" names " + std::to_string(terms[i].size() - 1) + " axes of operand " +
+                          std::to_string(i) + ", which is " + spec_of(ops[i]), loc);
+        rank = std::max(rank, e);
+      }
+    for (char c = 'A'; static_cast<int64_t>(ell.size()) < rank; ++c) {
+      if (c > 'z') einsum_fail(ErrorCode::invalid_argument, subscripts, "too many axes for the letters left to the ellipsis", loc);
+      if (is_label(c) && s.find(c) == std::string::npos) ell += c;
+    }
+    Shape bshape(static_cast<size_t>(rank), 1);
+    for (size_t i = 0; i < terms.size(); ++i) {
+      if (!has_ellipsis[i]) continue;
+      int64_t e = ops[i].rank() - static_cast<int64_t>(terms[i].size() - 1);
+      size_t at = terms[i].find('.');
+      for (int64_t k = 0; k < e; ++k) {
+        int64_t n = ops[i].shape()[at + static_cast<size_t>(k)];
+        int64_t& b = bshape[static_cast<size_t>(rank - e + k)];
+        if (b != 1 && n != 1 && b != n)
+          einsum_fail(ErrorCode::shape, subscripts,
+                      "the ellipsis axes of operand " + std::to_string(i) + ", which is " + spec_of(ops[i]) +
+                          ", do not broadcast with the others", loc);
+        if (b == 1) b = n;
+      }
+    }
+    for (size_t i = 0; i < terms.size(); ++i) {
+      if (!has_ellipsis[i]) continue;
+      int64_t e = ops[i].rank() - static_cast<int64_t>(terms[i].size() - 1);
+      size_t at = terms[i].find('.');
+      Shape want = ops[i].shape();
+      bool grow = false;
+      for (int64_t k = 0; k < e; ++k) {
+        int64_t b = bshape[static_cast<size_t>(rank - e + k)];
+        if (want[at + static_cast<size_t>(k)] != b) {
+          want[at + static_cast<size_t>(k)] = b;
+          grow = true;
+        }
+      }
+      if (grow) ops[i] = broadcast_to(ops[i], want, loc);
+      terms[i].replace(at, 1, ell.substr(static_cast<size_t>(rank - e)));
+    }
+  }
   std::map<char, int64_t> size;
   std::map<char, int> count;
-  DType d = operands[0].dtype();
+  DType d = ops[0].dtype();
   for (size_t i = 0; i < terms.size(); ++i) {
-    const Tensor& t = operands[i];
+    const Tensor& t = ops[i];
     if (static_cast<int64_t>(terms[i].size()) != t.rank())
       einsum_fail(ErrorCode::shape, subscripts,
                   "term \"" + terms[i] + "\" names " + std::to_string(terms[i].size()) + " axes of operand " +
@@ -354,11 +419,19 @@ Tensor einsum(const std::string& subscripts, const std::vector<Tensor>& operands
   }
   std::string out;
   if (arrow == std::string::npos) {
-    // Implicit output: the letters that appear once, in alphabetical (ASCII) order, as NumPy.
+    // Implicit output: the ellipsis axes, then the letters that appear once, in alphabetical
+    // (ASCII) order, as NumPy.
+    out = ell;
     for (auto& [c, n] : count)
-      if (n == 1) out += c;
+      if (n == 1 && ell.find(c) == std::string::npos) out += c;
   } else {
     out = s.substr(arrow + 2);
+    size_t e = out.find("...");
+    if (e != std::string::npos) {
+      if (ell.empty() && std::none_of(has_ellipsis.begin(), has_ellipsis.end(), [](bool b) { return b; }))
+        einsum_fail(ErrorCode::invalid_argument, subscripts, "an ellipsis in the output but in no input term", loc);
+      out.replace(e, 3, ell);
+    }
     for (size_t k = 0; k < out.size(); ++k) {
       char c = out[k];
       if (!is_label(c))
@@ -371,11 +444,11 @@ Tensor einsum(const std::string& subscripts, const std::vector<Tensor>& operands
   }
   // Each operand in the common dtype, its repeated letters reduced to their diagonal.
   std::vector<Term> ts;
-  for (size_t i = 0; i < operands.size(); ++i) {
-    if (operands[i].dtype() != d && strict_dtypes())
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].dtype() != d && strict_dtypes())
       raise(ErrorCode::dtype, "einsum", std::string("implicit dtype promotion in strict mode: operand ") + std::to_string(i) +
-                                            " is " + spec_of(operands[i]) + " and would become " + dtype_name(d), loc);
-    Term t{cast(operands[i], d, loc), terms[i]};
+                                            " is " + spec_of(ops[i]) + " and would become " + dtype_name(d), loc);
+    Term t{cast(ops[i], d, loc), terms[i]};
     for (size_t p = 0; p < t.labels.size(); ++p) {
       size_t q;
       while ((q = t.labels.find(t.labels[p], p + 1)) != std::string::npos) {

@@ -159,7 +159,11 @@ TEST_CASE("einsum rejects malformed and unsupported subscripts with clear errors
   CHECK_THROWS_WITH(einsum("ijk,jk->ik", {a, b}), Catch::Contains("term \"ijk\" names 3 axes of operand 0"));
   CHECK_THROWS_AS(einsum("ij,ik->jk", {a, b}), ShapeError);
   CHECK_THROWS_WITH(einsum("ij,ik->jk", {a, b}), Catch::Contains("'i' has sizes 2 and 3"));
-  CHECK_THROWS_AS(einsum("...j,jk->...k", {a, b}), Unimplemented);
+  CHECK_THROWS_WITH(einsum("i..j,jk", {a, b}), Catch::Contains("'.' outside an ellipsis"));
+  CHECK_THROWS_WITH(einsum("......,jk", {a, b}), Catch::Contains("more than one ellipsis in a term"));
+  CHECK_THROWS_WITH(einsum("ij,jk->...", {a, b}), Catch::Contains("an ellipsis in the output but in no input term"));
+  CHECK_THROWS_AS(einsum("...ijk,jk", {a, b}), ShapeError);
+  CHECK_THROWS_WITH(einsum("...i,...i", {vals({2, 3}), vals({4, 3})}), Catch::Contains("do not broadcast"));
   CHECK_THROWS_WITH(einsum("i1,jk", {a, b}), Catch::Contains("'1' is not a subscript letter"));
   CHECK_THROWS_WITH(einsum("ij,jk->iz", {a, b}), Catch::Contains("output letter 'z' names no input axis"));
   CHECK_THROWS_WITH(einsum("ij,jk->ii", {a, b}), Catch::Contains("output letter 'i' repeats"));
@@ -168,6 +172,45 @@ TEST_CASE("einsum rejects malformed and unsupported subscripts with clear errors
   CHECK_THROWS_AS(einsum("ij", {}), InvalidArgument);
   CHECK_THROWS_AS(einsum("ij->i", {cast(a, DType::bool_)}), DTypeError);
   CHECK_THROWS_AS(einsum("ii->i", {a}), ShapeError);  // a diagonal of a non-square pair
+}
+
+TEST_CASE("einsum ellipsis broadcasts the leading axes as NumPy", "[linalg][einsum][ellipsis]") {
+  Tensor a = vals({2, 3, 4}), b = vals({2, 4, 5}), w = vals({4, 5});
+  // Batched and broadcast matrix products.
+  CHECK(bitwise_equal(einsum("...ij,...jk->...ik", {a, b}), matmul(a, b)));
+  Tensor aw = einsum("...ij,jk->...ik", {a, w});
+  CHECK(aw.shape() == Shape{2, 3, 5});
+  CHECK(vec(aw) == vec(matmul(a, broadcast_to(w, {2, 4, 5}))));
+  // Implicit output: the ellipsis axes first, then the letters seen once.
+  CHECK(bitwise_equal(einsum("...ij", {a}), a));
+  CHECK(bitwise_equal(einsum("...ji", {a}), transpose(a, {0, 2, 1})));
+  CHECK(bitwise_equal(einsum("i...", {a}), transpose(a, {1, 2, 0})));
+  // Reductions over what the output leaves out, and an empty ellipsis.
+  CHECK(vec(einsum("...i->...", {a})) == vec(sum(a, Axes{-1})));
+  CHECK(vec(einsum("i...->", {a})) == vec(sum(a)));
+  CHECK(vec(einsum("...i,...i->...", {vals({5}), vals({5})})) == vec(sum(vals({5}) * vals({5}))));
+  // Size-1 ellipsis axes broadcast against larger ones: (2,1,3) and (4,3) give (2,4).
+  Tensor p = vals({2, 1, 3}), q = vals({4, 3});
+  Tensor pq = einsum("...i,...i->...", {p, q});
+  REQUIRE(pq.shape() == Shape{2, 4});
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 4; ++j) {
+      double want = 0;
+      for (int64_t k = 0; k < 3; ++k) want += elem(p, {i, 0, k}) * elem(q, {j, k});
+      CHECK(elem(pq, {i, j}) == Approx(want).epsilon(1e-12));
+    }
+  // A diagonal under an ellipsis.
+  Tensor sq = vals({3, 4, 4});
+  Tensor dg = einsum("...ii->...i", {sq});
+  REQUIRE(dg.shape() == Shape{3, 4});
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 4; ++j) CHECK(elem(dg, {i, j}) == elem(sq, {i, j, j}));
+  check_grad([](const std::vector<Tensor>& x) { return einsum("...i,...i->...", {x[0], x[1]}); },
+             {vals({2, 1, 3}), vals({4, 3}, DType::float64, 0.21)});
+  check_grad([](const std::vector<Tensor>& x) { return einsum("...ij,jk->...ik", {x[0], x[1]}); },
+             {vals({2, 3, 4}), vals({4, 2}, DType::float64, 0.21)});
+  check_replay([](const std::vector<Tensor>& x) { return std::vector<Tensor>{einsum("...i,...i->...", {x[0], x[1]})}; },
+               {vals({2, 1, 3}), vals({4, 3})});
 }
 
 TEST_CASE("einsum gradients and replays", "[linalg][einsum][gradients]") {
