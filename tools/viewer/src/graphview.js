@@ -233,7 +233,7 @@ export class GraphView {
         y0 = Math.min(y0, n.y - n.height / 2); y1 = Math.max(y1, n.y + n.height / 2);
       }
       if (!Number.isFinite(x0)) continue;
-      this.drawFused(clustersG, o, x0 - 8, y0 - 22, x1 - x0 + 16, y1 - y0 + 30, true);
+      this.drawFused(clustersG, o, x0 - 8, y0 - 8, x1 - x0 + 16, y1 - y0 + 16, true);
     }
 
     this.edgeEls = [];
@@ -292,7 +292,7 @@ export class GraphView {
         // A value with NaN or Inf in the attached dump (for a closed scope: somewhere inside).
         ng.classList.add('bad');
         const word = this.badWord(b);
-        const bw = word.length * 6 + 8;
+        const bw = word.length * 6 + 10;
         el('rect', { class: 'badge-bg', x: -w / 2 - 4, y: -h / 2 - 8, width: bw, height: 12 }, ng);
         el('text', { class: 'badge', x: -w / 2 - 4 + bw / 2, y: -h / 2 + 1.5 }, ng).textContent = word;
       }
@@ -313,7 +313,9 @@ export class GraphView {
     el('rect', { class: 'fbox', x, y, width: w, height: h }, fg);
     if (outline) el('rect', { class: 'fhit', x, y, width: w, height: h }, fg);
     const label = fusedLabel(f) + (c.partial ? ` (${c.members.length} shown)` : '');
-    el('text', { class: 'fused-label', x: x + 6, y: y + 12 }, fg).textContent = label;
+    // A cluster's label sits inside its top edge (the layout leaves room, as for scopes); an
+    // outline's to the right of its top corner, clear of the scope labels it may cross.
+    el('text', outline ? { class: 'fused-label', x: x + w + 4, y: y + 10 } : { class: 'fused-label', x: x + 6, y: y + 12 }, fg).textContent = label;
     el('title', null, fg).textContent = `${label}: ${f.nodes.map((id) => this.model.json.nodes[id].op).join(', ')}`;
     this.fusedEls.set(f.id, fg);
   }
