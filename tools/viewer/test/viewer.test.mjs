@@ -1,7 +1,7 @@
 // Browser tests of the viewer: Debian's chromium driven by playwright-core, against `xflow view`
 // on a free port. The run directory holds the graph written by samples/eager_basics, the two
 // training-step graphs of samples/digits (a two-epoch run), scalars written here, a generated 10,000-node graph with nested scopes and a profile, and a malformed
-// graph. Screenshots go to build/viewer-artifacts/. Prints one line per test and ends with
+// graph, and what samples/nan_dump writes (a profiled plan graph with fused groups, a dump with NaN). Screenshots go to build/viewer-artifacts/. Prints one line per test and ends with
 // "N passed, M failed"; exits non-zero when a test failed or chromium could not start.
 //
 //   node tools/viewer/test/viewer.test.mjs            (XFLOW_BUILD_DIR=build, CHROMIUM=/usr/bin/chromium)
@@ -163,6 +163,10 @@ function makeRunDir() {
   copyFileSync(join(nanRun, 'replay.json'), join(run, 'fused.json'));
   mkdirSync(join(run, 'dumps'));
   cpSync(join(nanRun, 'dump'), join(run, 'dumps', 'nan'), { recursive: true });
+  // A dump index next to a graph it does not describe (eager_basics' graph).
+  mkdirSync(join(run, 'dumps', 'wrong'));
+  copyFileSync(join(nanRun, 'dump', 'index.json'), join(run, 'dumps', 'wrong', 'index.json'));
+  copyFileSync(join(run, 'graph.json'), join(run, 'dumps', 'wrong', 'graph.json'));
   writeFileSync(join(run, 'bad.json'), '{"format": "xflow.graph", "schema_version": [1, 0], "values": [');
   // A Saver's PREFIX.meta: a meta-graph holding the MLP's graph, collections and signatures.
   const mlp = JSON.parse(readFileSync(join(run, 'digits-mlp.json'), 'utf8'));
@@ -549,6 +553,13 @@ test('a dump next to its graph: statistics per node, NaN and Inf highlighted', a
   await page.click(`[data-cluster="${scope}"] [data-toggle="${scope}"]`);
   await page.waitForSelector(`.node.scope.bad[data-scope="${scope}"]`);
   await page.screenshot({ path: join(ART, 'dump.png') });
+  // An index of another graph is not attached: a warning naming the entry, the graph still shown.
+  await openGraph('?graph=dumps/wrong/graph.json');
+  assert(await page.evaluate(() => document.body.dataset.graphState) === 'ready', 'the graph is shown');
+  assert(await page.evaluate(() => document.body.dataset.dumpState) === 'error', 'the wrong dump is refused');
+  const msg = await page.locator('#message.warning').textContent();
+  assert(msg.includes('The dump is not shown') && msg.includes('dumps/wrong/index.json: values['), `message: ${msg}`);
+  assert(await page.locator('.node.bad').count() === 0, 'nothing highlighted');
 });
 
 test('`xflow view --dump DIR` shows the dump, and a picked dump folder does too', async () => {
