@@ -72,21 +72,14 @@ async function addRunFiles(files, rootName, origin) {
     state.graphs = state.graphs.filter((g) => g.key !== key);
     state.graphs.push({ key, label: `${rootName}/${f.path}`, path: f.path, read: f.read });
   }
-  // Dump directories of xf::debug::dump_run: an index.json whose format is "xflow-dump" goes with
-  // the graph it names (graph.json next to it), whose nodes then show the dumped values' statistics.
+  // Dump directories of xf::debug::dump_run: an index.json next to a graph.json goes with it, and
+  // is read when that graph is shown (a run may hold many dumps); one that is not a dump index
+  // ("format": "xflow-dump") is then left alone.
   for (const f of files) {
-    if (baseOf(f.path) !== 'index.json' || !dirOf(f.path) && origin === 'served') continue; // the served root's index.json is the run listing
-    let text, j;
-    try {
-      text = await f.read();
-      j = JSON.parse(text);
-    } catch {
-      continue;
-    }
-    if (!j || j.format !== 'xflow-dump') continue;
-    const gpath = (dirOf(f.path) ? dirOf(f.path) + '/' : '') + (typeof j.graph === 'string' ? j.graph : 'graph.json');
+    if (baseOf(f.path) !== 'index.json' || (!dirOf(f.path) && origin === 'served')) continue; // the served root's index.json is the run listing
+    const gpath = (dirOf(f.path) ? dirOf(f.path) + '/' : '') + 'graph.json';
     const g = state.graphs.find((x) => x.key === `${origin}:${rootName}/${gpath}`);
-    if (g) g.dump = { label: `${rootName}/${f.path}`, read: async () => text };
+    if (g) g.dump = { label: `${rootName}/${f.path}`, read: f.read, optional: true };
   }
   // The run at the root first (it gets the first color), then subfolders by path.
   const depth = (p) => p.split('/').length;
@@ -214,6 +207,15 @@ function refreshGraphSelect() {
   if (state.current) sel.value = state.current;
 }
 
+function isDumpIndex(text) {
+  try {
+    const j = JSON.parse(text);
+    return j !== null && typeof j === 'object' && j.format === 'xflow-dump';
+  } catch {
+    return false;
+  }
+}
+
 async function showGraph(key) {
   const entry = state.graphs.find((g) => g.key === key);
   if (!entry) return;
@@ -231,8 +233,11 @@ async function showGraph(key) {
     document.body.dataset.dumpState = 'none';
     if (entry.dump) {
       try {
-        model.attachDump(await entry.dump.read(), entry.dump.label);
-        document.body.dataset.dumpState = 'ready';
+        const text = await entry.dump.read();
+        if (!entry.dump.optional || isDumpIndex(text)) {
+          model.attachDump(text, entry.dump.label);
+          document.body.dataset.dumpState = 'ready';
+        }
       } catch (e) {
         document.body.dataset.dumpState = 'error';
         warn([`The dump is not shown. ${e.message}`]);
@@ -425,7 +430,7 @@ function showDetails(box) {
     const g = box.scope;
     const open = view.expanded.has(g.path);
     panel.append(el('h3', { class: 'detail-group' }, g.name), el('div', { class: 'sub' }, `${g.members.length} repeated scopes in ${g.parent.path || '(top level)'}`));
-    panel.append(table([['ops', g.total], ['members', g.members.map((mm) => mm.name).join(', ')]]));
+    panel.append(table([['ops', g.total], ['members', g.members.map((mm) => mm.name).join(', ')], ...badRows(g)]));
     panel.append(el('button', { class: 'btn', onclick: () => view.toggleScope(g.path) }, open ? 'Collapse' : 'Expand'));
     panel.append(el('h4', {}, 'Ops inside'), table(m.opHistogram(g).slice(0, 30).map(([op, c]) => [op, c])));
     return;
@@ -434,7 +439,7 @@ function showDetails(box) {
     const s = box.scope;
     const open = view.expanded.has(s.path);
     panel.append(el('h3', {}, s.name), el('div', { class: 'sub' }, s.path));
-    panel.append(table([['ops', s.total], ['sub-scopes', s.children.size]]));
+    panel.append(table([['ops', s.total], ['sub-scopes', s.children.size], ...badRows(s)]));
     panel.append(el('button', { class: 'btn', onclick: () => view.toggleScope(s.path) }, open ? 'Collapse' : 'Expand'));
     const hist = m.opHistogram(s);
     panel.append(el('h4', {}, 'Ops inside'), table(hist.slice(0, 30).map(([op, c]) => [op, c])));
@@ -472,6 +477,15 @@ function dumpRows(item) {
     parts.push(el('div', { class: `dump-summary${s.bad ? ' bad' : ''}`, 'data-value': s.value }, el('div', { class: 'sub' }, `value ${s.value}${s.fused ? ' (computed in a fused step)' : ''}`), table(rows)));
   }
   return parts;
+}
+
+// With a dump: how many ops of a scope (or group) have a value with NaN or Inf.
+function badRows(scope) {
+  const m = state.model;
+  if (!m.dump) return [];
+  let bad = 0;
+  m.forEachOp(scope, (it) => { bad += m.dump.bad.has(it.id) ? 1 : 0; });
+  return [['NaN/Inf', bad ? `in ${bad} ops` : 'none']];
 }
 
 function fusedRows(nodeId) {

@@ -553,6 +553,13 @@ test('a dump next to its graph: statistics per node, NaN and Inf highlighted', a
   await page.click(`[data-cluster="${scope}"] [data-toggle="${scope}"]`);
   await page.waitForSelector(`.node.scope.bad[data-scope="${scope}"]`);
   await page.screenshot({ path: join(ART, 'dump.png') });
+  // Its panel counts the ops inside with NaN or Inf.
+  const dg = JSON.parse(readFileSync(join(run, 'dumps', 'nan', 'graph.json'), 'utf8'));
+  const inside = dg.nodes.filter((n) => n.meta.scope.startsWith(scope + '/') && bad.has(`n${n.id}`)).length;
+  await page.click(`.node.scope[data-scope="${scope}"] text.l1`);
+  await page.waitForSelector('#side-panel td.k:text-is("NaN/Inf")');
+  const row = await page.locator('#side-panel tr:has(td.k:text-is("NaN/Inf")) td:nth-child(2)').textContent();
+  assert(row === `in ${inside} ops`, `scope panel: ${row}, expected in ${inside} ops`);
   // An index of another graph is not attached: a warning naming the entry, the graph still shown.
   await openGraph('?graph=dumps/wrong/graph.json');
   assert(await page.evaluate(() => document.body.dataset.graphState) === 'ready', 'the graph is shown');
