@@ -24,6 +24,9 @@
 #include "xflow/npy.hpp"
 #include "xflow/dot.hpp"
 #include "xflow/graph.hpp"
+#include "xflow/numerics_dump.hpp"
+#include "xflow/plan.hpp"
+#include "xflow/trace.hpp"
 #include "xflow/xflow.hpp"
 #include "temp_files.hpp"
 
@@ -141,10 +144,13 @@ std::pair<int, std::string> http_get(int port, const std::string& target) {
 struct Server {
   pid_t pid = -1;
   int port = 0;
-  Server(const TempDir& tmp, const fs::path& run_dir, const fs::path& page) {
-    fs::path log = tmp.path / "view.log";
-    fs::path pidfile = tmp.path / "view.pid";
-    std::string cmd = quote(XFLOW_CLI) + " view " + quote(run_dir.string()) + " --port 0 --page " +
+  Server(const TempDir& tmp, const fs::path& run_dir, const fs::path& page)
+      : Server(tmp, quote(run_dir.string()), page, "view") {}
+  // `xflow view ARGS` (quoted by the caller); `name` names its log and pid files.
+  Server(const TempDir& tmp, const std::string& args, const fs::path& page, const std::string& name) {
+    fs::path log = tmp.path / (name + ".log");
+    fs::path pidfile = tmp.path / (name + ".pid");
+    std::string cmd = quote(XFLOW_CLI) + " view " + args + " --port 0 --page " +
                       quote(page.string()) + " >" + quote(log.string()) + " 2>&1 & echo $! >" + quote(pidfile.string());
     REQUIRE(std::system(cmd.c_str()) == 0);
     pid = std::stoi(read_bytes_if_any(pidfile));
@@ -363,6 +369,96 @@ TEST_CASE("view: a folder of TensorBoard event files is served as the viewer's J
   CHECK(s_out >= 400);
   auto [s_none, none_body] = http_get(server.port, "/run/scalars.jsonl");  // no events at the root
   CHECK(s_none == 404);
+}
+
+TEST_CASE("view --dump serves a dump's index and files, and refuses what is not a dump", "[cli][dump]") {
+  TempDir tmp;
+  Graph g = trace_graph([](const std::vector<Tensor>& in) {
+    NameScope scope("net");
+    return std::vector<Tensor>{log(in[0] * 2.0f - 1.0f)};
+  }, {input({2, 3})});
+  Plan plan(g);
+  fs::path dump = tmp.path / "step_7";
+  debug::dump_run(plan, {input({2, 3})}, dump.string());
+  fs::path run_dir = tmp.path / "run";
+  fs::create_directories(run_dir);
+  save(tmp, model({16, 8}, 1, false), "run/graph.json");
+  write(tmp.path / "secret.txt", "do not serve");
+  fs::path page = tmp.path / "page.html";
+  write(page, "<!doctype html><title>page</title>");
+
+  // Not a dump: a missing directory, a folder without an index, an index of another format.
+  Result missing = run(tmp, "view --dump " + quote((tmp.path / "nope").string()) + " --port 0");
+  CHECK(missing.code == 1);
+  CHECK(has(missing.err, "dump directory '" + (tmp.path / "nope").string() + "' does not exist"));
+  Result no_index = run(tmp, "view --dump " + quote(run_dir.string()) + " --port 0");
+  CHECK(no_index.code == 1);
+  CHECK(has(no_index.err, "--dump '" + run_dir.string() + "'"));
+  CHECK(has(no_index.err, "index.json"));
+  fs::create_directories(tmp.path / "other");
+  write(tmp.path / "other" / "index.json", "{\"format\": \"something else\"}");
+  Result other = run(tmp, "view --dump " + quote((tmp.path / "other").string()) + " --port 0");
+  CHECK(other.code == 1);
+  CHECK(has(other.err, "--dump"));
+  Result none = run(tmp, "view --port 0");
+  CHECK(none.code == 2);
+  CHECK(has(none.err, "--dump DUMP_DIR"));
+
+  const std::string index_text = read_bytes_if_any(dump / "index.json");
+  auto check_dump_routes = [&](const Server& server) {
+    auto [s_index, index_body] = http_get(server.port, "/dump/index.json");
+    CHECK(s_index == 200);
+    CHECK(index_body == index_text);
+    auto [s_graph, graph_body] = http_get(server.port, "/dump/graph.json");
+    CHECK(s_graph == 200);
+    CHECK(graph_body == read_bytes_if_any(dump / "graph.json"));
+    auto [s_npy, npy_body] = http_get(server.port, "/dump/value_0.npy");
+    CHECK(s_npy == 200);
+    CHECK(npy_body.size() == fs::file_size(dump / "value_0.npy"));
+    for (const char* evil : {"/dump/../secret.txt", "/dump/%2e%2e/secret.txt", "/dump/..%2fsecret.txt", "/dump/nope.json"}) {
+      auto [status, body] = http_get(server.port, evil);
+      INFO(evil << " -> " << status << " " << body);
+      CHECK(status == 404);
+      CHECK(!has(body, "do not serve"));
+    }
+  };
+  {
+    // --dump alone: an empty run listing that names the dump.
+    Server server(tmp, "--dump " + quote(dump.string()), page, "dump_only");
+    auto [s_run, run_body] = http_get(server.port, "/run/index.json");
+    CHECK(s_run == 200);
+    CHECK(has(run_body, "\"dump\":\"step_7\""));
+    CHECK(has(run_body, "\"files\":[]"));
+    check_dump_routes(server);
+    auto [s_rg, rg_body] = http_get(server.port, "/run/graph.json");
+    CHECK(s_rg == 404);
+  }
+  {
+    // A dump directory given as RUN_DIR is served as --dump.
+    Server server(tmp, quote(dump.string()), page, "dump_as_run");
+    auto [s_run, run_body] = http_get(server.port, "/run/index.json");
+    CHECK(has(run_body, "\"dump\":\"step_7\""));
+    check_dump_routes(server);
+  }
+  {
+    // Both: the run's files, and the dump.
+    Server server(tmp, quote(run_dir.string()) + " --dump " + quote(dump.string()), page, "both");
+    auto [s_run, run_body] = http_get(server.port, "/run/index.json");
+    CHECK(has(run_body, "\"path\":\"graph.json\""));
+    CHECK(has(run_body, "\"dump\":\"step_7\""));
+    auto [s_rg, rg_body] = http_get(server.port, "/run/graph.json");
+    CHECK(s_rg == 200);
+    CHECK(rg_body == read_bytes_if_any(run_dir / "graph.json"));
+    check_dump_routes(server);
+  }
+  {
+    // Without --dump, a run has no dump routes.
+    Server server(tmp, run_dir, page);
+    auto [s_run, run_body] = http_get(server.port, "/run/index.json");
+    CHECK(!has(run_body, "\"dump\""));
+    auto [s_d, d_body] = http_get(server.port, "/dump/index.json");
+    CHECK(s_d == 404);
+  }
 }
 
 TEST_CASE("inspect: TensorFlow checkpoints, export directories, .npy and .npz files", "[cli]") {

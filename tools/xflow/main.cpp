@@ -1,5 +1,5 @@
 // The `xflow` command (docs/viewer.md):
-//   xflow view RUN_DIR [--port N]   serve the web viewer and a run directory on 127.0.0.1
+//   xflow view [RUN_DIR] [--dump DIR] [--port N]  serve the web viewer, a run directory and a dump on 127.0.0.1
 //   xflow dot GRAPH.json            the graph as Graphviz text
 //   xflow inspect PATH [--values]   a graph JSON: nodes, ops, parameters, inputs, outputs, guards;
 //                                   a checkpoint (prefix or directory), .npy/.npz file or export
@@ -28,6 +28,7 @@
 
 #include "xflow/dot.hpp"
 #include "xflow/graph.hpp"
+#include "xflow/numerics_dump.hpp"
 #include "xflow/summary.hpp"
 #include "inspect_files.hpp"
 #include "records.hpp"
@@ -534,24 +535,57 @@ std::string default_viewer_page() {
   return XFLOW_VIEWER_SOURCE_PAGE;
 }
 
-int cmd_view(const std::string& run_dir, int port, std::string page) {
+// Whether DIR holds a dump of xf::debug::dump_run (an index.json of format "xflow-dump").
+bool is_dump_dir(const std::string& dir) {
   std::error_code ec;
-  if (!fs::exists(run_dir, ec)) {
-    std::cerr << "xflow view: run directory '" << run_dir << "' does not exist\n";
-    return 1;
+  if (!fs::is_regular_file(fs::path(dir) / "index.json", ec)) return false;
+  std::ifstream f(fs::path(dir) / "index.json");
+  json j = json::parse(f, nullptr, false);
+  return j.is_object() && j.value("format", "") == "xflow-dump";
+}
+
+// Checks a directory given to `xflow view` and resolves it; "" (after a message) when unusable.
+fs::path view_dir(const std::string& dir, const char* what) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    std::cerr << "xflow view: " << what << " '" << dir << "' does not exist\n";
+    return {};
   }
-  if (!fs::is_directory(run_dir, ec)) {
-    std::cerr << "xflow view: '" << run_dir << "' is not a directory\n";
-    return 1;
+  if (!fs::is_directory(dir, ec)) {
+    std::cerr << "xflow view: '" << dir << "' is not a directory\n";
+    return {};
   }
+  fs::path root = fs::canonical(dir, ec);
+  if (ec) {
+    std::cerr << "xflow view: cannot resolve '" << dir << "': " << ec.message() << "\n";
+    return {};
+  }
+  return root;
+}
+
+int cmd_view(std::string run_dir, std::string dump_dir, int port, std::string page) {
+  std::error_code ec;
+  if (run_dir.empty() && dump_dir.empty()) {
+    std::cerr << "xflow view: give a run directory, --dump DUMP_DIR, or both (xflow view --help)\n";
+    return 2;
+  }
+  // A dump directory given as the run directory is served as --dump: its own index.json would be
+  // hidden behind the run listing (/run/index.json).
+  if (dump_dir.empty() && is_dump_dir(run_dir)) std::swap(run_dir, dump_dir);
   if (port < 0 || port > 65535) {
     std::cerr << "xflow view: --port must be in 0..65535 (0 picks a free port), got " << port << "\n";
     return 1;
   }
-  fs::path root = fs::canonical(run_dir, ec);
-  if (ec) {
-    std::cerr << "xflow view: cannot resolve '" << run_dir << "': " << ec.message() << "\n";
-    return 1;
+  fs::path root, dump_root;
+  if (!run_dir.empty() && (root = view_dir(run_dir, "run directory")).empty()) return 1;
+  if (!dump_dir.empty()) {
+    if ((dump_root = view_dir(dump_dir, "dump directory")).empty()) return 1;
+    try {
+      xf::debug::read_dump_index(dump_root.string());  // NotFound or DataLoss, with the reason
+    } catch (const xf::Error& e) {
+      std::cerr << "xflow view: --dump '" << dump_dir << "': " << e.what() << "\n";
+      return 1;
+    }
   }
   if (page.empty()) page = default_viewer_page();
   if (page.empty() || !fs::is_regular_file(page, ec))
@@ -560,6 +594,24 @@ int cmd_view(const std::string& run_dir, int port, std::string page) {
 
   httplib::Server svr;
   auto no_cache = [](httplib::Response& res) { res.set_header("Cache-Control", "no-store"); };
+  // A file below `base` (the run or the dump directory), or 404.
+  auto serve_file = [](const fs::path& base, const std::string& rel, httplib::Response& res) {
+    std::string file = base.empty() ? "" : run_file(base, rel);
+    if (file.empty()) {
+      res.status = 404;
+      res.set_content("not found: " + rel + "\n", "text/plain; charset=utf-8");
+      return;
+    }
+    std::ifstream f(file, std::ios::binary);
+    if (!f) {
+      res.status = 404;
+      res.set_content("cannot read: " + rel + "\n", "text/plain; charset=utf-8");
+      return;
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    res.set_content(ss.str(), content_type(file).c_str());
+  };
   svr.Get("/", [&](const httplib::Request&, httplib::Response& res) {
     std::ifstream f(page, std::ios::binary);
     std::string body = kMissingPage;
@@ -573,26 +625,19 @@ int cmd_view(const std::string& run_dir, int port, std::string page) {
   });
   svr.Get("/run/index.json", [&](const httplib::Request&, httplib::Response& res) {
     no_cache(res);
-    res.set_content(run_index(root).dump(), "application/json; charset=utf-8");
+    json index = root.empty() ? json{{"format", "xflow.run_index"}, {"run", dump_root.filename().string()}, {"files", json::array()}}
+                              : run_index(root);
+    if (!dump_root.empty()) index["dump"] = dump_root.filename().string();
+    res.set_content(index.dump(), "application/json; charset=utf-8");
   });
   svr.Get(R"(/run/(.+))", [&](const httplib::Request& req, httplib::Response& res) {
     no_cache(res);
-    if (event_jsonl(root, req.matches[1], res)) return;
-    std::string file = run_file(root, req.matches[1]);
-    if (file.empty()) {
-      res.status = 404;
-      res.set_content("not found: " + std::string(req.matches[1]) + "\n", "text/plain; charset=utf-8");
-      return;
-    }
-    std::ifstream f(file, std::ios::binary);
-    if (!f) {
-      res.status = 404;
-      res.set_content("cannot read: " + std::string(req.matches[1]) + "\n", "text/plain; charset=utf-8");
-      return;
-    }
-    std::stringstream ss;
-    ss << f.rdbuf();
-    res.set_content(ss.str(), content_type(file).c_str());
+    if (!root.empty() && event_jsonl(root, req.matches[1], res)) return;
+    serve_file(root, req.matches[1], res);
+  });
+  svr.Get(R"(/dump/(.+))", [&](const httplib::Request& req, httplib::Response& res) {
+    no_cache(res);
+    serve_file(dump_root, req.matches[1], res);
   });
   svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) res.set_content(std::to_string(res.status) + "\n", "text/plain; charset=utf-8");
@@ -609,7 +654,9 @@ int cmd_view(const std::string& run_dir, int port, std::string page) {
     std::cerr << "xflow view: cannot listen on 127.0.0.1:" << port << " (is the port in use? --port 0 picks a free one)\n";
     return 1;
   }
-  std::cout << "xflow view: serving " << root.string() << " at http://127.0.0.1:" << bound << "/" << std::endl;
+  std::string what = root.empty() ? "the dump " + dump_root.string()
+                                  : root.string() + (dump_root.empty() ? "" : " and the dump " + dump_root.string());
+  std::cout << "xflow view: serving " << what << " at http://127.0.0.1:" << bound << "/" << std::endl;
   if (!svr.listen_after_bind()) {
     std::cerr << "xflow view: the server stopped with an error\n";
     return 1;
@@ -623,10 +670,11 @@ int main(int argc, char** argv) {
   CLI::App app{"xflow: view runs and graphs written by xflow (docs/viewer.md)", "xflow"};
   app.require_subcommand(1);
 
-  std::string run_dir, page;
+  std::string run_dir, dump_dir, page;
   int port = 6060;
-  CLI::App* view = app.add_subcommand("view", "Serve the web viewer and RUN_DIR on http://127.0.0.1:PORT/");
-  view->add_option("RUN_DIR", run_dir, "run directory (graphs *.json, scalars.jsonl, ...)")->required();
+  CLI::App* view = app.add_subcommand("view", "Serve the web viewer and RUN_DIR (and a dump, --dump) on http://127.0.0.1:PORT/");
+  view->add_option("RUN_DIR", run_dir, "run directory (graphs *.json, scalars.jsonl, ...); a dump directory is served as --dump");
+  view->add_option("--dump", dump_dir, "a dump directory of xf::debug::dump_run: its graph, with each node's dumped statistics");
   view->add_option("--port,-p", port, "port on 127.0.0.1; 0 picks a free one")->capture_default_str();
   view->add_option("--page", page, "the viewer page to serve (default: the installed one, else the one built in tools/viewer/dist)");
 
@@ -659,7 +707,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*view) return cmd_view(run_dir, port, page);
+    if (*view) return cmd_view(run_dir, dump_dir, port, page);
     if (*dot) return cmd_dot(dot_path);
     if (*inspect) return cmd_inspect(inspect_path, inspect_values);
     if (*diff) return cmd_diff(diff_a, diff_b, exit_code);

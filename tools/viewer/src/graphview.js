@@ -27,6 +27,14 @@ export const GRAPH_CSS = `
 .xg .node text.l2 { fill: #555; font-size: 11px; }
 .xg .node.selected rect.box { stroke: #e6550d; stroke-width: 3; }
 .xg .node.match rect.box { stroke: #3182bd; stroke-width: 3; }
+.xg .cluster.fused > rect.fbox { fill: #fff3e6; fill-opacity: 0.55; stroke: #e6550d; stroke-width: 1.5; stroke-dasharray: 6 3; rx: 6; }
+.xg .fused-outline > rect.fbox { fill: none; stroke: #e6550d; stroke-width: 1.5; stroke-dasharray: 6 3; rx: 6; pointer-events: stroke; }
+.xg .fused-outline > rect.fhit { fill: none; stroke: transparent; stroke-width: 8; pointer-events: stroke; }
+.xg .fused-label { font-size: 11px; font-weight: 600; fill: #a63603; cursor: pointer; }
+.xg .cluster.fused.selected > rect.fbox, .xg .fused-outline.selected > rect.fbox { stroke-width: 3; stroke-dasharray: none; }
+.xg .node.bad rect.box, .xg .node.bad path.box-shape { stroke: #d62728; stroke-width: 3; }
+.xg .node.bad text.badge { fill: #fff; font-size: 9px; font-weight: 700; text-anchor: middle; }
+.xg .node.bad rect.badge-bg { fill: #d62728; rx: 3; }
 .xg .edge { fill: none; stroke: #8c8c8c; stroke-opacity: 0.85; }
 .xg .edge.hl { stroke: #e6550d; stroke-opacity: 1; }
 .xg .edge-label { fill: #555; font-size: 10px; text-anchor: middle; }
@@ -58,6 +66,11 @@ export function humanSeconds(s) {
   if (s >= 1) return `${s.toFixed(3)} s`;
   if (s >= 1e-3) return `${(s * 1e3).toFixed(3)} ms`;
   return `${(s * 1e6).toFixed(1)} µs`;
+}
+
+// "fused step 7 · 4 ops · generated kernel"
+export function fusedLabel(f) {
+  return `${f.name} · ${f.nodes.length} ops${f.kernel ? ` · ${f.kernel} kernel` : ''}`;
 }
 
 // The text lines of a box.
@@ -185,11 +198,20 @@ export class GraphView {
     const nodesG = el('g', { class: 'nodes' }, vp);
     this.nodeEls = new Map();
 
-    // By depth; an open group before the scopes it holds (they have the same depth).
-    const order = (c) => c.scope.depth - (c.scope.isGroup ? 0.5 : 0);
+    // By depth; an open group before the scopes it holds (they have the same depth); a fused
+    // group after the scope it sits in.
+    const order = (c) => (c.kind === 'fused' ? c.depth + 0.25 : c.scope.depth - (c.scope.isGroup ? 0.5 : 0));
     const clusters = [...view.clusters.values()].sort((a, b) => order(a) - order(b));
+    this.fusedEls = new Map();
+    const overlays = new Map(view.fused || []);
     for (const c of clusters) {
       const n = g.node(c.id);
+      if (c.kind === 'fused') {
+        // The plain layered layout has no clusters: the group is outlined instead.
+        if (!n || !Number.isFinite(n.x)) overlays.set(c.id, { id: c.id, kind: 'fused', fused: c.fused, members: c.fused.nodes.map((id) => 'n' + id), partial: false });
+        else this.drawFused(clustersG, c, n.x - n.width / 2, n.y - n.height / 2 - 14, n.width, n.height + 14, false);
+        continue;
+      }
       if (!n || !Number.isFinite(n.x)) continue;
       const x = n.x - n.width / 2, y = n.y - n.height / 2 - 14;
       const cg = el('g', { class: `cluster${c.scope.isGroup ? ' group' : ''} depth-${c.scope.depth % 2 ? 'odd' : 'even'}`, 'data-cluster': c.scope.path, 'data-id': c.id }, clustersG);
@@ -199,6 +221,19 @@ export class GraphView {
       el('text', { x: 7, y: 11.5 }, tg).textContent = '−';
       el('title', null, tg).textContent = `collapse ${c.scope.path}`;
       el('text', { class: 'cluster-label', x: x + 26, y: y + 15 }, cg).textContent = `${c.scope.name}  (${c.scope.total} ops)`;
+    }
+
+    // Fused groups whose members are not one cluster: an outline around the members on screen.
+    for (const o of overlays.values()) {
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (const id of o.members) {
+        const n = g.node(id);
+        if (!n || !Number.isFinite(n.x)) continue;
+        x0 = Math.min(x0, n.x - n.width / 2); x1 = Math.max(x1, n.x + n.width / 2);
+        y0 = Math.min(y0, n.y - n.height / 2); y1 = Math.max(y1, n.y + n.height / 2);
+      }
+      if (!Number.isFinite(x0)) continue;
+      this.drawFused(clustersG, o, x0 - 8, y0 - 8, x1 - x0 + 16, y1 - y0 + 16, true);
     }
 
     this.edgeEls = [];
@@ -253,6 +288,14 @@ export class GraphView {
         el('text', { class: 'l2', x: dx, y: 12 }, ng).textContent = lines[1];
       }
       el('title', null, ng).textContent = this.tooltip(b);
+      if (this.model.isBad(b)) {
+        // A value with NaN or Inf in the attached dump (for a closed scope: somewhere inside).
+        ng.classList.add('bad');
+        const word = this.badWord(b);
+        const bw = word.length * 6 + 10;
+        el('rect', { class: 'badge-bg', x: -w / 2 - 4, y: -h / 2 - 8, width: bw, height: 12 }, ng);
+        el('text', { class: 'badge', x: -w / 2 - 4 + bw / 2, y: -h / 2 + 1.5 }, ng).textContent = word;
+      }
       if (this.matches.has(b.id)) ng.classList.add('match');
       this.nodeEls.set(b.id, ng);
     }
@@ -260,6 +303,28 @@ export class GraphView {
     this.applyZoom();
     this.highlightSelection();
     this.renderLegend();
+  }
+
+  // An outlined fused group (a cluster, or an outline over members placed apart), labelled with
+  // its step, size and kernel; clicking it selects the group.
+  drawFused(parent, c, x, y, w, h, outline) {
+    const f = c.fused;
+    const fg = el('g', { class: outline ? 'fused-outline' : 'cluster fused', 'data-fused': f.id, 'data-id': f.id, 'data-step': f.step === null ? '' : String(f.step) }, parent);
+    el('rect', { class: 'fbox', x, y, width: w, height: h }, fg);
+    if (outline) el('rect', { class: 'fhit', x, y, width: w, height: h }, fg);
+    const label = fusedLabel(f) + (c.partial ? ` (${c.members.length} shown)` : '');
+    // A cluster's label sits inside its top edge (the layout leaves room, as for scopes); an
+    // outline's to the right of its top corner, clear of the scope labels it may cross.
+    el('text', outline ? { class: 'fused-label', x: x + w + 4, y: y + 10 } : { class: 'fused-label', x: x + 6, y: y + 12 }, fg).textContent = label;
+    el('title', null, fg).textContent = `${label}: ${f.nodes.map((id) => this.model.json.nodes[id].op).join(', ')}`;
+    this.fusedEls.set(f.id, fg);
+  }
+
+  badWord(b) {
+    if (b.kind === 'scope' || b.kind === 'group') return 'NaN/Inf';
+    const stats = this.model.dumpOf(b.item);
+    const nan = stats.some((s) => s.nan > 0), inf = stats.some((s) => s.posInf + s.negInf > 0);
+    return nan && inf ? 'NaN Inf' : nan ? 'NaN' : 'Inf';
   }
 
   tooltip(b) {
@@ -350,13 +415,14 @@ export class GraphView {
     this.selected = id;
     this.highlightSelection();
     if (center && id) this.centerOn(id);
-    const box = id ? this.current.boxes.get(id) || this.current.clusters.get(id) : null;
+    const box = id ? this.current.boxes.get(id) || this.current.clusters.get(id) || (this.current.fused && this.current.fused.get(id)) : null;
     this.onSelect(box ? { ...box, kind: box.kind || 'scope-open' } : null);
   }
 
   highlightSelection() {
     if (!this.nodeEls) return;
     for (const [id, e] of this.nodeEls) e.classList.toggle('selected', id === this.selected);
+    for (const [id, e] of this.fusedEls || []) e.classList.toggle('selected', id === this.selected);
     for (const p of this.edgeEls || []) p.classList.toggle('hl', p.dataset.from === this.selected || p.dataset.to === this.selected);
   }
 
@@ -393,6 +459,27 @@ export class GraphView {
     if (!n || !Number.isFinite(n.x)) return null;
     const top = n.y - n.height / 2;
     return { x: n.x * this.zoom.k + this.zoom.x, y: top * this.zoom.k + this.zoom.y };
+  }
+
+  // Shows a fused group: opens the scopes around its members, then selects it.
+  showFused(fid) {
+    const f = this.model.fused.find((x) => x.id === fid);
+    if (!f) return;
+    let changed = false;
+    for (const nid of f.nodes) {
+      const it = this.model.items.get('n' + nid);
+      let key = '';
+      for (const part of it.path) {
+        key = key ? key + '/' + part : part;
+        const gr = this.model.scopes.get(key).group;
+        if (gr && !this.expanded.has(gr.path)) { this.expanded.add(gr.path); changed = true; }
+        if (!this.expanded.has(key)) { this.expanded.add(key); changed = true; }
+      }
+    }
+    if (changed) this.relayout();
+    this.select(fid);
+    const first = this.layoutResult.node(fid) ? fid : 'n' + f.nodes[0];
+    this.centerOn(first);
   }
 
   centerOn(id) {

@@ -2,14 +2,14 @@
 // run served by `xflow view` under /run/), the graph tab with its side panel and search, and the
 // scalars tab. Bundled as one classic script (docs/viewer.md).
 import { opCategory } from './colors.js';
-import { GRAPH_CSS, GraphView, humanBytes, humanSeconds } from './graphview.js';
+import { GRAPH_CSS, GraphView, fusedLabel, humanBytes, humanSeconds } from './graphview.js';
 import { GraphError, GraphModel, decodeConstant, parseGraph, shapeStr, specOf, valueBytes } from './model.js';
 import { RUN_COLORS, latestHistograms, parseHistograms, parseScalars, parseTexts, plotHistogram, plotTag } from './scalars.js';
 
 const $ = (id) => document.getElementById(id);
 
 const state = {
-  graphs: [], // { key, label, run, path, read: () => Promise<string> }
+  graphs: [], // { key, label, run, path, read: () => Promise<string>, dump?: { label, read } }
   runs: new Map(), // name -> { name, color, visible, scalars: [], texts: [], histograms: [], sources: Set }
   current: null, // key of the graph shown
   model: null,
@@ -65,12 +65,21 @@ function runFor(name, origin = 'served') {
 async function addRunFiles(files, rootName, origin) {
   const runName = (path) => (dirOf(path) ? `${rootName}/${dirOf(path)}` : rootName);
   const graphs = files.filter((f) => (f.path.endsWith('.json') || f.path.endsWith('.meta')) && !baseOf(f.path).startsWith('.') && baseOf(f.path) !== 'index.json');
-  // graph.json first, then by path.
-  graphs.sort((a, b) => (baseOf(b.path) === 'graph.json') - (baseOf(a.path) === 'graph.json') || (a.path < b.path ? -1 : 1));
+  // The root's graph.json first, then other graph.json files, then by path.
+  graphs.sort((a, b) => (b.path === 'graph.json') - (a.path === 'graph.json') || (baseOf(b.path) === 'graph.json') - (baseOf(a.path) === 'graph.json') || (a.path < b.path ? -1 : 1));
   for (const f of graphs) {
     const key = `${origin}:${rootName}/${f.path}`;
     state.graphs = state.graphs.filter((g) => g.key !== key);
     state.graphs.push({ key, label: `${rootName}/${f.path}`, path: f.path, read: f.read });
+  }
+  // Dump directories of xf::debug::dump_run: an index.json next to a graph.json goes with it, and
+  // is read when that graph is shown (a run may hold many dumps); one that is not a dump index
+  // ("format": "xflow-dump") is then left alone.
+  for (const f of files) {
+    if (baseOf(f.path) !== 'index.json' || (!dirOf(f.path) && origin === 'served')) continue; // the served root's index.json is the run listing
+    const gpath = (dirOf(f.path) ? dirOf(f.path) + '/' : '') + 'graph.json';
+    const g = state.graphs.find((x) => x.key === `${origin}:${rootName}/${gpath}`);
+    if (g) g.dump = { label: `${rootName}/${f.path}`, read: f.read, optional: true };
   }
   // The run at the root first (it gets the first color), then subfolders by path.
   const depth = (p) => p.split('/').length;
@@ -114,6 +123,23 @@ async function loadServed() {
   const files = (index.files || []).map((f) => ({ path: f.path, read: () => fetchText('run/' + f.path.split('/').map(encodeURIComponent).join('/')) }));
   $('source-label').textContent = `served: ${index.run || 'run'}`;
   await addRunFiles(files, index.run || 'run', 'served');
+  // `xflow view --dump DIR`: the dump's graph with its index, served under /dump/, shown first.
+  if (typeof index.dump === 'string') {
+    const text = await fetchText('dump/index.json');
+    let graph = 'graph.json';
+    try {
+      const j = JSON.parse(text);
+      if (typeof j.graph === 'string') graph = j.graph;
+    } catch {
+      // attachDump reports it when the graph is shown
+    }
+    const key = `dump:${index.dump}/${graph}`;
+    state.graphs = state.graphs.filter((g) => g.key !== key);
+    state.graphs.unshift({ key, label: `dump ${index.dump}/${graph}`, path: `dump/${graph}`,
+      read: () => fetchText('dump/' + graph.split('/').map(encodeURIComponent).join('/')),
+      dump: { label: `dump ${index.dump}/index.json`, read: async () => text } });
+    $('source-label').textContent = files.length ? `served: ${index.run || 'run'}, dump ${index.dump}` : `served: dump ${index.dump}`;
+  }
   return true;
 }
 
@@ -138,12 +164,27 @@ async function addFolder(fileList) {
 // Loose files: graphs and event files; each event file becomes a run named after the file.
 async function addFiles(fileList) {
   const files = [...fileList];
-  const graphs = files.filter((f) => f.name.endsWith('.json') || f.name.endsWith('.meta'));
+  // A dump's index.json picked with its graph: the graph shows the dump's statistics.
+  const dumps = [];
+  for (const f of files.filter((x) => x.name === 'index.json')) {
+    const text = await f.text();
+    let j = null;
+    try {
+      j = JSON.parse(text);
+    } catch {
+      // not a dump index: shown (and reported) as a graph below
+    }
+    if (j && j.format === 'xflow-dump') dumps.push({ f, text, graph: typeof j.graph === 'string' ? baseOf(j.graph) : 'graph.json' });
+  }
+  const graphs = files.filter((f) => (f.name.endsWith('.json') || f.name.endsWith('.meta')) && !dumps.some((d) => d.f === f));
   for (const f of graphs) {
     const key = `file:${f.name}:${f.size}:${f.lastModified}`;
     state.graphs = state.graphs.filter((g) => g.key !== key);
-    state.graphs.push({ key, label: f.name, path: f.name, read: () => f.text() });
+    const d = dumps.find((x) => x.graph === f.name);
+    state.graphs.push({ key, label: f.name, path: f.name, read: () => f.text(), ...(d ? { dump: { label: d.f.name, read: async () => d.text } } : {}) });
   }
+  if (dumps.length && !graphs.some((f) => dumps.some((d) => d.graph === f.name)))
+    warn([`${dumps[0].f.name} is a dump index: pick it together with its ${dumps[0].graph}`]);
   for (const f of files.filter((x) => x.name.endsWith('.jsonl'))) {
     const root = uniqueRoot(f.name.replace(/\.jsonl$/, ''));
     await addRunFiles([{ path: f.name.includes('text') ? 'text.jsonl' : f.name.includes('histo') ? 'histograms.jsonl' : 'scalars.jsonl', read: () => f.text() }], root, 'file');
@@ -166,6 +207,15 @@ function refreshGraphSelect() {
   if (state.current) sel.value = state.current;
 }
 
+function isDumpIndex(text) {
+  try {
+    const j = JSON.parse(text);
+    return j !== null && typeof j === 'object' && j.format === 'xflow-dump';
+  } catch {
+    return false;
+  }
+}
+
 async function showGraph(key) {
   const entry = state.graphs.find((g) => g.key === key);
   if (!entry) return;
@@ -180,6 +230,19 @@ async function showGraph(key) {
     const json = parseGraph(text, entry.label);
     const t2 = performance.now();
     const model = new GraphModel(json, entry.label);
+    document.body.dataset.dumpState = 'none';
+    if (entry.dump) {
+      try {
+        const text = await entry.dump.read();
+        if (!entry.dump.optional || isDumpIndex(text)) {
+          model.attachDump(text, entry.dump.label);
+          document.body.dataset.dumpState = 'ready';
+        }
+      } catch (e) {
+        document.body.dataset.dumpState = 'error';
+        warn([`The dump is not shown. ${e.message}`]);
+      }
+    }
     const t3 = performance.now();
     state.model = model;
     $('graph-area').querySelector('.empty-hint').hidden = true;
@@ -335,6 +398,9 @@ function showDetails(box) {
         ['guards', m.guards.length],
         ['provenance', m.provenance.length],
         ...(m.profile ? [['profile', `${humanSeconds(m.profile.seconds)}, peak ${humanBytes(m.profile.peak)}`]] : []),
+        ...(m.fused.length ? [['fused groups', `${m.fused.length} (${m.fused.reduce((a, f) => a + f.nodes.length, 0)} ops)`]] : []),
+        ...(m.dump ? [['dump', `${m.dump.values} values, ${m.dump.bad.size} nodes or inputs with NaN or Inf`]] : []),
+        ...(m.dump && m.dump.error ? [['run error', m.dump.error]] : []),
       ]),
       el('p', { class: 'muted' }, 'Click a node for details; + and − open and close name scopes.'));
     return;
@@ -353,14 +419,18 @@ function showDetails(box) {
     panel.append(el('h4', {}, 'Attributes'), attrs.length ? table(attrs.map(([k, v]) => [k, el('span', { class: 'mono' }, JSON.stringify(v))])) : el('div', { class: 'muted' }, 'none'));
     panel.append(el('h4', {}, 'Inputs'), el('ul', { class: 'inputs' }, ...n.inputs.map((v) => valueRow(v, true))));
     panel.append(el('h4', {}, 'Outputs'), el('ul', { class: 'outputs' }, ...n.outputs.map((v) => valueRow(v, false))));
-    for (const part of [guardsFor(n.outputs), provenanceFor([n.id]), profileRows(box)]) if (part) panel.append(...part);
+    for (const part of [dumpRows(box.item), fusedRows(n.id), guardsFor(n.outputs), provenanceFor([n.id]), profileRows(box)]) if (part) panel.append(...part);
+    return;
+  }
+  if (box.kind === 'fused') {
+    showFusedDetails(box.fused);
     return;
   }
   if (box.kind === 'group' || box.kind === 'group-open') {
     const g = box.scope;
     const open = view.expanded.has(g.path);
     panel.append(el('h3', { class: 'detail-group' }, g.name), el('div', { class: 'sub' }, `${g.members.length} repeated scopes in ${g.parent.path || '(top level)'}`));
-    panel.append(table([['ops', g.total], ['members', g.members.map((mm) => mm.name).join(', ')]]));
+    panel.append(table([['ops', g.total], ['members', g.members.map((mm) => mm.name).join(', ')], ...badRows(g)]));
     panel.append(el('button', { class: 'btn', onclick: () => view.toggleScope(g.path) }, open ? 'Collapse' : 'Expand'));
     panel.append(el('h4', {}, 'Ops inside'), table(m.opHistogram(g).slice(0, 30).map(([op, c]) => [op, c])));
     return;
@@ -369,7 +439,7 @@ function showDetails(box) {
     const s = box.scope;
     const open = view.expanded.has(s.path);
     panel.append(el('h3', {}, s.name), el('div', { class: 'sub' }, s.path));
-    panel.append(table([['ops', s.total], ['sub-scopes', s.children.size]]));
+    panel.append(table([['ops', s.total], ['sub-scopes', s.children.size], ...badRows(s)]));
     panel.append(el('button', { class: 'btn', onclick: () => view.toggleScope(s.path) }, open ? 'Collapse' : 'Expand'));
     const hist = m.opHistogram(s);
     panel.append(el('h4', {}, 'Ops inside'), table(hist.slice(0, 30).map(([op, c]) => [op, c])));
@@ -389,6 +459,61 @@ function showDetails(box) {
   else panel.append(el('h4', {}, 'Used by'), el('ul', {}, valueRow(v.id, false)));
   const g = guardsFor([v.id]);
   if (g) panel.append(...g);
+  const d = box.kind === 'input' ? dumpRows(box.item) : null;
+  if (d) panel.append(...d);
+}
+
+// The dumped statistics of an item's values (docs/viewer.md, "Dumps"): one table per value.
+function fmtStat(x) {
+  return x === null ? '–' : String(Number(x.toPrecision(6)));
+}
+function dumpRows(item) {
+  const stats = state.model.dumpOf(item);
+  if (!stats.length) return null;
+  const parts = [el('h4', {}, 'Dumped values')];
+  for (const s of stats) {
+    const rows = [['min', fmtStat(s.min)], ['max', fmtStat(s.max)], ['mean', fmtStat(s.mean)], ['NaN', s.nan], ['+Inf', s.posInf], ['-Inf', s.negInf], ['elements', s.count]];
+    if (s.file) rows.push(['file', el('span', { class: 'mono' }, s.file)]);
+    parts.push(el('div', { class: `dump-summary${s.bad ? ' bad' : ''}`, 'data-value': s.value }, el('div', { class: 'sub' }, `value ${s.value}${s.fused ? ' (computed in a fused step)' : ''}`), table(rows)));
+  }
+  return parts;
+}
+
+// With a dump: how many ops of a scope (or group) have a value with NaN or Inf.
+function badRows(scope) {
+  const m = state.model;
+  if (!m.dump) return [];
+  let bad = 0;
+  m.forEachOp(scope, (it) => { bad += m.dump.bad.has(it.id) ? 1 : 0; });
+  return [['NaN/Inf', bad ? `in ${bad} ops` : 'none']];
+}
+
+function fusedRows(nodeId) {
+  const f = state.model.fusedByNode.get(nodeId);
+  if (!f) return null;
+  return [el('h4', {}, 'Fused group'), el('div', {}, el('a', { onclick: () => view.showFused(f.id), 'data-fused-link': f.id }, fusedLabel(f)))];
+}
+
+function showFusedDetails(f) {
+  const m = state.model;
+  const panel = $('side-panel');
+  panel.append(el('h3', { class: 'detail-fused' }, f.name), el('div', { class: 'sub' }, `${f.nodes.length} ops in one ${f.kernel ? f.kernel + ' ' : ''}kernel`));
+  const rows = [['ops', f.nodes.length]];
+  if (f.step !== null) rows.push(['plan step', f.step]);
+  if (f.kernel) rows.push(['kernel', f.kernel]);
+  if (typeof f.seconds === 'number') rows.push(['time', humanSeconds(f.seconds)]);
+  if (typeof f.bytes === 'number') rows.push(['bytes written', humanBytes(f.bytes)]);
+  if (m.dump) {
+    const bad = f.nodes.filter((id) => m.dump.bad.has('n' + id)).length;
+    rows.push(['NaN/Inf', bad ? `in ${bad} of its ops` : 'none']);
+  }
+  panel.append(table(rows));
+  panel.append(el('h4', {}, 'Ops'), el('ul', { class: 'fused-ops' }, ...f.nodes.map((id) => {
+    const n = m.json.nodes[id];
+    return el('li', {}, itemLink('n' + id, (n.meta && n.meta.scope) || n.op), ` · ${n.op}`);
+  })));
+  const p = provenanceFor(f.nodes);
+  if (p) panel.append(...p);
 }
 
 function goTo(itemId) {

@@ -155,6 +155,112 @@ export class GraphModel {
     this.findGroups();
     this.guards = Array.isArray(json.guards) ? json.guards : [];
     this.provenance = Array.isArray(json.provenance) ? json.provenance : [];
+    this.dump = null;
+    this.badScopes = new Set();
+    this.fused = this.readFused();
+  }
+
+  // The plan's fused groups (docs/viewer.md): the fused steps of the profile (`profile.steps[]`,
+  // written by SummaryWriter::add_graph(g, plan)), else the `fuse`/`fused` entries of
+  // `provenance[]` (Plan::provenance()), else, once a dump is attached, the values its index marks
+  // `fused`, by plan step. The kernel kind (generated or interpreted) is read from the provenance
+  // entry with the same nodes.
+  readFused(dumpEntries = null) {
+    const nn = this.json.nodes.length;
+    const ok = (ids) => Array.isArray(ids) && ids.length > 0 && ids.every((id) => isInt(id) && id >= 0 && id < nn);
+    const setKey = (ids) => ids.slice().sort((a, b) => a - b).join(',');
+    const kernels = new Map();
+    const fromProvenance = [];
+    for (const p of this.provenance) {
+      if (!p || p.pass !== 'fuse' || !ok(p.nodes)) continue;
+      const m = /one (generated|interpreted) kernel/.exec(typeof p.detail === 'string' ? p.detail : '');
+      kernels.set(setKey(p.nodes), m ? m[1] : null);
+      fromProvenance.push(p.nodes);
+    }
+    const groups = [];
+    const add = (nodes, step, extra = {}) => {
+      const k = groups.length;
+      groups.push({ id: 'f:' + k, index: k, step, nodes: nodes.slice(), kernel: kernels.get(setKey(nodes)) || null,
+        name: step === null ? `fused group ${k}` : `fused step ${step}`, ...extra });
+    };
+    if (this.profile && this.profile.steps.some((s) => s && s.fused)) {
+      for (const s of this.profile.steps)
+        if (s && s.fused && ok(s.nodes)) add(s.nodes, isInt(s.step) ? s.step : null, { seconds: typeof s.seconds === 'number' ? s.seconds : null, bytes: isInt(s.bytes) ? s.bytes : null });
+    } else if (fromProvenance.length) {
+      for (const nodes of fromProvenance) add(nodes, null);
+    } else if (dumpEntries) {
+      const bySteps = new Map();
+      for (const e of dumpEntries) {
+        if (!e.fused || !isInt(e.step) || !isInt(e.node) || e.node < 0 || e.node >= nn) continue;
+        if (!bySteps.has(e.step)) bySteps.set(e.step, new Set());
+        bySteps.get(e.step).add(e.node);
+      }
+      for (const [step, set] of [...bySteps.entries()].sort((a, b) => a[0] - b[0])) add([...set], step);
+    }
+    this.fusedByNode = new Map();
+    for (const g of groups) for (const id of g.nodes) this.fusedByNode.set(id, g);
+    return groups;
+  }
+
+  // Attaches a dump index (xf::debug::dump_run's index.json, docs/debugging.md): its per-value
+  // statistics by value id. The index must describe this graph: every entry's value exists and,
+  // for a node's value, is that node's output. Throws GraphError naming the index and the entry.
+  attachDump(text, source = 'index.json') {
+    let j;
+    try {
+      j = JSON.parse(text);
+    } catch (e) {
+      throw new GraphError(`${source}: not valid JSON: ${e.message}`);
+    }
+    if (j === null || typeof j !== 'object' || j.format !== 'xflow-dump') fail(source, 'format', `must be "xflow-dump", got ${JSON.stringify(j && j.format)}`);
+    if (!Array.isArray(j.values)) fail(source, 'values', 'must be a list');
+    const byValue = new Map();
+    const bad = new Set();
+    const nv = this.json.values.length;
+    j.values.forEach((e, i) => {
+      const w = `values[${i}]`;
+      if (e === null || typeof e !== 'object') fail(source, w, 'must be an object');
+      if (!isInt(e.value) || e.value < 0 || e.value >= nv) fail(source, `${w}.value`, `value ${JSON.stringify(e.value)} is not in ${this.source}`);
+      const v = this.json.values[e.value];
+      if (e.kind === 'node' && (v.kind !== 'node_output' || v.producer !== e.node))
+        fail(source, `${w}.node`, `value ${e.value} is not an output of node ${JSON.stringify(e.node)} in ${this.source} (the dump is of another graph)`);
+      const count = (x) => (isInt(x) && x >= 0 ? x : 0);
+      const num = (x) => (typeof x === 'number' ? x : null);
+      const s = { value: e.value, node: isInt(e.node) ? e.node : -1, step: isInt(e.step) ? e.step : null, fused: !!e.fused, file: typeof e.file === 'string' ? e.file : '',
+        count: count(e.count), min: num(e.min), max: num(e.max), mean: num(e.mean), nan: count(e.nan), posInf: count(e.pos_inf), negInf: count(e.neg_inf) };
+      s.bad = s.nan + s.posInf + s.negInf > 0;
+      byValue.set(e.value, s);
+      if (s.bad) bad.add(v.kind === 'node_output' ? 'n' + v.producer : 'v' + v.id);
+    });
+    this.dump = { source, byValue, bad, error: typeof j.error === 'string' ? j.error : null, values: j.values.length };
+    // Scopes holding a value with NaN or Inf (a closed scope is highlighted for what it hides).
+    this.badScopes = new Set();
+    for (const id of bad) {
+      const it = this.items.get(id);
+      let key = '';
+      for (const part of it.path) {
+        key = key ? key + '/' + part : part;
+        this.badScopes.add(key);
+        const sc = this.scopes.get(key);
+        if (sc && sc.group) this.badScopes.add(sc.group.path);
+      }
+    }
+    if (!this.fused.length) this.fused = this.readFused([...byValue.values()]);
+    return this.dump;
+  }
+
+  // The dump's statistics of the values an item shows (a node's outputs, an input's value).
+  dumpOf(item) {
+    if (!this.dump || !item) return [];
+    const vids = item.kind === 'op' ? item.node.outputs : item.value ? [item.value.id] : [];
+    return vids.map((v) => this.dump.byValue.get(v)).filter((s) => s);
+  }
+
+  // Whether a box (an item, a closed scope or group) holds a value with NaN or Inf in the dump.
+  isBad(box) {
+    if (!this.dump) return false;
+    if (box.kind === 'scope' || box.kind === 'group') return this.badScopes.has(box.scope.path);
+    return box.item ? this.dump.bad.has(box.item.id) : false;
   }
 
   // Repeated sibling scopes: within one scope, child scopes whose names differ only by a trailing
@@ -325,6 +431,24 @@ export class GraphModel {
       // Only expanded scopes whose ancestors (and groups) are all open are on screen.
       if (this.onScreen(s, expanded)) clusters.set(s.id, { id: s.id, scope: s, parent: this.parentOf(s, expanded) });
     }
+    // Fused groups: a cluster when every member is drawn as itself and all share one parent (the
+    // layout keeps them together), else an outline around the members on screen (drawn after the
+    // layout; members may sit in different scopes, or some inside closed ones).
+    const fused = new Map();
+    for (const f of this.fused) {
+      const shown = f.nodes.map((id) => 'n' + id).filter((id) => boxes.has(id));
+      if (!shown.length) continue;
+      const parents = new Set(shown.map((id) => boxes.get(id).parent));
+      if (shown.length === f.nodes.length && shown.length >= 2 && parents.size === 1) {
+        const parent = [...parents][0];
+        const pc = parent ? clusters.get(parent) : null;
+        const depth = pc && pc.scope ? pc.scope.depth + 1 : 0;
+        clusters.set(f.id, { id: f.id, kind: 'fused', fused: f, parent, depth });
+        for (const id of shown) boxes.get(id).parent = f.id;
+      } else {
+        fused.set(f.id, { id: f.id, kind: 'fused', fused: f, members: shown, partial: shown.length < f.nodes.length });
+      }
+    }
     const merged = new Map();
     for (const e of this.edges) {
       const a = rep(e.from);
@@ -346,7 +470,7 @@ export class GraphModel {
       const label = vals.length === 1 ? specOf(this.json.values[vals[0]]) : `${vals.length} tensors`;
       return { from: m.from, to: m.to, values: vals, bytes: m.bytes, label };
     });
-    return { boxes, clusters, edges };
+    return { boxes, clusters, edges, fused };
   }
 
   // Seconds and bytes of a node, or summed over a scope, when the graph has a profile.

@@ -1,12 +1,12 @@
 // Browser tests of the viewer: Debian's chromium driven by playwright-core, against `xflow view`
 // on a free port. The run directory holds the graph written by samples/eager_basics, the two
 // training-step graphs of samples/digits (a two-epoch run), scalars written here, a generated 10,000-node graph with nested scopes and a profile, and a malformed
-// graph. Screenshots go to build/viewer-artifacts/. Prints one line per test and ends with
+// graph, and what samples/nan_dump writes (a profiled plan graph with fused groups, a dump with NaN). Screenshots go to build/viewer-artifacts/. Prints one line per test and ends with
 // "N passed, M failed"; exits non-zero when a test failed or chromium could not start.
 //
 //   node tools/viewer/test/viewer.test.mjs            (XFLOW_BUILD_DIR=build, CHROMIUM=/usr/bin/chromium)
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ const BUILD = resolve(ROOT, process.env.XFLOW_BUILD_DIR || 'build');
 const XFLOW = join(BUILD, 'tools/xflow');
 const SAMPLE = join(BUILD, 'samples/eager_basics/eager_basics');
 const DIGITS = join(BUILD, 'samples/digits/digits');
+const NAN_DUMP = join(BUILD, 'samples/nan_dump/nan_dump');
 const DIGITS_DATA = join(ROOT, 'data/digits/digits.csv');
 const DIGITS_MAX_BOXES = 12;
 const PAGE = resolve(here, '../dist/index.html');
@@ -155,18 +156,29 @@ function makeRunDir() {
     copyFileSync(g, join(run, `digits-${model}.json`));
   }
   rmSync(digitsRuns, { recursive: true, force: true });
+  // samples/nan_dump: its plan's graph with a profile (fused groups) as fused.json, and its dump
+  // (a run with NaN) as the subfolder dumps/nan of the run and as a folder of its own.
+  const nanRun = join(tmp, 'nan-run');
+  execFileSync(NAN_DUMP, [nanRun], { cwd: tmp, stdio: 'pipe', env: { ...process.env, XFLOW_CODEGEN: '0' } });
+  copyFileSync(join(nanRun, 'replay.json'), join(run, 'fused.json'));
+  mkdirSync(join(run, 'dumps'));
+  cpSync(join(nanRun, 'dump'), join(run, 'dumps', 'nan'), { recursive: true });
+  // A dump index next to a graph it does not describe (eager_basics' graph).
+  mkdirSync(join(run, 'dumps', 'wrong'));
+  copyFileSync(join(nanRun, 'dump', 'index.json'), join(run, 'dumps', 'wrong', 'index.json'));
+  copyFileSync(join(run, 'graph.json'), join(run, 'dumps', 'wrong', 'graph.json'));
   writeFileSync(join(run, 'bad.json'), '{"format": "xflow.graph", "schema_version": [1, 0], "values": [');
   // A Saver's PREFIX.meta: a meta-graph holding the MLP's graph, collections and signatures.
   const mlp = JSON.parse(readFileSync(join(run, 'digits-mlp.json'), 'utf8'));
   writeFileSync(join(run, 'model.ckpt-7.meta'), JSON.stringify({
     format: 'xflow.meta_graph', schema_version: [1, 0], meta_info: { tags: ['serve'] }, graph: mlp,
     collections: {}, variables: [], signatures: {}, saver: { version: 'V2', max_to_keep: 5 } }));
-  return { tmp, run };
+  return { tmp, run, dump: join(nanRun, 'dump') };
 }
 
-function startServer(run) {
+function startServer(run, args = [run]) {
   return new Promise((resolvePromise, reject) => {
-    const proc = spawn(XFLOW, ['view', run, '--port', '0', '--page', PAGE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(XFLOW, ['view', ...args, '--port', '0', '--page', PAGE], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`xflow view printed no URL in 20 s: ${out}`)), 20000);
     const onData = (d) => {
@@ -453,6 +465,139 @@ test('opened from file:// with no server: a graph file and a run folder', async 
   assert(n === LOSS_STEPS, `loss points from the folder: ${n}`);
 });
 
+// The fused groups of a graph's profile, and the nodes whose values the dump says hold NaN or Inf.
+function fusedSteps(graph) {
+  return graph.profile.steps.filter((st) => st.fused);
+}
+function dumpFacts(dir) {
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+  const bad = new Set();
+  for (const e of index.values) if (e.nan + e.pos_inf + e.neg_inf > 0) bad.add(e.kind === 'node' ? `n${e.node}` : `v${e.value}`);
+  const steps = new Set(index.values.filter((e) => e.fused).map((e) => e.step));
+  return { index, bad, fusedSteps: steps.size };
+}
+const badIds = (page) => page.$$eval('.node.bad', (els) => els.map((e) => e.dataset.id).sort());
+
+test('fused groups are outlined, labelled and select in the panel', async () => {
+  const { page, run } = ctx;
+  const graph = JSON.parse(readFileSync(join(run, 'fused.json'), 'utf8'));
+  const steps = fusedSteps(graph);
+  assert(steps.length >= 2, `the fixture has ${steps.length} fused steps`);
+  await openGraph('?graph=fused.json');
+  assert(await page.evaluate(() => document.body.dataset.graphState) === 'ready', 'graph state is not ready');
+  // Every fused step is drawn (all scopes start open), with its step and size on its label.
+  const drawn = await page.$$eval('[data-fused]', (els) => els.map((e) => [e.dataset.step, e.getAttribute('class'), e.querySelector('.fused-label').textContent]));
+  assert(drawn.length === steps.length, `fused groups drawn: ${JSON.stringify(drawn)}`);
+  for (const st of steps) {
+    const d = drawn.find(([step]) => step === String(st.step));
+    assert(d && d[2].startsWith(`fused step ${st.step} · ${st.nodes.length} ops`), `step ${st.step}: ${JSON.stringify(drawn)}`);
+  }
+  // A group inside one scope is a cluster; the one across dense's and scale's ops an outline.
+  assert(drawn.some(([, cls]) => cls.includes('cluster fused')), `no fused cluster: ${JSON.stringify(drawn)}`);
+  assert(drawn.some(([, cls]) => cls.includes('fused-outline')), `no fused outline: ${JSON.stringify(drawn)}`);
+  // Each member lies inside its group's box.
+  for (const st of steps) {
+    const inside = await page.evaluate(({ step, nodes }) => {
+      const box = document.querySelector(`[data-fused][data-step="${step}"] rect.fbox`).getBoundingClientRect();
+      return nodes.every((id) => {
+        const r = document.querySelector(`.node[data-id="n${id}"] rect.box`).getBoundingClientRect();
+        return r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+      });
+    }, { step: st.step, nodes: st.nodes });
+    assert(inside, `a member of step ${st.step} is outside its outline`);
+  }
+  await page.screenshot({ path: join(ART, 'fused.png') });
+  // Clicking an outline's label selects the group: its panel lists the members.
+  const st = steps[steps.length - 1];
+  await page.click(`[data-fused][data-step="${st.step}"] .fused-label`);
+  await page.waitForSelector('#side-panel .detail-fused');
+  assert((await page.locator('#side-panel .detail-fused').textContent()) === `fused step ${st.step}`, 'panel title');
+  assert(await page.locator('#side-panel ul.fused-ops li').count() === st.nodes.length, 'panel lists the ops');
+  assert(await page.locator(`[data-fused][data-step="${st.step}"].selected`).count() === 1, 'the group is highlighted');
+  // A member's panel links to its group.
+  await page.click(`#side-panel ul.fused-ops a[data-goto="n${st.nodes[0]}"]`);
+  await page.waitForSelector(`#side-panel [data-fused-link]`);
+  await page.click('#side-panel [data-fused-link]');
+  await page.waitForSelector('#side-panel .detail-fused');
+  // Closing the scope of a cluster's members hides that group's box.
+  const clusterStep = drawn.find(([, cls]) => cls.includes('cluster fused'))[0];
+  const scope = graph.nodes[steps.find((x) => String(x.step) === clusterStep).nodes[0]].meta.scope.split('/')[0];
+  await page.click('#fit');
+  await page.click(`[data-cluster="${scope}"] [data-toggle="${scope}"]`);
+  await page.waitForSelector(`.node.scope[data-scope="${scope}"]`);
+  assert(await page.locator(`[data-fused][data-step="${clusterStep}"]`).count() === 0, 'the closed scope hides the group');
+});
+
+test('a dump next to its graph: statistics per node, NaN and Inf highlighted', async () => {
+  const { page, run } = ctx;
+  const { index, bad, fusedSteps: nf } = dumpFacts(join(run, 'dumps', 'nan'));
+  assert(bad.size >= 2, `the fixture dump has ${bad.size} nodes with NaN`);
+  await openGraph('?graph=dumps/nan/graph.json');
+  assert(await page.evaluate(() => document.body.dataset.dumpState) === 'ready', 'the dump is not attached');
+  const got = await badIds(page);
+  assert(JSON.stringify(got) === JSON.stringify([...bad].sort()), `highlighted ${got}, expected ${[...bad].sort()}`);
+  // The fused groups of the dump's graph come from the index's steps.
+  assert(await page.locator('[data-fused]').count() === nf, `fused groups: ${await page.locator('[data-fused]').count()} of ${nf}`);
+  // The log node's panel: its value's statistics as in the index.
+  const e = index.values.find((x) => x.op === 'log');
+  await page.click(`.node[data-id="n${e.node}"]`);
+  await page.waitForSelector('#side-panel .dump-summary');
+  const rows = await page.$$eval('#side-panel .dump-summary tr', (trs) => Object.fromEntries(trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent])));
+  assert(rows.NaN === String(e.nan) && Number(rows.NaN) > 0, `NaN row: ${JSON.stringify(rows)}`);
+  assert(rows['+Inf'] === String(e.pos_inf) && rows['-Inf'] === String(e.neg_inf), `Inf rows: ${JSON.stringify(rows)}`);
+  assert(Math.abs(Number(rows.min) - e.min) <= 1e-5 * Math.abs(e.min) && Math.abs(Number(rows.max) - e.max) <= 1e-5 * Math.abs(e.max), `min/max: ${JSON.stringify(rows)}`);
+  assert(rows.elements === String(e.count), `count: ${JSON.stringify(rows)}`);
+  assert(await page.locator('#side-panel .dump-summary.bad').count() === 1, 'the summary is marked');
+  // A closed scope holding a NaN is highlighted for it.
+  const scope = (JSON.parse(readFileSync(join(run, 'dumps', 'nan', 'graph.json'), 'utf8')).nodes[e.node].meta.scope).split('/')[0];
+  await page.click(`[data-cluster="${scope}"] [data-toggle="${scope}"]`);
+  await page.waitForSelector(`.node.scope.bad[data-scope="${scope}"]`);
+  await page.screenshot({ path: join(ART, 'dump.png') });
+  // Its panel counts the ops inside with NaN or Inf.
+  const dg = JSON.parse(readFileSync(join(run, 'dumps', 'nan', 'graph.json'), 'utf8'));
+  const inside = dg.nodes.filter((n) => n.meta.scope.startsWith(scope + '/') && bad.has(`n${n.id}`)).length;
+  await page.click(`.node.scope[data-scope="${scope}"] text.l1`);
+  await page.waitForSelector('#side-panel td.k:text-is("NaN/Inf")');
+  const row = await page.locator('#side-panel tr:has(td.k:text-is("NaN/Inf")) td:nth-child(2)').textContent();
+  assert(row === `in ${inside} ops`, `scope panel: ${row}, expected in ${inside} ops`);
+  // An index of another graph is not attached: a warning naming the entry, the graph still shown.
+  await openGraph('?graph=dumps/wrong/graph.json');
+  assert(await page.evaluate(() => document.body.dataset.graphState) === 'ready', 'the graph is shown');
+  assert(await page.evaluate(() => document.body.dataset.dumpState) === 'error', 'the wrong dump is refused');
+  const msg = await page.locator('#message.warning').textContent();
+  assert(msg.includes('The dump is not shown') && msg.includes('dumps/wrong/index.json: values['), `message: ${msg}`);
+  assert(await page.locator('.node.bad').count() === 0, 'nothing highlighted');
+});
+
+test('`xflow view --dump DIR` shows the dump, and a picked dump folder does too', async () => {
+  const { page, dump } = ctx;
+  const { bad } = dumpFacts(dump);
+  const server = await startServer(null, ['--dump', dump]);
+  try {
+    await page.goto(server.url);
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.graphState), null, { timeout: 30000 });
+    assert(await page.evaluate(() => document.body.dataset.dumpState) === 'ready', 'the dump is not attached');
+    assert((await page.locator('#graph-select').inputValue()).startsWith('dump:'), 'the dump graph is shown first');
+    const got = await badIds(page);
+    assert(JSON.stringify(got) === JSON.stringify([...bad].sort()), `highlighted ${got}`);
+  } finally {
+    server.proc.kill('SIGTERM');
+  }
+  // Opened from disk: the dump folder picked.
+  await page.goto('file://' + PAGE);
+  await page.setInputFiles('#dir-input', dump);
+  await page.waitForFunction(() => document.body.dataset.graphState === 'ready');
+  assert(await page.evaluate(() => document.body.dataset.dumpState) === 'ready', 'the picked dump is not attached');
+  const got = await badIds(page);
+  assert(JSON.stringify(got) === JSON.stringify([...bad].sort()), `picked folder: highlighted ${got}`);
+  // Two files picked: the graph and the index.
+  await page.goto('file://' + PAGE);
+  await page.setInputFiles('#file-input', [join(dump, 'graph.json'), join(dump, 'index.json')]);
+  await page.waitForFunction(() => document.body.dataset.graphState === 'ready');
+  assert(await page.evaluate(() => document.body.dataset.dumpState) === 'ready', 'the picked index is not attached');
+  assert((await badIds(page)).length === bad.size, 'picked files: NaN highlighted');
+});
+
 // ----- runner -----
 
 async function main() {
@@ -463,7 +608,7 @@ async function main() {
   let fixture = null;
   try {
     ({ chromium } = await import('playwright-core'));
-    for (const [what, p] of [['xflow', XFLOW], ['eager_basics', SAMPLE], ['digits', DIGITS], ['the viewer page (npm run build)', PAGE], ['chromium', CHROMIUM]])
+    for (const [what, p] of [['xflow', XFLOW], ['eager_basics', SAMPLE], ['digits', DIGITS], ['nan_dump', NAN_DUMP], ['the viewer page (npm run build)', PAGE], ['chromium', CHROMIUM]])
       if (!existsSync(p)) throw new Error(`${what} not found at ${p}`);
     mkdirSync(ART, { recursive: true });
     fixture = makeRunDir();
@@ -474,7 +619,7 @@ async function main() {
     page.setDefaultTimeout(20000);
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    ctx = { page, url: server.url, run: fixture.run, browser, errors };
+    ctx = { page, url: server.url, run: fixture.run, dump: fixture.dump, browser, errors };
   } catch (e) {
     setupError = e;
   }
