@@ -221,7 +221,10 @@ std::map<std::string, Tensor> graph_inputs(const train::Signature& s, std::map<s
         spec.default_value = Value(cast(Tensor::from_vector(f.default_value, Shape{static_cast<int64_t>(f.default_value.size())}), f.dtype));
       features[fname] = spec;
     }
-    io::ParsedFeatures parsed = io::parse_example(it->second, features);
+    // Unnamed Examples, as TF Serving feeds them: TensorFlow's messages say "Name: <unknown>".
+    const StringTensor& serialized = it->second;
+    StringTensor names(std::vector<std::string>(static_cast<size_t>(serialized.size()), "<unknown>"), serialized.shape());
+    io::ParsedFeatures parsed = io::parse_example(serialized, features, names);
     for (const auto& [fname, f] : in.features) {
       Tensor t = parsed.at(fname).tensor();
       const DType want = s.inputs.at(f.input).dtype;
