@@ -1104,6 +1104,22 @@ TEST_CASE("serving: DT_STRING signatures: metadata, b64 inputs, _bytes outputs, 
   r = post(R"({"signature_name": "bytes", "inputs": [[1, 0, 0]]})");
   REQUIRE(r.status == 200);
   CHECK(r.body == json::parse(R"({"outputs": {"ids": [0], "label_bytes": [{"b64": "Y2F0"}]}})"));
+
+  // With batching on (graphs rebuilt for 2 and 4 rows), the parsed inputs run as any others.
+  const std::string three = R"({"examples": [{"x": [1.0, 5.0, 2.0]}, {"x": [7.5, 0.5, 1.5], "k": 3}, {"x": [0.0, 0.5, 9.0]}]})";
+  Reply plain = post(three, "classify");
+  serving::ServerOptions o = options_for(dir / "m");
+  o.enable_batching = true;
+  o.batching.max_batch_size = 4;
+  serving::Server batching(o);
+  batching.start();
+  Reply batched = request(batching.port(), "POST", "/v1/models/m:classify", three);
+  REQUIRE(batched.status == 200);
+  REQUIRE(batched.body["results"].size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(batched.body["results"][i][0][0] == plain.body["results"][i][0][0]);
+    CHECK(std::abs(batched.body["results"][i][0][1].get<double>() - plain.body["results"][i][0][1].get<double>()) < 1e-6);
+  }
 }
 
 TEST_CASE("serving: DT_STRING errors as TF Serving gives them", "[serving]") {
