@@ -984,6 +984,7 @@ const std::vector<std::string> kAnimals = {"cat", "dog", "bird"};
 //   regress_strings (regress):  inputs "inputs" -> outputs = sum(x + k)
 //   parse (predict):            examples -> ids, label
 //   bytes (predict):            x (numeric) -> ids, label_bytes
+//   mixed (regress):            inputs (x only) and k (numeric) -> outputs
 void export_string_model(const std::string& base, int64_t v) {
   GraphBuilder b;
   Tensor x = b.placeholder(DType::float32, {1, 3}, "x");
@@ -1013,8 +1014,12 @@ void export_string_model(const std::string& base, int64_t v) {
   parse.string_outputs["label"] = {"ids", kAnimals, "UNK"};
   train::Signature bytes = sig({{"x", b.value_of(x)}}, {{"ids", b.value_of(ids)}}, "predict");
   bytes.string_outputs["label_bytes"] = {"ids", {"cat", "dog"}, "UNK"};
+  // Examples feed x only: k is a numeric request input beside them.
+  train::Signature mixed = sig(xk, {{"outputs", b.value_of(total)}}, "regress");
+  mixed.string_inputs["inputs"].features["x"] = {"x", DType::float32, {}};
   export_saved_model(base, v, g,
-                     {{"serving_default", classify}, {"regress_strings", regress}, {"parse", parse}, {"bytes", bytes}});
+                     {{"serving_default", classify}, {"regress_strings", regress}, {"parse", parse}, {"bytes", bytes},
+                      {"mixed", mixed}});
 }
 
 std::string serialized_example(const std::vector<float>& x, std::optional<int64_t> k = std::nullopt) {
@@ -1193,6 +1198,16 @@ TEST_CASE("serving: DT_STRING errors as TF Serving gives them", "[serving]") {
               R"({"signature_name": "classify_x", "examples": [{"x": ["a", "b", "c"]}]})");
   CHECK(r.status == 400);
   CHECK(error_of(r).find("Feature: x of example 0 holds bytes") != std::string::npos);
+  // :regress needs the string input to be the only one (k is a request input of "mixed"); a
+  // predict request gives both.
+  r = post(R"({"signature_name": "mixed", "examples": [{"x": [1.0, 5.0, 2.0], "k": 1}]})", "regress");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "Expected one input Tensor.");
+  r = post(R"({"signature_name": "mixed", "instances": [{"inputs": {"b64": ")" +
+           serving::base64_encode(serialized_example({1, 5, 2})) + R"("}, "k": [4]}]})");
+  INFO(r.text);
+  CHECK(r.status == 200);
+  CHECK(r.body == json::parse(R"({"predictions": [20.0]})"));
   // The server still answers.
   CHECK(post(R"({"examples": [{"x": [1.0, 5.0, 2.0]}]})", "classify").status == 200);
 }
@@ -1288,5 +1303,5 @@ TEST_CASE("serving: a signature's string inputs and outputs round-trip through t
   std::string damaged = text;
   damaged.replace(damaged.find("\"tf_example\""), 12, "\"csv\"");
   CHECK_THROWS_WITH(train::meta_graph_from_json(damaged, "f.json", {false, false}),
-                    Catch::Contains(".string_inputs.examples.kind: must be \"tf_example\" (serialized tf.Example)"));
+                    Catch::Contains(".string_inputs.inputs.kind: must be \"tf_example\" (serialized tf.Example)"));
 }
