@@ -1261,6 +1261,22 @@ TEST_CASE("serving: a signature's string inputs and outputs round-trip through t
                                                                 {false, false})) ==
         train::meta_graph_to_json(m.meta_graph()));
 
+  // `xflow inspect` lists them.
+  std::string listing;
+  {
+    FILE* p = ::popen((std::string(XFLOW_BIN) + " inspect '" + (dir / "m/1/saved_model.json") + "'").c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    for (size_t got; (got = std::fread(buf, 1, sizeof buf, p)) > 0;) listing.append(buf, got);
+    CHECK(::pclose(p) == 0);
+  }
+  INFO(listing);
+  CHECK(listing.find("    input  inputs: string [-1], serialized tf.Example: k -> k (int64, with a default) x -> x "
+                     "(float32, required)\n") != std::string::npos);
+  CHECK(listing.find("    input  x: float32 [-1, 3] (parsed from Examples)\n") != std::string::npos);
+  CHECK(listing.find("    output classes: string, class_ids through a vocabulary of 3 (default \"UNK\")\n") !=
+        std::string::npos);
+
   // What add_signature refuses.
   GraphBuilder b;
   Tensor x = b.placeholder(DType::float32, {1, 3}, "x");
