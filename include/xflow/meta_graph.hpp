@@ -71,11 +71,42 @@ struct TensorInfo {
 // allowed in dimension 0.
 bool signature_shape_fits(const Shape& signature_shape, const Shape& value_shape);
 
+// A feature of the serialized tf.Examples a string input carries: parsed on the host (as
+// TensorFlow's ParseExample with a FixedLenFeature) into the numeric signature input `input`, one
+// row per Example. The feature's shape is the input's shape without dimension 0.
+struct ExampleFeature {
+  std::string input;                   // a key of Signature::inputs, of batch dimension -1
+  DType dtype = DType::float32;        // the feature's list: float32 (float_list) or int64 (int64_list)
+  std::vector<double> default_value;   // empty: required; else one value or one per element of a row
+};
+// A DT_STRING signature input: a 1-D batch of serialized tf.Example (TensorFlow's classify and
+// regress signatures' "inputs"), parsed on the host into the numeric inputs its features feed.
+// Those inputs are then the graph's, not the request's (docs/serving.md).
+struct StringInput {
+  std::map<std::string, ExampleFeature> features;  // by feature name
+};
+// A DT_STRING signature output: the integer output `indices` looked up in a vocabulary on the
+// host (TensorFlow's index_to_string); an index outside it gives `default_value`.
+struct StringOutput {
+  std::string indices;  // a key of Signature::outputs, of an integer dtype
+  std::vector<std::string> vocabulary;
+  std::string default_value = "UNK";
+};
+
 // TensorFlow's SignatureDef: named inputs and outputs and what the computation means.
 struct Signature {
   std::string method_name = "predict";  // "predict", "classify" or "regress"
   std::map<std::string, TensorInfo> inputs, outputs;
+  // DT_STRING inputs and outputs, handled on the host around the graph's run (graphs hold only
+  // numeric tensors). Their names are distinct from those of inputs and outputs.
+  std::map<std::string, StringInput> string_inputs;
+  std::map<std::string, StringOutput> string_outputs;
 };
+// The inputs a request gives (TensorFlow's view of the signature): the string inputs and the
+// numeric inputs no string input's feature feeds.
+std::vector<std::string> request_inputs(const Signature& s);
+// Whether numeric input `name` is fed by a string input's feature.
+bool fed_by_string_input(const Signature& s, const std::string& name);
 // A signature of `g`: inputs and outputs by their signature names and value ids; dtypes and shapes
 // are taken from the graph (InvalidArgument for an id out of range).
 Signature make_signature(const Graph& g, const std::vector<std::pair<std::string, int>>& inputs,

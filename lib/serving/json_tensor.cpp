@@ -64,8 +64,8 @@ std::string show(const json& v) {
   return s;
 }
 
-std::string type_error(const json& v, DType d) {
-  return "JSON Value: " + show(v) + " Type: " + json_type_string(v) + " is not of expected type: " + tf_type_string(d);
+std::string type_error(const json& v, const TensorType& t) {
+  return "JSON Value: " + show(v) + " Type: " + json_type_string(v) + " is not of expected type: " + tf_type_string(t);
 }
 
 std::string lossy_error(const json& v, const char* target) {
@@ -101,13 +101,26 @@ void put(std::vector<uint8_t>& out, T v) {
   out.insert(out.end(), b, b + sizeof(T));
 }
 
-// Appends one JSON scalar as an element of dtype d; the message of TF Serving's AddValueToTensor
-// when it does not fit.
-void add_value(const json& v, DType d, std::vector<uint8_t>& out) {
-  if (v.is_object()) {
-    // {"b64": ...} is a string tensor's value; xflow's numeric inputs take none.
-    bad(type_error(v, d));
+// Appends one JSON scalar as an element of type `type`; the message of TF Serving's
+// AddValueToTensor (FillTensorProto for objects) when it does not fit.
+void add_value(const json& v, const TensorType& type, HostTensor& t) {
+  if (type.string) {
+    if (v.is_object()) {
+      // TF Serving's JsonDecodeBase64Object.
+      if (!is_b64_object(v)) bad("JSON Value: " + show(v) + " not formatted correctly for base64 data");
+      std::string decoded;
+      if (!base64_decode(v.at("b64").get_ref<const std::string&>(), decoded)) bad("Unable to base64 decode");
+      t.strings.push_back(std::move(decoded));
+      return;
+    }
+    if (!v.is_string()) bad(type_error(v, type));
+    t.strings.push_back(v.get<std::string>());
+    return;
   }
+  // {"b64": ...} is a string tensor's value: a numeric input takes none (TF's type error).
+  const DType d = type.dtype;
+  if (v.is_object()) bad(type_error(v, type));
+  std::vector<uint8_t>& out = t.data;
   switch (d) {
     case DType::float32:
       if (!v.is_number()) bad(type_error(v, d));
@@ -174,7 +187,7 @@ std::string shape_string(const Shape& s) {
 
 // TF Serving's FillTensorProto: every leaf at the level equal to the rank, every list of the
 // size the shape says.
-void fill(const json& v, size_t level, const Shape& shape, DType d, int64_t& count, std::vector<uint8_t>& out) {
+void fill(const json& v, size_t level, const Shape& shape, const TensorType& d, int64_t& count, HostTensor& out) {
   if (!v.is_array()) {
     if (level != shape.size())
       bad("JSON Value: " + show(v) + " found at incorrect level: " + std::to_string(level + 1) +
@@ -191,12 +204,13 @@ void fill(const json& v, size_t level, const Shape& shape, DType d, int64_t& cou
   for (const json& e : v) fill(e, level + 1, shape, d, count, out);
 }
 
-HostTensor to_tensor(const json& v, DType d) {
+HostTensor to_tensor(const json& v, const TensorType& d) {
   HostTensor t;
-  t.dtype = d;
+  t.dtype = d.dtype;
+  t.is_string = d.string;
   t.shape = dense_shape(v);
   int64_t count = 0;
-  fill(v, 0, t.shape, d, count, t.data);
+  fill(v, 0, t.shape, d, count, t);
   return t;
 }
 
@@ -208,7 +222,7 @@ std::string join(const std::set<std::string>& names) {
 
 // One item of an "instances" list for input `name`, appended to its tensor (TF Serving's
 // AddInstanceItem: every item of an input has the same shape).
-void add_instance_item(const json& item, const std::string& name, const std::map<std::string, DType>& inputs,
+void add_instance_item(const json& item, const std::string& name, const std::map<std::string, TensorType>& inputs,
                        std::map<std::string, HostTensor>& tensors) {
   auto info = inputs.find(name);
   if (info == inputs.end()) bad("JSON object: does not have named input: " + name);
@@ -223,6 +237,7 @@ void add_instance_item(const json& item, const std::string& name, const std::map
     bad("Expecting tensor size: " + std::to_string(t.elements()) + " but got: " + std::to_string(one.elements()));
   if (t.shape != one.shape) bad("Expecting shape " + shape_string(t.shape) + " but got: " + shape_string(one.shape));
   t.data.insert(t.data.end(), one.data.begin(), one.data.end());
+  t.strings.insert(t.strings.end(), std::make_move_iterator(one.strings.begin()), std::make_move_iterator(one.strings.end()));
 }
 
 void write_value(std::string& out, DType d, const uint8_t* p) {
@@ -260,20 +275,44 @@ void write_value(std::string& out, DType d, const uint8_t* p) {
   }
 }
 
-// The values of dimensions dim.. of t from element offset `at` (advanced), as nested lists.
-void write_values(std::string& out, const HostTensor& t, size_t dim, int64_t& at) {
-  const size_t es = element_size(t.dtype);
+// The values of dimensions dim.. of t from element offset `at` (advanced), as nested lists;
+// `as_bytes`: string elements as {"b64": ...} (an output whose name ends in "_bytes").
+void write_values(std::string& out, const HostTensor& t, size_t dim, int64_t& at, bool as_bytes) {
   if (dim >= t.shape.size()) {
-    write_value(out, t.dtype, t.data.data() + static_cast<size_t>(at) * es);
+    if (t.is_string) {
+      const std::string& v = t.strings[static_cast<size_t>(at)];
+      if (as_bytes) {
+        out += "{\"b64\": \"" + base64_encode(v) + "\"}";
+      } else {
+        write_json_string(out, v);
+      }
+    } else {
+      write_value(out, t.dtype, t.data.data() + static_cast<size_t>(at) * element_size(t.dtype));
+    }
     ++at;
     return;
   }
   out += '[';
   for (int64_t i = 0; i < t.shape[dim]; ++i) {
     if (i) out += ", ";
-    write_values(out, t, dim + 1, at);
+    write_values(out, t, dim + 1, at, as_bytes);
   }
   out += ']';
+}
+
+bool is_bytes_name(const std::string& name, const HostTensor& t) {
+  static const std::string kSuffix = "_bytes";
+  return t.is_string && name.size() >= kSuffix.size() &&
+         name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+}
+
+int b64_digit(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
 }
 
 void write_key(std::string& out, const std::string& name) {
@@ -282,6 +321,92 @@ void write_key(std::string& out, const std::string& name) {
 }
 
 }  // namespace
+
+bool base64_decode(std::string_view in, std::string& out) {
+  size_t n = in.size();
+  // Padding: at most two '=' at the end, completing the last group of four.
+  size_t pad = 0;
+  while (n > 0 && in[n - 1] == '=' && pad < 2) {
+    --n;
+    ++pad;
+  }
+  if (pad > 0 && (n + pad) % 4 != 0) return false;
+  if (n % 4 == 1) return false;
+  std::string r;
+  r.reserve(n / 4 * 3 + 2);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < n; ++i) {
+    int d = b64_digit(in[i]);
+    if (d < 0) return false;
+    acc = (acc << 6) | static_cast<uint32_t>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      r.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  // The bits left over must be zero (a canonical encoding's last digit).
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return false;
+  out = std::move(r);
+  return true;
+}
+
+std::string base64_encode(std::string_view in) {
+  static const char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < in.size(); i += 3) {
+    uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+    if (i + 1 < in.size()) v |= static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
+    out += kDigits[(v >> 18) & 63];
+    out += kDigits[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kDigits[(v >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? kDigits[v & 63] : '=';
+  }
+  return out;
+}
+
+void write_json_string(std::string& out, std::string_view bytes) {
+  static const char kHex[] = "0123456789ABCDEF";
+  out += '"';
+  for (char ch : bytes) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
 
 int64_t HostTensor::elements() const {
   int64_t n = 1;
@@ -306,6 +431,9 @@ const char* tf_type_string(DType d) {
   }
   return "invalid";
 }
+
+const char* tf_type_string(const TensorType& t) { return t.string ? "string" : tf_type_string(t.dtype); }
+const char* tf_dtype_enum(const TensorType& t) { return t.string ? "DT_STRING" : tf_dtype_enum(t.dtype); }
 
 const char* tf_dtype_enum(DType d) {
   switch (d) {
@@ -435,7 +563,7 @@ std::string request_signature_name(const json& doc) {
   return it->get<std::string>();
 }
 
-PredictInputs parse_predict_inputs(const json& doc, const std::map<std::string, DType>& inputs) {
+PredictInputs parse_predict_inputs(const json& doc, const std::map<std::string, TensorType>& inputs) {
   PredictInputs r;
   if (inputs.empty()) bad("Failed to get input map for signature");
   auto instances = doc.find("instances");
@@ -508,28 +636,55 @@ PredictInputs parse_predict_inputs(const json& doc, const std::map<std::string, 
 }
 
 std::vector<Example> parse_examples(const json& doc, const char* method) {
-  auto add_feature = [](Example& ex, const std::string& name, const json& content) {
-    std::vector<double>& values = ex[name];
-    auto add = [&](const json& v) {
-      if (v.is_boolean()) {
-        values.push_back(v.get<bool>() ? 1.0 : 0.0);
-      } else if (v.is_number()) {
-        if (v.is_number_float() && !lossless<float>(v)) bad(lossy_error(v, "float"));
-        values.push_back(v.get<double>());
-      } else {
-        // bytes features (strings, {"b64": ...}): xflow's signatures take numbers only.
-        bad("Feature: " + name + " has element with unexpected JSON type: " + json_type_string(v));
-      }
+  // TF Serving's AddValueToFeature: the first value picks the feature's list, the others must fit it.
+  auto add = [](JsonFeature& f, const std::string& name, const json& v) {
+    using Kind = JsonFeature::Kind;
+    auto unexpected = [&] {
+      bad("Feature: " + name + " has element with unexpected JSON type: " + json_type_string(v));
     };
-    if (content.is_array()) {
-      for (const json& v : content) add(v);
+    auto expect = [&](Kind k) {
+      if (f.kind == Kind::none || f.kind == k) {
+        f.kind = k;
+        return;
+      }
+      const char* kind = f.kind == Kind::bytes ? "bytes" : f.kind == Kind::floats ? "float" : "int64";
+      bad("Unexpected element type in feature: " + name + " expecting type: " + kind);
+    };
+    if (v.is_null() || v.is_array()) unexpected();
+    if (v.is_boolean()) {
+      expect(Kind::int64s);
+      f.int64s.push_back(v.get<bool>() ? 1 : 0);
+    } else if (v.is_object()) {
+      if (!is_b64_object(v)) unexpected();
+      expect(Kind::bytes);
+      std::string decoded;
+      if (!base64_decode(v.at("b64").get_ref<const std::string&>(), decoded)) bad("Unable to base64 decode");
+      f.bytes.push_back(std::move(decoded));
+    } else if (v.is_string()) {
+      expect(Kind::bytes);
+      f.bytes.push_back(v.get<std::string>());
+    } else if (v.is_number_float()) {
+      expect(Kind::floats);
+      if (!lossless<float>(v)) bad(lossy_error(v, "float"));
+      f.floats.push_back(v.get<float>());
     } else {
-      add(content);
+      expect(Kind::int64s);
+      if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        bad("Feature: " + name + " has uint64 element. Only int64 is supported.");
+      f.int64s.push_back(v.get<int64_t>());
     }
   };
   auto make = [&](const json& v, Example& ex) {
     if (!v.is_object()) bad(std::string("Example must be JSON object but got JSON ") + json_type_string(v));
-    for (auto it = v.begin(); it != v.end(); ++it) add_feature(ex, it.key(), it.value());
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      JsonFeature f;
+      if (it.value().is_array()) {
+        for (const json& x : it.value()) add(f, it.key(), x);
+      } else {
+        add(f, it.key(), it.value());
+      }
+      ex[it.key()] = std::move(f);  // an example's feature replaces the context's of that name
+    }
   };
   Example context;
   auto c = doc.find("context");
@@ -563,7 +718,7 @@ std::string predict_response_json(const std::map<std::string, HostTensor>& outpu
       }
       first = false;
       int64_t at = 0;
-      write_values(out, t, 0, at);
+      write_values(out, t, 0, at, is_bytes_name(name, t));
     }
     if (named) out += "\n    }";
     out += "\n}";
@@ -589,7 +744,7 @@ std::string predict_response_json(const std::map<std::string, HostTensor>& outpu
         write_key(out, name);
       }
       first = false;
-      write_values(out, t, 1, at[name]);
+      write_values(out, t, 1, at[name], is_bytes_name(name, t));
     }
     if (named) out += '}';
   }

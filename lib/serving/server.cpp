@@ -25,6 +25,7 @@
 #include "serving/json_tensor.hpp"
 #include "serving/metrics.hpp"
 #include "xflow/error.hpp"
+#include "xflow/example.hpp"
 #include "xflow/ops.hpp"
 #include "xflow/saved_model.hpp"
 
@@ -133,11 +134,12 @@ bool all_digits(const std::string& s) {
   return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// A loaded version: the model and, per signature, its inputs' dtypes (what the JSON parser needs).
+// A loaded version: the model and, per signature, the types of the inputs a request gives (what
+// the JSON parser needs): string inputs, and numeric inputs no string input feeds.
 struct Loaded {
   int64_t version = 0;
   SavedModel model;
-  std::map<std::string, std::map<std::string, DType>> input_dtypes;
+  std::map<std::string, std::map<std::string, TensorType>> input_types;
   std::map<std::string, std::unique_ptr<Batcher>> batchers;  // per signature, with batching on
   // With batching on: per signature, the model rebuilt for each padded batch size (2, 4, ...,
   // max_batch_size) where the rebuild works and agrees with `model` (with_batch_size).
@@ -198,6 +200,63 @@ struct Model {
   std::map<int64_t, std::shared_ptr<const Loaded>> serving;  // AVAILABLE versions
   std::map<int64_t, VersionStatus> status;                    // every version seen
 };
+
+// ---- DT_STRING inputs and outputs, on the host around the graph's run (docs/serving.md) ----
+
+// The graph's inputs for a request: its numeric inputs, and the inputs its string inputs' Examples
+// feed (io::parse_example with a FixedLenFeature per feature: TensorFlow's ParseExample and its
+// messages; the parsed values cast to the input's dtype).
+std::map<std::string, Tensor> graph_inputs(const train::Signature& s, std::map<std::string, Tensor> numeric,
+                                           const std::map<std::string, StringTensor>& strings) {
+  for (const auto& [name, in] : s.string_inputs) {
+    auto it = strings.find(name);
+    if (it == strings.end()) throw RequestError(400, "Missing input: " + name);
+    io::FeatureMap features;
+    for (const auto& [fname, f] : in.features) {
+      const train::TensorInfo& info = s.inputs.at(f.input);
+      io::FixedLenFeature spec;
+      spec.shape.assign(info.shape.begin() + 1, info.shape.end());
+      spec.dtype = f.dtype;
+      if (!f.default_value.empty())
+        spec.default_value = Value(cast(Tensor::from_vector(f.default_value, Shape{static_cast<int64_t>(f.default_value.size())}), f.dtype));
+      features[fname] = spec;
+    }
+    // Unnamed Examples, as TF Serving feeds them: TensorFlow's messages say "Name: <unknown>".
+    const StringTensor& serialized = it->second;
+    StringTensor names(std::vector<std::string>(static_cast<size_t>(serialized.size()), "<unknown>"), serialized.shape());
+    io::ParsedFeatures parsed = io::parse_example(serialized, features, names);
+    for (const auto& [fname, f] : in.features) {
+      Tensor t = parsed.at(fname).tensor();
+      const DType want = s.inputs.at(f.input).dtype;
+      numeric[f.input] = t.dtype() == want ? t : cast(t, want);
+    }
+  }
+  return numeric;
+}
+
+// The signature's string outputs, looked up in their vocabularies (index_to_string), added to `out`.
+std::map<std::string, StringTensor> string_outputs(const train::Signature& s, const std::map<std::string, Tensor>& out) {
+  std::map<std::string, StringTensor> r;
+  for (const auto& [name, o] : s.string_outputs) {
+    const Tensor& idx = out.at(o.indices);
+    std::vector<int64_t> ids = cast(idx, DType::int64).to_vector<int64_t>();
+    std::vector<std::string> words;
+    words.reserve(ids.size());
+    for (int64_t i : ids)
+      words.push_back(i >= 0 && static_cast<uint64_t>(i) < o.vocabulary.size() ? o.vocabulary[static_cast<size_t>(i)]
+                                                                                : o.default_value);
+    r.emplace(name, StringTensor(std::move(words), idx.shape()));
+  }
+  return r;
+}
+
+HostTensor string_host(const StringTensor& t) {
+  HostTensor h;
+  h.is_string = true;
+  h.shape = t.shape();
+  h.strings = t.values();
+  return h;
+}
 
 HostTensor to_host(const Tensor& t) {
   HostTensor h;
@@ -318,8 +377,10 @@ struct Server::Impl {
     l->model = load_saved_model(m.config.base_path + "/" + std::to_string(version));
     for (const std::string& sig : l->model.signature_names()) {
       const train::Signature& s = l->model.signature(sig);
-      auto& d = l->input_dtypes[sig];
-      for (const auto& [name, info] : s.inputs) d[name] = info.dtype;
+      auto& d = l->input_types[sig];
+      for (const auto& [name, info] : s.inputs)
+        if (!train::fed_by_string_input(s, name)) d[name] = info.dtype;
+      for (const auto& [name, in] : s.string_inputs) d[name] = TensorType::string_type();
       // Warm-up: one run of every signature (its plan compiled) before it takes traffic.
       std::map<std::string, Tensor> zeros;
       for (const auto& [name, info] : s.inputs) {
@@ -539,19 +600,27 @@ struct Server::Impl {
     ojson defs = ojson::object();
     for (const std::string& name : l->model.signature_names()) {
       const train::Signature& s = l->model.signature(name);
-      auto infos = [&](const std::map<std::string, train::TensorInfo>& m) {
+      // What a request sees: string inputs instead of the numeric inputs their Examples feed;
+      // string outputs beside the integer outputs they look up.
+      std::map<std::string, std::pair<TensorType, Shape>> ins, outs;
+      for (const auto& [key, info] : s.inputs)
+        if (!train::fed_by_string_input(s, key)) ins[key] = {info.dtype, info.shape};
+      for (const auto& [key, in] : s.string_inputs) ins[key] = {TensorType::string_type(), Shape{-1}};
+      for (const auto& [key, info] : s.outputs) outs[key] = {info.dtype, info.shape};
+      for (const auto& [key, o] : s.string_outputs) outs[key] = {TensorType::string_type(), s.outputs.at(o.indices).shape};
+      auto infos = [&](const std::map<std::string, std::pair<TensorType, Shape>>& m) {
         ojson o = ojson::object();
         for (const auto& [key, info] : m) {
           ojson dims = ojson::array();
-          for (int64_t d : info.shape) dims.push_back({{"size", std::to_string(d)}, {"name", ""}});
-          o[key] = {{"dtype", tf_dtype_enum(info.dtype)},
+          for (int64_t d : info.second) dims.push_back({{"size", std::to_string(d)}, {"name", ""}});
+          o[key] = {{"dtype", tf_dtype_enum(info.first)},
                     {"tensor_shape", {{"dim", dims}, {"unknown_rank", false}}},
                     {"name", key}};
         }
         return o;
       };
-      defs[name] = {{"inputs", infos(s.inputs)},
-                    {"outputs", infos(s.outputs)},
+      defs[name] = {{"inputs", infos(ins)},
+                    {"outputs", infos(outs)},
                     {"method_name", "tensorflow/serving/" + s.method_name}};
     }
     ojson out = {{"model_spec", {{"name", t.model}, {"signature_name", ""}, {"version", std::to_string(l->version)}}},
@@ -595,21 +664,61 @@ struct Server::Impl {
     json doc = parse_request_json(body);
     std::string sig = request_signature_name(doc);
     if (sig.empty()) sig = kDefaultSignature;
-    signature_or_400(l, sig);
-    PredictInputs in = parse_predict_inputs(doc, l.input_dtypes.at(sig));
+    const train::Signature& s = signature_or_400(l, sig);
+    PredictInputs in = parse_predict_inputs(doc, l.input_types.at(sig));
     std::map<std::string, Tensor> tensors;
-    for (const auto& [name, h] : in.tensors) tensors[name] = from_host(h);
-    std::map<std::string, Tensor> out = run(l, sig, tensors);
+    std::map<std::string, StringTensor> strings;
+    for (const auto& [name, h] : in.tensors) {
+      if (h.is_string)
+        strings.emplace(name, StringTensor(h.strings, h.shape));
+      else
+        tensors[name] = from_host(h);
+    }
+    std::map<std::string, Tensor> out = run(l, sig, graph_inputs(s, std::move(tensors), strings));
     std::map<std::string, HostTensor> host;
     for (const auto& [name, t] : out) host[name] = to_host(t);
+    for (const auto& [name, t] : string_outputs(s, out)) host[name] = string_host(t);
     return {200, predict_response_json(host, in.format), "application/json"};
   }
 
-  // :classify and :regress: each example's feature NAME feeds the signature's input NAME (one row).
+  // :classify and :regress. A signature with a string input (TensorFlow's "inputs" of serialized
+  // tf.Example) gets the examples serialized into it, parsed by its feature spec; otherwise each
+  // example's feature NAME feeds the numeric input NAME as one row.
   std::map<std::string, Tensor> run_examples(const Loaded& l, const std::string& sig, const train::Signature& s,
                                              const std::vector<Example>& examples) {
-    std::map<std::string, Tensor> tensors;
     const int64_t rows = static_cast<int64_t>(examples.size());
+    if (!s.string_inputs.empty()) {
+      std::vector<std::string> inputs = train::request_inputs(s);
+      // TF Serving's PreProcessClassification / PreProcessRegression.
+      if (inputs.size() != 1 || !s.string_inputs.count(inputs[0])) throw RequestError(400, "Expected one input Tensor.");
+      std::vector<std::string> serialized;
+      serialized.reserve(examples.size());
+      for (const Example& ex : examples) {
+        io::Example e;
+        for (const auto& [name, f] : ex) {
+          io::Feature feature;
+          switch (f.kind) {
+            case JsonFeature::Kind::bytes:
+              feature = io::Feature::from_bytes(f.bytes);
+              break;
+            case JsonFeature::Kind::floats:
+              feature = io::Feature::from_floats(f.floats);
+              break;
+            case JsonFeature::Kind::int64s:
+              feature = io::Feature::from_int64s(f.int64s);
+              break;
+            case JsonFeature::Kind::none:
+              break;  // an empty list: TensorFlow's empty Feature
+          }
+          e.set(name, std::move(feature));
+        }
+        serialized.push_back(e.serialize());
+      }
+      std::map<std::string, StringTensor> strings;
+      strings.emplace(inputs[0], StringTensor(std::move(serialized), Shape{rows}));
+      return run(l, sig, graph_inputs(s, {}, strings));
+    }
+    std::map<std::string, Tensor> tensors;
     for (const auto& [name, info] : s.inputs) {
       if (info.shape.empty() || info.shape[0] != -1)
         throw RequestError(400, "Input: " + name + " of signature: " + sig +
@@ -621,51 +730,22 @@ struct Server::Impl {
         auto f = examples[e].find(name);
         if (f == examples[e].end())
           throw RequestError(400, "Feature: " + name + " is missing in example " + std::to_string(e));
-        if (static_cast<int64_t>(f->second.size()) != per_row)
+        const JsonFeature& jf = f->second;
+        if (jf.kind == JsonFeature::Kind::bytes)
+          throw RequestError(400, "Feature: " + name + " of example " + std::to_string(e) +
+                                      " holds bytes; signature " + sig +
+                                      " takes numbers (it has no string input of serialized Examples)");
+        const size_t count = jf.kind == JsonFeature::Kind::floats ? jf.floats.size() : jf.int64s.size();
+        if (static_cast<int64_t>(count) != per_row)
           throw RequestError(400, "Feature: " + name + " of example " + std::to_string(e) + " has " +
-                                      std::to_string(f->second.size()) + " values, expecting " +
-                                      std::to_string(per_row));
-        values.insert(values.end(), f->second.begin(), f->second.end());
+                                      std::to_string(count) + " values, expecting " + std::to_string(per_row));
+        for (float v : jf.floats) values.push_back(v);
+        for (int64_t v : jf.int64s) values.push_back(static_cast<double>(v));
       }
       Shape sh = info.shape;
       sh[0] = rows;
-      Tensor t = Tensor::from_vector(values, sh);
-      if (info.dtype != DType::float64) {
-        // Features are numbers; the input's dtype decides how they are stored.
-        std::vector<uint8_t> bytes;
-        HostTensor h;
-        h.dtype = info.dtype;
-        h.shape = sh;
-        for (double v : values) {
-          switch (info.dtype) {
-            case DType::float32: {
-              float f = static_cast<float>(v);
-              uint8_t b[4];
-              std::memcpy(b, &f, 4);
-              h.data.insert(h.data.end(), b, b + 4);
-              break;
-            }
-            case DType::int32: {
-              int32_t i = static_cast<int32_t>(v);
-              uint8_t b[4];
-              std::memcpy(b, &i, 4);
-              h.data.insert(h.data.end(), b, b + 4);
-              break;
-            }
-            case DType::int64: {
-              int64_t i = static_cast<int64_t>(v);
-              uint8_t b[8];
-              std::memcpy(b, &i, 8);
-              h.data.insert(h.data.end(), b, b + 8);
-              break;
-            }
-            default:
-              h.data.push_back(static_cast<uint8_t>(v != 0));
-          }
-        }
-        t = from_host(h);
-      }
-      tensors[name] = t;
+      // Features are numbers; the input's dtype decides how they are stored.
+      tensors[name] = cast(Tensor::from_vector(values, sh), info.dtype);
     }
     return run(l, sig, tensors);
   }
@@ -681,6 +761,8 @@ struct Server::Impl {
                                   ". Was: tensorflow/serving/" + s.method_name);
     std::vector<Example> examples = parse_examples(doc, method.c_str());
     std::map<std::string, Tensor> out = run_examples(l, sig, s, examples);
+    std::map<std::string, StringTensor> words = string_outputs(s, out);
+    HostTensor hs, hc;
     const size_t n = examples.size();
     std::string body_out;
     if (method == "regress") {
@@ -700,9 +782,15 @@ struct Server::Impl {
     }
     auto scores = out.find("scores");
     auto classes = out.find("classes");
-    if (scores == out.end() && classes == out.end())
+    auto class_words = words.find("classes");  // DT_STRING classes (a vocabulary's), as TensorFlow's
+    if (class_words != words.end()) {
+      hc = string_host(class_words->second);
+    } else if (classes != out.end()) {
+      hc = to_host(classes->second);
+    }
+    const bool have_classes = class_words != words.end() || classes != out.end();
+    if (scores == out.end() && !have_classes)
       throw RequestError(400, "Expected classification signature outputs to contain at least one of scores or classes");
-    HostTensor hs, hc;
     int64_t k = -1;
     if (scores != out.end()) {
       hs = to_host(scores->second);
@@ -710,8 +798,7 @@ struct Server::Impl {
         throw RequestError(400, "Expected Tensor shape: [" + std::to_string(n) + " K] of float for scores");
       k = hs.shape[1];
     }
-    if (classes != out.end()) {
-      hc = to_host(classes->second);
+    if (have_classes) {
       Shape want = hc.shape;
       if (want.size() == 1) hc.shape.push_back(1);
       if (hc.shape.size() != 2 || hc.shape[0] != static_cast<int64_t>(n) || (k >= 0 && hc.shape[1] != k))
@@ -724,7 +811,9 @@ struct Server::Impl {
       body_out += i ? ",\n        [" : "        [";
       for (int64_t j = 0; j < k; ++j) {
         std::string label;
-        if (!hc.data.empty()) {
+        if (hc.is_string) {
+          label = hc.strings[i * static_cast<size_t>(k) + static_cast<size_t>(j)];
+        } else if (!hc.data.empty()) {
           HostTensor one;
           one.dtype = hc.dtype;
           const size_t es = static_cast<size_t>(dtype_size(hc.dtype));
@@ -740,7 +829,9 @@ struct Server::Impl {
           std::memcpy(&f, hs.data.data() + 4 * (i * static_cast<size_t>(k) + static_cast<size_t>(j)), 4);
           score = format_float(f);
         }
-        body_out += (j ? ", [" : "[") + json(label).dump() + ", " + score + "]";
+        body_out += j ? ", [" : "[";
+        write_json_string(body_out, label);  // the label's bytes, as TF Serving's writer
+        body_out += ", " + score + "]";
       }
       body_out += "]";
     }

@@ -3,6 +3,7 @@
 #include "xflow/meta_graph.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -135,6 +136,94 @@ Signature make_signature(const Graph& g, const std::vector<std::pair<std::string
   return s;
 }
 
+namespace {
+
+// Lead and continuation bytes in order (what JSON text needs; overlong forms are not checked).
+bool valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t more = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+    if (more == 9 || more >= s.size() - i) {
+      if (more != 0) return false;
+    }
+    for (size_t k = 1; k <= more; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += more + 1;
+  }
+  return true;
+}
+
+// The DT_STRING inputs and outputs of signature `name`: each feature feeds a numeric input of
+// batch dimension -1 (one feature per input), of the feature's dtype or another numeric one (the
+// parsed values are cast); defaults of one value or one per element of a row; a vocabulary's
+// indices an integer output; names distinct from the numeric inputs' and outputs'.
+void check_string_parts(const Graph& g, const std::string& name, const Signature& s) {
+  (void)g;
+  auto fail = [&](const std::string& what) {
+    throw InvalidArgument("[meta_graph] signature '" + name + "': " + what);
+  };
+  std::set<std::string> fed;
+  for (const auto& [in_name, in] : s.string_inputs) {
+    if (in_name.empty()) fail("a string input's name is empty");
+    if (s.inputs.count(in_name) || s.outputs.count(in_name) || s.string_outputs.count(in_name))
+      fail("string input '" + in_name + "' has the name of another input or output");
+    if (in.features.empty()) fail("string input '" + in_name + "' parses no feature");
+    for (const auto& [fname, f] : in.features) {
+      const std::string what = "string input '" + in_name + "', feature '" + fname + "'";
+      if (fname.empty()) fail("string input '" + in_name + "' has a feature with an empty name");
+      if (f.dtype != DType::float32 && f.dtype != DType::int64)
+        fail(what + ": dtype must be float32 or int64 (a tf.Example's float_list or int64_list), got " +
+             dtype_name(f.dtype));
+      auto it = s.inputs.find(f.input);
+      if (it == s.inputs.end()) fail(what + " feeds input '" + f.input + "', which the signature does not have");
+      if (it->second.shape.empty() || it->second.shape[0] != -1)
+        fail(what + " feeds input '" + f.input + "', whose dimension 0 is not -1 (one row per Example)");
+      if (!fed.insert(f.input).second) fail("input '" + f.input + "' is fed by two features");
+      int64_t per_row = 1;
+      for (size_t i = 1; i < it->second.shape.size(); ++i) per_row *= it->second.shape[i];
+      const size_t n = f.default_value.size();
+      if (n != 0 && n != 1 && static_cast<int64_t>(n) != per_row)
+        fail(what + ": a default of " + std::to_string(n) + " values for rows of " + std::to_string(per_row) +
+             " (give one value or " + std::to_string(per_row) + ")");
+      for (double v : f.default_value)
+        if (f.dtype == DType::int64 && v != std::floor(v)) fail(what + ": the int64 default " + std::to_string(v) + " is not whole");
+    }
+  }
+  for (const auto& [out_name, o] : s.string_outputs) {
+    if (out_name.empty()) fail("a string output's name is empty");
+    if (s.inputs.count(out_name) || s.outputs.count(out_name))
+      fail("string output '" + out_name + "' has the name of another input or output");
+    auto it = s.outputs.find(o.indices);
+    if (it == s.outputs.end())
+      fail("string output '" + out_name + "' looks up output '" + o.indices + "', which the signature does not have");
+    const DType d = it->second.dtype;
+    if (d != DType::int32 && d != DType::int64 && d != DType::uint8)
+      fail("string output '" + out_name + "' looks up output '" + o.indices + "' of dtype " + dtype_name(d) +
+           ": indices must be int32, int64 or uint8");
+    for (const std::string& w : o.vocabulary)
+      if (!valid_utf8(w)) fail("string output '" + out_name + "': a vocabulary entry is not valid UTF-8");
+    if (!valid_utf8(o.default_value)) fail("string output '" + out_name + "': the default is not valid UTF-8");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> request_inputs(const Signature& s) {
+  std::vector<std::string> out;
+  for (const auto& [name, info] : s.inputs)
+    if (!fed_by_string_input(s, name)) out.push_back(name);
+  for (const auto& [name, in] : s.string_inputs) out.push_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool fed_by_string_input(const Signature& s, const std::string& name) {
+  for (const auto& [in_name, in] : s.string_inputs)
+    for (const auto& [fname, f] : in.features)
+      if (f.input == name) return true;
+  return false;
+}
+
 bool signature_shape_fits(const Shape& signature_shape, const Shape& value_shape) {
   if (signature_shape.size() != value_shape.size()) return false;
   for (size_t i = 0; i < value_shape.size(); ++i)
@@ -197,6 +286,7 @@ void MetaGraph::add_signature(const std::string& name, Signature s) {
                               spec(info.dtype, info.shape) + ", but value " + std::to_string(info.value) + " is " +
                               spec(v.dtype, v.shape));
     }
+  check_string_parts(graph_, name, s);
   signatures_[name] = std::move(s);
 }
 
@@ -379,6 +469,11 @@ std::string meta_graph_to_json(const MetaGraph& mg, const ExportOptions& options
     sd.method_name = s.method_name;
     for (const auto& [key, t] : s.inputs) sd.inputs.push_back({key, t.value, t.dtype, t.shape});
     for (const auto& [key, t] : s.outputs) sd.outputs.push_back({key, t.value, t.dtype, t.shape});
+    for (const auto& [key, in] : s.string_inputs)
+      for (const auto& [fname, f] : in.features)
+        sd.string_inputs[key].features[fname] = {f.input, f.dtype, f.default_value};
+    for (const auto& [key, o] : s.string_outputs)
+      sd.string_outputs[key] = {o.indices, o.vocabulary, o.default_value};
     d.signatures[name] = std::move(sd);
   }
   // Variables: those listed, then every other one the graph's nodes use, from the live state.
@@ -495,7 +590,16 @@ MetaGraph meta_graph_from_json(const std::string& text, const std::string& origi
                                 spec(v.dtype, v.shape));
         (part == 0 ? s.inputs : s.outputs)[t.name] = TensorInfo{t.value, t.dtype, t.shape};
       }
-    mg.add_signature(name, std::move(s));
+    for (const auto& [key, in] : sd.string_inputs)
+      for (const auto& [fname, f] : in.features)
+        s.string_inputs[key].features[fname] = ExampleFeature{f.input, f.dtype, f.default_value};
+    for (const auto& [key, o] : sd.string_outputs)
+      s.string_outputs[key] = StringOutput{o.indices, o.vocabulary, o.default_value};
+    try {
+      mg.add_signature(name, std::move(s));
+    } catch (const InvalidArgument& e) {
+      throw fail("signatures." + name, e.what());
+    }
   }
   for (size_t i = 0; i < d.variables.size(); ++i) {
     const format::VariableDoc& vd = d.variables[i];

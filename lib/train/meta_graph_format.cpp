@@ -156,6 +156,84 @@ TensorInfoDoc read_info(const Reader& r, const std::string& key, const json& j, 
   return t;
 }
 
+// A signature's DT_STRING inputs and outputs (schema 1.1; absent in 1.0 files).
+void read_string_parts(const Reader& r, const json& j, const std::string& where, SignatureDoc& s) {
+  if (j.contains("string_inputs")) {
+    const std::string w = where + ".string_inputs";
+    const json& ins = j.at("string_inputs");
+    if (!ins.is_object()) r.bad(w, "must be an object: name -> string input");
+    for (auto in = ins.begin(); in != ins.end(); ++in) {
+      const std::string wi = w + "." + in.key();
+      if (in.key().empty()) r.bad(w, "a string input's name is empty");
+      if (r.str(r.field(*in, "kind", wi), wi + ".kind") != "tf_example")
+        r.bad(wi + ".kind", "must be \"tf_example\" (serialized tf.Example)");
+      const json& fs = r.field(*in, "features", wi);
+      if (!fs.is_object() || fs.empty()) r.bad(wi + ".features", "must be an object: feature name -> spec, not empty");
+      StringInputDoc sd;
+      for (auto f = fs.begin(); f != fs.end(); ++f) {
+        const std::string wf = wi + ".features." + f.key();
+        if (f.key().empty()) r.bad(wi + ".features", "a feature name is empty");
+        ExampleFeatureDoc fd;
+        fd.input = r.name(r.field(*f, "input", wf), wf + ".input");
+        fd.dtype = r.dtype(r.field(*f, "dtype", wf), wf + ".dtype");
+        if (fd.dtype != DType::float32 && fd.dtype != DType::int64)
+          r.bad(wf + ".dtype", "must be float32 or int64 (a tf.Example's float_list or int64_list)");
+        if (f->contains("default")) {
+          const json& dv = f->at("default");
+          if (!dv.is_array()) r.bad(wf + ".default", "must be a list of numbers");
+          for (const json& x : dv) {
+            if (!x.is_number()) r.bad(wf + ".default", "must be a list of numbers");
+            fd.default_value.push_back(x.get<double>());
+          }
+          if (fd.default_value.empty()) r.bad(wf + ".default", "is empty (leave it out for a required feature)");
+        }
+        sd.features[f.key()] = std::move(fd);
+      }
+      s.string_inputs[in.key()] = std::move(sd);
+    }
+  }
+  if (j.contains("string_outputs")) {
+    const std::string w = where + ".string_outputs";
+    const json& outs = j.at("string_outputs");
+    if (!outs.is_object()) r.bad(w, "must be an object: name -> string output");
+    for (auto o = outs.begin(); o != outs.end(); ++o) {
+      const std::string wo = w + "." + o.key();
+      if (o.key().empty()) r.bad(w, "a string output's name is empty");
+      if (r.str(r.field(*o, "kind", wo), wo + ".kind") != "vocabulary")
+        r.bad(wo + ".kind", "must be \"vocabulary\" (an integer output's index -> string)");
+      StringOutputDoc od;
+      od.indices = r.name(r.field(*o, "indices", wo), wo + ".indices");
+      const json& v = r.field(*o, "vocabulary", wo);
+      if (!v.is_array()) r.bad(wo + ".vocabulary", "must be a list of strings");
+      for (size_t i = 0; i < v.size(); ++i) od.vocabulary.push_back(r.str(v[i], wo + ".vocabulary[" + std::to_string(i) + "]"));
+      if (o->contains("default")) od.default_value = r.str(o->at("default"), wo + ".default");
+      s.string_outputs[o.key()] = std::move(od);
+    }
+  }
+}
+
+void write_string_parts(const SignatureDoc& s, json& out) {
+  if (!s.string_inputs.empty()) {
+    json ins = json::object();
+    for (const auto& [name, in] : s.string_inputs) {
+      json fs = json::object();
+      for (const auto& [fname, f] : in.features) {
+        json jf = {{"input", f.input}, {"dtype", dtype_name(f.dtype)}};
+        if (!f.default_value.empty()) jf["default"] = f.default_value;
+        fs[fname] = std::move(jf);
+      }
+      ins[name] = {{"kind", "tf_example"}, {"features", std::move(fs)}};
+    }
+    out["string_inputs"] = std::move(ins);
+  }
+  if (!s.string_outputs.empty()) {
+    json outs = json::object();
+    for (const auto& [name, o] : s.string_outputs)
+      outs[name] = {{"kind", "vocabulary"}, {"indices", o.indices}, {"vocabulary", o.vocabulary}, {"default", o.default_value}};
+    out["string_outputs"] = std::move(outs);
+  }
+}
+
 json write_info(const TensorInfoDoc& t) {
   return {{"value", t.value}, {"dtype", dtype_name(t.dtype)}, {"shape", t.shape}};
 }
@@ -275,6 +353,7 @@ Document parse(const std::string& text, const std::string& origin) {
         }
       }
       if (s.outputs.empty()) r.bad(where + ".outputs", "a signature needs at least one output");
+      read_string_parts(r, *it, where, s);
       d.signatures.emplace(it.key(), std::move(s));
     }
   }
@@ -325,6 +404,7 @@ std::string write(const Document& d, int indent) {
     for (const TensorInfoDoc& t : s.inputs) ins[t.name] = write_info(t);
     for (const TensorInfoDoc& t : s.outputs) outs[t.name] = write_info(t);
     ss[name] = {{"method_name", s.method_name}, {"inputs", std::move(ins)}, {"outputs", std::move(outs)}};
+    write_string_parts(s, ss[name]);
   }
   j["signatures"] = std::move(ss);
   if (!d.saver.empty()) j["saver"] = json::parse(d.saver);

@@ -14,7 +14,7 @@
 namespace xf::train::format {
 
 constexpr int kSchemaMajor = 1;
-constexpr int kSchemaMinor = 0;
+constexpr int kSchemaMinor = 1;  // 1.1: signatures' string_inputs, string_outputs
 
 struct Item {
   bool is_op = false;
@@ -40,9 +40,25 @@ struct TensorInfoDoc {
   Shape shape;
 };
 
+struct ExampleFeatureDoc {
+  std::string input;
+  DType dtype = DType::float32;
+  std::vector<double> default_value;
+};
+struct StringInputDoc {
+  std::map<std::string, ExampleFeatureDoc> features;
+};
+struct StringOutputDoc {
+  std::string indices;
+  std::vector<std::string> vocabulary;
+  std::string default_value = "UNK";
+};
+
 struct SignatureDoc {
   std::string method_name = "predict";
   std::vector<TensorInfoDoc> inputs, outputs;  // sorted by name
+  std::map<std::string, StringInputDoc> string_inputs;
+  std::map<std::string, StringOutputDoc> string_outputs;
 };
 
 struct Document {

@@ -1,6 +1,7 @@
 // The model server over real HTTP on 127.0.0.1: models exported by the test, every endpoint of
 // TensorFlow Serving's REST API, its errors, version hot swap under load, a broken version beside
-// a good one, batching, metrics, and `xflow serve` draining on SIGTERM.
+// a good one, batching, metrics, `xflow serve` draining on SIGTERM, and DT_STRING signatures
+// (serialized tf.Example inputs, {"b64": ...} values, vocabulary and _bytes outputs).
 #include <httplib.h>
 #include <signal.h>
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -21,12 +23,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "serving/json_tensor.hpp"
+#include "xflow/example.hpp"
 #include "xflow/ops.hpp"
 #include "xflow/saved_model.hpp"
 #include "xflow/serving.hpp"
@@ -967,4 +971,353 @@ TEST_CASE("serving: xflow serve drains the requests in flight on SIGTERM and exi
   CHECK(all.find("stopped") != std::string::npos);
   // The port is closed now.
   CHECK(request(port, "GET", "/v1/models/m").status == 0);
+}
+
+namespace {
+
+const std::vector<std::string> kAnimals = {"cat", "dog", "bird"};
+
+// A model whose signatures take and give DT_STRING: x (float32, 3 per row) and k (int32, 1 per
+// row) are parsed from serialized tf.Examples ("x" required, "k" default 2); the class is
+// argmax(x) through the vocabulary cat, dog, bird.
+//   serving_default (classify): inputs "inputs" -> scores (max softmax, (N, 1)), class_ids, classes
+//   regress_strings (regress):  inputs "inputs" -> outputs = sum(x + k)
+//   parse (predict):            examples -> ids, label
+//   bytes (predict):            x (numeric) -> ids, label_bytes
+//   mixed (regress):            inputs (x only) and k (numeric) -> outputs
+void export_string_model(const std::string& base, int64_t v) {
+  GraphBuilder b;
+  Tensor x = b.placeholder(DType::float32, {1, 3}, "x");
+  Tensor k = b.placeholder(DType::int32, {1, 1}, "k");
+  Tensor shifted = x + cast(k, DType::float32);
+  Tensor top = max(softmax(shifted), Axes{1}, true);
+  Tensor ids = argmax(x, 1);
+  Tensor total = sum(shifted, Axes{1});
+  Graph g = b.finish({top, ids, total});
+  auto sig = [&](std::vector<std::pair<std::string, int>> in, std::vector<std::pair<std::string, int>> out,
+                 const std::string& method) {
+    train::Signature s = train::make_signature(g, in, out, method);
+    train::set_any_batch_size(s);
+    return s;
+  };
+  train::StringInput examples;
+  examples.features["x"] = {"x", DType::float32, {}};
+  examples.features["k"] = {"k", DType::int64, {2}};
+  const std::vector<std::pair<std::string, int>> xk = {{"x", b.value_of(x)}, {"k", b.value_of(k)}};
+  train::Signature classify = sig(xk, {{"scores", b.value_of(top)}, {"class_ids", b.value_of(ids)}}, "classify");
+  classify.string_inputs["inputs"] = examples;
+  classify.string_outputs["classes"] = {"class_ids", kAnimals, "UNK"};
+  train::Signature regress = sig(xk, {{"outputs", b.value_of(total)}}, "regress");
+  regress.string_inputs["inputs"] = examples;
+  train::Signature parse = sig(xk, {{"ids", b.value_of(ids)}}, "predict");
+  parse.string_inputs["examples"] = examples;
+  parse.string_outputs["label"] = {"ids", kAnimals, "UNK"};
+  train::Signature bytes = sig({{"x", b.value_of(x)}}, {{"ids", b.value_of(ids)}}, "predict");
+  bytes.string_outputs["label_bytes"] = {"ids", {"cat", "dog"}, "UNK"};
+  // Examples feed x only: k is a numeric request input beside them.
+  train::Signature mixed = sig(xk, {{"outputs", b.value_of(total)}}, "regress");
+  mixed.string_inputs["inputs"].features["x"] = {"x", DType::float32, {}};
+  export_saved_model(base, v, g,
+                     {{"serving_default", classify}, {"regress_strings", regress}, {"parse", parse}, {"bytes", bytes},
+                      {"mixed", mixed}});
+}
+
+std::string serialized_example(const std::vector<float>& x, std::optional<int64_t> k = std::nullopt) {
+  io::Example e;
+  e.set_floats("x", x);
+  if (k) e.set_int64s("k", {*k});
+  return e.serialize();
+}
+
+double top_softmax(const std::vector<double>& x) {
+  double m = *std::max_element(x.begin(), x.end()), z = 0;
+  for (double v : x) z += std::exp(v - m);
+  return 1.0 / z;
+}
+
+}  // namespace
+
+TEST_CASE("serving: DT_STRING signatures: metadata, b64 inputs, _bytes outputs, serialized Examples", "[serving]") {
+  TempDir dir;
+  export_string_model(dir / "m", 1);
+  serving::Server server(options_for(dir / "m"));
+  server.start();
+  const int port = server.port();
+  auto post = [&](const std::string& body, const std::string& verb = "predict") {
+    return request(port, "POST", "/v1/models/m:" + verb, body);
+  };
+
+  // Metadata: the string input instead of x and k; classes beside class_ids.
+  Reply r = request(port, "GET", "/v1/models/m/metadata");
+  REQUIRE(r.status == 200);
+  const json& defs = r.body["metadata"]["signature_def"]["signature_def"];
+  CHECK(defs["serving_default"]["inputs"].size() == 1);
+  CHECK(defs["serving_default"]["inputs"]["inputs"]["dtype"] == "DT_STRING");
+  CHECK(defs["serving_default"]["inputs"]["inputs"]["tensor_shape"]["dim"][0]["size"] == "-1");
+  CHECK(defs["serving_default"]["outputs"]["classes"]["dtype"] == "DT_STRING");
+  CHECK(defs["serving_default"]["outputs"]["class_ids"]["dtype"] == "DT_INT64");
+  CHECK(defs["serving_default"]["outputs"]["scores"]["dtype"] == "DT_FLOAT");
+  CHECK(defs["bytes"]["inputs"]["x"]["dtype"] == "DT_FLOAT");
+  CHECK(defs["bytes"]["outputs"]["label_bytes"]["dtype"] == "DT_STRING");
+  CHECK(defs["serving_default"]["method_name"] == "tensorflow/serving/classify");
+
+  // :classify on serialized Examples: classes from the vocabulary, scores; "k" defaults to 2.
+  r = post(R"({"examples": [{"x": [1.0, 5.0, 2.0]}, {"x": [7.5, 0.5, 1.5], "k": 3}, {"x": [0.0, 0.5, 9.0]}]})",
+           "classify");
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["results"].size() == 3);
+  CHECK(r.body["results"][0][0][0] == "dog");
+  CHECK(r.body["results"][1][0][0] == "cat");
+  CHECK(r.body["results"][2][0][0] == "bird");
+  CHECK(std::abs(r.body["results"][0][0][1].get<double>() - top_softmax({1, 5, 2})) < 1e-6);
+  CHECK(std::abs(r.body["results"][1][0][1].get<double>() - top_softmax({7.5, 0.5, 1.5})) < 1e-6);
+  // A context feature is in every example unless the example has its own.
+  r = post(R"({"context": {"k": 10, "x": [0.0, 0.0, 0.0]}, "examples": [{"x": [1.0, 2.0, 3.0]}, {}]})", "classify");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["results"][0][0][0] == "bird");
+  CHECK(r.body["results"][1][0][0] == "cat");
+
+  // :regress: sum(x + k), k from the Example or its default.
+  r = post(R"({"signature_name": "regress_strings", "examples": [{"x": [1.0, 5.0, 2.0]}, {"x": [7.5, 0.5, 1.5], "k": 3}]})",
+           "regress");
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  CHECK(r.body == json::parse(R"({"results": [14.0, 18.5]})"));
+
+  // :predict feeding serialized Examples as {"b64": ...}, row and columnar.
+  const std::string e0 = serving::base64_encode(serialized_example({0, 4, 1})),
+                    e1 = serving::base64_encode(serialized_example({9, 4, 1}, 5));
+  r = post(R"({"signature_name": "parse", "instances": [{"b64": ")" + e0 + R"("}, {"b64": ")" + e1 + R"("}]})");
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  CHECK(r.body == json::parse(R"({"predictions": [{"ids": 1, "label": "dog"}, {"ids": 0, "label": "cat"}]})"));
+  r = post(R"({"signature_name": "parse", "inputs": [{"b64": ")" + e1 + R"("}]})");
+  REQUIRE(r.status == 200);
+  CHECK(r.body == json::parse(R"({"outputs": {"ids": [0], "label": ["cat"]}})"));
+  // The same through the instances' object form.
+  r = post(R"({"signature_name": "parse", "instances": [{"examples": {"b64": ")" + e0 + R"("}}]})");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["predictions"][0]["label"] == "dog");
+
+  // An output named *_bytes is written as {"b64": ...}; an index outside the vocabulary is "UNK".
+  r = post(R"({"signature_name": "bytes", "instances": [[0, 1, 0], [0, 0, 1]]})");
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  CHECK(r.body == json::parse(R"({"predictions": [{"ids": 1, "label_bytes": {"b64": "ZG9n"}},
+                                                  {"ids": 2, "label_bytes": {"b64": "VU5L"}}]})"));
+  r = post(R"({"signature_name": "bytes", "inputs": [[1, 0, 0]]})");
+  REQUIRE(r.status == 200);
+  CHECK(r.body == json::parse(R"({"outputs": {"ids": [0], "label_bytes": [{"b64": "Y2F0"}]}})"));
+
+  // With batching on (graphs rebuilt for 2 and 4 rows), the parsed inputs run as any others.
+  const std::string three = R"({"examples": [{"x": [1.0, 5.0, 2.0]}, {"x": [7.5, 0.5, 1.5], "k": 3}, {"x": [0.0, 0.5, 9.0]}]})";
+  Reply plain = post(three, "classify");
+  serving::ServerOptions o = options_for(dir / "m");
+  o.enable_batching = true;
+  o.batching.max_batch_size = 4;
+  serving::Server batching(o);
+  batching.start();
+  Reply batched = request(batching.port(), "POST", "/v1/models/m:classify", three);
+  REQUIRE(batched.status == 200);
+  REQUIRE(batched.body["results"].size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(batched.body["results"][i][0][0] == plain.body["results"][i][0][0]);
+    CHECK(std::abs(batched.body["results"][i][0][1].get<double>() - plain.body["results"][i][0][1].get<double>()) < 1e-6);
+  }
+}
+
+TEST_CASE("serving: DT_STRING errors as TF Serving gives them", "[serving]") {
+  TempDir dir;
+  export_string_model(dir / "m", 1);
+  serving::Server server(options_for(dir / "m"));
+  server.start();
+  const int port = server.port();
+  auto post = [&](const std::string& body, const std::string& verb = "predict") {
+    return request(port, "POST", "/v1/models/m:" + verb, body);
+  };
+  // Bad base64.
+  Reply r = post(R"({"signature_name": "parse", "instances": [{"b64": "not base64!"}]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: Unable to base64 decode");
+  r = post(R"({"signature_name": "parse", "inputs": [{"b64": "QUJD="}]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "Unable to base64 decode");
+  // b64 on a float input.
+  r = post(R"({"signature_name": "bytes", "instances": [{"b64": "AAAA"}]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
+                       "{\"b64\":\"AAAA\"} Type: Object is not of expected type: float");
+  r = post(R"({"signature_name": "bytes", "inputs": [[1, {"b64": "AAAA"}, 3]]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "JSON Value: {\"b64\":\"AAAA\"} Type: Object is not of expected type: float");
+  // A number, or an object that is not {"b64": "..."}, for a string input.
+  r = post(R"({"signature_name": "parse", "inputs": [5]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "JSON Value: 5 Type: Number is not of expected type: string");
+  r = post(R"({"signature_name": "parse", "inputs": [[{"b64": 5}]]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "JSON Value: {\"b64\":5} not formatted correctly for base64 data");
+  // Malformed Example bytes (a plain JSON string, and b64).
+  r = post(R"({"signature_name": "parse", "instances": ["not an example"]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r).find("Could not parse example input, value: 'not an example'") != std::string::npos);
+  r = post(R"({"signature_name": "parse", "instances": [{"b64": ")" + serving::base64_encode("\x0a\xff\x01") + R"("}]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r).find("Could not parse example input") != std::string::npos);
+  // Wrong feature dtype: integers make an int64 list, "x" is float.
+  r = post(R"({"examples": [{"x": [1, 5, 2]}]})", "classify");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "Name: <unknown>, Key: x, Index: 0.  Data types don't match. Data type: int64 but expected type: float");
+  // Missing feature without default ("k" has one).
+  r = post(R"({"examples": [{"k": 1}]})", "classify");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "Name: <unknown>, Feature: x (data type: float) is required but could not be found.");
+  r = post(R"({"signature_name": "regress_strings", "examples": [{"x": [1.0, 2.0]}]})", "regress");
+  CHECK(r.status == 400);
+  CHECK(error_of(r).find("Key: x, Index: 0.  Number of float values != expected.") != std::string::npos);
+  // JSON examples as TF Serving builds them.
+  r = post(R"({"examples": [{"x": [1.0, 2]}]})", "classify");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "Unexpected element type in feature: x expecting type: float");
+  r = post(R"({"examples": [{"x": [null]}]})", "classify");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "Feature: x has element with unexpected JSON type: Null");
+  r = post(R"({"examples": [{"k": 18446744073709551615}]})", "classify");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "Feature: k has uint64 element. Only int64 is supported.");
+  r = post(R"({"examples": [{"x": {"b64": "%%"}}]})", "classify");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "Unable to base64 decode");
+  // A bytes feature for a signature without a string input.
+  TempDir other;
+  export_model(other / "n", 1);
+  serving::Server numeric(options_for(other / "n", "n"));
+  numeric.start();
+  r = request(numeric.port(), "POST", "/v1/models/n:classify",
+              R"({"signature_name": "classify_x", "examples": [{"x": ["a", "b", "c"]}]})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r).find("Feature: x of example 0 holds bytes") != std::string::npos);
+  // :regress needs the string input to be the only one (k is a request input of "mixed"); a
+  // predict request gives both.
+  r = post(R"({"signature_name": "mixed", "examples": [{"x": [1.0, 5.0, 2.0], "k": 1}]})", "regress");
+  CHECK(r.status == 400);
+  CHECK(error_of(r) == "Expected one input Tensor.");
+  r = post(R"({"signature_name": "mixed", "instances": [{"inputs": {"b64": ")" +
+           serving::base64_encode(serialized_example({1, 5, 2})) + R"("}, "k": [4]}]})");
+  INFO(r.text);
+  CHECK(r.status == 200);
+  CHECK(r.body == json::parse(R"({"predictions": [20.0]})"));
+  // The server still answers.
+  CHECK(post(R"({"examples": [{"x": [1.0, 5.0, 2.0]}]})", "classify").status == 200);
+}
+
+TEST_CASE("serving: string JSON: base64 both ways, strings written byte for byte", "[serving]") {
+  std::string out;
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\x00\xff\x10", 3)}) {
+    std::string enc = serving::base64_encode(s);
+    REQUIRE(serving::base64_decode(enc, out));
+    CHECK(out == s);
+    // Padding is optional.
+    while (!enc.empty() && enc.back() == '=') enc.pop_back();
+    REQUIRE(serving::base64_decode(enc, out));
+    CHECK(out == s);
+  }
+  CHECK(serving::base64_encode("foobar") == "Zm9vYmFy");
+  CHECK(serving::base64_encode("fo") == "Zm8=");
+  for (const char* bad : {"Z", "Zm9=v", "Zm9v!", "Zm-_", "Zm8==", "Zm9vY===", "Zh=="})
+    CHECK_FALSE(serving::base64_decode(bad, out));
+  // A string output: '"', '\\' and control characters escaped; other bytes unchanged (invalid
+  // UTF-8 too, as TF Serving's writer leaves it); *_bytes as base64.
+  serving::HostTensor t;
+  t.is_string = true;
+  t.shape = {3};
+  t.strings = {"a\"b\\c\n\x01", "caf\xc3\xa9", std::string("\xff\xfe", 2)};
+  std::string body = serving::predict_response_json({{"s", t}}, serving::JsonFormat::columnar);
+  CHECK(body == "{\n    \"outputs\": [\"a\\\"b\\\\c\\n\\u0001\", \"caf\xc3\xa9\", \"\xff\xfe\"]\n}");
+  body = serving::predict_response_json({{"s_bytes", t}}, serving::JsonFormat::row);
+  CHECK(json::parse(body) == json::parse(R"({"predictions": [{"b64": "YSJiXGMKAQ=="}, {"b64": "Y2Fmw6k="}, {"b64": "//4="}]})"));
+}
+
+TEST_CASE("serving: a signature's string inputs and outputs round-trip through the export and are checked", "[serving]") {
+  TempDir dir;
+  export_string_model(dir / "m", 1);
+  SavedModel m = load_saved_model(dir / "m/1");
+  const train::Signature& s = m.signature("serving_default");
+  REQUIRE(s.string_inputs.count("inputs"));
+  const train::StringInput& in = s.string_inputs.at("inputs");
+  CHECK(in.features.at("x").input == "x");
+  CHECK(in.features.at("x").dtype == DType::float32);
+  CHECK(in.features.at("x").default_value.empty());
+  CHECK(in.features.at("k").dtype == DType::int64);
+  CHECK(in.features.at("k").default_value == std::vector<double>{2});
+  CHECK(s.string_outputs.at("classes").indices == "class_ids");
+  CHECK(s.string_outputs.at("classes").vocabulary == kAnimals);
+  CHECK(s.string_outputs.at("classes").default_value == "UNK");
+  CHECK(train::request_inputs(s) == std::vector<std::string>{"inputs"});
+  CHECK(train::request_inputs(m.signature("bytes")) == std::vector<std::string>{"x"});
+  // Written again, the meta-graph is the same text.
+  CHECK(train::meta_graph_to_json(train::meta_graph_from_json(train::meta_graph_to_json(m.meta_graph()), "again",
+                                                                {false, false})) ==
+        train::meta_graph_to_json(m.meta_graph()));
+
+  // `xflow inspect` lists them.
+  std::string listing;
+  {
+    FILE* p = ::popen((std::string(XFLOW_BIN) + " inspect '" + (dir / "m/1/saved_model.json") + "'").c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    for (size_t got; (got = std::fread(buf, 1, sizeof buf, p)) > 0;) listing.append(buf, got);
+    CHECK(::pclose(p) == 0);
+  }
+  INFO(listing);
+  CHECK(listing.find("    input  inputs: string [-1], serialized tf.Example: k -> k (int64, with a default) x -> x "
+                     "(float32, required)\n") != std::string::npos);
+  CHECK(listing.find("    input  x: float32 [-1, 3] (parsed from Examples)\n") != std::string::npos);
+  CHECK(listing.find("    output classes: string, class_ids through a vocabulary of 3 (default \"UNK\")\n") !=
+        std::string::npos);
+
+  // What add_signature refuses.
+  GraphBuilder b;
+  Tensor x = b.placeholder(DType::float32, {1, 3}, "x");
+  Tensor fixed = b.placeholder(DType::float32, {1, 3}, "fixed");
+  Tensor y = argmax(x + fixed, 1);
+  Tensor f = x * 2.0f;
+  train::MetaGraph mg(b.finish({y, f}));
+  train::Signature base = train::make_signature(mg.graph(), {{"x", b.value_of(x)}, {"fixed", b.value_of(fixed)}},
+                                                {{"y", b.value_of(y)}, {"f", b.value_of(f)}});
+  base.inputs.at("x").shape[0] = -1;
+  base.outputs.at("y").shape[0] = -1;
+  auto refused = [&](train::Signature s, const std::string& what) {
+    INFO(what);
+    CHECK_THROWS_WITH(mg.add_signature("s", s), Catch::Contains(what));
+  };
+  train::Signature s1 = base;
+  s1.string_inputs["in"].features["x"] = {"nope", DType::float32, {}};
+  refused(s1, "feeds input 'nope', which the signature does not have");
+  s1.string_inputs["in"].features["x"] = {"fixed", DType::float32, {}};
+  refused(s1, "whose dimension 0 is not -1");
+  s1.string_inputs["in"].features["x"] = {"x", DType::float64, {}};
+  refused(s1, "dtype must be float32 or int64");
+  s1.string_inputs["in"].features["x"] = {"x", DType::float32, {1, 2}};
+  refused(s1, "a default of 2 values for rows of 3");
+  s1.string_inputs["in"].features["x"] = {"x", DType::float32, {}};
+  s1.string_inputs["in"].features["x2"] = {"x", DType::float32, {}};
+  refused(s1, "input 'x' is fed by two features");
+  train::Signature s2 = base;
+  s2.string_inputs["y"].features["x"] = {"x", DType::float32, {}};
+  refused(s2, "string input 'y' has the name of another input or output");
+  train::Signature s3 = base;
+  s3.string_outputs["words"] = {"f", {"a"}, "UNK"};
+  refused(s3, "indices must be int32, int64 or uint8");
+  s3.string_outputs["words"] = {"z", {"a"}, "UNK"};
+  refused(s3, "looks up output 'z', which the signature does not have");
+  s3.string_outputs["words"] = {"y", {"a", std::string("\xff", 1)}, "UNK"};
+  refused(s3, "a vocabulary entry is not valid UTF-8");
+  // A damaged file names the field.
+  std::string text = train::meta_graph_to_json(m.meta_graph());
+  std::string damaged = text;
+  damaged.replace(damaged.find("\"tf_example\""), 12, "\"csv\"");
+  CHECK_THROWS_WITH(train::meta_graph_from_json(damaged, "f.json", {false, false}),
+                    Catch::Contains(".string_inputs.inputs.kind: must be \"tf_example\" (serialized tf.Example)"));
 }

@@ -473,7 +473,7 @@ TEST_CASE("meta_graph: malformed files are clear errors naming the file, never a
       {replaced("\"trainable\":true", "\"trainable\":1"), "trainable"},
       {replaced("\"value\":0", "\"value\":99999"), "is not a value of the graph"},
       {replaced("\"value\":0", "\"value\":-1"), "out of range"},
-      {replaced("\"schema_version\":[1,0]", "\"schema_version\":\"1.0\""), "schema_version"},
+      {replaced("\"schema_version\":[1,1]", "\"schema_version\":\"1.0\""), "schema_version"},
       {good.substr(0, good.size() / 2), "not valid JSON"},
   };
   for (const Case& c : cases) {

@@ -140,8 +140,21 @@ void print_meta_graph(const xf::train::MetaGraph& mg, std::ostream& out) {
   out << "signatures: " << mg.signatures().size() << "\n";
   for (const auto& [name, sig] : mg.signatures()) {
     out << "  " << name << " (" << sig.method_name << ")\n";
-    for (const auto& [in, ti] : sig.inputs) out << "    input  " << in << ": " << sig_info(ti) << "\n";
+    for (const auto& [in, ti] : sig.inputs)
+      out << "    input  " << in << ": " << sig_info(ti)
+          << (xf::train::fed_by_string_input(sig, in) ? " (parsed from Examples)" : "") << "\n";
+    // DT_STRING inputs and outputs (docs/serving.md): what each feature feeds, what each looks up.
+    for (const auto& [in, si] : sig.string_inputs) {
+      out << "    input  " << in << ": string [-1], serialized tf.Example:";
+      for (const auto& [f, spec] : si.features)
+        out << " " << f << " -> " << spec.input << " (" << xf::dtype_name(spec.dtype)
+            << (spec.default_value.empty() ? ", required)" : ", with a default)");
+      out << "\n";
+    }
     for (const auto& [o, ti] : sig.outputs) out << "    output " << o << ": " << sig_info(ti) << "\n";
+    for (const auto& [o, so] : sig.string_outputs)
+      out << "    output " << o << ": string, " << so.indices << " through a vocabulary of " << so.vocabulary.size()
+          << " (default \"" << so.default_value << "\")\n";
   }
   out << "variables: " << mg.variable_defs().size() << "\n";
 }
