@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       inputs = {{"x", xf::DType::float32}};
     }
     if (doc.contains("examples")) {
-      parse_examples(doc, "classify");
+      parse_examples(doc);
       return 0;
     }
     PredictInputs in = parse_predict_inputs(doc, inputs);

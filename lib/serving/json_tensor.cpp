@@ -635,7 +635,7 @@ PredictInputs parse_predict_inputs(const json& doc, const std::map<std::string, 
   bad("Missing 'inputs' or 'instances' key");
 }
 
-std::vector<Example> parse_examples(const json& doc, const char* method) {
+std::vector<Example> parse_examples(const json& doc) {
   // TF Serving's AddValueToFeature: the first value picks the feature's list, the others must fit it.
   auto add = [](JsonFeature& f, const std::string& name, const json& v) {
     using Kind = JsonFeature::Kind;
@@ -691,7 +691,7 @@ std::vector<Example> parse_examples(const json& doc, const char* method) {
   if (c != doc.end()) make(*c, context);
   auto it = doc.find("examples");
   if (it == doc.end())
-    bad("JSON Value: " + show(doc) + " When method is " + method + ", key 'examples' is expected and was not found");
+    bad("JSON Value: " + show(doc) + " When method is classify, key 'examples' is expected and was not found");
   if (!it->is_array()) bad("JSON Value: " + show(doc) + " Expecting 'examples' value to be an list/array");
   if (it->empty()) bad("JSON Value: " + show(doc) + " 'examples' value is an empty array");
   std::vector<Example> out;

@@ -83,7 +83,9 @@ struct JsonFeature {
 // An example's features by name; the "context" features are in every example unless the example
 // has a feature of the same name (a serialized context and example, merged as protobuf does).
 using Example = std::map<std::string, JsonFeature>;
-std::vector<Example> parse_examples(const nlohmann::json& doc, const char* method);
+// The "examples" of a classify or regress request. A missing key names classify for both methods,
+// as TF Serving's one parser for both does.
+std::vector<Example> parse_examples(const nlohmann::json& doc);
 
 // Standard base64 (RFC 4648 alphabet, padding optional as absl::Base64Unescape takes it); false
 // for any other character, misplaced padding or a length no encoding has.

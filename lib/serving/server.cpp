@@ -759,7 +759,7 @@ struct Server::Impl {
       throw RequestError(400, "Expected " + std::string(method == "classify" ? "classification" : "regression") +
                                   " signature method_name to be tensorflow/serving/" + method +
                                   ". Was: tensorflow/serving/" + s.method_name);
-    std::vector<Example> examples = parse_examples(doc, method.c_str());
+    std::vector<Example> examples = parse_examples(doc);
     std::map<std::string, Tensor> out = run_examples(l, sig, s, examples);
     std::map<std::string, StringTensor> words = string_outputs(s, out);
     HostTensor hs, hc;

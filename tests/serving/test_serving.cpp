@@ -693,6 +693,10 @@ TEST_CASE("serving: the model config file: several models, version policies, lab
   r = request(port, "POST", "/v1/models/a:classify", R"({"signature_name": "classify_x"})");
   CHECK(r.status == 400);
   CHECK(error_of(r).find("When method is classify, key 'examples' is expected and was not found") != std::string::npos);
+  // TF Serving parses both methods' examples with one function, whose message says classify.
+  r = request(port, "POST", "/v1/models/a:regress", R"({"signature_name": "regress_x"})");
+  CHECK(r.status == 400);
+  CHECK(error_of(r).find("When method is classify, key 'examples' is expected and was not found") != std::string::npos);
 
   // Metrics: counts by model, version and status; latency histograms.
   r = request(port, "GET", "/monitoring/prometheus/metrics");
