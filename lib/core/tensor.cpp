@@ -17,6 +17,19 @@ namespace {
 
 std::atomic<uint64_t> g_next_id{1};
 
+// Ids are unique, not ordered: each thread takes a block of them from the global counter, so a
+// new tensor costs no atomic read-modify-write (one of the few left on a tiny op's path).
+constexpr uint64_t kIdBlock = 1024;
+thread_local uint64_t t_next_id = 0;  // trivially destructible: usable during thread exit
+thread_local uint64_t t_end_id = 0;
+uint64_t next_id() {
+  if (t_next_id == t_end_id) {
+    t_next_id = g_next_id.fetch_add(kIdBlock, std::memory_order_relaxed);
+    t_end_id = t_next_id + kIdBlock;
+  }
+  return t_next_id++;
+}
+
 std::shared_ptr<Tensor::Impl> make_impl(DType d, Shape shape, Strides strides, int64_t offset,
                                         std::shared_ptr<Buffer> buffer) {
   auto impl = std::make_shared<Tensor::Impl>();
@@ -26,7 +39,7 @@ std::shared_ptr<Tensor::Impl> make_impl(DType d, Shape shape, Strides strides, i
   impl->offset = offset;
   impl->buf = buffer.get();
   impl->buffer = std::move(buffer);
-  impl->id = g_next_id.fetch_add(1, std::memory_order_relaxed);
+  impl->id = next_id();
   return impl;
 }
 
@@ -92,7 +105,7 @@ Tensor empty_tensor(Shape shape, DType d) {
     im.shape = std::move(shape);
     set_contiguous_strides(im.shape, im.strides);
     im.buf = BufferAccess::construct(block->buffer_storage, block->aligned_bytes(), bytes);
-    im.id = g_next_id.fetch_add(1, std::memory_order_relaxed);
+    im.id = next_id();
     return Tensor(std::shared_ptr<const Tensor::Impl>(std::move(block)));
   }
   auto buf = Buffer::allocate(bytes);
@@ -125,27 +138,17 @@ Tensor Tensor::from_bytes(const void* data, size_t count, DType d, const Shape& 
 
 // ---- accessors ----
 
-void Tensor::check_defined(const char* what) const {
-  if (!impl_) throw FailedPrecondition(std::string("[Tensor] ") + what + " of an empty Tensor handle");
+void Tensor::throw_undefined(const char* what) {
+  throw FailedPrecondition(std::string("[Tensor] ") + what + " of an empty Tensor handle");
 }
-DType Tensor::dtype() const { check_defined("dtype"); return impl_->dtype; }
-const Shape& Tensor::shape() const { check_defined("shape"); return impl_->shape; }
-const Strides& Tensor::strides() const { check_defined("strides"); return impl_->strides; }
-int64_t Tensor::offset() const { check_defined("offset"); return impl_->offset; }
-int64_t Tensor::size() const { return numel(shape()); }
 std::shared_ptr<Buffer> Tensor::buffer() const {
   check_defined("buffer");
   if (impl_->buffer || !impl_->buf) return impl_->buffer;
   return std::shared_ptr<Buffer>(impl_, impl_->buf);  // shares the inline tensor's allocation
 }
-uint64_t Tensor::id() const { check_defined("id"); return impl_->id; }
 
 int64_t Tensor::dim(int64_t axis) const { return shape()[normalize_axis(axis, rank(), "dim")]; }
 
-void* Tensor::raw_data() const {
-  check_defined("data");
-  return static_cast<char*>(impl_->buf->data()) + impl_->offset * dtype_size(impl_->dtype);
-}
 
 namespace {
 // Row-major and dense (size-1 axes may have any stride; an empty tensor is dense).
