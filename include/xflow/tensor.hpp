@@ -123,7 +123,7 @@ class Tensor {
   int64_t rank() const { return static_cast<int64_t>(shape().size()); }
   int64_t size() const;    // number of elements
   int64_t dim(int64_t axis) const;  // negative axes count from the end
-  bool is_contiguous() const;       // row-major and dense
+  bool is_contiguous() const;       // row-major and dense (computed when the tensor is made)
   // The buffer; the handle keeps it alive (a small tensor's buffer lives in the same allocation
   // as its description, and the handle returned shares that allocation's ownership).
   std::shared_ptr<Buffer> buffer() const;
@@ -190,6 +190,7 @@ struct Tensor::Impl {
   std::shared_ptr<Buffer> buffer;  // null when the buffer lives in this allocation
   Buffer* buf = nullptr;           // the buffer, always
   uint64_t id = 0;
+  bool contiguous = true;          // row-major and dense: what is_contiguous() returns
 };
 
 inline DType Tensor::dtype() const {
@@ -209,6 +210,10 @@ inline int64_t Tensor::offset() const {
   return impl_->offset;
 }
 inline int64_t Tensor::size() const { return numel(shape()); }
+inline bool Tensor::is_contiguous() const {
+  check_defined("shape");
+  return impl_->contiguous;
+}
 inline uint64_t Tensor::id() const {
   check_defined("id");
   return impl_->id;

@@ -30,6 +30,18 @@ uint64_t next_id() {
   return t_next_id++;
 }
 
+// Row-major and dense (size-1 axes may have any stride; an empty tensor is dense).
+bool dense(const Shape& s, const Strides& st) {
+  int64_t expect = 1;
+  for (size_t i = s.size(); i-- > 0;) {
+    if (s[i] == 1) continue;
+    if (s[i] == 0) return true;
+    if (st[i] != expect) return false;
+    expect *= s[i];
+  }
+  return true;
+}
+
 std::shared_ptr<Tensor::Impl> make_impl(DType d, Shape shape, Strides strides, int64_t offset,
                                         std::shared_ptr<Buffer> buffer) {
   auto impl = std::make_shared<Tensor::Impl>();
@@ -40,6 +52,7 @@ std::shared_ptr<Tensor::Impl> make_impl(DType d, Shape shape, Strides strides, i
   impl->buf = buffer.get();
   impl->buffer = std::move(buffer);
   impl->id = next_id();
+  impl->contiguous = dense(impl->shape, impl->strides);
   return impl;
 }
 
@@ -73,6 +86,65 @@ struct InlineTensor : Tensor::Impl {
   }
 };
 
+// The blocks of inline tensors (control block and InlineTensor, one size) are recycled through a
+// free list per thread: a tiny op's one allocation then costs a pop and its release a push, not a
+// trip through malloc and free. A block freed on another thread than the one that made it joins
+// the freeing thread's list; each list keeps at most kPoolBlocks, the rest go back to the system,
+// so memory never piles up on a thread that only frees. After the thread's list is destroyed
+// (tensors released by thread-exit destructors), blocks go straight to the system.
+constexpr size_t kPoolBlocks = 64;
+struct FreeBlock {
+  FreeBlock* next;
+};
+thread_local bool t_pool_gone = false;  // trivially destructible: readable during thread exit
+struct BlockPool {
+  FreeBlock* head = nullptr;
+  size_t count = 0;
+  ~BlockPool() {
+    t_pool_gone = true;
+    while (head) {
+      FreeBlock* next = head->next;
+      ::operator delete(head);
+      head = next;
+    }
+  }
+};
+thread_local BlockPool t_pool;
+
+template <class T>
+struct PoolAllocator {
+  using value_type = T;
+  PoolAllocator() = default;
+  template <class U> PoolAllocator(const PoolAllocator<U>&) {}
+  T* allocate(size_t n) {
+    static_assert(sizeof(T) >= sizeof(FreeBlock) && alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+    if (n == 1 && !t_pool_gone) {
+      BlockPool& pool = t_pool;
+      if (FreeBlock* b = pool.head) {
+        pool.head = b->next;
+        --pool.count;
+        return reinterpret_cast<T*>(b);
+      }
+    }
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t n) {
+    if (n == 1 && !t_pool_gone) {
+      BlockPool& pool = t_pool;
+      if (pool.count < kPoolBlocks) {
+        auto* b = reinterpret_cast<FreeBlock*>(p);
+        b->next = pool.head;
+        pool.head = b;
+        ++pool.count;
+        return;
+      }
+    }
+    ::operator delete(p);
+  }
+  template <class U> bool operator==(const PoolAllocator<U>&) const { return true; }
+  template <class U> bool operator!=(const PoolAllocator<U>&) const { return false; }
+};
+
 void check_shape(const Shape& shape, const char* op, Loc loc) {
   for (int64_t d : shape)
     if (d < 0) raise(ErrorCode::shape, op, "negative dimension in shape " + shape_str(shape), loc);
@@ -94,23 +166,34 @@ struct BufferAccess {
   }
 };
 
+// An inline tensor of `shape` (copied or moved in), whose bytes fit in kInlineBytes.
+template <class S>
+Tensor inline_tensor(S&& shape, DType d, size_t bytes) {
+  auto block = std::allocate_shared<InlineTensor>(PoolAllocator<InlineTensor>());
+  InlineTensor& im = *block;
+  im.dtype = d;
+  im.shape = std::forward<S>(shape);
+  set_contiguous_strides(im.shape, im.strides);
+  im.buf = BufferAccess::construct(block->buffer_storage, block->aligned_bytes(), bytes);
+  im.id = next_id();
+  return Tensor(std::shared_ptr<const Tensor::Impl>(std::move(block)));
+}
+
 // Tensor::empty taking its shape by value, so apply() can move the inferred shape in.
 Tensor empty_tensor(Shape shape, DType d) {
   check_shape(shape, "empty", Loc{});
   size_t bytes = static_cast<size_t>(numel(shape)) * dtype_size(d);
-  if (bytes <= kInlineBytes) {
-    auto block = std::make_shared<InlineTensor>();
-    InlineTensor& im = *block;
-    im.dtype = d;
-    im.shape = std::move(shape);
-    set_contiguous_strides(im.shape, im.strides);
-    im.buf = BufferAccess::construct(block->buffer_storage, block->aligned_bytes(), bytes);
-    im.id = next_id();
-    return Tensor(std::shared_ptr<const Tensor::Impl>(std::move(block)));
-  }
+  if (bytes <= kInlineBytes) return inline_tensor(std::move(shape), d, bytes);
   auto buf = Buffer::allocate(bytes);
   Strides strides = contiguous_strides(shape);
   return Tensor(make_impl(d, std::move(shape), std::move(strides), 0, std::move(buf)));
+}
+
+// A contiguous tensor of the shape of an existing tensor (valid: no check).
+Tensor empty_of_shape(const Shape& shape, DType d) {
+  size_t bytes = static_cast<size_t>(numel(shape)) * dtype_size(d);
+  if (bytes <= kInlineBytes) return inline_tensor(shape, d, bytes);
+  return empty_tensor(shape, d);
 }
 }  // namespace detail
 
@@ -150,24 +233,7 @@ std::shared_ptr<Buffer> Tensor::buffer() const {
 int64_t Tensor::dim(int64_t axis) const { return shape()[normalize_axis(axis, rank(), "dim")]; }
 
 
-namespace {
-// Row-major and dense (size-1 axes may have any stride; an empty tensor is dense).
-bool dense(const Shape& s, const Strides& st) {
-  int64_t expect = 1;
-  for (size_t i = s.size(); i-- > 0;) {
-    if (s[i] == 1) continue;
-    if (s[i] == 0) return true;
-    if (st[i] != expect) return false;
-    expect *= s[i];
-  }
-  return true;
-}
-}  // namespace
 
-bool Tensor::is_contiguous() const {
-  check_defined("shape");
-  return dense(impl_->shape, impl_->strides);
-}
 
 namespace detail {
 

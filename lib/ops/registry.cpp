@@ -90,6 +90,7 @@ class ScratchScope {
 
 namespace detail {
 Tensor empty_tensor(Shape shape, DType d);  // core/tensor.cpp
+Tensor empty_of_shape(const Shape& shape, DType d);  // core/tensor.cpp
 }  // namespace detail
 
 const OpDef& op_def(Prim p) { return kDefs[static_cast<int>(p)]; }
@@ -243,7 +244,7 @@ Tensor apply_elementwise_fast(Prim p, const Tensor& a, const Tensor* b, Loc loc)
     }
   }
   DType out_dtype = info->result == ew::Result::boolean ? DType::bool_ : d;
-  Tensor out = detail::empty_tensor(*shape, out_dtype);
+  Tensor out = detail::empty_of_shape(*shape, out_dtype);
   try {
     info->flat(d, in, steps, out.raw_data(), out.size());
   } catch (const Error& e) {
