@@ -12,7 +12,18 @@ inline constexpr int kNumDTypes = 6;
 
 const char* dtype_name(DType d);            // "float32", ...
 DType dtype_from_name(const std::string& s);  // throws InvalidArgument for an unknown name
-int dtype_size(DType d);                      // bytes per element
+// Bytes per element (inline: every tensor access reads it).
+inline int dtype_size(DType d) {
+  switch (d) {
+    case DType::bool_:
+    case DType::uint8: return 1;
+    case DType::int32:
+    case DType::float32: return 4;
+    case DType::int64:
+    case DType::float64: return 8;
+  }
+  return 0;
+}
 inline bool is_floating(DType d) { return d == DType::float32 || d == DType::float64; }
 inline bool is_integral(DType d) { return d == DType::uint8 || d == DType::int32 || d == DType::int64; }
 

@@ -62,7 +62,11 @@ inline bool operator<(const Dims& a, const Dims& b) {
 using Shape = Dims;
 using Strides = Dims;  // in elements, may be 0 (broadcast) or negative
 
-int64_t numel(const Shape& s);
+inline int64_t numel(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
 // "(2, 3)", "()" for a scalar, "(4,)" for rank 1.
 std::string shape_str(const Shape& s);
 // Row-major strides of a contiguous tensor of shape s.

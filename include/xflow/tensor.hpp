@@ -114,6 +114,8 @@ class Tensor {
   static Tensor view(std::shared_ptr<Buffer> buffer, DType d, Shape shape, Strides strides, int64_t offset);
 
   bool defined() const { return impl_ != nullptr; }
+  // The accessors are inline (every op reads them); on an empty handle they throw
+  // FailedPrecondition.
   DType dtype() const;
   const Shape& shape() const;
   const Strides& strides() const;
@@ -121,7 +123,7 @@ class Tensor {
   int64_t rank() const { return static_cast<int64_t>(shape().size()); }
   int64_t size() const;    // number of elements
   int64_t dim(int64_t axis) const;  // negative axes count from the end
-  bool is_contiguous() const;       // row-major and dense
+  bool is_contiguous() const;       // row-major and dense (computed when the tensor is made)
   // The buffer; the handle keeps it alive (a small tensor's buffer lives in the same allocation
   // as its description, and the handle returned shares that allocation's ownership).
   std::shared_ptr<Buffer> buffer() const;
@@ -167,10 +169,59 @@ class Tensor {
   template <class T, class L> static Tensor from_nested(const L& l);
   double item_as_double(Loc loc) const;
   int64_t item_as_int(Loc loc) const;
-  void check_defined(const char* what) const;
+  void check_defined(const char* what) const {
+    if (!impl_) throw_undefined(what);
+  }
+  [[noreturn]] static void throw_undefined(const char* what);
 
   std::shared_ptr<const Impl> impl_;
 };
+
+// The immutable description a handle points to. A tensor whose bytes fit in
+// detail::kInlineBytes keeps its description, its Buffer and its bytes in one allocation
+// (core/tensor.cpp); `buffer` is then null (it would own its own allocation, a cycle) and `buf`
+// points at the Buffer inside it. Visible here so the accessors are inline; code outside the core
+// reads it through the accessors.
+struct Tensor::Impl {
+  DType dtype = DType::float32;
+  Shape shape;
+  Strides strides;
+  int64_t offset = 0;
+  std::shared_ptr<Buffer> buffer;  // null when the buffer lives in this allocation
+  Buffer* buf = nullptr;           // the buffer, always
+  uint64_t id = 0;
+  bool contiguous = true;          // row-major and dense: what is_contiguous() returns
+};
+
+inline DType Tensor::dtype() const {
+  check_defined("dtype");
+  return impl_->dtype;
+}
+inline const Shape& Tensor::shape() const {
+  check_defined("shape");
+  return impl_->shape;
+}
+inline const Strides& Tensor::strides() const {
+  check_defined("strides");
+  return impl_->strides;
+}
+inline int64_t Tensor::offset() const {
+  check_defined("offset");
+  return impl_->offset;
+}
+inline int64_t Tensor::size() const { return numel(shape()); }
+inline bool Tensor::is_contiguous() const {
+  check_defined("shape");
+  return impl_->contiguous;
+}
+inline uint64_t Tensor::id() const {
+  check_defined("id");
+  return impl_->id;
+}
+inline void* Tensor::raw_data() const {
+  check_defined("data");
+  return static_cast<char*>(impl_->buf->data()) + impl_->offset * dtype_size(impl_->dtype);
+}
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 

@@ -148,13 +148,19 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   }
   for (size_t k = n; k-- > 0;) {
     if (!needed[k]) continue;
-    Entry e = (*entries)[k];  // a copy: a persistent tape may append to its entries meanwhile
+    // A persistent tape may append to its entries meanwhile (moving them): it reads a copy. A
+    // non-persistent tape's entries are this call's own.
+    std::optional<Entry> copy;
+    if (entries != &own) copy.emplace((*entries)[k]);
+    const Entry& e = copy ? *copy : own[k];
     Tensors cts(e.outputs.size());
     bool any = false;
     for (size_t j = 0; j < e.outputs.size(); ++j) {
       auto it = grads.find(e.outputs[j].id());
       if (it == grads.end()) continue;
-      cts[j] = it->second;
+      // The gradient of an output nobody asked for is erased below: move it out.
+      if (wanted.count(e.outputs[j].id())) cts[j] = it->second;
+      else cts[j] = std::move(it->second);
       any = true;
     }
     if (!any) continue;
@@ -179,7 +185,7 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
         throw Internal("[" + std::string(def.name) + "] the gradient of input " + std::to_string(i) + " is " +
                        spec_of(res[i]) + " but the input is " + spec_of(in));
       auto it = grads.find(in.id());
-      if (it == grads.end()) grads.emplace(in.id(), res[i]);
+      if (it == grads.end()) grads.emplace(in.id(), std::move(res[i]));
       else it->second = add(it->second, res[i]);
     }
   }

@@ -24,18 +24,6 @@ DType dtype_from_name(const std::string& s) {
   throw InvalidArgument("[dtype] unknown dtype name '" + s + "'");
 }
 
-int dtype_size(DType d) {
-  switch (d) {
-    case DType::bool_:
-    case DType::uint8: return 1;
-    case DType::int32:
-    case DType::float32: return 4;
-    case DType::int64:
-    case DType::float64: return 8;
-  }
-  return 0;
-}
-
 DType promote_types(DType a, DType b) { return static_cast<uint8_t>(a) >= static_cast<uint8_t>(b) ? a : b; }
 
 namespace {

@@ -17,6 +17,31 @@ namespace {
 
 std::atomic<uint64_t> g_next_id{1};
 
+// Ids are unique, not ordered: each thread takes a block of them from the global counter, so a
+// new tensor costs no atomic read-modify-write (one of the few left on a tiny op's path).
+constexpr uint64_t kIdBlock = 1024;
+thread_local uint64_t t_next_id = 0;  // trivially destructible: usable during thread exit
+thread_local uint64_t t_end_id = 0;
+uint64_t next_id() {
+  if (t_next_id == t_end_id) {
+    t_next_id = g_next_id.fetch_add(kIdBlock, std::memory_order_relaxed);
+    t_end_id = t_next_id + kIdBlock;
+  }
+  return t_next_id++;
+}
+
+// Row-major and dense (size-1 axes may have any stride; an empty tensor is dense).
+bool dense(const Shape& s, const Strides& st) {
+  int64_t expect = 1;
+  for (size_t i = s.size(); i-- > 0;) {
+    if (s[i] == 1) continue;
+    if (s[i] == 0) return true;
+    if (st[i] != expect) return false;
+    expect *= s[i];
+  }
+  return true;
+}
+
 std::shared_ptr<Tensor::Impl> make_impl(DType d, Shape shape, Strides strides, int64_t offset,
                                         std::shared_ptr<Buffer> buffer) {
   auto impl = std::make_shared<Tensor::Impl>();
@@ -26,7 +51,8 @@ std::shared_ptr<Tensor::Impl> make_impl(DType d, Shape shape, Strides strides, i
   impl->offset = offset;
   impl->buf = buffer.get();
   impl->buffer = std::move(buffer);
-  impl->id = g_next_id.fetch_add(1, std::memory_order_relaxed);
+  impl->id = next_id();
+  impl->contiguous = dense(impl->shape, impl->strides);
   return impl;
 }
 
@@ -60,6 +86,65 @@ struct InlineTensor : Tensor::Impl {
   }
 };
 
+// The blocks of inline tensors (control block and InlineTensor, one size) are recycled through a
+// free list per thread: a tiny op's one allocation then costs a pop and its release a push, not a
+// trip through malloc and free. A block freed on another thread than the one that made it joins
+// the freeing thread's list; each list keeps at most kPoolBlocks, the rest go back to the system,
+// so memory never piles up on a thread that only frees. After the thread's list is destroyed
+// (tensors released by thread-exit destructors), blocks go straight to the system.
+constexpr size_t kPoolBlocks = 64;
+struct FreeBlock {
+  FreeBlock* next;
+};
+thread_local bool t_pool_gone = false;  // trivially destructible: readable during thread exit
+struct BlockPool {
+  FreeBlock* head = nullptr;
+  size_t count = 0;
+  ~BlockPool() {
+    t_pool_gone = true;
+    while (head) {
+      FreeBlock* next = head->next;
+      ::operator delete(head);
+      head = next;
+    }
+  }
+};
+thread_local BlockPool t_pool;
+
+template <class T>
+struct PoolAllocator {
+  using value_type = T;
+  PoolAllocator() = default;
+  template <class U> PoolAllocator(const PoolAllocator<U>&) {}
+  T* allocate(size_t n) {
+    static_assert(sizeof(T) >= sizeof(FreeBlock) && alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+    if (n == 1 && !t_pool_gone) {
+      BlockPool& pool = t_pool;
+      if (FreeBlock* b = pool.head) {
+        pool.head = b->next;
+        --pool.count;
+        return reinterpret_cast<T*>(b);
+      }
+    }
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t n) {
+    if (n == 1 && !t_pool_gone) {
+      BlockPool& pool = t_pool;
+      if (pool.count < kPoolBlocks) {
+        auto* b = reinterpret_cast<FreeBlock*>(p);
+        b->next = pool.head;
+        pool.head = b;
+        ++pool.count;
+        return;
+      }
+    }
+    ::operator delete(p);
+  }
+  template <class U> bool operator==(const PoolAllocator<U>&) const { return true; }
+  template <class U> bool operator!=(const PoolAllocator<U>&) const { return false; }
+};
+
 void check_shape(const Shape& shape, const char* op, Loc loc) {
   for (int64_t d : shape)
     if (d < 0) raise(ErrorCode::shape, op, "negative dimension in shape " + shape_str(shape), loc);
@@ -81,23 +166,34 @@ struct BufferAccess {
   }
 };
 
+// An inline tensor of `shape` (copied or moved in), whose bytes fit in kInlineBytes.
+template <class S>
+Tensor inline_tensor(S&& shape, DType d, size_t bytes) {
+  auto block = std::allocate_shared<InlineTensor>(PoolAllocator<InlineTensor>());
+  InlineTensor& im = *block;
+  im.dtype = d;
+  im.shape = std::forward<S>(shape);
+  set_contiguous_strides(im.shape, im.strides);
+  im.buf = BufferAccess::construct(block->buffer_storage, block->aligned_bytes(), bytes);
+  im.id = next_id();
+  return Tensor(std::shared_ptr<const Tensor::Impl>(std::move(block)));
+}
+
 // Tensor::empty taking its shape by value, so apply() can move the inferred shape in.
 Tensor empty_tensor(Shape shape, DType d) {
   check_shape(shape, "empty", Loc{});
   size_t bytes = static_cast<size_t>(numel(shape)) * dtype_size(d);
-  if (bytes <= kInlineBytes) {
-    auto block = std::make_shared<InlineTensor>();
-    InlineTensor& im = *block;
-    im.dtype = d;
-    im.shape = std::move(shape);
-    set_contiguous_strides(im.shape, im.strides);
-    im.buf = BufferAccess::construct(block->buffer_storage, block->aligned_bytes(), bytes);
-    im.id = g_next_id.fetch_add(1, std::memory_order_relaxed);
-    return Tensor(std::shared_ptr<const Tensor::Impl>(std::move(block)));
-  }
+  if (bytes <= kInlineBytes) return inline_tensor(std::move(shape), d, bytes);
   auto buf = Buffer::allocate(bytes);
   Strides strides = contiguous_strides(shape);
   return Tensor(make_impl(d, std::move(shape), std::move(strides), 0, std::move(buf)));
+}
+
+// A contiguous tensor of the shape of an existing tensor (valid: no check).
+Tensor empty_of_shape(const Shape& shape, DType d) {
+  size_t bytes = static_cast<size_t>(numel(shape)) * dtype_size(d);
+  if (bytes <= kInlineBytes) return inline_tensor(shape, d, bytes);
+  return empty_tensor(shape, d);
 }
 }  // namespace detail
 
@@ -125,46 +221,19 @@ Tensor Tensor::from_bytes(const void* data, size_t count, DType d, const Shape& 
 
 // ---- accessors ----
 
-void Tensor::check_defined(const char* what) const {
-  if (!impl_) throw FailedPrecondition(std::string("[Tensor] ") + what + " of an empty Tensor handle");
+void Tensor::throw_undefined(const char* what) {
+  throw FailedPrecondition(std::string("[Tensor] ") + what + " of an empty Tensor handle");
 }
-DType Tensor::dtype() const { check_defined("dtype"); return impl_->dtype; }
-const Shape& Tensor::shape() const { check_defined("shape"); return impl_->shape; }
-const Strides& Tensor::strides() const { check_defined("strides"); return impl_->strides; }
-int64_t Tensor::offset() const { check_defined("offset"); return impl_->offset; }
-int64_t Tensor::size() const { return numel(shape()); }
 std::shared_ptr<Buffer> Tensor::buffer() const {
   check_defined("buffer");
   if (impl_->buffer || !impl_->buf) return impl_->buffer;
   return std::shared_ptr<Buffer>(impl_, impl_->buf);  // shares the inline tensor's allocation
 }
-uint64_t Tensor::id() const { check_defined("id"); return impl_->id; }
 
 int64_t Tensor::dim(int64_t axis) const { return shape()[normalize_axis(axis, rank(), "dim")]; }
 
-void* Tensor::raw_data() const {
-  check_defined("data");
-  return static_cast<char*>(impl_->buf->data()) + impl_->offset * dtype_size(impl_->dtype);
-}
 
-namespace {
-// Row-major and dense (size-1 axes may have any stride; an empty tensor is dense).
-bool dense(const Shape& s, const Strides& st) {
-  int64_t expect = 1;
-  for (size_t i = s.size(); i-- > 0;) {
-    if (s[i] == 1) continue;
-    if (s[i] == 0) return true;
-    if (st[i] != expect) return false;
-    expect *= s[i];
-  }
-  return true;
-}
-}  // namespace
 
-bool Tensor::is_contiguous() const {
-  check_defined("shape");
-  return dense(impl_->shape, impl_->strides);
-}
 
 namespace detail {
 

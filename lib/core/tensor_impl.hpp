@@ -1,4 +1,4 @@
-// Internal: the immutable description a Tensor handle points to, and strided helpers.
+// Internal: the inline-tensor threshold and strided helpers (Tensor::Impl is in xflow/tensor.hpp).
 #pragma once
 #include <memory>
 
@@ -6,18 +6,7 @@
 
 namespace xf {
 
-// A tensor whose bytes fit in kInlineBytes keeps its description, its Buffer and its bytes in
-// one allocation (see empty_tensor in tensor.cpp); `buffer` is then null (it would own its own
-// allocation, a cycle) and `buf` points at the Buffer inside it.
-struct Tensor::Impl {
-  DType dtype = DType::float32;
-  Shape shape;
-  Strides strides;
-  int64_t offset = 0;
-  std::shared_ptr<Buffer> buffer;  // null when the buffer lives in this allocation
-  Buffer* buf = nullptr;           // the buffer, always
-  uint64_t id = 0;
-};
+// Tensor::Impl is defined in xflow/tensor.hpp (the accessors are inline).
 
 namespace detail {
 // Tensors of at most this many bytes live in one allocation with their description.

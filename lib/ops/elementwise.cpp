@@ -63,6 +63,27 @@ Specs unary_infer(const Specs& in) {
 }
 
 
+// y = Fn(x) over n contiguous elements of T: eval's kernel, and the fast path's (flat_kernel).
+template <class Fn, class T>
+void unary_flat(const T* px, void* out, int64_t n) {
+  if constexpr (ew::is_predicate<Fn>::value) {
+    uint8_t* py = static_cast<uint8_t*>(out);
+    detail::parallel_for(n, detail::kChunk, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) py[i] = Fn::pred(px[i]);
+    });
+  } else if constexpr (kFloat<T>) {
+    T* py = static_cast<T*>(out);
+    detail::parallel_for(n, detail::kChunk, [&](int64_t b, int64_t e) { unary_batches<Fn>(px + b, py + b, e - b); });
+  } else if constexpr (Fn::domain != ew::Domain::floating) {
+    T* py = static_cast<T*>(out);
+    detail::parallel_for(n, detail::kChunk, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) py[i] = Fn::scalar(px[i]);
+    });
+  } else {
+    throw Internal("unary kernel reached with an integer dtype");
+  }
+}
+
 template <class Fn>
 void unary_eval(const Tensors& in, Tensors& out) {
   Tensor keep;
@@ -70,23 +91,7 @@ void unary_eval(const Tensors& in, Tensors& out) {
   int64_t n = x.size();
   visit_dtype(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T* px = x.data<T>();
-    if constexpr (ew::is_predicate<Fn>::value) {
-      uint8_t* py = out[0].data<uint8_t>();
-      detail::parallel_for(n, detail::kChunk, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) py[i] = Fn::pred(px[i]);
-      });
-    } else if constexpr (kFloat<T>) {
-      T* py = out[0].data<T>();
-      detail::parallel_for(n, detail::kChunk, [&](int64_t b, int64_t e) { unary_batches<Fn>(px + b, py + b, e - b); });
-    } else if constexpr (Fn::domain != ew::Domain::floating) {
-      T* py = out[0].data<T>();
-      detail::parallel_for(n, detail::kChunk, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) py[i] = Fn::scalar(px[i]);
-      });
-    } else {
-      throw Internal("unary kernel reached with an integer dtype");
-    }
+    unary_flat<Fn, T>(x.data<T>(), out[0].raw_data(), n);
   });
 }
 
@@ -171,6 +176,32 @@ void for_each_row(const Broadcast& b, Row&& row) {
 
 // ---- binary ----
 
+// One run of n output elements of Fn(a, b): operand k steps by its inner stride (0 or 1).
+template <class Fn, class T, class O>
+void binary_run(const T* x0, int64_t s0, const T* x1, int64_t s1, O* o, int64_t n) {
+  if constexpr (ew::is_predicate<Fn>::value) {
+    for (int64_t i = 0; i < n; ++i) o[i] = Fn::pred(x0[i * s0], x1[i * s1]);
+  } else if constexpr (Fn::domain == ew::Domain::floating && !kFloat<T>) {
+    throw Internal("binary kernel reached with an integer dtype");
+  } else if constexpr (kFloat<T>) {
+    binary_batches<Fn>(x0, s0, x1, s1, o, n);
+  } else {
+    for (int64_t i = 0; i < n; ++i) o[i] = Fn::scalar(x0[i * s0], x1[i * s1]);
+  }
+}
+
+// n output elements from contiguous operands, each of n elements (stride 1) or one (stride 0),
+// in the chunks for_each_row gives a single row: eval's same-shape and one-row cases, and the
+// fast path's kernel (flat_kernel), so both give the same bits.
+template <class Fn, class T>
+void binary_flat(const T* pa, int64_t sa, const T* pb, int64_t sb, void* out, int64_t n) {
+  using O = std::conditional_t<ew::is_predicate<Fn>::value, uint8_t, T>;
+  O* py = static_cast<O*>(out);
+  detail::parallel_for(n, detail::kChunk, [&](int64_t s, int64_t e) {
+    binary_run<Fn, T, O>(pa + s * sa, sa, pb + s * sb, sb, py + s, e - s);
+  });
+}
+
 template <class Fn>
 Specs binary_infer(const Specs& in) {
   if (in.size() != 2) infer_fail(ErrorCode::invalid_argument, "expects 2 inputs, got " + std::to_string(in.size()));
@@ -193,33 +224,17 @@ void binary_eval(const Tensors& in, Tensors& out) {
     using T = typename decltype(tag)::type;
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
-    // One run of n output elements; operand k starts at offset off[k] and steps by inner[k] (0 or 1).
-    auto row = [&](auto* o, const std::array<int64_t, 2>& off, const std::array<int64_t, 2>& inner, int64_t n) {
-      const T* x0 = pa + off[0];
-      const T* x1 = pb + off[1];
-      if constexpr (ew::is_predicate<Fn>::value) {
-        for (int64_t i = 0; i < n; ++i) o[i] = Fn::pred(x0[i * inner[0]], x1[i * inner[1]]);
-      } else if constexpr (Fn::domain == ew::Domain::floating && !kFloat<T>) {
-        throw Internal("binary kernel reached with an integer dtype");
-      } else if constexpr (kFloat<T>) {
-        binary_batches<Fn>(x0, inner[0], x1, inner[1], o, n);
-      } else {
-        for (int64_t i = 0; i < n; ++i) o[i] = Fn::scalar(x0[i * inner[0]], x1[i * inner[1]]);
-      }
-    };
     using O = std::conditional_t<ew::is_predicate<Fn>::value, uint8_t, T>;
     O* py = y.data<O>();
     if (a.shape() == y.shape() && b.shape() == y.shape()) {
       // Same shapes: one flat run, chunked exactly as for_each_row chunks a single row.
-      detail::parallel_for(y.size(), detail::kChunk, [&](int64_t s, int64_t e) {
-        row(py + s, {s, s}, {1, 1}, e - s);
-      });
+      binary_flat<Fn, T>(pa, 1, pb, 1, py, y.size());
       return;
     }
     Broadcast plan = plan_broadcast(y.shape(), {&a, &b});
     for_each_row<2>(plan, [&](int64_t ri, int64_t s, const std::array<int64_t, 2>& off,
                               const std::array<int64_t, 2>& inner, int64_t n) {
-      row(py + ri * plan.shape.back() + s, off, inner, n);
+      binary_run<Fn, T, O>(pa + off[0], inner[0], pb + off[1], inner[1], py + ri * plan.shape.back() + s, n);
     });
   });
 }
@@ -275,6 +290,20 @@ void elementwise_eval(const Tensors& in, Tensors& out) {
   else binary_eval<Fn>(in, out);
 }
 
+// ElementwiseInfo::flat: the kernel on raw contiguous operands of dtype d (see primitive.hpp).
+template <class Fn, int Arity>
+void flat_kernel(DType d, const void* const* in, const int64_t* steps, void* out, int64_t n) {
+  visit_dtype(d, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (Arity == 1) {
+      (void)steps;
+      unary_flat<Fn, T>(static_cast<const T*>(in[0]), out, n);
+    } else {
+      binary_flat<Fn, T>(static_cast<const T*>(in[0]), steps[0], static_cast<const T*>(in[1]), steps[1], out, n);
+    }
+  });
+}
+
 }  // namespace
 
 // ---- the primitives, from the list ----
@@ -283,7 +312,8 @@ void elementwise_eval(const Tensors& in, Tensors& out) {
   static_assert(check_functor<ew::Fn, arity>());                                                        \
   const Traits S::traits = traits_of<ew::Fn>();                                                         \
   const ElementwiseInfo S::elementwise = {arity, ew::Fn::domain, ew::Fn::result,                        \
-                                          ew::promotion_of(ew::Fn::domain, ew::Fn::result), #Fn};       \
+                                          ew::promotion_of(ew::Fn::domain, ew::Fn::result), #Fn,        \
+                                          &flat_kernel<ew::Fn, arity>};                                 \
   Specs S::infer(const Attrs&, const Specs& in) { return elementwise_infer<ew::Fn, arity>(in); }        \
   void S::eval(const Attrs&, const Tensors& in, Tensors& out) { elementwise_eval<ew::Fn, arity>(in, out); }
 XFLOW_ELEMENTWISE_PRIMITIVES(XFLOW_DEFINE_ELEMENTWISE)

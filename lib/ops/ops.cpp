@@ -42,9 +42,24 @@ ew::Promotion promotion(Prim p) {
   return e->promotion;
 }
 
+// Whether the public op hands operands of dtype `d` to the primitive unchanged (no cast, no
+// promotion), so the fast path may run it.
+bool passes_unchanged(ew::Promotion rule, DType d) {
+  switch (rule) {
+    case ew::Promotion::logical: return d == DType::bool_;
+    case ew::Promotion::float_fn:
+    case ew::Promotion::rounding: return is_floating(d);
+    default: return true;
+  }
+}
+
 Tensor unary(Prim p, const Tensor& x, Loc loc) {
   const char* name = op_def(p).name;
   check_defined(name, {&x}, loc);
+  if (passes_unchanged(promotion(p), x.dtype())) {
+    Tensor y = apply_elementwise_fast(p, x, nullptr, loc);
+    if (y.defined()) return y;
+  }
   switch (promotion(p)) {
     case ew::Promotion::float_fn:
       if (!is_floating(x.dtype())) {
@@ -85,6 +100,10 @@ Tensor binary_in(Prim p, const Tensor& a, const Tensor& b, DType common, Loc loc
 Tensor binary(Prim p, const Tensor& a, const Tensor& b, Loc loc) {
   const char* name = op_def(p).name;
   check_defined(name, {&a, &b}, loc);
+  if (a.dtype() == b.dtype() && passes_unchanged(promotion(p), a.dtype())) {
+    Tensor y = apply_elementwise_fast(p, a, &b, loc);
+    if (y.defined()) return y;
+  }
   DType common = promote_types(a.dtype(), b.dtype());
   strict_check(name, a.dtype() != b.dtype() && promotion(p) != ew::Promotion::logical, [&] { return std::string(specs_str(specs_of({&a, &b}))); }, loc);
   return binary_in(p, a, b, common, loc);
@@ -101,6 +120,10 @@ Tensor binary(Prim p, const Tensor& a, Scalar s, bool scalar_first, Loc loc) {
                      (s.kind == Scalar::Kind::floating ? "float" : "integer") + " scalar would become " + dtype_name(d)); },
                  loc);
   Tensor st = scalar_tensor(s, d, loc);
+  if (d == a.dtype() && passes_unchanged(promotion(p), d)) {
+    Tensor y = scalar_first ? apply_elementwise_fast(p, st, &a, loc) : apply_elementwise_fast(p, a, &st, loc);
+    if (y.defined()) return y;
+  }
   return scalar_first ? binary_in(p, st, a, d, loc) : binary_in(p, a, st, d, loc);
 }
 

@@ -75,6 +75,11 @@ struct ElementwiseInfo {
   ew::Result result = ew::Result::same;
   ew::Promotion promotion = ew::Promotion::invalid;
   const char* functor = "";   // its name in xf::ew, as generated kernels spell it ("HypotFn")
+  // The kernel on raw operands of dtype `d` (one the domain accepts), each contiguous with n
+  // elements (step 1) or one element (step 0), writing n contiguous outputs: eval's loop for
+  // operands of the output's shape or of one element, so the fast path of the public ops
+  // (apply_elementwise_fast) gives eval's bits.
+  void (*flat)(DType d, const void* const* inputs, const int64_t* steps, void* out, int64_t n) = nullptr;
 };
 
 struct OpDef {
@@ -200,6 +205,13 @@ Tensor apply1(Prim p, const AttrsPtr& attrs, Tensors inputs, Loc loc);
 Tensor apply1(Prim p, const AttrsPtr& attrs, std::initializer_list<Tensor> inputs, Loc loc);
 // The shared empty attributes of primitives without attributes.
 const AttrsPtr& no_attrs();
+// The fast path of the public elementwise ops: elementwise primitive `p` on `a` (and `b` for a
+// binary one) when nothing but the kernel has work to do: no observer on the thread, the
+// numerics-checking mode off, operands of one dtype the primitive accepts, contiguous, of one
+// shape or one of them 0-d. The result is what apply1 returns, without the input list, specs,
+// infer and scratch (docs/design.md, "Tiny ops"). Returns an empty handle when it does not apply
+// (the caller then takes apply1, which reports every error).
+Tensor apply_elementwise_fast(Prim p, const Tensor& a, const Tensor* b, Loc loc);
 inline Tensor apply1(Prim p, Tensors inputs, Loc loc) { return apply1(p, no_attrs(), std::move(inputs), loc); }
 inline Tensor apply1(Prim p, std::initializer_list<Tensor> inputs, Loc loc) {
   return apply1(p, no_attrs(), inputs, loc);

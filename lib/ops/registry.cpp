@@ -90,6 +90,7 @@ class ScratchScope {
 
 namespace detail {
 Tensor empty_tensor(Shape shape, DType d);  // core/tensor.cpp
+Tensor empty_of_shape(const Shape& shape, DType d);  // core/tensor.cpp
 }  // namespace detail
 
 const OpDef& op_def(Prim p) { return kDefs[static_cast<int>(p)]; }
@@ -200,6 +201,57 @@ Tensor first_output(Prim p, Tensors& outputs) {
 }
 
 }  // namespace
+
+namespace {
+bool domain_accepts(ew::Domain d, DType t) {
+  switch (d) {
+    case ew::Domain::floating: return is_floating(t);
+    case ew::Domain::numeric: return t != DType::bool_;
+    case ew::Domain::any:
+    case ew::Domain::truth: return true;
+  }
+  return false;
+}
+}  // namespace
+
+Tensor apply_elementwise_fast(Prim p, const Tensor& a, const Tensor* b, Loc loc) {
+  const OpDef& def = op_def(p);
+  const ElementwiseInfo* info = def.elementwise;
+  if (!info || !info->flat || info->arity != (b ? 2 : 1)) return Tensor();
+  if (!a.defined() || (b && !b->defined())) return Tensor();
+  if (!observers().empty() || debug::check_numerics_enabled()) return Tensor();
+  DType d = a.dtype();
+  if (!domain_accepts(info->domain, d) || !a.is_contiguous()) return Tensor();
+  const void* in[2] = {a.raw_data(), nullptr};
+  int64_t steps[2] = {1, 1};
+  const Shape* shape = &a.shape();
+  if (b) {
+    if (b->dtype() != d || !b->is_contiguous()) return Tensor();
+    in[1] = b->raw_data();
+    const Shape& sb = b->shape();
+    if (sb != *shape) {
+      // One 0-d operand against the other's shape: eval's broadcast plan is then one row in
+      // which the 0-d operand steps by 0; a one-element result steps both by 0.
+      if (shape->empty()) {
+        steps[0] = 0;
+        shape = &sb;
+      } else if (sb.empty()) {
+        steps[1] = 0;
+      } else {
+        return Tensor();
+      }
+      if (numel(*shape) == 1) steps[0] = steps[1] = 0;
+    }
+  }
+  DType out_dtype = info->result == ew::Result::boolean ? DType::bool_ : d;
+  Tensor out = detail::empty_of_shape(*shape, out_dtype);
+  try {
+    info->flat(d, in, steps, out.raw_data(), out.size());
+  } catch (const Error& e) {
+    raise(e.code(), def.name, e.what(), loc);
+  }
+  return out;
+}
 
 Tensors apply(Prim p, AttrsPtr attrs, Tensors inputs, Loc loc) {
   ScratchScope scope;

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "xflow/xflow.hpp"
 
@@ -62,4 +64,32 @@ TEST_CASE("allocation from several threads is safe", "[buffer]") {
   a.join();
   b.join();
   CHECK(wrong.load() == 0);
+}
+
+TEST_CASE("tensors made on several threads have distinct ids; tiny eager ops on shared inputs agree", "[buffer]") {
+  // Each thread draws ids from blocks of its own (core/tensor.cpp); the inputs' reference counts
+  // are shared by every thread's ops. Catch's assertions are not thread-safe: the threads record,
+  // the main thread checks.
+  Tensor a({1.5f}), b({2.25f});
+  constexpr int kThreads = 4, kPerThread = 3000;
+  std::vector<std::vector<uint64_t>> ids(kThreads);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int k = 0; k < kThreads; ++k)
+    threads.emplace_back([&, k] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Tensor c = (i % 2) ? a + b : exp(a) * b;
+        if ((i % 2) && c.data<float>()[0] != 3.75f) ++wrong;
+        ids[k].push_back(c.id());
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(wrong.load() == 0);
+  std::vector<uint64_t> all;
+  for (const auto& v : ids) all.insert(all.end(), v.begin(), v.end());
+  all.push_back(a.id());
+  all.push_back(b.id());
+  std::sort(all.begin(), all.end());
+  CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+  CHECK(all.front() != 0);
 }

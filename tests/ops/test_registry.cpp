@@ -1,7 +1,9 @@
 // The primitive table: one definition per primitive, every part present and working.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -218,4 +220,105 @@ TEST_CASE("docs/dtypes.md lists every elementwise primitive under the rule the c
     REQUIRE(documented.count(d.name) == 1);
     CHECK(documented[d.name] == d.elementwise->promotion);
   }
+}
+
+namespace {
+// Inputs of `shape` and dtype `d` with values the primitive accepts (nonzero integers: integer
+// division and mod by zero are errors of their own), NaN and infinities among the floats.
+Tensor fast_input(const Shape& shape, DType d, int salt) {
+  int64_t n = numel(shape);
+  std::vector<double> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = static_cast<double>((i * 7 + salt * 3) % 11) - 4.5;
+  if (d == DType::bool_) {
+    for (auto& x : v) x = x > 0 ? 1 : 0;
+  } else if (!is_floating(d)) {
+    for (auto& x : v) x = std::floor(x) == 0 ? 3 : std::floor(x) + (d == DType::uint8 ? 6 : 0);
+  } else if (n > 3) {
+    v[1] = std::nan("");
+    v[2] = salt % 2 ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+  }
+  return cast(Tensor::from_vector(v, shape), d);
+}
+
+bool accepts(ew::Domain dom, DType d) {
+  if (dom == ew::Domain::floating) return is_floating(d);
+  if (dom == ew::Domain::numeric) return d != DType::bool_;
+  return true;
+}
+}  // namespace
+
+TEST_CASE("the elementwise fast path gives apply1's bits for every primitive, dtype and shape pair", "[registry][elementwise]") {
+  const DType dtypes[] = {DType::bool_, DType::uint8, DType::int32, DType::int64, DType::float32, DType::float64};
+  // (a's shape, b's shape): equal shapes (a tail, whole batches and a tail, 0-d, empty), and one
+  // 0-d operand against the other's shape, including a one-element result.
+  const std::vector<std::pair<Shape, Shape>> pairs = {
+      {{37}, {37}}, {{2, 3}, {2, 3}}, {{}, {}}, {{0, 3}, {0, 3}}, {{}, {9}}, {{4, 5}, {}}, {{}, {1}}, {{1, 1}, {}}};
+  int checked = 0;
+  for (int i = 0; i < kNumPrims; ++i) {
+    Prim p = static_cast<Prim>(i);
+    const ElementwiseInfo* info = op_def(p).elementwise;
+    if (!info) continue;
+    for (DType d : dtypes) {
+      if (!accepts(info->domain, d)) {
+        // A dtype the kernel does not take: no fast path (apply1 reports the error).
+        Tensor x = fast_input({3}, d, 1);
+        CHECK_FALSE(apply_elementwise_fast(p, x, info->arity == 2 ? &x : nullptr, Loc{}).defined());
+        continue;
+      }
+      for (const auto& [sa, sb] : pairs) {
+        INFO(op_def(p).name << " " << dtype_name(d) << " " << shape_str(sa) << " " << shape_str(sb));
+        Tensor a = fast_input(sa, d, 1), b = fast_input(sb, d, 2);
+        Tensor fast, slow;
+        if (info->arity == 1) {
+          if (sa != sb) continue;
+          fast = apply_elementwise_fast(p, a, nullptr, Loc{});
+          slow = apply1(p, {a}, Loc{});
+        } else {
+          fast = apply_elementwise_fast(p, a, &b, Loc{});
+          slow = apply1(p, {a, b}, Loc{});
+        }
+        REQUIRE(fast.defined());
+        CHECK(fast.shape() == slow.shape());
+        CHECK(bitwise_equal(fast, slow));
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked > 300);
+}
+
+TEST_CASE("the elementwise fast path steps aside for observers, numerics checks, views and broadcasts", "[registry][elementwise]") {
+  Tensor a = fast_input({2, 3}, DType::float32, 1), b = fast_input({2, 3}, DType::float32, 2);
+  REQUIRE(apply_elementwise_fast(Prim::add, a, &b, Loc{}).defined());
+  // An observer must see every op (the tape, tracers): the public op then goes through apply1.
+  struct Counter : DispatchObserver {
+    int n = 0;
+    void on_apply(const ApplyEvent&) override { ++n; }
+  } counter;
+  add_observer(&counter);
+  CHECK_FALSE(apply_elementwise_fast(Prim::add, a, &b, Loc{}).defined());
+  Tensor c = a + b;
+  remove_observer(&counter);
+  CHECK(counter.n == 1);
+  CHECK(bitwise_equal(c, apply1(Prim::add, {a, b}, Loc{})));
+  {
+    debug::CheckNumericsScope on;
+    CHECK_FALSE(apply_elementwise_fast(Prim::add, a, &b, Loc{}).defined());
+    CHECK_THROWS_AS(a + b, InvalidArgument);  // a holds a NaN: the check runs
+  }
+  Tensor t = transpose(a);  // a non-contiguous view
+  CHECK_FALSE(apply_elementwise_fast(Prim::neg, t, nullptr, Loc{}).defined());
+  CHECK(bitwise_equal(-t, neg(t.contiguous())));
+  Tensor row = fast_input({3}, DType::float32, 3);
+  CHECK_FALSE(apply_elementwise_fast(Prim::mul, a, &row, Loc{}).defined());  // a real broadcast
+  Tensor i = fast_input({2, 3}, DType::int32, 1);
+  CHECK_FALSE(apply_elementwise_fast(Prim::add, a, &i, Loc{}).defined());  // dtypes differ
+  CHECK(a.dtype() == (a + i).dtype());
+  CHECK_FALSE(apply_elementwise_fast(Prim::add, Tensor(), &b, Loc{}).defined());
+  CHECK_THROWS_AS(Tensor() + b, InvalidArgument);
+  // Errors of the public ops are unchanged: bool is not a number, floats stay exact.
+  Tensor flags = fast_input({3}, DType::bool_, 1);
+  CHECK_THROWS_AS(flags + flags, DTypeError);
+  CHECK((exp(i)).dtype() == DType::float32);
+  CHECK(bitwise_equal(floor(i), i));
 }
