@@ -34,19 +34,25 @@ std::string kernel_source(const Plan::Fused& f) {
      << "using namespace xf::ew;\n"
      << "using T = " << T << ";\nusing B = Batch<T>;\n"
      << "constexpr int64_t N = static_cast<int64_t>(B::size);\n"
-     << "template <bool Tail>\nstatic inline void body(const T* const* e, T* const* o, int64_t i, int64_t n) {\n";
-  // Loads: full batches, or a zero-padded batch for the tail (as the eager loops do).
+     << "template <bool Tail>\nstatic inline void body(const T* const* e, T* const* o, int64_t i, int64_t n"
+     << (f.cols > 0 ? ", int64_t r" : "") << ") {\n";
+  if (f.cols > 0) os << "  const int64_t c = i - r * " << f.cols << ";  // position in the row\n";
+  // Loads: full batches, or a zero-padded batch for the tail (as the eager loops do). A row input
+  // is read at the position in the row, a column input's element of row r is broadcast.
   for (size_t k = 0; k < f.ext_values.size(); ++k) {
-    bool scalar = false;
+    FusedRead read = FusedRead::full;
     for (const auto& in : f.program)
       for (const Operand* op : {&in.a, &in.b})
-        if (op->kind == Operand::ext && op->index == static_cast<int>(k) && op->stride == 0) scalar = true;
-    if (scalar) {
+        if (op->kind == Operand::ext && op->index == static_cast<int>(k)) read = op->read;
+    if (read == FusedRead::scalar) {
       os << "  B e" << k << "(e[" << k << "][0]);\n";
+    } else if (read == FusedRead::column) {
+      os << "  B e" << k << "(e[" << k << "][r]);\n";
     } else {
+      const char* at = read == FusedRead::row ? "c" : "i";
       os << "  B e" << k << ";\n  if (Tail) { alignas(64) T t[N] = {}; for (int64_t j = 0; j < n; ++j) t[j] = e[" << k
-         << "][i + j]; e" << k << " = B::load_aligned(t); } else { e" << k << " = B::load_unaligned(e[" << k
-         << "] + i); }\n";
+         << "][" << at << " + j]; e" << k << " = B::load_aligned(t); } else { e" << k << " = B::load_unaligned(e[" << k
+         << "] + " << at << "); }\n";
     }
   }
   std::map<std::pair<int, int>, std::string> slot;  // (kind, index) -> current variable
@@ -71,10 +77,19 @@ std::string kernel_source(const Plan::Fused& f) {
      << "extern \"C\" void xflow_kernel(const void* const* ext, void* const* out, int64_t begin, int64_t end) {\n"
      << "  const T* const* e = reinterpret_cast<const T* const*>(ext);\n"
      << "  T* const* o = reinterpret_cast<T* const*>(out);\n"
-     << "  int64_t i = begin;\n"
-     << "  for (; i + N <= end; i += N) body<false>(e, o, i, N);\n"
-     << "  if (i < end) body<true>(e, o, i, end - i);\n"
-     << "}\n";
+     << "  int64_t i = begin;\n";
+  if (f.cols > 0) {
+    // Row by row, each with its own tail, as the eager kernels of broadcasting ops run.
+    os << "  while (i < end) {\n"
+       << "    const int64_t r = i / " << f.cols << ", rn = (r + 1) * " << f.cols << ", re = rn < end ? rn : end;\n"
+       << "    for (; i + N <= re; i += N) body<false>(e, o, i, N, r);\n"
+       << "    if (i < re) { body<true>(e, o, i, re - i, r); i = re; }\n"
+       << "  }\n";
+  } else {
+    os << "  for (; i + N <= end; i += N) body<false>(e, o, i, N);\n"
+       << "  if (i < end) body<true>(e, o, i, end - i);\n";
+  }
+  os << "}\n";
   return os.str();
 }
 
