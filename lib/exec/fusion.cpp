@@ -150,14 +150,23 @@ std::shared_ptr<Plan::Fused> Plan::Fused::build(const Graph& g, const std::vecto
     for (int v : n.inputs) {
       auto it = where.find(v);
       if (it == where.end()) {
-        FusedRead read = fused_read(g.values[v].shape, first.shape);
+        // A broadcast_to view is read through to what it broadcasts, when the group can read that
+        // directly: the run then copies no expanded view into a contiguous buffer.
+        int src = v;
+        const GraphValue& gv = g.values[v];
+        if (gv.kind == GraphValue::Kind::node_output && prim_of(g.nodes[gv.producer]) == Prim::broadcast_to) {
+          int u = g.nodes[gv.producer].inputs[0];
+          FusedRead r = fused_read(g.values[u].shape, first.shape);
+          if (g.values[u].dtype == gv.dtype && r != FusedRead::none && r != FusedRead::full) src = u;
+        }
+        FusedRead read = fused_read(g.values[src].shape, first.shape);
         if (read == FusedRead::none)
           throw Internal("[plan] fused input " + shape_str(g.values[v].shape) + " cannot be read by a group of shape " +
                          shape_str(first.shape));
         Operand o{Operand::ext, static_cast<int>(f->ext_values.size()),
                   read == FusedRead::scalar || read == FusedRead::column ? 0 : 1, read};
         if (read == FusedRead::row || read == FusedRead::column) f->cols = first.shape.back();
-        f->ext_values.push_back(v);
+        f->ext_values.push_back(src);
         it = where.emplace(v, o).first;
       }
       ops.push_back(it->second);

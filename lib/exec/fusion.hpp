@@ -25,7 +25,8 @@ struct Plan::Fused {
   int64_t size = 0;              // elements of the output shape
   int64_t cols = 0;              // the output's last axis when an input is a row or a column, else 0:
                                  // then runs split at row ends and index those inputs by row
-  std::vector<int> ext_values;   // external inputs (value ids): full size or one element
+  std::vector<int> ext_values;   // external inputs (value ids), read as their operands say; a
+                                 // broadcast_to view is replaced by its input where that reads
   std::vector<int> out_values;   // materialized outputs (value ids)
   struct Operand {
     enum Kind { ext, temp, out } kind = temp;

@@ -391,3 +391,30 @@ TEST_CASE("a broadcast along a middle axis stays a plain step", "[plan][broadcas
   CHECK(plain_add);
   CHECK(bitwise_equal(plan.run(in)[0], bias_chain(in)[0]));
 }
+
+TEST_CASE("a fused group reads a broadcast_to view through to its input, bitwise equal to eager", "[plan][broadcast]") {
+  auto fn = [](const std::vector<Tensor>& in) {
+    const Tensor& x = in[0];
+    return std::vector<Tensor>{x * broadcast_to(in[1], x.shape()) + broadcast_to(in[2], x.shape()) * 0.5f};
+  };
+  std::vector<Tensor> in = {input({9, 13}, 0, true), input({9, 1}, 1, true), input({13}, 2, true)};
+  Graph g = trace_graph(fn, in);
+  for (const PlanOptions& o : testing::all_plan_options()) {
+    INFO(testing::options_str(o));
+    Plan plan(g, o);
+    if (o.fuse) {  // the group's program reads the (9, 1) column and the (13,) row, not the views
+      const PlanStep* fused = nullptr;
+      for (const PlanStep& s : plan.steps())
+        if (s.fused) fused = &s;
+      REQUIRE(fused != nullptr);
+      CHECK(fused->nodes.size() == 3);
+      auto f = Plan::Fused::build(g, fused->nodes, fused->outputs);
+      std::vector<int> ext = f->ext_values;  // the three inputs and the constant 0.5
+      REQUIRE(ext.size() == 4);
+      for (int v : {g.inputs[0], g.inputs[1], g.inputs[2]}) CHECK(std::count(ext.begin(), ext.end(), v) == 1);
+      CHECK(f->cols == 13);
+    }
+    CHECK(bitwise_equal(plan.run(in)[0], fn(in)[0]));
+    CHECK(diff_replay(g, in, o).empty());
+  }
+}
