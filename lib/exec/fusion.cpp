@@ -101,7 +101,9 @@ void run_program(const Plan::Fused& f, const std::vector<const void*>& ext, cons
 FusedRead fused_read(const Shape& in, const Shape& out) {
   if (in == out) return FusedRead::full;
   if (numel(in) == 1) return FusedRead::scalar;
-  if (in.size() > out.size() || out.empty()) return FusedRead::none;
+  // An empty output has no rows to split at (and a column of an empty row no element to read):
+  // those broadcasts stay plain steps.
+  if (in.size() > out.size() || out.empty() || numel(out) == 0) return FusedRead::none;
   Shape padded(out.size() - in.size(), 1);
   padded.insert(padded.end(), in.begin(), in.end());
   size_t r = out.size();

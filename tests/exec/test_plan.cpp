@@ -335,6 +335,9 @@ TEST_CASE("fused_read: which input shapes a fused group reads, and how", "[plan]
   CHECK(fused_read({3, 5}, {2, 3, 5}) == FusedRead::none);  // broadcast along a middle axis
   CHECK(fused_read({1, 4}, {4, 1}) == FusedRead::none);
   CHECK(fused_read({2, 4, 5}, {4, 5}) == FusedRead::none);
+  CHECK(fused_read({5}, {0, 5}) == FusedRead::none);  // empty outputs: no rows
+  CHECK(fused_read({4, 1}, {4, 0}) == FusedRead::none);
+  CHECK(fused_read({0, 5}, {0, 5}) == FusedRead::full);
 }
 
 namespace {
@@ -416,5 +419,21 @@ TEST_CASE("a fused group reads a broadcast_to view through to its input, bitwise
     }
     CHECK(bitwise_equal(plan.run(in)[0], fn(in)[0]));
     CHECK(diff_replay(g, in, o).empty());
+  }
+}
+
+TEST_CASE("rows and columns of empty outputs: plain steps, equal to eager", "[plan][broadcast]") {
+  for (const Shape& x : {Shape{0, 5}, Shape{4, 0}}) {
+    INFO("x " << shape_str(x));
+    std::vector<Tensor> in = {input(x), input({x[1]}, 1), input({x[0], 1}, 2)};
+    Graph g = trace_graph(bias_chain, in);
+    for (const PlanOptions& o : testing::all_plan_options()) {
+      INFO(testing::options_str(o));
+      Plan plan(g, o);
+      Tensor y = plan.run(in)[0];
+      CHECK(y.shape() == x);
+      CHECK(bitwise_equal(y, bias_chain(in)[0]));
+      CHECK(diff_replay(g, in, o).empty());
+    }
   }
 }
