@@ -34,15 +34,34 @@ std::string kernel_source(const Plan::Fused& f) {
      << "using namespace xf::ew;\n"
      << "using T = " << T << ";\nusing B = Batch<T>;\n"
      << "constexpr int64_t N = static_cast<int64_t>(B::size);\n"
-     << "template <bool Tail>\nstatic inline void body(const T* const* e, T* const* o, int64_t i, int64_t n) {\n";
-  // Loads: full batches, or a zero-padded batch for the tail (as the eager loops do).
+     << "template <bool Tail>\nstatic inline void body(const T* const* e, T* const* o, int64_t i, int64_t n"
+     << (f.cols > 0 ? ", int64_t r" : "") << ") {\n";
+  if (f.cols > 0) {
+    // Short rows that are not whole batches (kGather) would each need a tail: the loop then runs
+    // flat, and row and column inputs are gathered lane by lane; otherwise it runs row by row.
+    os << "  constexpr int64_t C = " << f.cols << ";\n"
+       << "  constexpr bool kGather = C % N != 0 && C < 8 * N;\n"
+       << "  const int64_t c = i - r * C;  // position in the row (row by row)\n"
+       << "  (void)c;\n";
+  }
+  // Loads: full batches, or a zero-padded batch for the tail (as the eager loops do). A row input
+  // is read at the position in the row, a column input's element of row r is broadcast; gathered,
+  // lane j reads element i + j of the broadcast view (a zero-padded lane past the tail).
   for (size_t k = 0; k < f.ext_values.size(); ++k) {
-    bool scalar = false;
+    FusedRead read = FusedRead::full;
     for (const auto& in : f.program)
       for (const Operand* op : {&in.a, &in.b})
-        if (op->kind == Operand::ext && op->index == static_cast<int>(k) && op->stride == 0) scalar = true;
-    if (scalar) {
+        if (op->kind == Operand::ext && op->index == static_cast<int>(k)) read = op->read;
+    if (read == FusedRead::scalar) {
       os << "  B e" << k << "(e[" << k << "][0]);\n";
+    } else if (read == FusedRead::column) {
+      os << "  B e" << k << ";\n  if constexpr (kGather) { alignas(64) T t[N] = {}; for (int64_t j = 0; j < n; ++j) t[j] = e["
+         << k << "][(i + j) / C]; e" << k << " = B::load_aligned(t); } else { e" << k << " = B(e[" << k << "][r]); }\n";
+    } else if (read == FusedRead::row) {
+      os << "  B e" << k << ";\n  if constexpr (kGather) { alignas(64) T t[N] = {}; for (int64_t j = 0; j < n; ++j) t[j] = e["
+         << k << "][(i + j) % C]; e" << k << " = B::load_aligned(t); }\n  else if (Tail) { alignas(64) T t[N] = {}; "
+         << "for (int64_t j = 0; j < n; ++j) t[j] = e[" << k << "][c + j]; e" << k << " = B::load_aligned(t); } else { e"
+         << k << " = B::load_unaligned(e[" << k << "] + c); }\n";
     } else {
       os << "  B e" << k << ";\n  if (Tail) { alignas(64) T t[N] = {}; for (int64_t j = 0; j < n; ++j) t[j] = e[" << k
          << "][i + j]; e" << k << " = B::load_aligned(t); } else { e" << k << " = B::load_unaligned(e[" << k
@@ -71,10 +90,26 @@ std::string kernel_source(const Plan::Fused& f) {
      << "extern \"C\" void xflow_kernel(const void* const* ext, void* const* out, int64_t begin, int64_t end) {\n"
      << "  const T* const* e = reinterpret_cast<const T* const*>(ext);\n"
      << "  T* const* o = reinterpret_cast<T* const*>(out);\n"
-     << "  int64_t i = begin;\n"
-     << "  for (; i + N <= end; i += N) body<false>(e, o, i, N);\n"
-     << "  if (i < end) body<true>(e, o, i, end - i);\n"
-     << "}\n";
+     << "  int64_t i = begin;\n";
+  if (f.cols > 0) {
+    // Row by row, each with its own tail, as the eager kernels of broadcasting ops run; or flat
+    // with gathered loads (body's kGather). Lanes are independent, so both give eager's bits.
+    os << "  constexpr int64_t C = " << f.cols << ";\n"
+       << "  if constexpr (C % N != 0 && C < 8 * N) {\n"
+       << "    for (; i + N <= end; i += N) body<false>(e, o, i, N, 0);\n"
+       << "    if (i < end) body<true>(e, o, i, end - i, 0);\n"
+       << "  } else {\n"
+       << "    while (i < end) {\n"
+       << "      const int64_t r = i / C, rn = (r + 1) * C, re = rn < end ? rn : end;\n"
+       << "      for (; i + N <= re; i += N) body<false>(e, o, i, N, r);\n"
+       << "      if (i < re) { body<true>(e, o, i, re - i, r); i = re; }\n"
+       << "    }\n"
+       << "  }\n";
+  } else {
+    os << "  for (; i + N <= end; i += N) body<false>(e, o, i, N);\n"
+       << "  if (i < end) body<true>(e, o, i, end - i);\n";
+  }
+  os << "}\n";
   return os.str();
 }
 

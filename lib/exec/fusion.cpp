@@ -70,8 +70,12 @@ void run_program(const Plan::Fused& f, const std::vector<const void*>& ext, cons
     std::vector<T> temps(static_cast<size_t>(std::max(f.temps, 1) * kTile));
     auto ptr = [&](const Plan::Fused::Operand& o, int64_t s) -> T* {
       switch (o.kind) {
-        case Plan::Fused::Operand::ext:
-          return const_cast<T*>(static_cast<const T*>(ext[o.index])) + s * o.stride;
+        case Plan::Fused::Operand::ext: {
+          T* base = const_cast<T*>(static_cast<const T*>(ext[o.index]));
+          if (o.read == FusedRead::row) return base + s % f.cols;
+          if (o.read == FusedRead::column) return base + s / f.cols;
+          return base + s * o.stride;
+        }
         case Plan::Fused::Operand::out:
           return static_cast<T*>(out[o.index]) + s;
         case Plan::Fused::Operand::temp:
@@ -79,8 +83,9 @@ void run_program(const Plan::Fused& f, const std::vector<const void*>& ext, cons
       }
       return temps.data() + o.index * kTile;
     };
-    for (int64_t s = begin; s < end; s += kTile) {
-      int64_t n = std::min(kTile, end - s);
+    for (int64_t s = begin, n = 0; s < end; s += n) {
+      n = std::min(kTile, end - s);
+      if (f.cols > 0) n = std::min(n, f.cols - s % f.cols);  // a tile never crosses a row end
       for (const Plan::Fused::Instr& in : f.program) {
         auto fn = reinterpret_cast<TileFn<T>>(in.fn);
         int64_t sa = in.a.kind == Plan::Fused::Operand::ext ? in.a.stride : 1;
@@ -92,6 +97,25 @@ void run_program(const Plan::Fused& f, const std::vector<const void*>& ext, cons
 }
 
 }  // namespace
+
+FusedRead fused_read(const Shape& in, const Shape& out) {
+  if (in == out) return FusedRead::full;
+  if (numel(in) == 1) return FusedRead::scalar;
+  // An empty output has no rows to split at (and a column of an empty row no element to read):
+  // those broadcasts stay plain steps.
+  if (in.size() > out.size() || out.empty() || numel(out) == 0) return FusedRead::none;
+  Shape padded(out.size() - in.size(), 1);
+  padded.insert(padded.end(), in.begin(), in.end());
+  size_t r = out.size();
+  bool row = padded[r - 1] == out[r - 1], column = r >= 2 && padded[r - 1] == 1;
+  for (size_t i = 0; i + 1 < r; ++i) {
+    if (padded[i] != 1) row = false;
+    if (padded[i] != out[i]) column = false;
+  }
+  if (row) return FusedRead::row;
+  if (column) return FusedRead::column;
+  return FusedRead::none;
+}
 
 bool fusible(const Graph& g, const GraphNode& n) {
   Prim p = prim_of(n);
@@ -128,8 +152,23 @@ std::shared_ptr<Plan::Fused> Plan::Fused::build(const Graph& g, const std::vecto
     for (int v : n.inputs) {
       auto it = where.find(v);
       if (it == where.end()) {
-        Operand o{Operand::ext, static_cast<int>(f->ext_values.size()), numel(g.values[v].shape) == 1 ? 0 : 1};
-        f->ext_values.push_back(v);
+        // A broadcast_to view is read through to what it broadcasts, when the group can read that
+        // directly: the run then copies no expanded view into a contiguous buffer.
+        int src = v;
+        const GraphValue& gv = g.values[v];
+        if (gv.kind == GraphValue::Kind::node_output && prim_of(g.nodes[gv.producer]) == Prim::broadcast_to) {
+          int u = g.nodes[gv.producer].inputs[0];
+          FusedRead r = fused_read(g.values[u].shape, first.shape);
+          if (g.values[u].dtype == gv.dtype && r != FusedRead::none && r != FusedRead::full) src = u;
+        }
+        FusedRead read = fused_read(g.values[src].shape, first.shape);
+        if (read == FusedRead::none)
+          throw Internal("[plan] fused input " + shape_str(g.values[v].shape) + " cannot be read by a group of shape " +
+                         shape_str(first.shape));
+        Operand o{Operand::ext, static_cast<int>(f->ext_values.size()),
+                  read == FusedRead::scalar || read == FusedRead::column ? 0 : 1, read};
+        if (read == FusedRead::row || read == FusedRead::column) f->cols = first.shape.back();
+        f->ext_values.push_back(src);
         it = where.emplace(v, o).first;
       }
       ops.push_back(it->second);

@@ -14,15 +14,25 @@ namespace xf {
 // Whether node `n` can join a fused group (float dtype, elementwise, with a batch function).
 bool fusible(const Graph& g, const GraphNode& n);
 
+// How an input of shape `in` is read by a fused group whose output has shape `out`: the same
+// shape, one element, varying along the last axis only (a bias row: element e reads in[e % cols]),
+// constant along the last axis (a column: element e reads in[e / cols]), or not fusible.
+enum class FusedRead { full, scalar, row, column, none };
+FusedRead fused_read(const Shape& in, const Shape& out);
+
 struct Plan::Fused {
   DType dtype = DType::float32;
   int64_t size = 0;              // elements of the output shape
-  std::vector<int> ext_values;   // external inputs (value ids): full size or one element
+  int64_t cols = 0;              // the output's last axis when an input is a row or a column, else 0:
+                                 // then runs split at row ends and index those inputs by row
+  std::vector<int> ext_values;   // external inputs (value ids), read as their operands say; a
+                                 // broadcast_to view is replaced by its input where that reads
   std::vector<int> out_values;   // materialized outputs (value ids)
   struct Operand {
     enum Kind { ext, temp, out } kind = temp;
     int index = 0;
     int64_t stride = 1;          // 0: a one-element external input broadcast over the tile
+    FusedRead read = FusedRead::full;  // for external inputs: row and column index by `cols`
   };
   struct Instr {
     const void* fn = nullptr;    // tile function for `dtype`

@@ -70,9 +70,9 @@ struct Plan::Compiler {
       bool inputs_ok = true;
       for (int v : n.inputs) {
         const GraphValue& iv = g.values[v];
-        if (iv.shape != out.shape && numel(iv.shape) != 1) inputs_ok = false;
+        if (fused_read(iv.shape, out.shape) == FusedRead::none) inputs_ok = false;
       }
-      if (!inputs_ok) continue;  // general broadcasting: a plain step
+      if (!inputs_ok) continue;  // other broadcasting: a plain step
       // The groups that produce n's inputs; n joins them all (merging them) when every outside
       // reader of their members comes after n, since the merged group runs at n's position.
       std::vector<int> candidates;

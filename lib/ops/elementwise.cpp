@@ -3,8 +3,10 @@
 // Float kernels run xflow's own loop over SIMD batches; a tail shorter than a batch is copied
 // into a padded batch, so every element goes through the same batch function (DESIGN.md,
 // "Bitwise equality"). Integer and bool kernels are exact and use scalar loops.
+#include <array>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "core/dispatch.hpp"
 #include "core/parallel.hpp"
@@ -136,6 +138,39 @@ Broadcast plan_broadcast(const Shape& out, const std::vector<const Tensor*>& ins
   return b;
 }
 
+// Calls f(s0, ..., sK-1) with each inner stride as a compile-time constant, 0 or 1 (the only
+// values contiguous inputs give): the loops of predicates and `where` then have fixed strides,
+// which the compiler vectorizes (a comparison or a select is exact, so the result is the same).
+template <size_t K, class F, class... S>
+void with_fixed_strides(const std::array<int64_t, K>& inner, F&& f, S... fixed) {
+  constexpr size_t i = sizeof...(S);
+  if constexpr (i == K) {
+    f(fixed...);
+  } else if (inner[i] == 0) {
+    with_fixed_strides<K>(inner, f, fixed..., std::integral_constant<int64_t, 0>{});
+  } else {
+    with_fixed_strides<K>(inner, f, fixed..., std::integral_constant<int64_t, 1>{});
+  }
+}
+
+// The loops of predicates and `where` over one row. The pointers are restrict: the output is
+// bytes (which may alias anything), so without it a store could change a broadcast operand and
+// nothing would be vectorized.
+template <class Fn, class T, class S0, class S1>
+void predicate_row(const T* __restrict x0, S0 s0, const T* __restrict x1, S1 s1, uint8_t* __restrict o, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] = Fn::pred(x0[i * s0], x1[i * s1]);
+}
+template <class T, class SC, class SA, class SB>
+void where_row(const uint8_t* __restrict c, SC sc, const T* __restrict a, SA sa, const T* __restrict b, SB sb,
+               T* __restrict o, int64_t n) {
+  // T is an unsigned integer of the element's size: a select by mask, which vectorizes where the
+  // conditional does not (mixed widths), moves the same bits.
+  for (int64_t i = 0; i < n; ++i) {
+    T m = static_cast<T>(T(0) - static_cast<T>(c[i * sc] != 0));
+    o[i] = static_cast<T>((a[i * sa] & m) | (b[i * sb] & static_cast<T>(~m)));
+  }
+}
+
 // Calls row(row_index, offsets[k], inner_stride[k], len) for every innermost row, in parallel
 // for large outputs. The output row starts at row_index * len.
 template <size_t K, class Row>
@@ -180,7 +215,7 @@ void for_each_row(const Broadcast& b, Row&& row) {
 template <class Fn, class T, class O>
 void binary_run(const T* x0, int64_t s0, const T* x1, int64_t s1, O* o, int64_t n) {
   if constexpr (ew::is_predicate<Fn>::value) {
-    for (int64_t i = 0; i < n; ++i) o[i] = Fn::pred(x0[i * s0], x1[i * s1]);
+    with_fixed_strides<2>({s0, s1}, [&](auto f0, auto f1) { predicate_row<Fn>(x0, f0, x1, f1, o, n); });
   } else if constexpr (Fn::domain == ew::Domain::floating && !kFloat<T>) {
     throw Internal("binary kernel reached with an integer dtype");
   } else if constexpr (kFloat<T>) {
@@ -347,8 +382,10 @@ void Where::eval(const Attrs&, const Tensors& in, Tensors& out) {
     for_each_row<3>(plan, [&](int64_t ri, int64_t s, const std::array<int64_t, 3>& off,
                               const std::array<int64_t, 3>& inner, int64_t n) {
       T* o = py + ri * plan.shape.back() + s;
-      for (int64_t i = 0; i < n; ++i)
-        o[i] = pc[off[0] + i * inner[0]] ? pa[off[1] + i * inner[1]] : pb[off[2] + i * inner[2]];
+      const uint8_t* c0 = pc + off[0];
+      const T* a0 = pa + off[1];
+      const T* b0 = pb + off[2];
+      with_fixed_strides<3>(inner, [&](auto sc, auto sa, auto sb) { where_row(c0, sc, a0, sa, b0, sb, o, n); });
     });
   });
 }

@@ -321,3 +321,155 @@ TEST_CASE("hypot and logaddexp fuse into one generated kernel, bitwise equal to 
     CHECK(bitwise_equal(plan.run({a, b})[0], fn({a, b})[0]));
   }
 }
+
+TEST_CASE("fused_read: which input shapes a fused group reads, and how", "[plan][broadcast]") {
+  CHECK(fused_read({4, 5}, {4, 5}) == FusedRead::full);
+  CHECK(fused_read({}, {4, 5}) == FusedRead::scalar);
+  CHECK(fused_read({1, 1}, {4, 5}) == FusedRead::scalar);
+  CHECK(fused_read({5}, {4, 5}) == FusedRead::row);
+  CHECK(fused_read({1, 5}, {4, 5}) == FusedRead::row);
+  CHECK(fused_read({5}, {2, 3, 5}) == FusedRead::row);
+  CHECK(fused_read({4, 1}, {4, 5}) == FusedRead::column);
+  CHECK(fused_read({2, 3, 1}, {2, 3, 5}) == FusedRead::column);
+  CHECK(fused_read({3, 1}, {2, 3, 5}) == FusedRead::none);  // constant along two axes
+  CHECK(fused_read({3, 5}, {2, 3, 5}) == FusedRead::none);  // broadcast along a middle axis
+  CHECK(fused_read({1, 4}, {4, 1}) == FusedRead::none);
+  CHECK(fused_read({2, 4, 5}, {4, 5}) == FusedRead::none);
+  CHECK(fused_read({5}, {0, 5}) == FusedRead::none);  // empty outputs: no rows
+  CHECK(fused_read({4, 1}, {4, 0}) == FusedRead::none);
+  CHECK(fused_read({0, 5}, {0, 5}) == FusedRead::full);
+}
+
+namespace {
+// Bias rows (the last axis) and columns (constant along it) inside one elementwise chain.
+std::vector<Tensor> bias_chain(const std::vector<Tensor>& in) {
+  const Tensor &x = in[0], &row = in[1], &col = in[2];
+  return {relu(x + row) * col - exp(x - col) / (row * row + 2.0f)};
+}
+}  // namespace
+
+TEST_CASE("row and column operands fuse into one step, bitwise equal to eager under every plan option",
+          "[plan][broadcast]") {
+  // Rows shorter than a SIMD batch, with odd tails, longer than a tile (512), and outputs longer
+  // than a parallel chunk whose chunks begin inside a row; special values throughout.
+  struct Case {
+    Shape x, row, col;
+  };
+  // Generated kernels gather short rows that are not whole batches (37, 3) and run long rows
+  // (69: with a tail; 11000: without) row by row.
+  for (const Case& c : {Case{{5, 37}, {37}, {5, 1}}, Case{{2, 3, 37}, {1, 37}, {2, 3, 1}}, Case{{7, 3}, {3}, {7, 1}},
+                        Case{{5, 69}, {69}, {5, 1}}, Case{{4, 16}, {16}, {4, 1}},
+                        Case{{3, 11000}, {11000}, {3, 1}}, Case{{11000, 3}, {3}, {11000, 1}}}) {
+    INFO("x " << shape_str(c.x) << ", row " << shape_str(c.row) << ", col " << shape_str(c.col));
+    std::vector<Tensor> in = {input(c.x, 1, true), input(c.row, 2, true), input(c.col, 3, true)};
+    Graph g = trace_graph(bias_chain, in);
+    Tensor expected = bias_chain(in)[0];
+    for (const PlanOptions& o : testing::all_plan_options()) {
+      INFO(testing::options_str(o));
+      Plan plan(g, o);
+      if (o.fuse) {  // every node of x's shape in one fused step (row * row + 2 is a step of its own)
+        int steps_of_x_shape = 0;
+        for (const PlanStep& s : plan.steps())
+          if (g.values[g.nodes[s.nodes.back()].outputs[0]].shape == c.x) {
+            ++steps_of_x_shape;
+            CHECK(s.fused);
+            CHECK(s.nodes.size() == 7);  // add, relu, mul, sub, exp, div, sub
+          }
+        CHECK(steps_of_x_shape == 1);
+        bool generated = false;
+        for (const GraphProvenance& e : plan.provenance())
+          if (e.pass == "fuse" && e.nodes.size() == 7) generated = e.detail.find("generated") != std::string::npos;
+        CHECK(generated == o.codegen);
+      }
+      CHECK(bitwise_equal(plan.run(in)[0], expected));
+      CHECK(diff_replay(g, in, o).empty());
+    }
+  }
+}
+
+TEST_CASE("a broadcast along a middle axis stays a plain step", "[plan][broadcast]") {
+  std::vector<Tensor> in = {input({2, 3, 5}), input({3, 5}, 1), input({2, 3, 1}, 2)};
+  Graph g = trace_graph(bias_chain, in);
+  Plan plan(g);
+  bool plain_add = false;
+  for (const PlanStep& s : plan.steps())
+    if (!s.fused && g.nodes[s.nodes[0]].op == "add") plain_add = true;
+  CHECK(plain_add);
+  CHECK(bitwise_equal(plan.run(in)[0], bias_chain(in)[0]));
+}
+
+TEST_CASE("a fused group reads a broadcast_to view through to its input, bitwise equal to eager", "[plan][broadcast]") {
+  auto fn = [](const std::vector<Tensor>& in) {
+    const Tensor& x = in[0];
+    return std::vector<Tensor>{x * broadcast_to(in[1], x.shape()) + broadcast_to(in[2], x.shape()) * 0.5f};
+  };
+  std::vector<Tensor> in = {input({9, 13}, 0, true), input({9, 1}, 1, true), input({13}, 2, true)};
+  Graph g = trace_graph(fn, in);
+  for (const PlanOptions& o : testing::all_plan_options()) {
+    INFO(testing::options_str(o));
+    Plan plan(g, o);
+    if (o.fuse) {  // the group's program reads the (9, 1) column and the (13,) row, not the views
+      const PlanStep* fused = nullptr;
+      for (const PlanStep& s : plan.steps())
+        if (s.fused) fused = &s;
+      REQUIRE(fused != nullptr);
+      CHECK(fused->nodes.size() == 3);
+      auto f = Plan::Fused::build(g, fused->nodes, fused->outputs);
+      std::vector<int> ext = f->ext_values;  // the three inputs and the constant 0.5
+      REQUIRE(ext.size() == 4);
+      for (int v : {g.inputs[0], g.inputs[1], g.inputs[2]}) CHECK(std::count(ext.begin(), ext.end(), v) == 1);
+      CHECK(f->cols == 13);
+    }
+    CHECK(bitwise_equal(plan.run(in)[0], fn(in)[0]));
+    CHECK(diff_replay(g, in, o).empty());
+  }
+}
+
+TEST_CASE("rows and columns of empty outputs: plain steps, equal to eager", "[plan][broadcast]") {
+  for (const Shape& x : {Shape{0, 5}, Shape{4, 0}}) {
+    INFO("x " << shape_str(x));
+    std::vector<Tensor> in = {input(x), input({x[1]}, 1), input({x[0], 1}, 2)};
+    Graph g = trace_graph(bias_chain, in);
+    for (const PlanOptions& o : testing::all_plan_options()) {
+      INFO(testing::options_str(o));
+      Plan plan(g, o);
+      Tensor y = plan.run(in)[0];
+      CHECK(y.shape() == x);
+      CHECK(bitwise_equal(y, bias_chain(in)[0]));
+      CHECK(diff_replay(g, in, o).empty());
+    }
+  }
+}
+
+namespace {
+// The gradients of a small MLP with bias rows, sizes that are not multiples of a SIMD batch:
+// the bias adds, their column-sum gradients, the relu gradient's greater and where, and the
+// softmax cross-entropy's column broadcasts all run fused or through the vectorized kernels.
+std::vector<Tensor> mlp_gradients(const std::vector<Tensor>& in) {
+  GradientTape tape;
+  std::vector<Tensor> v(in.begin() + 1, in.end());
+  for (const Tensor& t : v) tape.watch(t);
+  Tensor h = relu(matmul(in[0], v[0]) + v[1]);
+  Tensor logits = matmul(h, v[2]) + v[3];
+  Tensor loss = -mean(sum(log_softmax(logits) * 0.5f, Axes{1}));
+  std::vector<Tensor> g = tape.gradient(loss, v);
+  g.push_back(loss);
+  return g;
+}
+}  // namespace
+
+TEST_CASE("a traced MLP gradient with bias rows replays bitwise equal to eager under every plan option",
+          "[plan][broadcast]") {
+  std::vector<Tensor> in = {input({5, 7}, 0, true), input({7, 13}, 1), input({13}, 2), input({13, 3}, 3),
+                            input({3}, 4)};
+  Graph g = trace_graph(mlp_gradients, in);
+  std::vector<Tensor> expected = mlp_gradients(in);
+  for (const PlanOptions& o : testing::all_plan_options()) {
+    INFO(testing::options_str(o));
+    Plan plan(g, o);
+    std::vector<Tensor> got = plan.run(in);
+    REQUIRE(got.size() == expected.size());
+    for (size_t k = 0; k < got.size(); ++k) CHECK(bitwise_equal(got[k], expected[k]));
+    CHECK(diff_replay(g, in, o).empty());
+  }
+}

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -178,6 +179,52 @@ TEST_CASE("elementwise kernels: results do not depend on the buffer's alignment 
     CHECK(xf::bitwise_equal(xf::tanh(view), xf::slice(xf::tanh(x), {Slice(off, std::nullopt)})));
     CHECK(xf::bitwise_equal(xf::pow(view, 1.5f), xf::slice(xf::pow(x, 1.5f), {Slice(off, std::nullopt)})));
   }
+}
+
+// Predicates and `where` run loops specialized for each operand's inner stride (0: broadcast along
+// the row, 1: contiguous); every pattern must give what an element-by-element loop gives.
+TEST_CASE("predicates and where: every broadcast pattern matches an element-by-element loop", "[broadcast]") {
+  const float nan = std::nanf("");
+  std::vector<float> av, bv;
+  for (int i = 0; i < 5 * 37; ++i) av.push_back(i % 7 == 0 ? nan : (i % 5 == 0 ? -0.0f : float(i % 11) - 5.0f));
+  for (int i = 0; i < 37; ++i) bv.push_back(i % 9 == 0 ? nan : float(i % 5) - 2.0f);
+  Tensor a = Tensor::from_vector(av, {5, 37});   // an odd row length: vector tails in every row
+  Tensor row = Tensor::from_vector(bv, {37});    // broadcast along rows (inner stride 1)
+  Tensor col = xf::reshape(Tensor::from_vector(std::vector<float>(bv.begin(), bv.begin() + 5), {5}), {5, 1});
+  Tensor one = Tensor::from_vector(std::vector<float>{0.0f}, {1});
+  auto at = [](const Tensor& t, int i, int j) {
+    std::vector<float> v = t.to_vector<float>();
+    int64_t r = t.rank() == 2 ? t.shape()[0] : 1, c = t.shape().back();
+    return v[static_cast<size_t>((r == 1 ? 0 : i) * c + (c == 1 ? 0 : j))];
+  };
+  auto bits = [](float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return u;
+  };
+  for (const Tensor* x : {&a, &row, &col, &one})
+    for (const Tensor* y : {&a, &row, &col, &one}) {
+      if (x != &a && y != &a) continue;
+      Tensor gt = xf::greater(*x, *y), eq = xf::equal(*x, *y);
+      REQUIRE(gt.shape() == xf::Shape{5, 37});
+      std::vector<int32_t> g32 = xf::cast(gt, DType::int32).to_vector<int32_t>();
+      std::vector<int32_t> e32 = xf::cast(eq, DType::int32).to_vector<int32_t>();
+      Tensor w = xf::where(gt, *x, *y);
+      Tensor w2 = xf::where(xf::greater(a, 0.0f), *x, *y);
+      Tensor w3 = xf::where(xf::greater(col, 0.0f), *x, *y);  // the condition broadcast too
+      std::vector<float> wv = w.to_vector<float>(), w2v = w2.to_vector<float>(), w3v = w3.to_vector<float>();
+      bool ok = true;
+      for (int i = 0; i < 5; ++i)
+        for (int j = 0; j < 37; ++j) {
+          float p = at(*x, i, j), q = at(*y, i, j);
+          size_t k = static_cast<size_t>(i * 37 + j);
+          ok = ok && g32[k] == (p > q ? 1 : 0) && e32[k] == (p == q ? 1 : 0);
+          ok = ok && bits(wv[k]) == bits(p > q ? p : q);
+          ok = ok && bits(w2v[k]) == bits(at(a, i, j) > 0.0f ? p : q);
+          ok = ok && bits(w3v[k]) == bits(at(col, i, j) > 0.0f ? p : q);
+        }
+      CHECK(ok);
+    }
 }
 
 // ---- random ----
