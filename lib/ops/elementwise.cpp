@@ -198,7 +198,16 @@ void binary_eval(const Tensors& in, Tensors& out) {
       const T* x0 = pa + off[0];
       const T* x1 = pb + off[1];
       if constexpr (ew::is_predicate<Fn>::value) {
-        for (int64_t i = 0; i < n; ++i) o[i] = Fn::pred(x0[i * inner[0]], x1[i * inner[1]]);
+        // Unit and zero steps spelled out, so the compiler vectorizes the common cases (a tensor
+        // against a scalar, as relu's gradient compares x > 0).
+        if (inner[0] == 1 && inner[1] == 0) {
+          const T s1 = x1[0];
+          for (int64_t i = 0; i < n; ++i) o[i] = Fn::pred(x0[i], s1);
+        } else if (inner[0] == 1 && inner[1] == 1) {
+          for (int64_t i = 0; i < n; ++i) o[i] = Fn::pred(x0[i], x1[i]);
+        } else {
+          for (int64_t i = 0; i < n; ++i) o[i] = Fn::pred(x0[i * inner[0]], x1[i * inner[1]]);
+        }
       } else if constexpr (Fn::domain == ew::Domain::floating && !kFloat<T>) {
         throw Internal("binary kernel reached with an integer dtype");
       } else if constexpr (kFloat<T>) {
@@ -317,8 +326,17 @@ void Where::eval(const Attrs&, const Tensors& in, Tensors& out) {
     for_each_row<3>(plan, [&](int64_t ri, int64_t s, const std::array<int64_t, 3>& off,
                               const std::array<int64_t, 3>& inner, int64_t n) {
       T* o = py + ri * plan.shape.back() + s;
-      for (int64_t i = 0; i < n; ++i)
-        o[i] = pc[off[0] + i * inner[0]] ? pa[off[1] + i * inner[1]] : pb[off[2] + i * inner[2]];
+      const uint8_t* rc = pc + off[0];
+      const T* ra = pa + off[1];
+      const T* rb = pb + off[2];
+      if (inner[0] == 1 && inner[1] == 1 && inner[2] == 0) {  // where(cond, x, scalar): relu's gradient
+        const T zb = rb[0];
+        for (int64_t i = 0; i < n; ++i) o[i] = rc[i] ? ra[i] : zb;
+      } else if (inner[0] == 1 && inner[1] == 1 && inner[2] == 1) {
+        for (int64_t i = 0; i < n; ++i) o[i] = rc[i] ? ra[i] : rb[i];
+      } else {
+        for (int64_t i = 0; i < n; ++i) o[i] = rc[i * inner[0]] ? ra[i * inner[1]] : rb[i * inner[2]];
+      }
     });
   });
 }

@@ -87,13 +87,23 @@ void im2col(const ConvGeom& g, const T* px, int64_t images, T* cols) {
         const T* src = img + (inside ? ih : 0) * g.W * C;
         for (int64_t kw = 0; kw < g.KW; ++kw) {
           T* d = row + (kh * g.KW + kw) * C;
-          for (int64_t ow = 0; ow < OW; ++ow, d += K) {
-            const int64_t iw = ow * g.sw + kw * g.dw - g.ww.pad_before;
-            if (inside && iw >= 0 && iw < g.W)
-              for (int64_t c = 0; c < C; ++c) d[c] = src[iw * C + c];
-            else
-              for (int64_t c = 0; c < C; ++c) d[c] = T(0);
+          // Positions [lo, hi) read inside the image row (iw = ow * sw + off in [0, W)).
+          const int64_t off = kw * g.dw - g.ww.pad_before;
+          int64_t lo = 0, hi = 0;
+          if (inside) {
+            lo = std::min<int64_t>(OW, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
+            hi = std::max<int64_t>(lo, std::min<int64_t>(OW, g.W - off <= 0 ? 0 : (g.W - off + g.sw - 1) / g.sw));
           }
+          for (int64_t ow = 0; ow < lo; ++ow)
+            for (int64_t c = 0; c < C; ++c) d[ow * K + c] = T(0);
+          if (C == 1) {
+            for (int64_t ow = lo; ow < hi; ++ow) d[ow * K] = src[ow * g.sw + off];
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow)
+              for (int64_t c = 0; c < C; ++c) d[ow * K + c] = src[(ow * g.sw + off) * C + c];
+          }
+          for (int64_t ow = hi; ow < OW; ++ow)
+            for (int64_t c = 0; c < C; ++c) d[ow * K + c] = T(0);
         }
       }
     }
