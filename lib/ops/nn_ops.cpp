@@ -494,12 +494,13 @@ void max_pool_backprop_eval(const PoolAttrs& a, const Tensor& x0, const Tensor& 
                 }
                 continue;
               }
+              // Selections rather than branches: which element wins is data, so a branch on it
+              // mispredicts about as often as not.
               for (int64_t c = 0; c < C; ++c) {
-                T v = p[c];
-                if (!(acc[c] >= v || acc[c] != acc[c])) {
-                  acc[c] = v;
-                  arg[c] = base + c;
-                }
+                const T v = p[c];
+                const bool take = !(acc[c] >= v || acc[c] != acc[c]);
+                acc[c] = take ? v : acc[c];
+                arg[c] = take ? base + c : arg[c];
               }
             }
           const T* g = pg + ((n * wh.out + oh) * ww.out + ow) * C;
