@@ -76,6 +76,15 @@ template <class T>
 void im2col(const ConvGeom& g, const T* px, int64_t images, T* cols) {
   const int64_t OH = g.wh.out, OW = g.ww.out, K = g.K(), C = g.C, HWC = g.H * g.W * g.C;
   constexpr int64_t kFewChannels = 4;
+  // Per tap column kw: the output positions [lo, hi) that read inside the image row
+  // (iw = ow * sw + off in [0, W)). The same for every row, so computed once (divisions are slow).
+  std::vector<int64_t> lo_of(static_cast<size_t>(g.KW)), hi_of(static_cast<size_t>(g.KW));
+  for (int64_t kw = 0; kw < g.KW; ++kw) {
+    const int64_t off = kw * g.dw - g.ww.pad_before;
+    const int64_t lo = std::min<int64_t>(OW, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
+    lo_of[kw] = lo;
+    hi_of[kw] = std::max<int64_t>(lo, std::min<int64_t>(OW, g.W - off <= 0 ? 0 : (g.W - off + g.sw - 1) / g.sw));
+  }
   detail::parallel_for(images * OH, 16, [&](int64_t rb, int64_t re) {
     for (int64_t r = rb; r < re && C <= kFewChannels; ++r) {
       const int64_t n = r / OH, oh = r % OH;
@@ -87,13 +96,8 @@ void im2col(const ConvGeom& g, const T* px, int64_t images, T* cols) {
         const T* src = img + (inside ? ih : 0) * g.W * C;
         for (int64_t kw = 0; kw < g.KW; ++kw) {
           T* d = row + (kh * g.KW + kw) * C;
-          // Positions [lo, hi) read inside the image row (iw = ow * sw + off in [0, W)).
           const int64_t off = kw * g.dw - g.ww.pad_before;
-          int64_t lo = 0, hi = 0;
-          if (inside) {
-            lo = std::min<int64_t>(OW, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
-            hi = std::max<int64_t>(lo, std::min<int64_t>(OW, g.W - off <= 0 ? 0 : (g.W - off + g.sw - 1) / g.sw));
-          }
+          const int64_t lo = inside ? lo_of[kw] : 0, hi = inside ? hi_of[kw] : 0;
           for (int64_t ow = 0; ow < lo; ++ow)
             for (int64_t c = 0; c < C; ++c) d[ow * K + c] = T(0);
           if (C == 1) {
