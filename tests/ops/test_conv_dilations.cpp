@@ -158,6 +158,22 @@ TEST_CASE("conv2d and its backprops over a batch larger than one im2col block eq
   CHECK(allclose(gf, gf_sum, 1e-4, 1e-3));
 }
 
+TEST_CASE("conv2d and its backprops give the same bits with one thread and two", "[conv]") {
+  // im2col splits rows and col2im images over threads; every element is computed in one order.
+  Tensor x = cast(vals({16, 12, 10, 3}), DType::float32) * 0.37f, f = cast(vals({3, 3, 3, 5}, 7), DType::float32);
+  auto run = [&](int threads) {
+    set_num_threads(threads);
+    Tensor y = conv2d(x, f, {1, 1}, Padding::same);
+    Tensor g = y * 0.5f - 0.25f;
+    std::vector<Tensor> out{y, conv2d_backprop_input(x.shape(), f, g, {1, 1}, Padding::same),
+                            conv2d_backprop_filter(x, f.shape(), g, {1, 1}, Padding::same)};
+    set_num_threads(0);
+    return out;
+  };
+  std::vector<Tensor> one = run(1), two = run(2);
+  for (size_t i = 0; i < one.size(); ++i) CHECK(bitwise_equal(one[i], two[i]));
+}
+
 TEST_CASE("conv2d rejects dilations that are not two positive numbers", "[conv][dilations][errors]") {
   Tensor x = vals({1, 5, 5, 1}), f = vals({2, 2, 1, 1});
   CHECK_THROWS_AS(conv2d(x, f, {1, 1}, Padding::valid, {0, 1}), InvalidArgument);
