@@ -1116,6 +1116,7 @@ int main(int argc, char** argv) {
     }
     w5fwd(o);
     w5(o);
+    bench_w6(o);
     g200(o);
     ckpt(o);
     npz(o);

@@ -51,6 +51,8 @@ std::vector<double> measure(const std::vector<std::function<void()>>& fns, int s
                             double units = 1);
 // Whether --filter selects any of `names`.
 bool wanted(const Options& o, const std::vector<std::string>& names);
+// Adds the row "<name>/peak_bytes": the allocator's peak live bytes above the start while fn runs.
+void peak_entry(const std::string& name, const std::function<void()>& fn);
 
 // Rows of bench_tfrecord.cpp: tfrecord/read, tfrecord/read_gzip.
 void bench_tfrecord(const Options& o);
@@ -61,5 +63,6 @@ void bench_dataset(const Options& o);
 // Rows of bench_<area>.cpp files.
 void bench_queue(const Options& o);  // queue/fifo/1p, queue/fifo/4p
 void bench_sort(const Options& o);   // sort/rows, topk/rows, cumsum/rows
+void bench_w6(const Options& o);     // W6/hand, W6/eager, W6/replay (the digits CNN's training step)
 
 }  // namespace xfbench

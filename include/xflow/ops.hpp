@@ -226,6 +226,12 @@ Tensor conv2d_backprop_filter(const Tensor& input, const Shape& filter_shape, co
 Tensor max_pool2d_argmax(const Tensor& input, std::pair<int64_t, int64_t> window,
                          std::pair<int64_t, int64_t> strides, Padding padding = Padding::valid,
                          Loc loc = Loc::current());
+// The gradient of max_pool2d with respect to its input, given the gradient of its output: each
+// window's out_grad added to the element max_pool2d_argmax picks (one pass, no index tensor).
+// input NHWC float, out_grad of max_pool2d(input)'s shape and dtype.
+Tensor max_pool2d_backprop(const Tensor& input, const Tensor& out_grad, std::pair<int64_t, int64_t> window,
+                           std::pair<int64_t, int64_t> strides, Padding padding = Padding::valid,
+                           Loc loc = Loc::current());
 // The gradient of avg_pool2d with respect to its input (of shape `input_shape`).
 Tensor avg_pool2d_backprop(const Shape& input_shape, const Tensor& out_grad, std::pair<int64_t, int64_t> window,
                            std::pair<int64_t, int64_t> strides, Padding padding = Padding::valid,

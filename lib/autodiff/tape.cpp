@@ -174,7 +174,10 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     for (const Tensor& t : e.outputs)
       if (!wanted.count(t.id())) grads.erase(t.id());
     const OpDef& def = op_def(e.op);
-    Tensors res = def.vjp(e.attrs.get(), VjpArgs{e.inputs, e.outputs, cts});
+    std::vector<char> wants(e.inputs.size());
+    for (size_t i = 0; i < e.inputs.size(); ++i)
+      wants[i] = reach.count(e.inputs[i].id()) && is_floating(e.inputs[i].dtype());
+    Tensors res = def.vjp(e.attrs.get(), VjpArgs{e.inputs, e.outputs, cts, &wants});
     if (res.size() != e.inputs.size())
       throw Internal("[" + std::string(def.name) + "] vjp returned " + std::to_string(res.size()) +
                      " gradients for " + std::to_string(e.inputs.size()) + " inputs");

@@ -438,6 +438,14 @@ Tensor max_pool2d_argmax(const Tensor& input, std::pair<int64_t, int64_t> window
   return apply1(Prim::max_pool2d_argmax, make_attrs(at), {input}, loc);
 }
 
+Tensor max_pool2d_backprop(const Tensor& input, const Tensor& out_grad, std::pair<int64_t, int64_t> window,
+                           std::pair<int64_t, int64_t> strides, Padding padding, Loc loc) {
+  check_defined("max_pool2d_backprop", input, loc);
+  check_defined("max_pool2d_backprop", out_grad, loc);
+  PoolAttrs at{{window.first, window.second}, {strides.first, strides.second}, padding_name(padding)};
+  return apply1(Prim::max_pool2d_backprop, make_attrs(at), {input, out_grad}, loc);
+}
+
 Tensor avg_pool2d_backprop(const Shape& input_shape, const Tensor& out_grad, std::pair<int64_t, int64_t> window,
                            std::pair<int64_t, int64_t> strides, Padding padding, Loc loc) {
   check_defined("avg_pool2d_backprop", out_grad, loc);

@@ -412,7 +412,9 @@ Tensors Conv2D::vjp(const Attrs& at, const VjpArgs& args) {
   auto s = pair_of(at.strides);
   Padding p = padding_of(at.padding);
   auto d = pair_of(at.dilations);
-  return {conv2d_backprop_input(x.shape(), f, g, s, p, d), conv2d_backprop_filter(x, f.shape(), g, s, p, d)};
+  // The input's gradient is skipped when no one wants it (a first layer's input is data).
+  return {args.wants(0) ? conv2d_backprop_input(x.shape(), f, g, s, p, d) : Tensor(),
+          args.wants(1) ? conv2d_backprop_filter(x, f.shape(), g, s, p, d) : Tensor()};
 }
 
 // Both backprops are bilinear in their inputs; each gradient is conv2d or the other backprop.
@@ -439,14 +441,22 @@ Tensors Conv2DBackpropFilter::vjp(const Attrs& at, const VjpArgs& args) {
 }
 
 // The gradient goes to the element each window picked (its first maximum), added where windows
-// overlap: scatter_add of the output gradient at max_pool2d_argmax's indices, whose own gradient
-// (gather) makes the second derivative.
+// overlap: max_pool2d_backprop, one pass over the input and the output gradient.
 Tensors MaxPool2D::vjp(const Attrs& at, const VjpArgs& args) {
   require_float(name, args);
+  return {max_pool2d_backprop(args.inputs[0], args.cotangents[0], pair_of(at.window), pair_of(at.strides),
+                              padding_of(at.padding))};
+}
+
+// Linear in out_grad: its adjoint reads the cotangent at the elements the windows picked (a gather
+// at max_pool2d_argmax's indices). The picks are piecewise constant in the input: no gradient there.
+Tensors MaxPool2DBackprop::vjp(const Attrs& at, const VjpArgs& args) {
+  require_float(name, args);
   const Tensor& x = args.inputs[0];
+  const Tensor& dy = args.inputs[1];
   Tensor idx = max_pool2d_argmax(x, pair_of(at.window), pair_of(at.strides), padding_of(at.padding));
-  Tensor flat = scatter_add(reshape(args.cotangents[0], {-1}), reshape(idx, {-1}), x.size(), 0);
-  return {reshape(flat, x.shape())};
+  Tensor picked = gather(reshape(args.cotangents[0], {-1}), reshape(idx, {-1}), 0);
+  return {Tensor(), reshape(picked, dy.shape())};
 }
 
 Tensors AvgPool2D::vjp(const Attrs& at, const VjpArgs& args) {

@@ -67,44 +67,131 @@ ConvGeom conv_geom(const Shape& x, const Shape& f, const std::vector<int64_t>& s
   return g;
 }
 
-// The patches of image `px` (H, W, C) as rows of `cols` (P, K); zeros where the window is outside.
+// The patches of `images` consecutive images at `px` (each H, W, C) as rows of `cols`
+// (images * P, K), image after image; zeros where the window is outside. A run of taps inside one
+// image row (dilation 1) is one copy of KW * C elements. With few channels (a first layer's
+// images) copies that short cost more than the data, so the taps are written one output row at a
+// time instead: for each tap, the OW positions' elements, K apart.
 template <class T>
-void im2col(const ConvGeom& g, const T* px, T* cols) {
-  int64_t OW = g.ww.out, K = g.K(), C = g.C;
-  detail::parallel_for(g.wh.out, 4, [&](int64_t hb, int64_t he) {
-    for (int64_t oh = hb; oh < he; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        T* c = cols + (oh * OW + ow) * K;
-        for (int64_t kh = 0; kh < g.KH; ++kh) {
-          int64_t ih = oh * g.sh + kh * g.dh - g.wh.pad_before;
-          for (int64_t kw = 0; kw < g.KW; ++kw, c += C) {
-            int64_t iw = ow * g.sw + kw * g.dw - g.ww.pad_before;
-            if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) std::fill(c, c + C, T(0));
-            else std::copy(px + (ih * g.W + iw) * C, px + (ih * g.W + iw) * C + C, c);
-          }
-        }
-      }
-  });
-}
-
-// The adjoint of im2col: adds every row of `cols` (P, K) back into image `px` (H, W, C). One fixed
-// order, so sums do not depend on the thread count.
-template <class T>
-void col2im(const ConvGeom& g, const T* cols, T* px) {
-  int64_t OW = g.ww.out, K = g.K(), C = g.C;
-  for (int64_t oh = 0; oh < g.wh.out; ++oh)
-    for (int64_t ow = 0; ow < OW; ++ow) {
-      const T* c = cols + (oh * OW + ow) * K;
+void im2col(const ConvGeom& g, const T* px, int64_t images, T* cols) {
+  const int64_t OH = g.wh.out, OW = g.ww.out, K = g.K(), C = g.C, HWC = g.H * g.W * g.C;
+  constexpr int64_t kFewChannels = 4;
+  // Per tap column kw: the output positions [lo, hi) that read inside the image row
+  // (iw = ow * sw + off in [0, W)). The same for every row, so computed once (divisions are slow).
+  std::vector<int64_t> lo_of(static_cast<size_t>(g.KW)), hi_of(static_cast<size_t>(g.KW));
+  for (int64_t kw = 0; kw < g.KW; ++kw) {
+    const int64_t off = kw * g.dw - g.ww.pad_before;
+    const int64_t lo = std::min<int64_t>(OW, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
+    lo_of[kw] = lo;
+    hi_of[kw] = std::max<int64_t>(lo, std::min<int64_t>(OW, g.W - off <= 0 ? 0 : (g.W - off + g.sw - 1) / g.sw));
+  }
+  detail::parallel_for(images * OH, 16, [&](int64_t rb, int64_t re) {
+    for (int64_t r = rb; r < re && C <= kFewChannels; ++r) {
+      const int64_t n = r / OH, oh = r % OH;
+      const T* img = px + n * HWC;
+      T* row = cols + r * OW * K;
       for (int64_t kh = 0; kh < g.KH; ++kh) {
-        int64_t ih = oh * g.sh + kh * g.dh - g.wh.pad_before;
-        for (int64_t kw = 0; kw < g.KW; ++kw, c += C) {
-          int64_t iw = ow * g.sw + kw * g.dw - g.ww.pad_before;
-          if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
-          T* p = px + (ih * g.W + iw) * C;
-          for (int64_t k = 0; k < C; ++k) p[k] += c[k];
+        const int64_t ih = oh * g.sh + kh * g.dh - g.wh.pad_before;
+        const bool inside = ih >= 0 && ih < g.H;
+        const T* src = img + (inside ? ih : 0) * g.W * C;
+        for (int64_t kw = 0; kw < g.KW; ++kw) {
+          T* d = row + (kh * g.KW + kw) * C;
+          const int64_t off = kw * g.dw - g.ww.pad_before;
+          const int64_t lo = inside ? lo_of[kw] : 0, hi = inside ? hi_of[kw] : 0;
+          for (int64_t ow = 0; ow < lo; ++ow)
+            for (int64_t c = 0; c < C; ++c) d[ow * K + c] = T(0);
+          if (C == 1) {
+            for (int64_t ow = lo; ow < hi; ++ow) d[ow * K] = src[ow * g.sw + off];
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow)
+              for (int64_t c = 0; c < C; ++c) d[ow * K + c] = src[(ow * g.sw + off) * C + c];
+          }
+          for (int64_t ow = hi; ow < OW; ++ow)
+            for (int64_t c = 0; c < C; ++c) d[ow * K + c] = T(0);
         }
       }
     }
+    for (int64_t r = rb; r < re && C > kFewChannels; ++r) {
+      const int64_t n = r / OH, oh = r % OH;
+      const T* img = px + n * HWC;
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        T* c = cols + (r * OW + ow) * K;
+        const int64_t iw0 = ow * g.sw - g.ww.pad_before;
+        const bool row_inside = g.dw == 1 && iw0 >= 0 && iw0 + g.KW <= g.W;
+        for (int64_t kh = 0; kh < g.KH; ++kh) {
+          const int64_t ih = oh * g.sh + kh * g.dh - g.wh.pad_before;
+          if (ih < 0 || ih >= g.H) {
+            std::fill(c, c + g.KW * C, T(0));
+            c += g.KW * C;
+            continue;
+          }
+          const T* src = img + ih * g.W * C;
+          if (row_inside) {
+            std::copy(src + iw0 * C, src + (iw0 + g.KW) * C, c);
+            c += g.KW * C;
+            continue;
+          }
+          for (int64_t kw = 0; kw < g.KW; ++kw, c += C) {
+            const int64_t iw = iw0 + kw * g.dw;
+            if (iw < 0 || iw >= g.W) std::fill(c, c + C, T(0));
+            else std::copy(src + iw * C, src + iw * C + C, c);
+          }
+        }
+      }
+    }
+  });
+}
+
+// The adjoint of im2col: adds every row of `cols` (images * P, K) back into its image at `px`
+// (each H, W, C). Images are independent and each is summed in one fixed order, so sums do not
+// depend on the thread count.
+template <class T>
+void col2im(const ConvGeom& g, const T* cols, int64_t images, T* px) {
+  const int64_t OW = g.ww.out, K = g.K(), C = g.C, HWC = g.H * g.W * g.C, P = g.P();
+  detail::parallel_for(images, 4, [&](int64_t nb, int64_t ne) {
+    for (int64_t n = nb; n < ne; ++n) {
+      T* img = px + n * HWC;
+      for (int64_t oh = 0; oh < g.wh.out; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const T* c = cols + (n * P + oh * OW + ow) * K;
+          const int64_t iw0 = ow * g.sw - g.ww.pad_before;
+          const bool row_inside = g.dw == 1 && iw0 >= 0 && iw0 + g.KW <= g.W;
+          for (int64_t kh = 0; kh < g.KH; ++kh) {
+            const int64_t ih = oh * g.sh + kh * g.dh - g.wh.pad_before;
+            if (ih < 0 || ih >= g.H) {
+              c += g.KW * C;
+              continue;
+            }
+            if (row_inside) {  // the taps of this row are KW * C consecutive input elements
+              T* p = img + (ih * g.W + iw0) * C;
+              for (int64_t k = 0; k < g.KW * C; ++k) p[k] += c[k];
+              c += g.KW * C;
+              continue;
+            }
+            for (int64_t kw = 0; kw < g.KW; ++kw, c += C) {
+              const int64_t iw = iw0 + kw * g.dw;
+              if (iw < 0 || iw >= g.W) continue;
+              T* p = img + (ih * g.W + iw) * C;
+              for (int64_t k = 0; k < C; ++k) p[k] += c[k];
+            }
+          }
+        }
+    }
+  });
+}
+
+// Images per block of the batched kernels: the whole batch when its patch matrix (images * P, K)
+// fits in 4M elements (16 MiB of float32), else as many images as fit (at least one). One im2col
+// and one GEMM per block.
+int64_t images_per_block(const ConvGeom& g) {
+  constexpr int64_t kBudget = int64_t{1} << 22;
+  return std::clamp<int64_t>(kBudget / std::max<int64_t>(g.P() * g.K(), 1), 1, std::max<int64_t>(g.N, 1));
+}
+
+// Uninitialized scratch from xflow's caching allocator (no page faults once warm, no zero fill).
+template <class T>
+Tensor scratch(int64_t n) {
+  return Tensor::empty({n}, std::is_same_v<T, float> ? DType::float32 : DType::float64);
 }
 
 // Row-major C (m, n) = op(A) op(B) + beta C, op transposing when asked.
@@ -163,20 +250,27 @@ void Conv2D::eval(const Attrs& a, const Tensors& in, Tensors& out) {
   if (g.N == 0 || g.P() == 0 || g.O == 0) return;
   visit_float(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    int64_t P = g.P(), K = g.K(), O = g.O;
-    std::vector<T> cols(static_cast<size_t>(P * K));
+    if (g.K() == 0) {  // no input channels: every output is an empty sum
+      std::fill(out[0].data<T>(), out[0].data<T>() + out[0].size(), T(0));
+      return;
+    }
+    const int64_t P = g.P(), K = g.K(), O = g.O, HWC = g.H * g.W * g.C, B = images_per_block(g);
+    Tensor cols = scratch<T>(B * P * K);
+    T* pc = cols.data<T>();
     const T* px = x.data<T>();
     const T* pf = f.data<T>();
     T* py = out[0].data<T>();
-    for (int64_t n = 0; n < g.N; ++n) {
-      im2col(g, px + n * g.H * g.W * g.C, cols.data());
-      gemm<T>(false, false, P, O, K, cols.data(), K, pf, O, T(0), py + n * P * O, O);
+    for (int64_t n0 = 0; n0 < g.N; n0 += B) {
+      const int64_t nb = std::min(B, g.N - n0);
+      im2col(g, px + n0 * HWC, nb, pc);
+      gemm<T>(false, false, nb * P, O, K, pc, K, pf, O, T(0), py + n0 * P * O, O);
     }
   });
 }
 
-// conv2d_backprop_input(filter, out_grad): for every image, the patch gradients out_grad (P, O)
-// times filter^T (O, K), added back into the image by col2im.
+// conv2d_backprop_input(filter, out_grad): the patch gradients of a block of images, out_grad
+// (images * P, O) times filter^T (O, K) in one GEMM (the filter read transposed, not copied),
+// added back into the images by col2im.
 Specs Conv2DBackpropInput::infer(const Attrs& a, const Specs& in) {
   static const char* const names[] = {"filter", "out_grad"};
   if (in.size() != 2) infer_fail(ErrorCode::invalid_argument, "expects filter and out_grad");
@@ -208,16 +302,19 @@ void Conv2DBackpropInput::eval(const Attrs& a, const Tensors& in, Tensors& out) 
     T* px = out[0].data<T>();
     std::fill(px, px + out[0].size(), T(0));
     if (g.empty()) return;
-    int64_t P = g.P(), K = g.K(), O = g.O;
-    std::vector<T> cols(static_cast<size_t>(P * K));
-    for (int64_t n = 0; n < g.N; ++n) {
-      gemm<T>(false, true, P, K, O, dy.data<T>() + n * P * O, O, f.data<T>(), O, T(0), cols.data(), K);
-      col2im(g, cols.data(), px + n * g.H * g.W * g.C);
+    const int64_t P = g.P(), K = g.K(), O = g.O, HWC = g.H * g.W * g.C, B = images_per_block(g);
+    Tensor cols = scratch<T>(B * P * K);
+    T* pc = cols.data<T>();
+    for (int64_t n0 = 0; n0 < g.N; n0 += B) {
+      const int64_t nb = std::min(B, g.N - n0);
+      gemm<T>(false, true, nb * P, K, O, dy.data<T>() + n0 * P * O, O, f.data<T>(), O, T(0), pc, K);
+      col2im(g, pc, nb, px + n0 * HWC);
     }
   });
 }
 
-// conv2d_backprop_filter(input, out_grad): the sum over images of patches^T (K, P) times out_grad (P, O).
+// conv2d_backprop_filter(input, out_grad): patches^T (K, images * P) times out_grad (images * P, O),
+// one GEMM per block of images (the patches read transposed, not copied), blocks summed in order.
 Specs Conv2DBackpropFilter::infer(const Attrs& a, const Specs& in) {
   static const char* const names[] = {"input", "out_grad"};
   if (in.size() != 2) infer_fail(ErrorCode::invalid_argument, "expects input and out_grad");
@@ -247,13 +344,17 @@ void Conv2DBackpropFilter::eval(const Attrs& a, const Tensors& in, Tensors& out)
   visit_float(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* pf = out[0].data<T>();
-    std::fill(pf, pf + out[0].size(), T(0));
-    if (g.empty()) return;
-    int64_t P = g.P(), K = g.K(), O = g.O;
-    std::vector<T> cols(static_cast<size_t>(P * K));
-    for (int64_t n = 0; n < g.N; ++n) {
-      im2col(g, x.data<T>() + n * g.H * g.W * g.C, cols.data());
-      gemm<T>(true, false, K, O, P, cols.data(), K, dy.data<T>() + n * P * O, O, T(1), pf, O);
+    if (g.empty()) {
+      std::fill(pf, pf + out[0].size(), T(0));
+      return;
+    }
+    const int64_t P = g.P(), K = g.K(), O = g.O, HWC = g.H * g.W * g.C, B = images_per_block(g);
+    Tensor cols = scratch<T>(B * P * K);
+    T* pc = cols.data<T>();
+    for (int64_t n0 = 0; n0 < g.N; n0 += B) {
+      const int64_t nb = std::min(B, g.N - n0);
+      im2col(g, x.data<T>() + n0 * HWC, nb, pc);
+      gemm<T>(true, false, K, O, nb * P, pc, K, dy.data<T>() + n0 * P * O, O, n0 == 0 ? T(0) : T(1), pf, O);
     }
   });
 }
@@ -294,21 +395,33 @@ void pool_eval(const PoolAttrs& a, const Tensors& in, Tensors& out) {
           int64_t h0 = oh * a.strides[0] - wh.pad_before, w0 = ow * a.strides[1] - ww.pad_before;
           int64_t hb = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + a.window[0], H);
           int64_t wb = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + a.window[1], W);
-          std::fill(acc.begin(), acc.end(), Max ? std::numeric_limits<Acc>::lowest() : Acc(0));
-          if constexpr (Max && std::is_floating_point_v<T>)
-            std::fill(acc.begin(), acc.end(), -std::numeric_limits<T>::infinity());
-          for (int64_t ih = hb; ih < he; ++ih)
-            for (int64_t iw = wb; iw < we; ++iw) {
-              const T* p = px + ((n * H + ih) * W + iw) * C;
-              for (int64_t c = 0; c < C; ++c) {
-                Acc v = static_cast<Acc>(p[c]);
-                if constexpr (Max) acc[c] = (acc[c] >= v || acc[c] != acc[c]) ? acc[c] : v;
-                else acc[c] += v;
-              }
+          if constexpr (Max) {
+            // The output row is the accumulator, started at the window's first element: the same
+            // result as starting at the lowest value (or -inf) and taking that element first.
+            T* o = py + ((n * wh.out + oh) * ww.out + ow) * C;
+            if (hb >= he || wb >= we) {
+              T lowest = std::numeric_limits<T>::lowest();
+              if constexpr (std::is_floating_point_v<T>) lowest = -std::numeric_limits<T>::infinity();
+              std::fill(o, o + C, lowest);
+              continue;
             }
-          T* o = py + ((n * wh.out + oh) * ww.out + ow) * C;
-          Acc count = static_cast<Acc>((he - hb) * (we - wb));
-          for (int64_t c = 0; c < C; ++c) o[c] = static_cast<T>(Max ? acc[c] : acc[c] / count);
+            std::copy(px + ((n * H + hb) * W + wb) * C, px + ((n * H + hb) * W + wb) * C + C, o);
+            for (int64_t ih = hb; ih < he; ++ih)
+              for (int64_t iw = ih == hb ? wb + 1 : wb; iw < we; ++iw) {
+                const T* p = px + ((n * H + ih) * W + iw) * C;
+                for (int64_t c = 0; c < C; ++c) o[c] = (o[c] >= p[c] || o[c] != o[c]) ? o[c] : p[c];
+              }
+          } else {
+            std::fill(acc.begin(), acc.end(), Acc(0));
+            for (int64_t ih = hb; ih < he; ++ih)
+              for (int64_t iw = wb; iw < we; ++iw) {
+                const T* p = px + ((n * H + ih) * W + iw) * C;
+                for (int64_t c = 0; c < C; ++c) acc[c] += static_cast<Acc>(p[c]);
+              }
+            T* o = py + ((n * wh.out + oh) * ww.out + ow) * C;
+            Acc count = static_cast<Acc>((he - hb) * (we - wb));
+            for (int64_t c = 0; c < C; ++c) o[c] = static_cast<T>(acc[c] / count);
+          }
         }
   });
 }
@@ -346,6 +459,56 @@ void pool_argmax_eval(const PoolAttrs& a, const Tensor& x0, Tensor& out) {
                 }
               }
             }
+        }
+  });
+}
+
+// max_pool2d's gradient in one pass: each window's first maximum (row-major order, a NaN wins, as
+// max_pool2d_argmax picks it) receives the window's output gradient, added where windows overlap.
+// Windows are visited in the output's order, so the sums are scatter_add's at argmax's indices.
+void max_pool_backprop_eval(const PoolAttrs& a, const Tensor& x0, const Tensor& dy0, Tensor& out) {
+  Tensor x = x0.contiguous(), dy = dy0.contiguous();
+  const Shape& xs = x.shape();
+  int64_t N = xs[0], H = xs[1], W = xs[2], C = xs[3];
+  Window wh = window_dim(H, a.window[0], a.strides[0], a.padding);
+  Window ww = window_dim(W, a.window[1], a.strides[1], a.padding);
+  visit_float(x.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* px = x.data<T>();
+    const T* pg = dy.data<T>();
+    T* pd = out.data<T>();
+    std::fill(pd, pd + out.size(), T(0));
+    std::vector<T> acc(static_cast<size_t>(C));
+    std::vector<int64_t> arg(static_cast<size_t>(C));
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t oh = 0; oh < wh.out; ++oh)
+        for (int64_t ow = 0; ow < ww.out; ++ow) {
+          int64_t h0 = oh * a.strides[0] - wh.pad_before, w0 = ow * a.strides[1] - ww.pad_before;
+          int64_t hb = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + a.window[0], H);
+          int64_t wb = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + a.window[1], W);
+          if (hb >= he || wb >= we) continue;
+          for (int64_t ih = hb; ih < he; ++ih)
+            for (int64_t iw = wb; iw < we; ++iw) {
+              int64_t base = ((n * H + ih) * W + iw) * C;
+              const T* p = px + base;
+              if (ih == hb && iw == wb) {
+                for (int64_t c = 0; c < C; ++c) {
+                  acc[c] = p[c];
+                  arg[c] = base + c;
+                }
+                continue;
+              }
+              // Selections rather than branches: which element wins is data, so a branch on it
+              // mispredicts about as often as not.
+              for (int64_t c = 0; c < C; ++c) {
+                const T v = p[c];
+                const bool take = !(acc[c] >= v || acc[c] != acc[c]);
+                acc[c] = take ? v : acc[c];
+                arg[c] = take ? base + c : arg[c];
+              }
+            }
+          const T* g = pg + ((n * wh.out + oh) * ww.out + ow) * C;
+          for (int64_t c = 0; c < C; ++c) pd[arg[c]] += g[c];
         }
   });
 }
@@ -392,6 +555,27 @@ Specs MaxPool2DArgmax::infer(const Attrs& a, const Specs& in) {
   return out;
 }
 void MaxPool2DArgmax::eval(const Attrs& a, const Tensors& in, Tensors& out) { pool_argmax_eval(a, in[0], out[0]); }
+
+// max_pool2d_backprop(input, out_grad): input-shaped, out_grad of max_pool2d(input)'s shape.
+Specs MaxPool2DBackprop::infer(const Attrs& a, const Specs& in) {
+  static const char* const names[] = {"input", "out_grad"};
+  if (in.size() != 2) infer_fail(ErrorCode::invalid_argument, "expects input and out_grad");
+  const Shape& x = in[0].shape;
+  if (x.size() != 4) infer_fail(ErrorCode::shape, "input must be NHWC: " + specs_str(in, names));
+  if (!is_floating(in[0].dtype) || in[0].dtype != in[1].dtype)
+    infer_fail(ErrorCode::dtype, "input and out_grad must have one float dtype: " + specs_str(in, names));
+  check_pair(a.window, "window", in, names);
+  check_pair(a.strides, "strides", in, names);
+  check_padding(a.padding, in, names);
+  Window h = window_dim(x[1], a.window[0], a.strides[0], a.padding);
+  Window w = window_dim(x[2], a.window[1], a.strides[1], a.padding);
+  if (in[1].shape != Shape{x[0], h.out, w.out, x[3]})
+    infer_fail(ErrorCode::shape, "out_grad is not the shape max_pool2d gives for the input: " + specs_str(in, names));
+  return {TensorSpec{in[0].dtype, x}};
+}
+void MaxPool2DBackprop::eval(const Attrs& a, const Tensors& in, Tensors& out) {
+  max_pool_backprop_eval(a, in[0], in[1], out[0]);
+}
 
 Specs AvgPool2DBackprop::infer(const Attrs& a, const Specs& in) {
   static const char* const names[] = {"out_grad"};

@@ -61,6 +61,11 @@ struct VjpArgs {
   const std::vector<Tensor>& inputs;
   const std::vector<Tensor>& outputs;
   const std::vector<Tensor>& cotangents;  // one per output
+  // Which inputs the caller wants a gradient of (one flag per input; null: all). A vjp may leave
+  // an unwanted one undefined instead of computing it (conv2d skips its input's gradient when
+  // the input is data, not a weight).
+  const std::vector<char>* wanted = nullptr;
+  bool wants(size_t i) const { return !wanted || (*wanted)[i] != 0; }
 };
 
 // Specs keep up to 3 entries inline: infer returns them without allocating.
@@ -168,6 +173,7 @@ OpDef make_def() {
   X(stop_gradient, StopGradient) X(scatter_add, ScatterAdd)                                     \
   X(conv2d_backprop_input, Conv2DBackpropInput) X(conv2d_backprop_filter, Conv2DBackpropFilter) \
   X(max_pool2d_argmax, MaxPool2DArgmax) X(avg_pool2d_backprop, AvgPool2DBackprop)             \
+  X(max_pool2d_backprop, MaxPool2DBackprop)                                                     \
   X(read_variable, ReadVariable) X(assign, Assign)                                             \
   X(queue_dequeue, QueueDequeue) X(queue_enqueue, QueueEnqueue)                                 \
   X(cumsum, CumSum) X(cumprod, CumProd) X(sort, Sort) X(topk, TopK)                             \

@@ -223,6 +223,7 @@ XFLOW_DECLARE_PRIM(Conv2DBackpropInput, "conv2d_backprop_input", ConvGradAttrs, 
 XFLOW_DECLARE_PRIM(Conv2DBackpropFilter, "conv2d_backprop_filter", ConvGradAttrs, kPlain)
 XFLOW_DECLARE_PRIM(MaxPool2DArgmax, "max_pool2d_argmax", PoolAttrs, kNonDiff)
 XFLOW_DECLARE_PRIM(AvgPool2DBackprop, "avg_pool2d_backprop", PoolGradAttrs, kPlain)
+XFLOW_DECLARE_PRIM(MaxPool2DBackprop, "max_pool2d_backprop", PoolAttrs, kPlain)
 
 // Variables: a read yields the current value (captured by reference in traces); an assignment is
 // a side effect kept in order. Traits: {elementwise, commutative, inplace, differentiable, view,

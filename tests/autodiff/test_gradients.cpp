@@ -579,6 +579,11 @@ TEST_CASE("max_pool2d and avg_pool2d gradients, SAME and VALID, strides", "[grad
     Shape ys = avg_pool2d(zeros({2, 5, 6, 2}, DType::float64), w, s, p).shape();
     check_grad([w, s, p](const std::vector<Tensor>& in) { return avg_pool2d_backprop({2, 5, 6, 2}, in[0], w, s, p); },
                {uniform(ys)});
+    // Linear in out_grad (the input only picks the elements): checked against finite differences
+    // in out_grad with the input held fixed.
+    Tensor x = uniform({2, 5, 6, 2});
+    check_grad([x, w, s, p](const std::vector<Tensor>& in) { return max_pool2d_backprop(x, in[0], w, s, p); },
+               {uniform(ys)});
     check_grad(grad_of([w, s, p](const std::vector<Tensor>& in) { return max_pool2d(in[0], w, s, p); }, 0),
                {uniform({1, 5, 6, 1})}, Tol{1e-5, 1e-4, 1e-5});
     check_grad(grad_of([w, s, p](const std::vector<Tensor>& in) { return avg_pool2d(in[0], w, s, p); }, 0),
@@ -599,6 +604,25 @@ TEST_CASE("max_pool2d sends each window's gradient to its first maximum", "[grad
   t2.watch(y);
   CHECK(values(t2.gradient(max_pool2d(y, {2, 2}, {1, 1}), {y})[0]) == std::vector<double>{0, 0, 0, 0, 4, 0, 0, 0, 0});
   CHECK(max_pool2d_argmax(y, {2, 2}, {1, 1}).to_vector<int64_t>() == std::vector<int64_t>{4, 4, 4, 4});
+}
+
+TEST_CASE("max_pool2d_backprop equals scatter_add at max_pool2d_argmax's indices, bit for bit", "[gradients][pool]") {
+  manual_seed(23);
+  for (const auto& c : kPoolCases) {
+    INFO("window " << c.window.first << "x" << c.window.second << " strides " << c.strides.first << ","
+                   << c.strides.second << (c.padding == Padding::same ? " SAME" : " VALID"));
+    for (DType dt : {DType::float32, DType::float64}) {
+      // Few distinct values, so windows hold ties; a NaN wins its windows.
+      Tensor x = cast(floor(uniform({2, 5, 6, 3}, 0, 3)), dt);
+      std::vector<double> xv = values(x);
+      xv[7] = std::nan("");
+      x = cast(reshape(Tensor::from_vector(xv, {static_cast<int64_t>(xv.size())}), {2, 5, 6, 3}), dt);
+      Tensor g = cast(uniform(max_pool2d(x, c.window, c.strides, c.padding).shape()), dt);
+      Tensor idx = max_pool2d_argmax(x, c.window, c.strides, c.padding);
+      Tensor expect = reshape(scatter_add(reshape(g, {-1}), reshape(idx, {-1}), x.size()), x.shape());
+      CHECK(bitwise_equal(max_pool2d_backprop(x, g, c.window, c.strides, c.padding), expect));
+    }
+  }
 }
 
 // ---- the gradient building blocks as ops ----
@@ -656,6 +680,20 @@ TEST_CASE("the gradient building blocks report bad arguments like every op", "[g
   CHECK_THROWS_AS(avg_pool2d_backprop({1, 4, 4, 1}, ones({1, 3, 3, 1}), {2, 2}, {2, 2}), ShapeError);
   CHECK_THROWS_AS(avg_pool2d_backprop({1, 4, 4, 1}, ones({1, 2, 2, 1}, DType::int32), {2, 2}, {2, 2}), DTypeError);
   CHECK_THROWS_AS(max_pool2d_argmax(ones({4, 4}), {2, 2}, {2, 2}), ShapeError);
+  try {
+    max_pool2d_backprop(ones({1, 4, 4, 1}), ones({1, 3, 3, 1}), {2, 2}, {2, 2});
+    FAIL("no exception");
+  } catch (const ShapeError& e) {
+    CHECK(std::string(e.what()).find("[max_pool2d_backprop] out_grad is not the shape max_pool2d gives for the input: "
+                                     "input is (1, 4, 4, 1) float32, out_grad is (1, 3, 3, 1) float32") == 0);
+  }
+  CHECK_THROWS_AS(max_pool2d_backprop(ones({4, 4}), ones({2, 2}), {2, 2}, {2, 2}), ShapeError);
+  CHECK_THROWS_AS(max_pool2d_backprop(ones({1, 4, 4, 1}), ones({1, 2, 2, 1}, DType::float64), {2, 2}, {2, 2}),
+                  DTypeError);
+  CHECK_THROWS_AS(max_pool2d_backprop(ones({1, 4, 4, 1}, DType::int32), ones({1, 2, 2, 1}, DType::int32), {2, 2}, {2, 2}),
+                  DTypeError);
+  CHECK_THROWS_AS(max_pool2d_backprop(ones({1, 4, 4, 1}), ones({1, 2, 2, 1}), {0, 2}, {2, 2}), InvalidArgument);
+  CHECK_THROWS_AS(max_pool2d_backprop(Tensor(), ones({1, 2, 2, 1}), {2, 2}, {2, 2}), InvalidArgument);
 }
 
 // ---- composite ops: their gradients come from their primitives ----
@@ -860,6 +898,10 @@ TEST_CASE("every differentiable primitive has its gradient checked", "[gradients
   Shape pys = avg_pool2d(zeros(ps, DType::float64), {2, 2}, {1, 2}, Padding::same).shape();
   check_grad([ps](const std::vector<Tensor>& in) { return avg_pool2d_backprop(ps, in[0], {2, 2}, {1, 2}, Padding::same); },
              {uniform(pys)});
+  Tensor pooled_input = uniform(ps);
+  check_grad([pooled_input](const std::vector<Tensor>& in) {
+    return max_pool2d_backprop(pooled_input, in[0], {2, 2}, {1, 2}, Padding::same);
+  }, {uniform(pys)});
 
   check_grad([](const std::vector<Tensor>& in) { return cumsum(in[0], 1, true) + cumprod(in[0], 0, false, true); },
              {uniform({2, 3})});

@@ -80,6 +80,7 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
                                     conv2d_backprop_input(img.shape(), f, dy, {1, 1}, Padding::same, {2, 1}),
                                     conv2d_backprop_filter(img, f.shape(), dy, {1, 1}, Padding::same, {1, 2}),
                                     max_pool2d_argmax(img, {2, 2}, {2, 2}),
+                                    max_pool2d_backprop(img, pooled, {2, 2}, {2, 2}),
                                     avg_pool2d_backprop(img.shape(), pooled, {2, 2}, {2, 2}),
                                     check_numerics(in[0] * 3.0f, "op families") - in[1]};
        }},

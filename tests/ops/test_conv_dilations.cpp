@@ -86,6 +86,10 @@ const Case kCases[] = {
     {{1, 5, 5, 2}, {2, 2, 2, 1}, {1, 2}, {4, 4}},   // VALID: span 5 fits once; SAME pads
     {{1, 4, 4, 1}, {3, 3, 1, 2}, {1, 1}, {3, 3}},   // VALID: span 7 > 4 gives an empty output
     {{1, 6, 6, 1}, {1, 1, 1, 1}, {1, 1}, {5, 5}},   // a 1x1 filter ignores dilation
+    // More than 4 channels: im2col copies whole runs of taps (dilation 1 across) or one tap at a time.
+    {{3, 6, 5, 6}, {3, 3, 6, 4}, {1, 1}, {1, 1}},
+    {{2, 7, 6, 5}, {3, 2, 5, 3}, {2, 1}, {2, 1}},
+    {{2, 7, 8, 5}, {2, 3, 5, 2}, {1, 2}, {1, 2}},
 };
 
 }  // namespace
@@ -134,6 +138,40 @@ TEST_CASE("dilated conv2d backprops are the adjoints of conv2d", "[conv][dilatio
       Tensor sf = stuffed(f, c.dilations);
       CHECK(allclose(gx, conv2d_backprop_input(x.shape(), sf, g, c.strides, p), 1e-12, 1e-12));
     }
+}
+
+TEST_CASE("conv2d and its backprops over a batch larger than one im2col block equal image by image", "[conv]") {
+  // Each image's patches are 128 * 128 * 144 elements, so the kernels take one image per block.
+  Tensor x = cast(vals({3, 128, 128, 16}), DType::float32), f = cast(vals({3, 3, 16, 4}, 7), DType::float32);
+  Tensor y = conv2d(x, f, {1, 1}, Padding::same);
+  Tensor g = cast(vals(y.shape(), 3), DType::float32);
+  Tensor gx = conv2d_backprop_input(x.shape(), f, g, {1, 1}, Padding::same);
+  Tensor gf = conv2d_backprop_filter(x, f.shape(), g, {1, 1}, Padding::same);
+  Tensor gf_sum = zeros(f.shape());
+  for (int64_t n = 0; n < 3; ++n) {
+    INFO("image " << n);
+    Tensor xn = slice(x, {Slice(n, n + 1)}), gn = slice(g, {Slice(n, n + 1)});
+    CHECK(bitwise_equal(slice(y, {Slice(n, n + 1)}), conv2d(xn, f, {1, 1}, Padding::same)));
+    CHECK(bitwise_equal(slice(gx, {Slice(n, n + 1)}), conv2d_backprop_input(xn.shape(), f, gn, {1, 1}, Padding::same)));
+    gf_sum = gf_sum + conv2d_backprop_filter(xn, f.shape(), gn, {1, 1}, Padding::same);
+  }
+  CHECK(allclose(gf, gf_sum, 1e-4, 1e-3));
+}
+
+TEST_CASE("conv2d and its backprops give the same bits with one thread and two", "[conv]") {
+  // im2col splits rows and col2im images over threads; every element is computed in one order.
+  Tensor x = cast(vals({16, 12, 10, 3}), DType::float32) * 0.37f, f = cast(vals({3, 3, 3, 5}, 7), DType::float32);
+  auto run = [&](int threads) {
+    set_num_threads(threads);
+    Tensor y = conv2d(x, f, {1, 1}, Padding::same);
+    Tensor g = y * 0.5f - 0.25f;
+    std::vector<Tensor> out{y, conv2d_backprop_input(x.shape(), f, g, {1, 1}, Padding::same),
+                            conv2d_backprop_filter(x, f.shape(), g, {1, 1}, Padding::same)};
+    set_num_threads(0);
+    return out;
+  };
+  std::vector<Tensor> one = run(1), two = run(2);
+  for (size_t i = 0; i < one.size(); ++i) CHECK(bitwise_equal(one[i], two[i]));
 }
 
 TEST_CASE("conv2d rejects dilations that are not two positive numbers", "[conv][dilations][errors]") {
