@@ -670,3 +670,24 @@ TEST_CASE("svd's JSON form round-trips and runs bitwise as traced; empty matrice
     CHECK(g0.shape() == s);
   }
 }
+
+TEST_CASE("svd of vectors as matrices, 1 x 1, and a larger matrix converge to orthonormal factors", "[linalg][svd]") {
+  Tensor neg = Tensor::from_vector(std::vector<double>{-3}, {1, 1});
+  SvdResult n1 = svd(neg);
+  CHECK(n1.s.item<double>() == 3);
+  CHECK(elem(n1.u, {0, 0}) * elem(n1.vh, {0, 0}) == -1);
+  for (Shape s : {Shape{1, 4}, Shape{4, 1}, Shape{1, 1}}) {
+    Tensor x = vals(s);
+    SvdResult r = svd(x);
+    check_factors(x, r, 1e-14);
+    CHECK(r.s.item<double>() == Approx(norm(x).item<double>()).epsilon(1e-15));
+  }
+  // 40 x 30 and its transpose, values with many distinct singular values.
+  std::vector<double> v(1200);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(static_cast<double>(i * i % 97) + 0.3 * static_cast<double>(i));
+  Tensor big = Tensor::from_vector(v, {40, 30});
+  check_factors(big, svd(big), 1e-12);
+  check_factors(transpose(big), svd(transpose(big)), 1e-12);
+  // The sum of squared singular values is the squared Frobenius norm.
+  CHECK(sum(square(svd(big).s)).item<double>() == Approx(sum(square(big)).item<double>()).epsilon(1e-13));
+}
