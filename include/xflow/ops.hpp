@@ -126,10 +126,22 @@ struct NormOrd {
 // axes, or a 2-D x with an ord) "fro" (default), 1 / -1 (max / min column sum of |x|), inf / -inf
 // (max / min row sum). No ord and no axes: the 2-norm of the flattened x. Integer inputs become
 // float32. The 2-norm's and Frobenius norm's gradient at 0 is 0, not NaN (docs/ops.md). Matrix
-// ord 2, -2 and "nuc" need singular values: Unimplemented. More than 2 axes, or a NaN or unknown
-// ord: InvalidArgument; an ord without axes on a rank other than 1 or 2: ShapeError.
+// ord 2 / -2 (largest / smallest singular value) and "nuc" (their sum) go through svd and
+// differentiate through it; ord 2 / -2 of an empty matrix: InvalidArgument (NumPy raises too).
+// More than 2 axes, or a NaN or unknown ord: InvalidArgument; an ord without axes on a rank other
+// than 1 or 2: ShapeError.
 Tensor norm(const Tensor& x, NormOrd ord = {}, OptAxes axes = std::nullopt, bool keepdims = false,
             Loc loc = Loc::current());
+struct SvdResult {
+  Tensor u, s, vh;  // (..., m, k), (..., k), (..., k, n) with k = min(m, n)
+};
+// numpy.linalg.svd(x, full_matrices=False): x = u @ diag(s) @ vh over the last two axes, the
+// others batch axes; s descending and >= 0, u and vh with orthonormal columns / rows (completed
+// to an orthonormal set where s is 0). Integer and bool inputs become float32 (strict mode
+// refuses). A matrix holding a NaN or inf gives NaN in all three (NumPy raises LinAlgError).
+// Rank < 2: ShapeError; full_matrices = true: Unimplemented. Differentiable in all three outputs
+// (docs/ops.md: equal or zero singular values).
+SvdResult svd(const Tensor& x, bool full_matrices = false, Loc loc = Loc::current());
 // A 1-D v becomes a square matrix with v on diagonal k (k > 0 above, k < 0 below the main one);
 // a 2-D v gives its diagonal k as a 1-D tensor (empty when k is beyond the matrix). NumPy's diag.
 Tensor diag(const Tensor& v, int64_t k = 0, Loc loc = Loc::current());

@@ -508,4 +508,41 @@ Tensors ScatterAddAlongAxis::vjp(const Attrs& at, const VjpArgs& args) {
   return {take_along_axis(args.cotangents[0], args.inputs[1], at.axis), Tensor()};
 }
 
+// svd (docs/autodiff.md): the standard gradient of the thin SVD, A = U diag(S) Vh,
+//   dA = U [ (skew(U^T dU) S + S skew(V^T dV)) / E + diag(dS) ] Vh
+//        + (I - U U^T) dU S^-1 Vh + U S^-1 dVh (I - V Vh),
+// skew(X) = X - X^T, E[j][l] = s_l^2 - s_j^2; the last two terms exist only for tall (m > k) and
+// wide (n > k) matrices. Where E is 0 (equal singular values) or a singular value is 0, U and V
+// are not unique and the formula divides by 0: those entries contribute 0 instead (exact when the
+// loss does not depend on the basis chosen there, as for functions of S alone, and finite always).
+Tensors Svd::vjp(const Attrs&, const VjpArgs& args) {
+  require_float(name, args);
+  const Tensor &u = args.outputs[0], &s = args.outputs[1], &vh = args.outputs[2];
+  const Tensor &gu = args.cotangents[0], &gs = args.cotangents[1], &gvh = args.cotangents[2];
+  const Tensor& a = args.inputs[0];
+  const int64_t r = a.rank(), m = a.shape()[r - 2], n = a.shape()[r - 1], k = std::min(m, n);
+  Axes perm;
+  for (int64_t i = 0; i < r; ++i) perm.push_back(i);
+  std::swap(perm[r - 2], perm[r - 1]);
+  auto mt = [&](const Tensor& t) { return transpose(t, perm); };
+  const DType d = a.dtype();
+  Tensor zero = full({}, 0, d), one = full({}, 1, d);
+  // x / y with 0 where y is 0.
+  auto safe_div = [&](const Tensor& x, const Tensor& y) {
+    Tensor y0 = equal(y, zero);
+    return where(y0, zero, div(x, where(y0, one, y)));
+  };
+  Tensor s_row = expand_dims(s, -2), s_col = expand_dims(s, -1);  // (..., 1, k), (..., k, 1)
+  Tensor s2 = square(s);
+  Tensor e = sub(expand_dims(s2, -2), expand_dims(s2, -1));
+  Tensor uhgu = matmul(mt(u), gu);
+  Tensor vhgv = matmul(vh, mt(gvh));
+  Tensor core = add(add(mul(safe_div(sub(uhgu, mt(uhgu)), e), s_row), mul(s_col, safe_div(sub(vhgv, mt(vhgv)), e))),
+                    mul(expand_dims(gs, -1), eye(k, k, d)));
+  Tensor ga = matmul(u, matmul(core, vh));
+  if (m > k) ga = add(ga, matmul(safe_div(sub(gu, matmul(u, uhgu)), s_row), vh));
+  if (n > k) ga = add(ga, matmul(u, safe_div(sub(gvh, matmul(matmul(gvh, mt(vh)), vh)), s_col)));
+  return {ga};
+}
+
 }  // namespace xf

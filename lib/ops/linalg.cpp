@@ -1,6 +1,12 @@
 // matmul: float32/float64 through BLAS gemm (one call per batch matrix), integers through a
-// straightforward i-k-j loop that wraps like NumPy.
+// straightforward i-k-j loop that wraps like NumPy. svd: one-sided Jacobi (see below).
 #include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+#include <vector>
 
 #include "core/dispatch.hpp"
 #include "core/parallel.hpp"
@@ -125,6 +131,200 @@ void MatMul::eval(const Attrs&, const Tensors& in, Tensors& out) {
           }
         });
       }
+    }
+  });
+}
+
+}  // namespace xf
+
+// ---- svd ----
+//
+// One-sided Jacobi (Hestenes): the columns of the matrix are rotated pairwise until they are
+// orthogonal; their norms are then the singular values, the normalized columns U, and the
+// product of the rotations V. Computed in float64 for both dtypes, sequentially in a fixed order,
+// so the result is deterministic. Accurate to a few ulps relative to the largest singular value.
+
+namespace xf {
+
+Specs Svd::infer(const Attrs&, const Specs& in) {
+  if (in.size() != 1) infer_fail(ErrorCode::invalid_argument, "expects 1 input");
+  const Shape& s = in[0].shape;
+  if (s.size() < 2) infer_fail(ErrorCode::shape, "needs at least 2 axes (a matrix or a batch of them): x is " + spec_str(in[0]));
+  if (!is_floating(in[0].dtype))
+    infer_fail(ErrorCode::dtype, "needs float32 or float64 (the public op converts integers): x is " + spec_str(in[0]));
+  const int64_t m = s[s.size() - 2], n = s.back(), k = std::min(m, n);
+  Shape u(s.begin(), s.end() - 1), sv(s.begin(), s.end() - 2), vh(s.begin(), s.end() - 2);
+  u.push_back(k);
+  sv.push_back(k);
+  vh.push_back(k);
+  vh.push_back(n);
+  return {TensorSpec{in[0].dtype, u}, TensorSpec{in[0].dtype, sv}, TensorSpec{in[0].dtype, vh}};
+}
+
+namespace {
+
+double dot_cols(const double* a, const double* b, int64_t m) {
+  double r = 0;
+  for (int64_t i = 0; i < m; ++i) r += a[i] * b[i];
+  return r;
+}
+
+// The thin SVD of one m x n matrix with m >= n, given by its columns: wt[j * m + i] = a(i, j).
+// On return wt holds the columns of U (unit, orthonormal, sorted by s descending), s the singular
+// values (descending) and vt the columns of V (vt[j * n + i] = V(i, j)).
+void jacobi_svd(std::vector<double>& wt, int64_t m, int64_t n, std::vector<double>& s, std::vector<double>& vt) {
+  constexpr double eps = std::numeric_limits<double>::epsilon();
+  vt.assign(static_cast<size_t>(n * n), 0.0);
+  for (int64_t j = 0; j < n; ++j) vt[static_cast<size_t>(j * n + j)] = 1.0;
+  // Scaled to a largest |a| of 1: the squared column norms neither overflow nor underflow.
+  double scale = 0;
+  for (double v : wt) scale = std::max(scale, std::abs(v));
+  if (scale > 0)
+    for (double& v : wt) v /= scale;
+  const double tol = eps * static_cast<double>(std::max<int64_t>(m, 1));
+  for (int sweep = 0; sweep < 80 && scale > 0; ++sweep) {
+    bool rotated = false;
+    for (int64_t p = 0; p + 1 < n; ++p)
+      for (int64_t q = p + 1; q < n; ++q) {
+        double* wp = &wt[static_cast<size_t>(p * m)];
+        double* wq = &wt[static_cast<size_t>(q * m)];
+        const double alpha = dot_cols(wp, wp, m), beta = dot_cols(wq, wq, m), gamma = dot_cols(wp, wq, m);
+        if (gamma == 0 || std::abs(gamma) <= tol * std::sqrt(alpha * beta)) continue;
+        rotated = true;
+        // The rotation that makes columns p and q orthogonal, with the smaller angle.
+        const double zeta = (beta - alpha) / (2 * gamma);
+        const double t = std::abs(zeta) > 1e150 ? 0.5 / zeta
+                                                : (zeta >= 0 ? 1.0 : -1.0) / (std::abs(zeta) + std::sqrt(1 + zeta * zeta));
+        const double c = 1 / std::sqrt(1 + t * t), sn = c * t;
+        for (int64_t i = 0; i < m; ++i) {
+          const double x = wp[i], y = wq[i];
+          wp[i] = c * x - sn * y;
+          wq[i] = sn * x + c * y;
+        }
+        double* vp = &vt[static_cast<size_t>(p * n)];
+        double* vq = &vt[static_cast<size_t>(q * n)];
+        for (int64_t i = 0; i < n; ++i) {
+          const double x = vp[i], y = vq[i];
+          vp[i] = c * x - sn * y;
+          vq[i] = sn * x + c * y;
+        }
+      }
+    if (!rotated) break;
+  }
+  std::vector<double> norms(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) {
+    const double* w = &wt[static_cast<size_t>(j * m)];
+    norms[static_cast<size_t>(j)] = std::sqrt(dot_cols(w, w, m));
+  }
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) order[static_cast<size_t>(j)] = j;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return norms[static_cast<size_t>(a)] > norms[static_cast<size_t>(b)]; });
+  std::vector<double> u(static_cast<size_t>(n * m)), v(static_cast<size_t>(n * n));
+  s.assign(static_cast<size_t>(n), 0.0);
+  // Columns whose norm is at the rounding level of the largest are numerically zero: their
+  // direction is noise, so U gets an orthonormal completion there instead.
+  const double smax = n > 0 ? norms[static_cast<size_t>(order[0])] : 0.0;
+  std::vector<bool> filled(static_cast<size_t>(n), false);
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t o = order[static_cast<size_t>(j)];
+    const double nrm = norms[static_cast<size_t>(o)];
+    s[static_cast<size_t>(j)] = nrm * scale;
+    std::copy_n(&vt[static_cast<size_t>(o * n)], n, &v[static_cast<size_t>(j * n)]);
+    if (nrm > 0 && nrm > smax * tol * static_cast<double>(n)) {
+      for (int64_t i = 0; i < m; ++i) u[static_cast<size_t>(j * m + i)] = wt[static_cast<size_t>(o * m + i)] / nrm;
+      filled[static_cast<size_t>(j)] = true;
+    }
+  }
+  // The completion: for each missing column, the unit vector e_i farthest from the span of the
+  // columns so far, orthogonalized twice (classical Gram-Schmidt with reorthogonalization).
+  std::vector<double> cand(static_cast<size_t>(m)), best(static_cast<size_t>(m));
+  auto project_out = [&](std::vector<double>& x) {
+    for (int pass = 0; pass < 2; ++pass)
+      for (int64_t j = 0; j < n; ++j) {
+        if (!filled[static_cast<size_t>(j)]) continue;
+        const double* uj = &u[static_cast<size_t>(j * m)];
+        const double d = dot_cols(uj, x.data(), m);
+        for (int64_t i = 0; i < m; ++i) x[static_cast<size_t>(i)] -= d * uj[i];
+      }
+  };
+  for (int64_t j = 0; j < n; ++j) {
+    if (filled[static_cast<size_t>(j)]) continue;
+    double best_norm = -1;
+    for (int64_t e = 0; e < m; ++e) {
+      std::fill(cand.begin(), cand.end(), 0.0);
+      cand[static_cast<size_t>(e)] = 1.0;
+      project_out(cand);
+      const double nrm = std::sqrt(dot_cols(cand.data(), cand.data(), m));
+      if (nrm > best_norm + 1e-12) {
+        best_norm = nrm;
+        best = cand;
+      }
+    }
+    for (int64_t i = 0; i < m; ++i) u[static_cast<size_t>(j * m + i)] = best[static_cast<size_t>(i)] / best_norm;
+    filled[static_cast<size_t>(j)] = true;
+  }
+  wt = std::move(u);
+  vt = std::move(v);
+}
+
+}  // namespace
+
+void Svd::eval(const Attrs&, const Tensors& in, Tensors& out) {
+  Tensor x = in[0].contiguous();
+  const Shape& sh = x.shape();
+  const int64_t r = static_cast<int64_t>(sh.size()), m = sh[r - 2], n = sh[r - 1], k = std::min(m, n);
+  int64_t batch = 1;
+  for (int64_t i = 0; i + 2 < r; ++i) batch *= sh[i];
+  if (k == 0 || batch == 0) return;
+  const bool wide = m < n;  // decompose the transpose: A^T = W S V^T gives A = V S W^T
+  const int64_t rows = wide ? n : m, cols = k;
+  detail::visit_dtype(x.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<T>) {
+      const T* px = x.data<T>();
+      T* pu = out[0].data<T>();
+      T* ps = out[1].data<T>();
+      T* pv = out[2].data<T>();
+      std::vector<double> wt(static_cast<size_t>(rows * cols)), s, vt;
+      for (int64_t b = 0; b < batch; ++b) {
+        const T* a = px + b * m * n;
+        T* ub = pu + b * m * k;
+        T* sb = ps + b * k;
+        T* vb = pv + b * k * n;
+        bool finite = true;
+        // The columns of the tall matrix: A's columns, or A's rows when A is wide.
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            const double v = static_cast<double>(a[i * n + j]);
+            finite = finite && std::isfinite(v);
+            wt[static_cast<size_t>(wide ? i * n + j : j * m + i)] = v;
+          }
+        if (!finite) {  // NaN or inf: no decomposition, NaN everywhere (docs/ops.md)
+          const T nan = std::numeric_limits<T>::quiet_NaN();
+          std::fill_n(ub, m * k, nan);
+          std::fill_n(sb, k, nan);
+          std::fill_n(vb, k * n, nan);
+          continue;
+        }
+        std::vector<double> w = wt;
+        jacobi_svd(w, rows, cols, s, vt);
+        // w: the tall factor's columns (rows values each); vt: the small factor's columns (k each).
+        for (int64_t j = 0; j < k; ++j) sb[j] = static_cast<T>(s[static_cast<size_t>(j)]);
+        for (int64_t j = 0; j < k; ++j) {
+          const double* wc = &w[static_cast<size_t>(j * rows)];
+          const double* vc = &vt[static_cast<size_t>(j * k)];
+          if (!wide) {
+            for (int64_t i = 0; i < m; ++i) ub[i * k + j] = static_cast<T>(wc[i]);  // U = W
+            for (int64_t i = 0; i < n; ++i) vb[j * n + i] = static_cast<T>(vc[i]);  // Vh = V^T
+          } else {
+            for (int64_t i = 0; i < m; ++i) ub[i * k + j] = static_cast<T>(vc[i]);  // U = V
+            for (int64_t i = 0; i < n; ++i) vb[j * n + i] = static_cast<T>(wc[i]);  // Vh = W^T
+          }
+        }
+      }
+    } else {
+      throw Internal("[svd] eval of a non-float dtype");
     }
   });
 }

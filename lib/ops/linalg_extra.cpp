@@ -1,6 +1,7 @@
 // NumPy's linear-algebra conveniences (einsum, norm, diag, trace, triu, tril, meshgrid) as
 // composites of primitives: they trace, fuse and differentiate through their parts, and have no
-// kernel, JSON form or gradient of their own.
+// kernel, JSON form or gradient of their own. svd's public op is here too; its primitive's
+// kernel is in linalg.cpp and its gradient in gradients.cpp.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -114,6 +115,19 @@ std::vector<Tensor> meshgrid(const std::vector<Tensor>& xs, const std::string& i
   return grids;
 }
 
+// ---- svd ----
+
+SvdResult svd(const Tensor& x0, bool full_matrices, Loc loc) {
+  check_defined("svd", x0, loc);
+  if (x0.rank() < 2) raise(ErrorCode::shape, "svd", "needs at least 2 axes (a matrix or a batch of them): x is " + spec_of(x0), loc);
+  if (full_matrices)
+    raise(ErrorCode::unimplemented, "svd",
+          "full_matrices = true is not supported (the thin U (..., m, k) and Vh (..., k, n) are): x is " + spec_of(x0), loc);
+  Tensor x = as_float("svd", x0, loc);
+  Tensors r = apply(Prim::svd, no_attrs(), {x}, loc);
+  return SvdResult{r[0], r[1], r[2]};
+}
+
 // ---- norm ----
 
 namespace {
@@ -127,8 +141,35 @@ Tensor vector_norm(const Tensor& x, double ord, const Axes& ax, bool keepdims, L
   return pow(s, full({}, 1.0 / ord, x.dtype(), loc), loc);
 }
 
-Tensor matrix_norm(const Tensor& x, std::optional<double> ord, int64_t r, int64_t c, bool keepdims, Loc loc) {
+// The singular values of the matrices of axes r and c: (other axes..., k).
+Tensor singular_values(const Tensor& x, int64_t r, int64_t c, Loc loc) {
+  Axes perm;
+  for (int64_t i = 0; i < x.rank(); ++i)
+    if (i != r && i != c) perm.push_back(i);
+  perm.push_back(r);
+  perm.push_back(c);
+  bool identity = true;
+  for (size_t i = 0; i < perm.size(); ++i) identity = identity && perm[i] == static_cast<int64_t>(i);
+  return svd(identity ? x : transpose(x, perm, loc), false, loc).s;
+}
+
+Tensor matrix_norm(const Tensor& x, std::optional<double> ord, bool nuc, int64_t r, int64_t c, bool keepdims, Loc loc) {
   Tensor y;
+  if (nuc || (ord && std::abs(*ord) == 2)) {
+    // The sum, the largest or the smallest of the singular values, over the last axis of s.
+    if (!nuc && std::min(x.shape()[r], x.shape()[c]) == 0)
+      raise(ErrorCode::invalid_argument, "norm",
+            "matrix norm ord " + ord_str(*ord) + " of an empty matrix has no value (no singular values): x is " +
+                spec_of(x), loc);
+    Tensor s = singular_values(x, r, c, loc);
+    Axes last{s.rank() - 1};
+    y = nuc ? sum(s, last, false, loc) : *ord > 0 ? max(s, last, false, loc) : min(s, last, false, loc);
+    if (!keepdims) return y;
+    Shape kept = x.shape();
+    kept[r] = 1;
+    kept[c] = 1;
+    return reshape(y, kept, loc);
+  }
   if (!ord) {
     y = sqrt_zero_safe(sum(square(x, loc), Axes{r, c}, true, loc), loc);
   } else if (std::abs(*ord) == 1 || std::isinf(*ord)) {
@@ -138,9 +179,9 @@ Tensor matrix_norm(const Tensor& x, std::optional<double> ord, int64_t r, int64_
     Axes other{cols ? c : r};
     y = *ord > 0 ? max(s, other, true, loc) : min(s, other, true, loc);
   } else {
-    raise(ErrorCode::unimplemented, "norm",
-          "matrix norm ord " + ord_str(*ord) + " needs singular values, which xflow does not compute (ord 1, -1, inf, -inf "
-          "and the Frobenius norm are supported): x is " + spec_of(x), loc);
+    raise(ErrorCode::invalid_argument, "norm",
+          "matrix norm ord " + ord_str(*ord) + " is not defined (the matrix ords are 1, -1, 2, -2, inf, -inf, \"fro\" and "
+          "\"nuc\"): x is " + spec_of(x), loc);
   }
   return keepdims ? y : squeeze(y, Axes{r, c}, loc);
 }
@@ -150,20 +191,19 @@ Tensor matrix_norm(const Tensor& x, std::optional<double> ord, int64_t r, int64_
 Tensor norm(const Tensor& x0, NormOrd ord_in, OptAxes axes, bool keepdims, Loc loc) {
   check_defined("norm", x0, loc);
   std::optional<double> ord;
+  bool nuc = false;
   if (ord_in.given && ord_in.name.empty()) {
     if (std::isnan(ord_in.p)) raise(ErrorCode::invalid_argument, "norm", "ord is NaN: x is " + spec_of(x0), loc);
     ord = ord_in.p;
   } else if (ord_in.given) {
-    if (ord_in.name == "nuc")
-      raise(ErrorCode::unimplemented, "norm",
-            "the nuclear norm needs singular values, which xflow does not compute: x is " + spec_of(x0), loc);
-    if (ord_in.name != "fro")
+    if (ord_in.name != "fro" && ord_in.name != "nuc")
       raise(ErrorCode::invalid_argument, "norm", "ord must be a number, \"fro\" or \"nuc\", got \"" + ord_in.name + "\"", loc);
+    nuc = ord_in.name == "nuc";
+    const char* what = nuc ? "the nuclear norm" : "the Frobenius norm";
     if (axes && axes->size() != 2)
-      raise(ErrorCode::invalid_argument, "norm",
-            "the Frobenius norm takes 2 axes, got " + shape_str(*axes) + ": x is " + spec_of(x0), loc);
+      raise(ErrorCode::invalid_argument, "norm", std::string(what) + " takes 2 axes, got " + shape_str(*axes) + ": x is " + spec_of(x0), loc);
     if (!axes && x0.rank() != 2)
-      raise(ErrorCode::shape, "norm", "the Frobenius norm without axes needs a 2-D x: x is " + spec_of(x0), loc);
+      raise(ErrorCode::shape, "norm", std::string(what) + " without axes needs a 2-D x: x is " + spec_of(x0), loc);
     if (!axes) axes = Axes{0, 1};
   }
   Tensor x = as_float("norm", x0, loc);
@@ -183,7 +223,7 @@ Tensor norm(const Tensor& x0, NormOrd ord_in, OptAxes axes, bool keepdims, Loc l
   if (ax.size() == 1) return vector_norm(x, ord ? *ord : 2.0, ax, keepdims, loc);
   if (ax.size() == 2) {
     if (ax[0] == ax[1]) raise(ErrorCode::axis, "norm", "the two axes are the same: x is " + spec_of(x), loc);
-    return matrix_norm(x, ord, ax[0], ax[1], keepdims, loc);
+    return matrix_norm(x, ord, nuc, ax[0], ax[1], keepdims, loc);
   }
   raise(ErrorCode::invalid_argument, "norm",
         "takes 1 axis (vector norm) or 2 (matrix norm), got " + shape_str(ax) + ": x is " + spec_of(x), loc);

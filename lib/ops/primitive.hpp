@@ -179,7 +179,7 @@ OpDef make_def() {
   X(cumsum, CumSum) X(cumprod, CumProd) X(sort, Sort) X(topk, TopK)                             \
   X(searchsorted, SearchSorted) X(take_along_axis, TakeAlongAxis)                               \
   X(scatter_add_along_axis, ScatterAddAlongAxis) \
-  X(check_numerics, CheckNumerics)
+  X(check_numerics, CheckNumerics) X(svd, Svd)
 
 enum class Prim : uint16_t {
 #define XFLOW_PRIM_ENUM(id, S) id,

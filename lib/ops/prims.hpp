@@ -253,6 +253,10 @@ XFLOW_DECLARE_PRIM(SearchSorted, "searchsorted", SearchAttrs, kNonDiff)
 XFLOW_DECLARE_PRIM(TakeAlongAxis, "take_along_axis", AxisAttrs, kPlain)
 XFLOW_DECLARE_PRIM(ScatterAddAlongAxis, "scatter_add_along_axis", ScatterAttrs, kPlain)
 
+// numpy.linalg.svd(x, full_matrices=False) over the last two axes (lib/ops/linalg.cpp): three
+// outputs U (..., m, k), S (..., k) descending, Vh (..., k, n), k = min(m, n); float32/float64.
+XFLOW_DECLARE_PRIM(Svd, "svd", NoAttrs, kPlain)
+
 #undef XFLOW_DECLARE_PRIM
 
 // Helpers shared by infer functions.

@@ -911,6 +911,11 @@ TEST_CASE("every differentiable primitive has its gradient checked", "[gradients
   check_grad([along](const std::vector<Tensor>& in) { return scatter_add_along_axis(in[0], along, 3, 1); },
              {uniform({2, 2})});
 
+  check_grad([](const std::vector<Tensor>& in) {
+    SvdResult r = svd(in[0]);
+    return concat({r.s, reshape(abs(r.u), {-1}), reshape(abs(r.vh), {-1})}, 0);
+  }, {uniform({3, 2})});
+
   // Primitives without tensor inputs have no gradient to check: a tape starts from their results.
   const std::set<std::string> no_inputs = {"read_variable"};
   std::vector<std::string> missing;

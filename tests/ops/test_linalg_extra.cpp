@@ -1,5 +1,6 @@
-// einsum, norm, diag, trace, triu, tril and meshgrid (lib/ops/linalg_extra.cpp) against direct
-// loops written here (NumPy's definitions), with their errors, gradients and replays.
+// einsum, norm, diag, trace, triu, tril, meshgrid and svd (lib/ops/linalg_extra.cpp) against direct
+// loops written here (NumPy's definitions) or values NumPy computed, with their errors, gradients
+// and replays.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -268,9 +269,10 @@ TEST_CASE("norm over axes, keepdims, and matrix norms (Frobenius, 1, inf)", "[li
 
 TEST_CASE("norm errors: unsupported ords, axes and ranks", "[linalg][norm][errors]") {
   Tensor m = vals({2, 3});
-  CHECK_THROWS_AS(norm(m, 2), Unimplemented);
-  CHECK_THROWS_WITH(norm(m, 2), Catch::Contains("[norm]") && Catch::Contains("singular values"));
-  CHECK_THROWS_AS(norm(m, "nuc"), Unimplemented);
+  CHECK_THROWS_AS(norm(m, 3), InvalidArgument);  // NumPy: "Invalid norm order for matrices."
+  CHECK_THROWS_WITH(norm(m, 3), Catch::Contains("[norm] matrix norm ord 3 is not defined"));
+  CHECK_THROWS_AS(norm(m, "nuc", Axes{0}), InvalidArgument);
+  CHECK_THROWS_AS(norm(vals({2, 2, 2}), "nuc"), ShapeError);
   CHECK_THROWS_AS(norm(m, "max"), InvalidArgument);
   CHECK_THROWS_AS(norm(vals({2, 2, 2}), 1), ShapeError);
   CHECK_THROWS_AS(norm(vals({2, 2, 2}), "fro"), ShapeError);
@@ -421,4 +423,271 @@ TEST_CASE("meshgrid with xy and ij indexing", "[linalg][meshgrid]") {
     auto g = meshgrid({in[0], in[1]}, "ij");
     return std::vector<Tensor>{g[0] + g[1], g[0] * 2.0f};
   }, {vals({3}, DType::float32), vals({2}, DType::float32)});
+}
+
+// ---- svd and the norms made of it ----
+//
+// The singular values and norms below are NumPy 1.24's (numpy.linalg.svd / norm, float64) of the
+// same inputs: vals(shape) is ((i * 7) % 23) * 0.37 - 2 in row-major order.
+
+namespace {
+
+void check_close(const std::vector<double>& got, const std::vector<double>& want, double tol) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("element " << i);
+    CHECK(got[i] == Approx(want[i]).margin(tol).epsilon(tol));
+  }
+}
+
+Tensor swap_last(const Tensor& t) {
+  Axes perm;
+  for (int64_t i = 0; i < t.rank(); ++i) perm.push_back(i);
+  std::swap(perm[perm.size() - 2], perm[perm.size() - 1]);
+  return transpose(t, perm);
+}
+
+// u diag(s) vh == x, u^T u == I, vh vh^T == I, s descending and >= 0.
+void check_factors(const Tensor& x, const SvdResult& r, double tol) {
+  const int64_t m = x.shape()[x.rank() - 2], n = x.shape().back(), k = std::min(m, n);
+  CHECK(r.u.shape().back() == k);
+  CHECK(r.s.shape().back() == k);
+  CHECK(r.vh.shape()[r.vh.rank() - 2] == k);
+  CHECK(r.u.dtype() == x.dtype());
+  check_close(vec(matmul(r.u * expand_dims(r.s, -2), r.vh)), vec(x), tol);
+  Tensor id = broadcast_to(eye(k, k, x.dtype()), r.s.shape().size() == 1 ? Shape{k, k} : Shape{r.s.shape()[0], k, k});
+  check_close(vec(matmul(swap_last(r.u), r.u)), vec(id), tol);
+  check_close(vec(matmul(r.vh, swap_last(r.vh))), vec(id), tol);
+  std::vector<double> s = vec(r.s);
+  for (size_t i = 0; i < s.size(); ++i) {
+    CHECK(s[i] >= 0);
+    if (i % static_cast<size_t>(k) != 0) CHECK(s[i - 1] >= s[i]);
+  }
+}
+
+Tensor rank_deficient() {  // column 2 = column 0 + column 1
+  return Tensor::from_vector(std::vector<double>{1, 2, 3, 2, 4, 6, 1, 0, 1, 3, 4, 7}, {4, 3});
+}
+
+}  // namespace
+
+TEST_CASE("svd: tall, wide, batched and rank-deficient matrices against NumPy", "[linalg][svd]") {
+  Tensor tall = vals({4, 3}), wide = vals({3, 5}), batch = vals({2, 3, 3}), rd = rank_deficient();
+  SvdResult t = svd(tall), w = svd(wide), b = svd(batch), r = svd(rd), rt = svd(transpose(rd));
+  check_close(vec(t.s), {9.4485084977730356, 3.7627055289147044, 1.1237589911477508}, 1e-13);
+  check_close(vec(w.s), {10.164579054171531, 7.1867841930715253, 0.27760694104186068}, 1e-13);
+  check_close(vec(b.s), {8.280179816473705, 3.7244332566039806, 0.52888479271366029, 9.3742597652470518,
+                         4.642267342020733, 0.48187942358858588}, 1e-13);
+  // NumPy's third value is 9.0e-16 (rounding noise); any value at that level is right.
+  check_close(vec(r.s), {12.034953270480417, 1.0769864332259522, 0}, 1e-13);
+  check_close(vec(rt.s), {12.03495327048042, 1.0769864332259524, 0}, 1e-13);
+  CHECK(t.u.shape() == Shape{4, 3});
+  CHECK(t.vh.shape() == Shape{3, 3});
+  CHECK(w.u.shape() == Shape{3, 3});
+  CHECK(w.vh.shape() == Shape{3, 5});
+  CHECK(b.u.shape() == Shape{2, 3, 3});
+  CHECK(b.s.shape() == Shape{2, 3});
+  for (const auto& [x, f] : std::vector<std::pair<Tensor, SvdResult>>{{tall, t}, {wide, w}, {batch, b}, {rd, r},
+                                                                        {transpose(rd), rt}}) {
+    INFO("x " << x.shape()[0] << " x " << x.shape()[1]);
+    check_factors(x, f, 1e-13);
+  }
+  // A batch element equals the matrix alone, bitwise (each matrix is decomposed on its own).
+  SvdResult b1 = svd(slice(batch, {Slice(1, 2)}));
+  CHECK(bitwise_equal(b1.s, slice(b.s, {Slice(1, 2)}).contiguous()));
+  CHECK(bitwise_equal(b1.u, slice(b.u, {Slice(1, 2)}).contiguous()));
+  // float32: the same values to float32 precision, float32 results.
+  SvdResult f = svd(vals({4, 3}, DType::float32));
+  CHECK(f.s.dtype() == DType::float32);
+  check_close(vec(f.s), {9.4485084977730356, 3.7627055289147044, 1.1237589911477508}, 1e-6);
+  check_factors(vals({4, 3}, DType::float32), f, 1e-5);
+  // Deterministic: a second call is bitwise the same.
+  SvdResult t2 = svd(tall);
+  CHECK(bitwise_equal(t2.u, t.u));
+  CHECK(bitwise_equal(t2.s, t.s));
+  CHECK(bitwise_equal(t2.vh, t.vh));
+  // Ill-conditioned and badly scaled: values far from 1 keep their relative accuracy.
+  Tensor tiny = vals({3, 3}) * 1e-200, huge = vals({3, 3}) * 1e200;
+  std::vector<double> s1 = vec(svd(vals({3, 3})).s), st = vec(svd(tiny).s), sh = vec(svd(huge).s);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(st[i] == Approx(s1[i] * 1e-200).epsilon(1e-12));
+    CHECK(sh[i] == Approx(s1[i] * 1e200).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("svd edge cases: empty, zero, repeated singular values, NaN and inf, integers, errors", "[linalg][svd][errors]") {
+  // Empty matrices: k = 0, as NumPy's shapes.
+  SvdResult e1 = svd(zeros({0, 3}, DType::float64)), e2 = svd(zeros({3, 0})), e3 = svd(zeros({2, 0, 0}));
+  CHECK(e1.u.shape() == Shape{0, 0});
+  CHECK(e1.s.shape() == Shape{0});
+  CHECK(e1.vh.shape() == Shape{0, 3});
+  CHECK(e2.u.shape() == Shape{3, 0});
+  CHECK(e2.vh.shape() == Shape{0, 0});
+  CHECK(e3.s.shape() == Shape{2, 0});
+  CHECK(svd(zeros({0, 2, 3})).u.shape() == Shape{0, 2, 2});
+  // The zero matrix: s = 0, and U and Vh still orthonormal (completed).
+  Tensor z = zeros({4, 2}, DType::float64);
+  SvdResult zs = svd(z);
+  CHECK(vec(zs.s) == std::vector<double>{0, 0});
+  check_factors(z, zs, 1e-15);
+  check_factors(transpose(z), svd(transpose(z)), 1e-15);
+  // Repeated singular values (the identity, a scaled orthogonal matrix).
+  Tensor q = Tensor::from_vector(std::vector<double>{0, 2, 0, -2, 0, 0, 0, 0, 2}, {3, 3});
+  SvdResult qs = svd(q);
+  check_close(vec(qs.s), {2, 2, 2}, 1e-15);
+  check_factors(q, qs, 1e-15);
+  check_factors(eye(5, 5, DType::float64), svd(eye(5, 5, DType::float64)), 1e-15);
+  // NaN or inf in a matrix: NaN in its three results; the other matrices of the batch are unharmed.
+  for (double bad : {std::nan(""), static_cast<double>(INFINITY)}) {
+    std::vector<double> v = vec(vals({2, 2, 3}));
+    v[7] = bad;
+    SvdResult nb = svd(Tensor::from_vector(v, {2, 2, 3}));
+    std::vector<double> s = vec(nb.s), u = vec(nb.u), vh = vec(nb.vh);
+    CHECK(vec(svd(vals({2, 2, 3})).s)[0] == s[0]);
+    for (size_t i = 2; i < 4; ++i) CHECK(std::isnan(s[i]));
+    for (size_t i = 4; i < 8; ++i) CHECK(std::isnan(u[i]));
+    for (size_t i = 6; i < 12; ++i) CHECK(std::isnan(vh[i]));
+    CHECK(std::isfinite(s[0]));
+    CHECK(std::isfinite(u[0]));
+  }
+  // Integers become float32, as norm's inputs; strict mode refuses.
+  SvdResult is = svd(Tensor({{1, 2}, {3, 4}}));
+  CHECK(is.s.dtype() == DType::float32);
+  check_close(vec(is.s), {5.4649857042190426, 0.36596619062625746}, 1e-6);
+  {
+    StrictDTypeScope strict;
+    CHECK_THROWS_AS(svd(Tensor({{1, 2}, {3, 4}})), DTypeError);
+  }
+  CHECK_THROWS_AS(svd(vals({3})), ShapeError);
+  CHECK_THROWS_WITH(svd(vals({3})), Catch::Contains("[svd] needs at least 2 axes") && Catch::Contains("(3,) float64"));
+  CHECK_THROWS_AS(svd(vals({3, 3}), true), Unimplemented);
+  CHECK_THROWS_AS(svd(Tensor()), InvalidArgument);
+}
+
+TEST_CASE("svd gradients: S, and U and Vh away from repeated singular values", "[linalg][svd][gradients]") {
+  for (Shape s : {Shape{3, 3}, Shape{4, 2}, Shape{2, 4}, Shape{2, 3, 2}}) {
+    INFO("shape " << s.size() << " axes, last " << s.back());
+    Tensor x = vals(s) + 0.01;
+    check_grad([](const std::vector<Tensor>& in) { return svd(in[0]).s; }, {x});
+    // U and Vh up to the sign of each singular pair: abs() and the rank-one terms do not see it.
+    check_grad([](const std::vector<Tensor>& in) { return abs(svd(in[0]).u); }, {x});
+    check_grad([](const std::vector<Tensor>& in) { return abs(svd(in[0]).vh); }, {x});
+    check_grad([](const std::vector<Tensor>& in) {
+      SvdResult r = svd(in[0]);
+      return matmul(r.u * expand_dims(square(r.s), -2), r.vh);
+    }, {x});
+  }
+  // At repeated and zero singular values the U / Vh terms contribute 0: a function of S alone
+  // keeps a finite, correct gradient (d sum(s) / dA = U Vh, the identity for the identity).
+  for (Tensor x : {eye(3, 3, DType::float64), rank_deficient(), zeros({2, 3}, DType::float64)}) {
+    GradientTape tape;
+    tape.watch(x);
+    SvdResult r = svd(x);
+    Tensor g = tape.gradient(sum(r.s), {x})[0];
+    for (double v : vec(g)) CHECK(std::isfinite(v));
+    if (x.shape()[0] == 3 && x.shape()[1] == 3) check_close(vec(g), vec(eye(3, 3, DType::float64)), 1e-15);
+  }
+}
+
+TEST_CASE("norm ord 2, -2 and nuc against NumPy, with axes, keepdims, dtypes and empty matrices", "[linalg][norm][svd]") {
+  Tensor m = vals({3, 4});
+  CHECK(norm(m, 2).item<double>() == Approx(7.3994979549193349).epsilon(1e-14));
+  CHECK(norm(m, -2).item<double>() == Approx(4.8687564434599278).epsilon(1e-14));
+  CHECK(norm(m, "nuc").item<double>() == Approx(17.390533257384504).epsilon(1e-14));
+  Tensor m32 = vals({3, 4}, DType::float32);
+  CHECK(norm(m32, 2).dtype() == DType::float32);
+  CHECK(norm(m32, 2).item<double>() == Approx(7.39949799).epsilon(1e-6));
+  CHECK(norm(m32, -2).item<double>() == Approx(4.86875629).epsilon(1e-6));
+  CHECK(norm(m32, "nuc").item<double>() == Approx(17.3905334).epsilon(1e-6));
+  Tensor ints = Tensor({{1, 2}, {3, 4}});
+  CHECK(norm(ints, 2).dtype() == DType::float32);
+  CHECK(norm(ints, 2).item<double>() == Approx(5.4649857042190426).epsilon(1e-6));
+  CHECK(norm(ints, -2).item<double>() == Approx(0.36596619062625746).epsilon(1e-5));
+  CHECK(norm(ints, "nuc").item<double>() == Approx(5.8309518948452999).epsilon(1e-6));
+  Tensor x = vals({2, 3, 4});
+  check_close(vec(norm(x, 2, Axes{0, 2})), {8.2112085635942602, 7.4938822231717479, 5.3538625166772613}, 1e-13);
+  check_close(vec(norm(x, -2, Axes{0, 2})), {6.210962399270846, 5.5983684431475629, 4.351052304043038}, 1e-13);
+  check_close(vec(norm(x, "nuc", Axes{0, 2})), {14.422170962865106, 13.092250666319311, 9.7049148207202993}, 1e-13);
+  Tensor k = norm(x, 2, Axes{2, 0}, true);  // the transposed matrices have the same singular values
+  CHECK(k.shape() == Shape{1, 3, 1});
+  check_close(vec(k), {8.2112085635942602, 7.4938822231717497, 5.3538625166772613}, 1e-13);
+  CHECK(norm(x, "nuc", Axes{-1, -3}, true).shape() == Shape{1, 3, 1});
+  CHECK(norm(x, -2, Axes{1, 2}).shape() == Shape{2});
+  // Empty matrices: the nuclear norm is 0 (an empty sum); ord 2 and -2 have no value, as in NumPy.
+  CHECK(norm(zeros({0, 3}), "nuc").item<double>() == 0);
+  CHECK_THROWS_AS(norm(zeros({0, 3}), 2), InvalidArgument);
+  CHECK_THROWS_WITH(norm(zeros({3, 0}), -2), Catch::Contains("[norm] matrix norm ord -2 of an empty matrix"));
+  CHECK(norm(zeros({2, 0, 3}), 2, Axes{0, 2}).shape() == Shape{0});  // no matrices: no norms
+  // Rank-deficient: the smallest singular value is 0 to rounding.
+  CHECK(norm(rank_deficient(), -2).item<double>() == Approx(0).margin(1e-14));
+  CHECK(norm(rank_deficient(), 2).item<double>() == Approx(12.034953270480417).epsilon(1e-14));
+  CHECK(std::isnan(norm(Tensor::from_vector(std::vector<double>{1, std::nan(""), 2, 3}, {2, 2}), 2).item<double>()));
+}
+
+TEST_CASE("norm ord 2, -2 and nuc differentiate through svd; svd and the norms replay bitwise", "[linalg][norm][svd][gradients]") {
+  check_grad([](const std::vector<Tensor>& in) { return norm(in[0], 2); }, {vals({3, 4})});
+  check_grad([](const std::vector<Tensor>& in) { return norm(in[0], -2); }, {vals({4, 3})});
+  check_grad([](const std::vector<Tensor>& in) { return norm(in[0], "nuc"); }, {vals({3, 4})});
+  check_grad([](const std::vector<Tensor>& in) { return norm(in[0], 2, Axes{2, 0}, true); }, {vals({2, 3, 4})});
+  check_grad([](const std::vector<Tensor>& in) { return norm(in[0], "nuc", Axes{0, 2}); }, {vals({2, 3, 4})});
+  for (DType d : {DType::float32, DType::float64}) {
+    check_replay([](const std::vector<Tensor>& in) {
+      SvdResult r = svd(in[0]), b = svd(in[1]);
+      return std::vector<Tensor>{r.u, r.s, r.vh, b.u, b.s, b.vh, norm(in[0], 2), norm(in[0], -2), norm(in[0], "nuc"),
+                                 norm(in[1], "nuc", Axes{0, 2}, true)};
+    }, {vals({3, 4}, d), vals({2, 3, 2}, d)});
+  }
+  // The gradient of a traced function replays bitwise too.
+  check_replay([](const std::vector<Tensor>& in) {
+    GradientTape tape;
+    tape.watch(in[0]);
+    SvdResult r = svd(in[0]);
+    Tensor loss = sum(r.s) + sum(abs(r.u)) + sum(abs(r.vh));
+    return tape.gradient(loss, {in[0]});
+  }, {vals({3, 4})});
+}
+
+TEST_CASE("svd's JSON form round-trips and runs bitwise as traced; empty matrices differentiate to empty gradients", "[linalg][svd]") {
+  auto fn = [](const std::vector<Tensor>& in) {
+    SvdResult r = svd(in[0]);
+    return std::vector<Tensor>{r.u, r.s, r.vh};
+  };
+  Tensor x = vals({2, 4, 3});
+  Graph g = trace_graph(fn, {x});
+  std::string text = g.to_json();
+  CHECK(text.find("\"svd\"") != std::string::npos);
+  Graph back = Graph::from_json(text);
+  CHECK(back.to_json() == text);
+  std::vector<Tensor> eager = fn({x}), loaded = back.run({x});
+  REQUIRE(loaded.size() == 3);
+  for (size_t i = 0; i < 3; ++i) CHECK(bitwise_equal(eager[i], loaded[i]));
+  for (Shape s : {Shape{0, 3}, Shape{3, 0}, Shape{2, 0, 0}}) {
+    Tensor e = zeros(s, DType::float64);
+    GradientTape tape;
+    tape.watch(e);
+    SvdResult r = svd(e);
+    Tensor g0 = tape.gradient(sum(r.s) + sum(r.u) + sum(r.vh), {e})[0];
+    CHECK(g0.shape() == s);
+  }
+}
+
+TEST_CASE("svd of vectors as matrices, 1 x 1, and a larger matrix converge to orthonormal factors", "[linalg][svd]") {
+  Tensor neg = Tensor::from_vector(std::vector<double>{-3}, {1, 1});
+  SvdResult n1 = svd(neg);
+  CHECK(n1.s.item<double>() == 3);
+  CHECK(elem(n1.u, {0, 0}) * elem(n1.vh, {0, 0}) == -1);
+  for (Shape s : {Shape{1, 4}, Shape{4, 1}, Shape{1, 1}}) {
+    Tensor x = vals(s);
+    SvdResult r = svd(x);
+    check_factors(x, r, 1e-14);
+    CHECK(r.s.item<double>() == Approx(norm(x).item<double>()).epsilon(1e-15));
+  }
+  // 40 x 30 and its transpose, values with many distinct singular values.
+  std::vector<double> v(1200);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(static_cast<double>(i * i % 97) + 0.3 * static_cast<double>(i));
+  Tensor big = Tensor::from_vector(v, {40, 30});
+  check_factors(big, svd(big), 1e-12);
+  check_factors(transpose(big), svd(transpose(big)), 1e-12);
+  // The sum of squared singular values is the squared Frobenius norm.
+  CHECK(sum(square(svd(big).s)).item<double>() == Approx(sum(square(big)).item<double>()).epsilon(1e-13));
 }
