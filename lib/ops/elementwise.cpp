@@ -24,15 +24,6 @@ using detail::visit_dtype;
 
 using ew::Batch;
 
-bool domain_accepts(ew::Domain d, DType t) {
-  switch (d) {
-    case ew::Domain::floating: return is_floating(t);
-    case ew::Domain::numeric: return t != DType::bool_;
-    case ew::Domain::any:
-    case ew::Domain::truth: return true;
-  }
-  return false;
-}
 const char* domain_name(ew::Domain d) {
   switch (d) {
     case ew::Domain::floating: return "a float dtype";

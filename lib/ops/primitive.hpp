@@ -72,6 +72,17 @@ struct VjpArgs {
 using Specs = SmallVector<TensorSpec, 3>;
 using Tensors = std::vector<Tensor>;
 
+// Whether a kernel of domain d takes inputs of dtype t (ops/elementwise_kind.hpp).
+inline bool domain_accepts(ew::Domain d, DType t) {
+  switch (d) {
+    case ew::Domain::floating: return is_floating(t);
+    case ew::Domain::numeric: return t != DType::bool_;
+    case ew::Domain::any:
+    case ew::Domain::truth: return true;
+  }
+  return false;
+}
+
 // What an elementwise primitive's functor says about it (lib/ops/elementwise_kind.hpp), for the
 // public ops, fusion and generated kernels. Derived from the functor in elementwise.cpp.
 struct ElementwiseInfo {

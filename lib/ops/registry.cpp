@@ -202,17 +202,6 @@ Tensor first_output(Prim p, Tensors& outputs) {
 
 }  // namespace
 
-namespace {
-bool domain_accepts(ew::Domain d, DType t) {
-  switch (d) {
-    case ew::Domain::floating: return is_floating(t);
-    case ew::Domain::numeric: return t != DType::bool_;
-    case ew::Domain::any:
-    case ew::Domain::truth: return true;
-  }
-  return false;
-}
-}  // namespace
 
 Tensor apply_elementwise_fast(Prim p, const Tensor& a, const Tensor* b, Loc loc) {
   const OpDef& def = op_def(p);
