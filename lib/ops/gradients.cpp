@@ -345,9 +345,12 @@ Tensors MatMul::vjp(const Attrs&, const VjpArgs& args) {
   const Tensor& a = args.inputs[0];
   const Tensor& b = args.inputs[1];
   const Tensor& g = args.cotangents[0];
-  Tensor ga = matmul(g, transpose(b, swap_last_two(b.rank())));
-  Tensor gb = matmul(transpose(a, swap_last_two(a.rank())), g);
-  return {unbroadcast(ga, a.shape()), unbroadcast(gb, b.shape())};
+  // An operand that is data (a batch of inputs, not a weight) gets no gradient: its product is
+  // the size of a forward product and would be dropped (docs/decisions.md, 200).
+  Tensor ga, gb;
+  if (args.wants(0)) ga = unbroadcast(matmul(g, transpose(b, swap_last_two(b.rank()))), a.shape());
+  if (args.wants(1)) gb = unbroadcast(matmul(transpose(a, swap_last_two(a.rank())), g), b.shape());
+  return {ga, gb};
 }
 
 Tensors Permute::vjp(const Attrs& at, const VjpArgs& args) {

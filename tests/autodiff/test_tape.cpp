@@ -337,6 +337,37 @@ TEST_CASE("a traced training step includes backward and replays like eager", "[t
   CHECK(allclose(replayed[1], eager[1], 1e-12, 1e-12));
 }
 
+TEST_CASE("matmul's gradient skips the product of an operand nobody differentiates", "[tape][trace]") {
+  // x is data: only w is watched, so the backward pass runs one product (x^T g), not two.
+  manual_seed(5);
+  Tensor x = random_normal({4, 3}, 0, 1, DType::float64);
+  Tensor w = random_normal({3, 2}, 0, 1, DType::float64);
+  auto count_matmuls = [](const Graph& g) {
+    int n = 0;
+    for (const GraphNode& node : g.nodes) n += node.op == OpId::from_name("matmul");
+    return n;
+  };
+  auto step = [](bool watch_x) {
+    return [watch_x](const std::vector<Tensor>& in) {
+      GradientTape tape;
+      tape.watch(in[1]);
+      if (watch_x) tape.watch(in[0]);
+      Tensor loss = sum(square(matmul(in[0], in[1])));
+      std::vector<Tensor> src{in[1]};
+      if (watch_x) src.push_back(in[0]);
+      std::vector<Tensor> g = tape.gradient(loss, src);
+      g.insert(g.begin(), loss);
+      return g;
+    };
+  };
+  CHECK(count_matmuls(trace_graph(step(false), {x, w})) == 2);
+  CHECK(count_matmuls(trace_graph(step(true), {x, w})) == 3);
+  // The gradient of w is the same either way: 2 x^T (x w).
+  Tensor dw = step(false)({x, w})[1];
+  CHECK(bitwise_equal(dw, step(true)({x, w})[1]));
+  CHECK(allclose(dw, 2.0 * matmul(transpose(x), matmul(x, w)), 1e-12, 1e-12));
+}
+
 TEST_CASE("gradient ops are named gradients/<the forward op's scope>, whatever scope runs backward",
           "[autodiff][scope]") {
   Tensor x = Tensor({1.0, 2.0, 3.0});
