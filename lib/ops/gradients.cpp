@@ -243,6 +243,7 @@ XFLOW_UNARY_VJP(Round, zeros_like(x))
 
 // ---- binary (broadcasting) ----
 // a, b: the inputs, y: the output, g: the cotangent; each gradient is unbroadcast to its input.
+// An input the tape does not want (a constant: labels, a mask) gets none (decision 201).
 #define XFLOW_BINARY_VJP(S, ga, gb)                                   \
   Tensors S::vjp(const Attrs&, const VjpArgs& args) {                 \
     require_float(S::name, args);                                     \
@@ -254,7 +255,8 @@ XFLOW_UNARY_VJP(Round, zeros_like(x))
     (void)b;                                                          \
     (void)y;                                                          \
     (void)g;                                                          \
-    return {unbroadcast(ga, a.shape()), unbroadcast(gb, b.shape())}; \
+    return {args.wants(0) ? unbroadcast(ga, a.shape()) : Tensor(),     \
+            args.wants(1) ? unbroadcast(gb, b.shape()) : Tensor()};    \
   }
 XFLOW_BINARY_VJP(Add, g, g)
 XFLOW_BINARY_VJP(Sub, g, neg(g))
@@ -307,8 +309,8 @@ Tensors Where::vjp(const Attrs&, const VjpArgs& args) {
   require_float(name, args, {1, 2});
   const Tensor& c = args.inputs[0];
   const Tensor& g = args.cotangents[0];
-  return {Tensor(), unbroadcast(where(c, g, 0.0), args.inputs[1].shape()),
-          unbroadcast(where(c, 0.0, g), args.inputs[2].shape())};
+  return {Tensor(), args.wants(1) ? unbroadcast(where(c, g, 0.0), args.inputs[1].shape()) : Tensor(),
+          args.wants(2) ? unbroadcast(where(c, 0.0, g), args.inputs[2].shape()) : Tensor()};
 }
 
 // Back to the input's dtype; a cast from an integer has no gradient, a cast to one a zero gradient.

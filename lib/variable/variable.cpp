@@ -9,6 +9,7 @@
 #include "core/observer.hpp"
 #include "ops/variable_state.hpp"
 #include "xflow/name_scope.hpp"
+#include "xflow/numerics.hpp"
 #include "xflow/ops.hpp"
 #include "xflow/variable.hpp"
 
@@ -115,8 +116,37 @@ Tensor Variable::assign(const Tensor& v, Loc loc) const {
   return apply(Prim::assign, var_attrs(s), {x}, loc)[0];
 }
 
-Tensor Variable::assign_add(const Tensor& delta, Loc loc) const { return assign(add(value(loc), delta, loc), loc); }
-Tensor Variable::assign_sub(const Tensor& delta, Loc loc) const { return assign(sub(value(loc), delta, loc), loc); }
+namespace {
+// Whether `x` is the only handle on its description and its buffer: nothing else can read or
+// write its bytes. (buffer() returns one more handle on the buffer, or on the description of a
+// small tensor that holds its bytes inline.)
+bool held_alone(const Tensor& x) {
+  if (x.impl().use_count() != 1 || x.offset() != 0 || !x.is_contiguous()) return false;
+  return x.buffer().use_count() == 2;
+}
+
+// assign_add and assign_sub assign a result they computed. With nothing observing the thread's
+// ops (no tape, tracer or graph builder to record an assign) and the numerics check off, the
+// assign primitive would only copy that result into a private buffer; when nobody else holds the
+// result it becomes the value as it is (docs/decisions.md, 202).
+Tensor assign_result(const Variable& var, Tensor x, Loc loc) {
+  const std::shared_ptr<VariableState>& s = var.state();
+  if (s && observers().empty() && !debug::check_numerics_enabled() && x.dtype() == s->dtype &&
+      x.shape() == s->shape && held_alone(x)) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->value = x;
+    return x;
+  }
+  return var.assign(x, loc);
+}
+}  // namespace
+
+Tensor Variable::assign_add(const Tensor& delta, Loc loc) const {
+  return assign_result(*this, add(value(loc), delta, loc), loc);
+}
+Tensor Variable::assign_sub(const Tensor& delta, Loc loc) const {
+  return assign_result(*this, sub(value(loc), delta, loc), loc);
+}
 
 const std::string& Variable::name() const { return checked(state_).name; }
 DType Variable::dtype() const { return checked(state_).dtype; }

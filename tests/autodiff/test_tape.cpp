@@ -368,6 +368,26 @@ TEST_CASE("matmul's gradient skips the product of an operand nobody differentiat
   CHECK(allclose(dw, 2.0 * matmul(transpose(x), matmul(x, w)), 1e-12, 1e-12));
 }
 
+TEST_CASE("elementwise gradients skip an operand nobody differentiates", "[tape][trace]") {
+  Tensor x = Tensor({1.0, 2.0, 3.0});
+  Tensor c = Tensor({4.0, 5.0, 6.0});
+  auto count = [](const Graph& g, const char* op) {
+    int n = 0;
+    for (const GraphNode& node : g.nodes) n += node.op == OpId::from_name(op);
+    return n;
+  };
+  auto step = [](const std::vector<Tensor>& in) {
+    GradientTape tape;
+    tape.watch(in[0]);  // c is a constant: d(c * x)/dc is not computed, nor c - x's neg
+    Tensor loss = sum(in[1] * in[0] + (in[0] - in[1]));
+    return std::vector<Tensor>{loss, tape.gradient(loss, {in[0]})[0]};
+  };
+  Graph g = trace_graph(step, {x, c});
+  CHECK(count(g, "mul") == 2);  // c * x, and g * c
+  CHECK(count(g, "neg") == 0);
+  CHECK(step({x, c})[1].to_vector<double>() == std::vector<double>{5, 6, 7});
+}
+
 TEST_CASE("gradient ops are named gradients/<the forward op's scope>, whatever scope runs backward",
           "[autodiff][scope]") {
   Tensor x = Tensor({1.0, 2.0, 3.0});

@@ -37,6 +37,40 @@ TEST_CASE("a variable holds a private copy with fixed dtype and shape", "[variab
   CHECK_THROWS_AS(Variable().value(), FailedPrecondition);
 }
 
+TEST_CASE("assign_add and assign_sub keep their fresh result without a copy, and earlier reads", "[variable]") {
+  reset_variables();
+  std::vector<float> big(1000);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = 0.25f * static_cast<float>(i);
+  for (int64_t n : {int64_t{2}, int64_t{1000}}) {  // a small tensor holds its bytes inline, a large one does not
+    INFO("n = " << n);
+    std::vector<float> init(big.begin(), big.begin() + n);
+    Variable v(Tensor::from_vector(init, {n}), "w");
+    Tensor old = v.value();
+    Tensor d = full({n}, 0.5f);
+    int64_t before = allocator_stats().allocations;
+    Tensor r = v.assign_sub(d);
+    // The difference became the value: one new buffer (none for a small tensor), not two.
+    if (n == 1000) CHECK(allocator_stats().allocations - before == 1);
+    CHECK(bitwise_equal(v.value(), sub(old, d)));
+    CHECK(v.value().buffer() == r.buffer());
+    CHECK(old.to_vector<float>() == init);     // the earlier read is untouched
+    Tensor kept = v.value();
+    v.assign_add(d);
+    CHECK(bitwise_equal(v.value(), add(kept, d)));
+    CHECK(bitwise_equal(kept, r));
+    CHECK_THROWS_AS(v.assign_sub(full({n + 1}, 1.0f)), ShapeError);  // broadcasting to another shape
+    CHECK_THROWS_AS(v.assign_add(cast(full({n}, 1.0f), DType::float64)), DTypeError);  // float64 would not fit
+    CHECK(bitwise_equal(v.value(), add(kept, d)));
+  }
+  // Under a tape the assignment is still an assign op (the tape ignores it: not differentiable).
+  Variable w(Tensor({1.0f, 2.0f}), "w");
+  GradientTape tape;
+  Tensor x = Tensor({3.0f, 4.0f});
+  tape.watch(x);
+  w.assign_sub(x);
+  CHECK(w.value().to_vector<float>() == std::vector<float>{-2, -2});
+}
+
 TEST_CASE("collections list live variables in creation order", "[variable]") {
   reset_variables();
   Variable a(zeros({2}), "a");
