@@ -1,8 +1,9 @@
 // The gradient tape: a dispatch observer that records the differentiable ops touching watched
 // tensors, and runs their vjps backwards. grad/value_and_grad and stop_gradient.
+#include <cstdint>
 #include <optional>
-#include <unordered_map>
-#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "core/observer.hpp"
 #include "ops/prims.hpp"
@@ -30,6 +31,72 @@ std::string gradient_scope(const std::string& forward_scope) {
   return forward_scope.empty() ? "gradients" : "gradients/" + forward_scope;
 }
 
+// Tensor ids (never 0) numbered by dense slots 0, 1, 2, ... in order of insertion: open addressing
+// with linear probing in two arrays, so the tape's per-op lookups and insertions allocate nothing
+// but an occasional doubling (docs/decisions.md, 203).
+class IdSlots {
+ public:
+  // The slot of `id`, or -1.
+  int32_t find(uint64_t id) const {
+    if (count_ == 0) return -1;
+    for (size_t i = home(id);; i = (i + 1) & mask_) {
+      if (keys_[i] == id) return slots_[i];
+      if (keys_[i] == 0) return -1;
+    }
+  }
+  bool contains(uint64_t id) const { return find(id) >= 0; }
+  // The slot of `id`; a new id takes the next one.
+  int32_t insert(uint64_t id) {
+    if ((count_ + 1) * 2 > keys_.size()) grow();
+    for (size_t i = home(id);; i = (i + 1) & mask_) {
+      if (keys_[i] == id) return slots_[i];
+      if (keys_[i] == 0) {
+        keys_[i] = id;
+        slots_[i] = static_cast<int32_t>(count_);
+        return static_cast<int32_t>(count_++);
+      }
+    }
+  }
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  void swap(IdSlots& o) noexcept {
+    keys_.swap(o.keys_);
+    slots_.swap(o.slots_);
+    std::swap(count_, o.count_);
+    std::swap(mask_, o.mask_);
+    std::swap(shift_, o.shift_);
+  }
+
+ private:
+  // Fibonacci hashing: ids are consecutive integers, the multiply spreads them over the table.
+  size_t home(uint64_t id) const { return static_cast<size_t>((id * 0x9E3779B97F4A7C15ull) >> shift_); }
+  void grow() {
+    std::vector<uint64_t> keys;
+    std::vector<int32_t> slots;
+    keys.swap(keys_);
+    slots.swap(slots_);
+    size_t cap = keys.empty() ? 32 : keys.size() * 2;
+    keys_.assign(cap, 0);
+    slots_.assign(cap, -1);
+    mask_ = cap - 1;
+    shift_ = 64;
+    for (size_t c = cap; c > 1; c >>= 1) --shift_;
+    for (size_t j = 0; j < keys.size(); ++j) {
+      if (keys[j] == 0) continue;
+      size_t i = home(keys[j]);
+      while (keys_[i] != 0) i = (i + 1) & mask_;
+      keys_[i] = keys[j];
+      slots_[i] = slots[j];
+    }
+  }
+
+  std::vector<uint64_t> keys_;  // 0: empty
+  std::vector<int32_t> slots_;
+  size_t count_ = 0;
+  size_t mask_ = 0;
+  int shift_ = 64;
+};
+
 }  // namespace
 
 struct GradientTape::State : DispatchObserver {
@@ -37,7 +104,7 @@ struct GradientTape::State : DispatchObserver {
   bool observing = false;   // registered with the dispatch hook
   bool recording = true;    // false while a non-persistent tape computes its gradient
   bool used = false;        // gradient() was called
-  std::unordered_set<uint64_t> tracked;  // watched tensors and the float results computed from them
+  IdSlots tracked;                       // watched tensors and the float results computed from them
   std::vector<Entry> entries;            // in execution order
 
   void on_apply(const ApplyEvent& e) override {
@@ -48,7 +115,7 @@ struct GradientTape::State : DispatchObserver {
     if (!op_def(p).traits.differentiable) return;
     bool touches = false;
     for (const Tensor& t : e.inputs)
-      if (tracked.count(t.id())) {
+      if (tracked.contains(t.id())) {
         touches = true;
         break;
       }
@@ -106,8 +173,8 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   // gradient ops included, and reads only the entries that exist now.
   std::vector<Entry> own;
   const std::vector<Entry>* entries = &s.entries;
-  std::unordered_set<uint64_t> own_tracked;
-  const std::unordered_set<uint64_t>* tracked = &s.tracked;
+  IdSlots own_tracked;
+  const IdSlots* tracked = &s.tracked;
   if (!s.persistent) {
     s.stop_observing();
     s.recording = false;
@@ -118,34 +185,54 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   }
   size_t n = entries->size();
 
+  // This call's tensors (the target, the sources and what is reached from them) get slots of
+  // their own: whether they are reached, wanted, and their gradient so far, in arrays.
+  IdSlots ids;
+  std::vector<char> reach, wanted;
+  std::vector<Tensor> grads;
+  auto slot = [&](uint64_t id) {
+    auto k = static_cast<size_t>(ids.insert(id));
+    if (k == reach.size()) {
+      reach.push_back(0);
+      wanted.push_back(0);
+      grads.emplace_back();
+    }
+    return k;
+  };
+  auto reached = [&](uint64_t id) {
+    int32_t k = ids.find(id);
+    return k >= 0 && reach[static_cast<size_t>(k)];
+  };
+
   // The entries on a path from a source: only their inputs receive gradients. Gradients flow to
   // tracked tensors only (watched, or computed from watched ones): an unwatched constant that
   // meets a watched tensor in an op stays unconnected.
-  std::unordered_set<uint64_t> reach, wanted;
   for (const Tensor& t : sources) {
-    if (tracked->count(t.id())) reach.insert(t.id());
-    wanted.insert(t.id());
+    size_t k = slot(t.id());
+    if (tracked->contains(t.id())) reach[k] = 1;
+    wanted[k] = 1;
   }
   std::vector<char> needed(n, 0);
   for (size_t k = 0; k < n; ++k) {
     const Entry& e = (*entries)[k];
     for (const Tensor& t : e.inputs)
-      if (reach.count(t.id())) {
+      if (reached(t.id())) {
         needed[k] = 1;
         break;
       }
     if (needed[k])
-      for (const Tensor& t : e.outputs) reach.insert(t.id());
+      for (const Tensor& t : e.outputs) reach[slot(t.id())] = 1;
   }
 
-  std::unordered_map<uint64_t, Tensor> grads;
   // Gradient names matter only to a recorder (a traced or built training step).
   const bool named = names_recorded();
   {
     std::optional<AbsoluteNameScope> scope;
     if (named) scope.emplace(gradient_scope(""));
-    grads[target.id()] = ones_like(target);
+    grads[slot(target.id())] = ones_like(target);
   }
+  Tensors cts;
+  std::vector<char> wants;
   for (size_t k = n; k-- > 0;) {
     if (!needed[k]) continue;
     // A persistent tape may append to its entries meanwhile (moving them): it reads a copy. A
@@ -153,14 +240,14 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     std::optional<Entry> copy;
     if (entries != &own) copy.emplace((*entries)[k]);
     const Entry& e = copy ? *copy : own[k];
-    Tensors cts(e.outputs.size());
+    cts.assign(e.outputs.size(), Tensor());
     bool any = false;
     for (size_t j = 0; j < e.outputs.size(); ++j) {
-      auto it = grads.find(e.outputs[j].id());
-      if (it == grads.end()) continue;
-      // The gradient of an output nobody asked for is erased below: move it out.
-      if (wanted.count(e.outputs[j].id())) cts[j] = it->second;
-      else cts[j] = std::move(it->second);
+      int32_t o = ids.find(e.outputs[j].id());
+      if (o < 0 || !grads[static_cast<size_t>(o)].defined()) continue;
+      // The gradient of an output nobody asked for is freed below: move it out.
+      if (wanted[static_cast<size_t>(o)]) cts[j] = grads[static_cast<size_t>(o)];
+      else cts[j] = std::move(grads[static_cast<size_t>(o)]);
       any = true;
     }
     if (!any) continue;
@@ -171,33 +258,35 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     for (size_t j = 0; j < e.outputs.size(); ++j)
       if (!cts[j].defined()) cts[j] = zeros_like(e.outputs[j]);
     // Later entries were processed first, so the outputs' gradients are complete: free them.
-    for (const Tensor& t : e.outputs)
-      if (!wanted.count(t.id())) grads.erase(t.id());
+    for (const Tensor& t : e.outputs) {
+      int32_t o = ids.find(t.id());
+      if (o >= 0 && !wanted[static_cast<size_t>(o)]) grads[static_cast<size_t>(o)] = Tensor();
+    }
     const OpDef& def = op_def(e.op);
-    std::vector<char> wants(e.inputs.size());
+    wants.assign(e.inputs.size(), 0);
     for (size_t i = 0; i < e.inputs.size(); ++i)
-      wants[i] = reach.count(e.inputs[i].id()) && is_floating(e.inputs[i].dtype());
+      wants[i] = reached(e.inputs[i].id()) && is_floating(e.inputs[i].dtype());
     Tensors res = def.vjp(e.attrs.get(), VjpArgs{e.inputs, e.outputs, cts, &wants});
     if (res.size() != e.inputs.size())
       throw Internal("[" + std::string(def.name) + "] vjp returned " + std::to_string(res.size()) +
                      " gradients for " + std::to_string(e.inputs.size()) + " inputs");
     for (size_t i = 0; i < res.size(); ++i) {
       const Tensor& in = e.inputs[i];
-      if (!res[i].defined() || !reach.count(in.id()) || !is_floating(in.dtype())) continue;
+      if (!res[i].defined() || !wants[i]) continue;
       if (res[i].shape() != in.shape() || res[i].dtype() != in.dtype())
         throw Internal("[" + std::string(def.name) + "] the gradient of input " + std::to_string(i) + " is " +
                        spec_of(res[i]) + " but the input is " + spec_of(in));
-      auto it = grads.find(in.id());
-      if (it == grads.end()) grads.emplace(in.id(), std::move(res[i]));
-      else it->second = add(it->second, res[i]);
+      Tensor& acc = grads[static_cast<size_t>(ids.find(in.id()))];
+      if (!acc.defined()) acc = std::move(res[i]);
+      else acc = add(acc, res[i]);
     }
   }
 
   std::vector<Tensor> out;
   for (size_t i = 0; i < sources.size(); ++i) {
-    auto it = grads.find(sources[i].id());
-    if (it != grads.end()) {
-      out.push_back(it->second);
+    const Tensor& g = grads[static_cast<size_t>(ids.find(sources[i].id()))];
+    if (g.defined()) {
+      out.push_back(g);
     } else if (unconnected == UnconnectedGradients::zero) {
       std::optional<AbsoluteNameScope> scope;
       if (named) scope.emplace(gradient_scope(""));

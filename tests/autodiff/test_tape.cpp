@@ -368,6 +368,30 @@ TEST_CASE("matmul's gradient skips the product of an operand nobody differentiat
   CHECK(allclose(dw, 2.0 * matmul(transpose(x), matmul(x, w)), 1e-12, 1e-12));
 }
 
+TEST_CASE("a tape follows long chains and many watched tensors", "[tape]") {
+  // Hundreds of tracked ids: the tape's id table grows several times while recording, and a
+  // persistent tape keeps recording (growing it again) while it computes a gradient.
+  std::vector<Tensor> xs;
+  for (int i = 0; i < 50; ++i) xs.push_back(Tensor({1.0 + i, 2.0}));
+  GradientTape tape(true);
+  for (const Tensor& x : xs) tape.watch(x);
+  Tensor y = xs[0];
+  for (int i = 0; i < 300; ++i) y = y * 1.001 + xs[static_cast<size_t>(i % 50)] * 0.0;
+  Tensor total = sum(y);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<Tensor> g = tape.gradient(total, xs);
+    REQUIRE(g.size() == 50);
+    double chain = std::pow(1.001, 300);
+    CHECK(g[0].to_vector<double>()[0] == Approx(chain));
+    CHECK(g[0].to_vector<double>()[1] == Approx(chain));
+    for (size_t i = 1; i < 50; ++i) CHECK(g[i].to_vector<double>() == std::vector<double>{0, 0});
+  }
+  // A source that is the target itself, watched or not, gets the seed.
+  Tensor c = Tensor({5.0});
+  GradientTape t2;
+  CHECK(t2.gradient(c, {c})[0].to_vector<double>() == std::vector<double>{1});
+}
+
 TEST_CASE("elementwise gradients skip an operand nobody differentiates", "[tape][trace]") {
   Tensor x = Tensor({1.0, 2.0, 3.0});
   Tensor c = Tensor({4.0, 5.0, 6.0});
