@@ -190,6 +190,9 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   IdSlots ids;
   std::vector<char> reach, wanted;
   std::vector<Tensor> grads;
+  reach.reserve(2 * n + sources.size() + 1);
+  wanted.reserve(reach.capacity());
+  grads.reserve(reach.capacity());
   auto slot = [&](uint64_t id) {
     auto k = static_cast<size_t>(ids.insert(id));
     if (k == reach.size()) {

@@ -25,7 +25,7 @@ Tensor unbroadcast(const Tensor& g, const Shape& shape) {
   for (size_t i = 0; i < shape.size(); ++i)
     if (shape[i] == 1 && g.shape()[lead + i] != 1) axes.push_back(lead + static_cast<int64_t>(i));
   Tensor s = axes.empty() ? g : sum(g, axes);
-  return reshape(s, shape);
+  return s.shape() == shape ? s : reshape(s, shape);
 }
 
 Specs specs_of(const Tensors& ts) {
