@@ -1,5 +1,6 @@
 #include "xflow/tensor.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cstdint>
@@ -257,6 +258,7 @@ void copy_to_contiguous(const Tensor& src, void* dst) {
       T* out = d + i * inner;
       const T* in = s + off;
       if (inner_stride == 1) std::memcpy(out, in, inner * sizeof(T));
+      else if (inner_stride == 0) std::fill_n(out, inner, *in);  // a broadcast row (broadcast_to)
       else
         for (int64_t j = 0; j < inner; ++j) out[j] = in[j * inner_stride];
     });

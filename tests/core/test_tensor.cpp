@@ -124,6 +124,14 @@ TEST_CASE("views share the buffer; contiguous copies only when needed", "[tensor
   CHECK(rt.buffer() != m.buffer());
   CHECK(rt.to_vector<float>() == std::vector<float>{0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11});
   CHECK(m.contiguous().buffer() == m.buffer());
+  // Broadcast views (stride 0) copy out row by row: a stretched last axis, a stretched first one.
+  Tensor col = broadcast_to(reshape(Tensor({1.5f, -2.0f, 3.0f}), {3, 1}), {3, 4});
+  CHECK(col.strides().back() == 0);
+  CHECK(col.contiguous().to_vector<float>() == std::vector<float>{1.5f, 1.5f, 1.5f, 1.5f, -2, -2, -2, -2, 3, 3, 3, 3});
+  Tensor row = broadcast_to(Tensor({1, 2, 3}), {2, 3});
+  CHECK(row.contiguous().to_vector<int>() == std::vector<int>{1, 2, 3, 1, 2, 3});
+  Tensor both = broadcast_to(Tensor(7.0), {2, 3});
+  CHECK(both.contiguous().to_vector<double>() == std::vector<double>(6, 7.0));
 }
 
 TEST_CASE("every tensor has a distinct id", "[tensor]") {
