@@ -228,6 +228,32 @@ struct Plan::Compiler {
     // Outputs (and guarded values) and everything they view are fresh per run: the caller keeps them.
     for (int v : outputs)
       if (slots[root[v]].kind == ValueSlot::Kind::arena) slots[root[v]].kind = ValueSlot::Kind::fresh;
+    mark_adopting_assigns();
+  }
+
+  // An assign copies its input into a new tensor, because the input may be an arena buffer that
+  // the next run overwrites. When the input is computed by a fused or elementwise step (which
+  // write into the buffer the plan hands them) and nothing but this assign reads it, the value
+  // gets a fresh buffer per run instead and the assign makes that buffer the variable's tensor:
+  // an optimizer's update is then written once, straight into the variable's next value. A value
+  // the caller receives (an output or a guarded value) or that a view reads keeps the copy.
+  void mark_adopting_assigns() {
+    std::vector<ValueSlot>& slots = p.slots_;
+    for (PlanStep& s : p.steps_) {
+      if (s.fused || s.nodes.size() != 1) continue;
+      const GraphNode& n = g.nodes[s.nodes[0]];
+      if (!attrs_if<Assign>(n) || n.inputs.size() != 1) continue;
+      const int v = n.inputs[0];
+      const GraphValue& gv = g.values[v];
+      if (gv.kind != GraphValue::Kind::node_output || root[v] != v || outputs.count(v)) continue;
+      if (consumers[v].size() != 1) continue;  // read by the assign alone (and once)
+      if (slots[v].kind != ValueSlot::Kind::arena && slots[v].kind != ValueSlot::Kind::fresh) continue;
+      const PlanStep& producer = p.steps_[step_of_node[gv.producer]];
+      const Traits& tr = def_of(g.nodes[gv.producer]).traits;
+      if (!producer.fused && !(tr.elementwise && !tr.view && !tr.stateful)) continue;
+      slots[v].kind = ValueSlot::Kind::fresh;
+      s.adopt = true;
+    }
   }
 
   // Phase 5: arena offsets by liveness of arena roots, level by level; an elementwise step may
@@ -405,6 +431,14 @@ std::vector<Tensor> Plan::execute(const std::vector<Tensor>& args, const StepObs
       std::vector<void*> out;
       for (int v : f.out_values) out.push_back(env[v].raw_data());
       f.run(ext, out);
+    } else if (s.adopt) {
+      // The input's fresh buffer becomes the variable's tensor (mark_adopting_assigns).
+      const GraphNode& n = g.nodes[s.nodes[0]];
+      try {
+        env[n.outputs[0]] = assign_adopting(*attrs_if<Assign>(n), env[n.inputs[0]]);
+      } catch (const Error& e) {
+        raise(e.code(), def_of(n).name, e.what(), Loc::at(n.file.c_str(), n.line));  // as eval_kernel does
+      }
     } else {
       const GraphNode& n = g.nodes[s.nodes[0]];
       Tensors in;
