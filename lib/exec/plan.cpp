@@ -416,19 +416,26 @@ std::vector<Tensor> Plan::execute(const std::vector<Tensor>& args, const StepObs
 
   auto run_step = [&](int si) {
     const PlanStep& s = steps_[si];
-    auto t0 = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point t0;
+    if (profiling) t0 = std::chrono::steady_clock::now();
     for (int v : s.outputs)
       if (slots_[v].kind == ValueSlot::Kind::fresh) env[v] = Tensor::empty(g.values[v].shape, g.values[v].dtype);
     if (s.fused) {
       const Fused& f = *fused_[si];
       std::vector<Tensor> keep;  // contiguous copies of strided inputs live until the kernel ends
       std::vector<const void*> ext;
+      ext.reserve(f.ext_values.size());
       for (int v : f.ext_values) {
-        Tensor t = env[v].contiguous();
-        ext.push_back(t.raw_data());
-        keep.push_back(std::move(t));
+        const Tensor& t = env[v];
+        if (t.is_contiguous()) {
+          ext.push_back(t.raw_data());
+        } else {
+          keep.push_back(t.contiguous());
+          ext.push_back(keep.back().raw_data());
+        }
       }
       std::vector<void*> out;
+      out.reserve(f.out_values.size());
       for (int v : f.out_values) out.push_back(env[v].raw_data());
       f.run(ext, out);
     } else if (s.adopt) {
