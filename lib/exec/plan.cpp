@@ -543,6 +543,14 @@ std::vector<GraphProvenance> Plan::provenance() const {
                                         (fused_[&s - steps_.data()]->kernel ? "generated" : "interpreted") +
                                         " kernel: " + ops});
     }
+  for (const PlanStep& s : steps_)
+    if (s.adopt) {
+      const GraphNode& n = graph_.nodes[s.nodes[0]];
+      const int v = n.inputs[0];
+      out.push_back(GraphProvenance{"plan_memory", "adopt", {graph_.values[v].producer, n.id},
+                                    "assign to variable '" + attrs_if<Assign>(n)->name + "' keeps value " +
+                                        std::to_string(v) + "'s buffer (fresh per run) instead of copying it"});
+    }
   for (const GraphValue& v : graph_.values) {
     const ValueSlot& s = slots_[v.id];
     if (s.kind != ValueSlot::Kind::arena) continue;

@@ -139,6 +139,9 @@ TEST_CASE("a replayed update adopts its buffer only when nothing else reads it, 
   for (size_t i = 0; i < held.size(); ++i) CHECK(held[i].to_vector<float>() == seen[i]);
   const Plan& plan = *traced.plan_for({x});
   CHECK(adopting_assigns(plan) == 1);
+  int adopt_notes = 0;
+  for (const GraphProvenance& pv : plan.provenance()) adopt_notes += pv.pass == "plan_memory" && pv.action == "adopt";
+  CHECK(adopt_notes == 1);
 
   // The update is also returned, read by another op, or is the caller's input: the assign copies.
   Variable a(Tensor({1.0f, 2.0f}), "a"), b(Tensor({1.0f, 2.0f}), "b"), c(Tensor({1.0f, 2.0f}), "c");
