@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "testing.hpp"
 #include "xflow/passes.hpp"
 #include "xflow/plan.hpp"
 #include "xflow/trace.hpp"
@@ -142,6 +143,20 @@ TEST_CASE("a replayed update adopts its buffer only when nothing else reads it, 
   int adopt_notes = 0;
   for (const GraphProvenance& pv : plan.provenance()) adopt_notes += pv.pass == "plan_memory" && pv.action == "adopt";
   CHECK(adopt_notes == 1);
+  // Every plan option: fused or plain (elementwise) producers, arena or fresh buffers.
+  const Graph& traced_graph = *traced.graph_for({x});
+  for (const PlanOptions& o : testing::all_plan_options()) {
+    INFO(testing::options_str(o));
+    Plan p(traced_graph, o);
+    CHECK(adopting_assigns(p) == 1);
+    for (int i = 0; i < 3; ++i) {
+      Tensor before = w.value();
+      std::vector<float> before_values = before.to_vector<float>();
+      CHECK(bitwise_equal(p.run({x})[0], update(we, x)));
+      CHECK(bitwise_equal(w.value(), we.value()));
+      CHECK(before.to_vector<float>() == before_values);
+    }
+  }
 
   // The update is also returned, read by another op, or is the caller's input: the assign copies.
   Variable a(Tensor({1.0f, 2.0f}), "a"), b(Tensor({1.0f, 2.0f}), "b"), c(Tensor({1.0f, 2.0f}), "c");
