@@ -36,6 +36,10 @@ struct PlanStep {
   std::vector<int> outputs;      // value ids the step materializes
   int level = 0;                 // steps of one level do not depend on each other
   bool fused = false;
+  // An assign that keeps its input's buffer as the variable's new tensor instead of copying it:
+  // the input is a fused or elementwise result that only this assign reads, computed into a
+  // buffer of its own each run (docs/tracing.md, "Variables").
+  bool adopt = false;
 };
 
 // Where a value lives during a run.

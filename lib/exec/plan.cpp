@@ -228,6 +228,32 @@ struct Plan::Compiler {
     // Outputs (and guarded values) and everything they view are fresh per run: the caller keeps them.
     for (int v : outputs)
       if (slots[root[v]].kind == ValueSlot::Kind::arena) slots[root[v]].kind = ValueSlot::Kind::fresh;
+    mark_adopting_assigns();
+  }
+
+  // An assign copies its input into a new tensor, because the input may be an arena buffer that
+  // the next run overwrites. When the input is computed by a fused or elementwise step (which
+  // write into the buffer the plan hands them) and nothing but this assign reads it, the value
+  // gets a fresh buffer per run instead and the assign makes that buffer the variable's tensor:
+  // an optimizer's update is then written once, straight into the variable's next value. A value
+  // the caller receives (an output or a guarded value) or that a view reads keeps the copy.
+  void mark_adopting_assigns() {
+    std::vector<ValueSlot>& slots = p.slots_;
+    for (PlanStep& s : p.steps_) {
+      if (s.fused || s.nodes.size() != 1) continue;
+      const GraphNode& n = g.nodes[s.nodes[0]];
+      if (!attrs_if<Assign>(n) || n.inputs.size() != 1) continue;
+      const int v = n.inputs[0];
+      const GraphValue& gv = g.values[v];
+      if (gv.kind != GraphValue::Kind::node_output || root[v] != v || outputs.count(v)) continue;
+      if (consumers[v].size() != 1) continue;  // read by the assign alone (and once)
+      if (slots[v].kind != ValueSlot::Kind::arena && slots[v].kind != ValueSlot::Kind::fresh) continue;
+      const PlanStep& producer = p.steps_[step_of_node[gv.producer]];
+      const Traits& tr = def_of(g.nodes[gv.producer]).traits;
+      if (!producer.fused && !(tr.elementwise && !tr.view && !tr.stateful)) continue;
+      slots[v].kind = ValueSlot::Kind::fresh;
+      s.adopt = true;
+    }
   }
 
   // Phase 5: arena offsets by liveness of arena roots, level by level; an elementwise step may
@@ -390,21 +416,36 @@ std::vector<Tensor> Plan::execute(const std::vector<Tensor>& args, const StepObs
 
   auto run_step = [&](int si) {
     const PlanStep& s = steps_[si];
-    auto t0 = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point t0;
+    if (profiling) t0 = std::chrono::steady_clock::now();
     for (int v : s.outputs)
       if (slots_[v].kind == ValueSlot::Kind::fresh) env[v] = Tensor::empty(g.values[v].shape, g.values[v].dtype);
     if (s.fused) {
       const Fused& f = *fused_[si];
       std::vector<Tensor> keep;  // contiguous copies of strided inputs live until the kernel ends
       std::vector<const void*> ext;
+      ext.reserve(f.ext_values.size());
       for (int v : f.ext_values) {
-        Tensor t = env[v].contiguous();
-        ext.push_back(t.raw_data());
-        keep.push_back(std::move(t));
+        const Tensor& t = env[v];
+        if (t.is_contiguous()) {
+          ext.push_back(t.raw_data());
+        } else {
+          keep.push_back(t.contiguous());
+          ext.push_back(keep.back().raw_data());
+        }
       }
       std::vector<void*> out;
+      out.reserve(f.out_values.size());
       for (int v : f.out_values) out.push_back(env[v].raw_data());
       f.run(ext, out);
+    } else if (s.adopt) {
+      // The input's fresh buffer becomes the variable's tensor (mark_adopting_assigns).
+      const GraphNode& n = g.nodes[s.nodes[0]];
+      try {
+        env[n.outputs[0]] = assign_adopting(*attrs_if<Assign>(n), env[n.inputs[0]]);
+      } catch (const Error& e) {
+        raise(e.code(), def_of(n).name, e.what(), Loc::at(n.file.c_str(), n.line));  // as eval_kernel does
+      }
     } else {
       const GraphNode& n = g.nodes[s.nodes[0]];
       Tensors in;
@@ -501,6 +542,14 @@ std::vector<GraphProvenance> Plan::provenance() const {
                                     std::to_string(s.nodes.size()) + " nodes in one " +
                                         (fused_[&s - steps_.data()]->kernel ? "generated" : "interpreted") +
                                         " kernel: " + ops});
+    }
+  for (const PlanStep& s : steps_)
+    if (s.adopt) {
+      const GraphNode& n = graph_.nodes[s.nodes[0]];
+      const int v = n.inputs[0];
+      out.push_back(GraphProvenance{"plan_memory", "adopt", {graph_.values[v].producer, n.id},
+                                    "assign to variable '" + attrs_if<Assign>(n)->name + "' keeps value " +
+                                        std::to_string(v) + "'s buffer (fresh per run) instead of copying it"});
     }
   for (const GraphValue& v : graph_.values) {
     const ValueSlot& s = slots_[v.id];

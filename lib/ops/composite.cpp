@@ -347,6 +347,16 @@ Tensor to_float32(const char* op, const Tensor& x, Loc loc) {
     raise(ErrorCode::dtype, op, "implicit dtype promotion in strict mode: x is " + spec_of(x) + " and would become float32", loc);
   return cast(x, DType::float32, loc);
 }
+
+// The shift that keeps softmax and log_softmax's exp from overflowing: the max along the axis,
+// behind stop_gradient. Both functions are invariant to the shift, so its exact gradient is 0;
+// without stop_gradient the tape would still differentiate the max (an argmax mask: equal,
+// isnan, logical ops, a tie count and a where) only to multiply it by a cotangent that sums to
+// zero up to rounding. With it, log_softmax's gradient is TensorFlow's g - sum(g) * softmax and
+// softmax's is (g - sum(g * y)) * y (docs/decisions.md, 220).
+Tensor shift_of(const Tensor& xf, const Axes& ax, Loc loc) {
+  return apply1(Prim::stop_gradient, {max(xf, ax, true, loc)}, loc);
+}
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t axis, Loc loc) {
@@ -354,7 +364,7 @@ Tensor softmax(const Tensor& x, int64_t axis, Loc loc) {
   Tensor xf = to_float32("softmax", x, loc);
   Axes ax{normalize_axis(axis, x.rank(), "softmax", loc)};
   if (x.shape()[ax[0]] == 0) return xf;  // nothing to normalize (and max has no identity there)
-  Tensor e = exp(sub(xf, max(xf, ax, true, loc), loc), loc);
+  Tensor e = exp(sub(xf, shift_of(xf, ax, loc), loc), loc);
   return div(e, sum(e, ax, true, loc), loc);
 }
 
@@ -363,7 +373,7 @@ Tensor log_softmax(const Tensor& x, int64_t axis, Loc loc) {
   Tensor xf = to_float32("log_softmax", x, loc);
   Axes ax{normalize_axis(axis, x.rank(), "log_softmax", loc)};
   if (x.shape()[ax[0]] == 0) return xf;  // nothing to normalize (and max has no identity there)
-  Tensor s = sub(xf, max(xf, ax, true, loc), loc);
+  Tensor s = sub(xf, shift_of(xf, ax, loc), loc);
   return sub(s, log(sum(exp(s, loc), ax, true, loc), loc), loc);
 }
 

@@ -230,6 +230,12 @@ XFLOW_DECLARE_PRIM(MaxPool2DBackprop, "max_pool2d_backprop", PoolAttrs, kPlain)
 // random, stateful, side_effect}.
 XFLOW_DECLARE_PRIM(ReadVariable, "read_variable", VariableAttrs, (Traits{false, false, false, true, true, false, true, false}))
 XFLOW_DECLARE_PRIM(Assign, "assign", VariableAttrs, (Traits{false, false, false, false, true, false, true, true}))
+// The assignment without its copy: `value` becomes the variable's tensor and is returned.
+// Assign::eval copies its input first (the input may live in a plan's arena or be held by the
+// caller); a plan calls this directly for a value it computed into a buffer of its own that
+// nothing else reads (lib/exec/plan.cpp). `value` must be dense and contiguous, of the
+// variable's dtype and shape.
+Tensor assign_adopting(const VariableAttrs& a, const Tensor& value);
 // Queues: a dequeue takes fresh elements on every run and an enqueue adds its inputs (its output
 // is the number of elements added); both are side effects kept in graph order per queue, never
 // folded or merged. Their kernels reach the queue through ops/queue_resource.hpp.

@@ -1,7 +1,8 @@
 // Kernels of the variable primitives and the table of live variables they look ids up in.
 // read_variable yields the variable's current tensor (no
 // copy: values are immutable, an assignment swaps the handle); assign stores a private copy of
-// its input (which may live in a plan's arena) and yields it.
+// its input (which may live in a plan's arena) and yields it. A plan that computed the value into
+// a buffer nothing else reads hands that buffer over instead (assign_adopting).
 #include <cstring>
 #include <unordered_map>
 
@@ -83,15 +84,22 @@ Specs Assign::infer(const Attrs& a, const Specs& in) {
 }
 
 void Assign::eval(const Attrs& a, const Tensors& in, Tensors& out) {
-  std::shared_ptr<VariableState> s = bound_variable(a);
+  bound_variable(a);  // before the copy: an unbound id fails without work
   Tensor src = in[0].contiguous();
   Tensor copy = Tensor::empty(a.shape, a.dtype);
   if (copy.size()) std::memcpy(copy.raw_data(), src.raw_data(), static_cast<size_t>(copy.size()) * dtype_size(a.dtype));
-  {
-    std::lock_guard<std::mutex> lock(s->mu);
-    s->value = copy;
-  }
-  out[0] = copy;
+  out[0] = assign_adopting(a, copy);
+}
+
+Tensor assign_adopting(const VariableAttrs& a, const Tensor& value) {
+  std::shared_ptr<VariableState> s = bound_variable(a);
+  if (value.dtype() != a.dtype || value.shape() != a.shape || value.offset() != 0 || !value.is_contiguous())
+    throw InvalidArgument("[assign] adopting " + shape_str(value.shape()) + " " + dtype_name(value.dtype()) +
+                          " (offset " + std::to_string(value.offset()) + ") for variable of " + shape_str(a.shape) +
+                          " " + dtype_name(a.dtype) + ": needs a dense value of its dtype and shape");
+  std::lock_guard<std::mutex> lock(s->mu);
+  s->value = value;
+  return value;
 }
 
 // A read has no inputs: its gradient goes to the variable (the tape collects the cotangents of

@@ -719,6 +719,54 @@ TEST_CASE("composite ops: softmax, log_softmax, logsumexp, mean, variance, stdde
              Tol{1e-5, 1e-4, 1e-5});
 }
 
+namespace {
+// The primitives a piece of code applies, by name.
+struct OpNames : DispatchObserver {
+  std::multiset<std::string> names;
+  OpNames() { add_observer(this); }
+  ~OpNames() override { remove_observer(this); }
+  void on_apply(const ApplyEvent& e) override { names.insert(op_def(static_cast<Prim>(e.op)).name); }
+};
+}  // namespace
+
+TEST_CASE("log_softmax and softmax differentiate without the max: g - sum(g) * softmax", "[gradients][composite]") {
+  manual_seed(23);
+  // Rows with tied maxima (where the max's own gradient would split between the ties), a constant
+  // row and large values: the functions are smooth everywhere, so central differences hold.
+  Tensor ties = Tensor::from_vector(std::vector<double>{1, 1, 0, -1, 2, 2, 2, 2, -3, 0.5, 0.5, 0.1, 40, -40, 39.5, 40},
+                                    {4, 4});
+  for (const Tensor& x : {uniform({3, 5}, -3, 3), ties}) {
+    check_grad([](const std::vector<Tensor>& in) { return log_softmax(in[0]); }, {x});
+    check_grad([](const std::vector<Tensor>& in) { return log_softmax(in[0], 0); }, {x});
+    check_grad([](const std::vector<Tensor>& in) { return softmax(in[0]); }, {x});
+    check_grad([](const std::vector<Tensor>& in) { return softmax(in[0], 0); }, {x});
+  }
+  // TensorFlow's formulas, against the tape: log_softmax g - sum(g) * softmax(x); softmax
+  // (g - sum(g * y)) * y.
+  Tensor x = ties, w = uniform({4, 4}, -1, 1);
+  std::multiset<std::string> backward;  // the primitives the gradient computations applied
+  auto gradient_of = [&](Tensor (*f)(const Tensor&, int64_t, Loc)) {
+    GradientTape tape;
+    tape.watch(x);
+    Tensor target = sum(mul(f(x, -1, Loc::current()), w));
+    OpNames rec;
+    Tensor g = tape.gradient(target, {x})[0];
+    backward.insert(rec.names.begin(), rec.names.end());
+    return g;
+  };
+  Tensor gl = gradient_of(&log_softmax);
+  Tensor gs = gradient_of(&softmax);
+  Tensor y = softmax(x);
+  CHECK(allclose(gl, w - sum(w, Axes{1}, true) * y, 1e-12, 1e-12));
+  CHECK(allclose(gs, (w - sum(w * y, Axes{1}, true)) * y, 1e-12, 1e-12));
+  // The shift is a constant to the tape: no argmax mask (equal, isnan, logical ops, where) is built.
+  for (const char* op : {"equal", "isnan", "logical_and", "logical_or", "where", "reduce_max"}) {
+    INFO(op);
+    CHECK(backward.count(op) == 0);
+  }
+  CHECK(backward.count("mul") > 0);  // the observer saw the backward pass
+}
+
 TEST_CASE("a small network: dense, conv, pool, softmax cross-entropy", "[gradients][composite]") {
   manual_seed(20);
   Tensor labels = one_hot(Tensor({1, 0}), 3, DType::float64);

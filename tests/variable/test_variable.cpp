@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "testing.hpp"
 #include "xflow/passes.hpp"
 #include "xflow/plan.hpp"
 #include "xflow/trace.hpp"
@@ -140,6 +141,85 @@ TEST_CASE("a trace captures variables by reference and replays assignments in or
   int assigns = 0;
   for (const GraphNode& n : g.nodes) assigns += n.op == "assign";
   CHECK(assigns == 2);
+}
+
+namespace {
+int adopting_assigns(const Plan& plan) {
+  int n = 0;
+  for (const PlanStep& s : plan.steps()) n += s.adopt;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("a replayed update adopts its buffer only when nothing else reads it, and values stay immutable",
+          "[variable][trace][plan]") {
+  reset_variables();
+  Variable w(Tensor({1.0f, -2.0f, 3.0f, 0.25f}), "w"), we(Tensor({1.0f, -2.0f, 3.0f, 0.25f}), "we");
+  auto update = [](Variable& v, const Tensor& x) {
+    Tensor grad = v.value() * 2.0f - x;
+    v.assign_sub(grad * 0.1f);  // read, mul, sub: a fused result read by the assign alone
+    return sum(square(v.value()));
+  };
+  auto traced = trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{update(w, in[0])}; });
+  Tensor x({0.5f, 0.5f, 0.5f, 0.5f});
+  std::vector<Tensor> held;  // every value the variable had: none may change afterwards
+  std::vector<std::vector<float>> seen;
+  for (int i = 0; i < 5; ++i) {
+    held.push_back(w.value());
+    seen.push_back(w.value().to_vector<float>());
+    Tensor loss = traced({x})[0];
+    CHECK(bitwise_equal(loss, update(we, x)));
+    CHECK(bitwise_equal(w.value(), we.value()));
+  }
+  for (size_t i = 0; i < held.size(); ++i) CHECK(held[i].to_vector<float>() == seen[i]);
+  const Plan& plan = *traced.plan_for({x});
+  CHECK(adopting_assigns(plan) == 1);
+  int adopt_notes = 0;
+  for (const GraphProvenance& pv : plan.provenance()) adopt_notes += pv.pass == "plan_memory" && pv.action == "adopt";
+  CHECK(adopt_notes == 1);
+  // Every plan option: fused or plain (elementwise) producers, arena or fresh buffers.
+  const Graph& traced_graph = *traced.graph_for({x});
+  for (const PlanOptions& o : testing::all_plan_options()) {
+    INFO(testing::options_str(o));
+    Plan p(traced_graph, o);
+    CHECK(adopting_assigns(p) == 1);
+    for (int i = 0; i < 3; ++i) {
+      Tensor before = w.value();
+      std::vector<float> before_values = before.to_vector<float>();
+      CHECK(bitwise_equal(p.run({x})[0], update(we, x)));
+      CHECK(bitwise_equal(w.value(), we.value()));
+      CHECK(before.to_vector<float>() == before_values);
+    }
+  }
+
+  // The update is also returned, read by another op, or is the caller's input: the assign copies.
+  Variable a(Tensor({1.0f, 2.0f}), "a"), b(Tensor({1.0f, 2.0f}), "b"), c(Tensor({1.0f, 2.0f}), "c");
+  auto fn = [&](const std::vector<Tensor>& in) {
+    Tensor ua = a.value() * in[0];
+    a.assign(ua);
+    Tensor ub = b.value() + in[0];
+    b.assign(ub);
+    c.assign(in[0]);
+    return std::vector<Tensor>{ua, ub * 3.0f};
+  };
+  Tensor y({2.0f, 0.5f});
+  Graph g = trace_graph(fn, {y});
+  for (const PlanOptions& o : {PlanOptions{}, PlanOptions{false, false, false, false, false}}) {
+    a.assign(Tensor({1.0f, 2.0f}));
+    b.assign(Tensor({1.0f, 2.0f}));
+    Plan p(g, o);
+    CHECK(adopting_assigns(p) == 0);
+    std::vector<Tensor> out = p.run({y});
+    CHECK(out[0].to_vector<float>() == std::vector<float>{2.0f, 1.0f});
+    CHECK(out[1].to_vector<float>() == std::vector<float>{9.0f, 7.5f});
+    Tensor av = a.value();
+    p.run({y});  // a second run must not write into the first run's values
+    CHECK(av.to_vector<float>() == std::vector<float>{2.0f, 1.0f});
+    CHECK(out[0].to_vector<float>() == std::vector<float>{2.0f, 1.0f});
+    CHECK(a.value().to_vector<float>() == std::vector<float>{4.0f, 0.5f});
+    CHECK(b.value().to_vector<float>() == std::vector<float>{5.0f, 3.0f});
+    CHECK(c.value().to_vector<float>() == std::vector<float>{2.0f, 0.5f});
+  }
 }
 
 TEST_CASE("passes never merge, fold or drop variable reads and assignments wrongly", "[variable][passes]") {
