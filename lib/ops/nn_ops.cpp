@@ -361,6 +361,38 @@ void Conv2DBackpropFilter::eval(const Attrs& a, const Tensors& in, Tensors& out)
 
 namespace {
 
+// The windows of a 2-D pool over an input (N, H, W, C): output (N, wh.out, ww.out, C). Window
+// (oh, ow) covers input rows [hb, he) and columns [wb, we), clipped to the input (SAME padding
+// clips the border windows; an all-padding window is empty).
+struct PoolGeom {
+  int64_t N = 0, H = 0, W = 0, C = 0, kh = 1, kw = 1, sh = 1, sw = 1;
+  Window wh, ww;
+  struct Box {
+    int64_t hb, he, wb, we;
+    bool empty() const { return hb >= he || wb >= we; }
+  };
+  Box box(int64_t oh, int64_t ow) const {
+    const int64_t h0 = oh * sh - wh.pad_before, w0 = ow * sw - ww.pad_before;
+    return {std::max<int64_t>(h0, 0), std::min<int64_t>(h0 + kh, H), std::max<int64_t>(w0, 0),
+            std::min<int64_t>(w0 + kw, W)};
+  }
+  // Windows do not overlap: every input element is in at most one window.
+  bool disjoint() const { return sh >= kh && sw >= kw; }
+  int64_t out_index(int64_t n, int64_t oh, int64_t ow) const { return ((n * wh.out + oh) * ww.out + ow) * C; }
+  int64_t in_index(int64_t n, int64_t ih, int64_t iw) const { return ((n * H + ih) * W + iw) * C; }
+};
+
+PoolGeom pool_geom(const Shape& xs, const std::vector<int64_t>& window, const std::vector<int64_t>& strides,
+                   const std::string& padding) {
+  PoolGeom g;
+  g.N = xs[0]; g.H = xs[1]; g.W = xs[2]; g.C = xs[3];
+  g.kh = window[0]; g.kw = window[1];
+  g.sh = strides[0]; g.sw = strides[1];
+  g.wh = window_dim(g.H, g.kh, g.sh, padding);
+  g.ww = window_dim(g.W, g.kw, g.sw, padding);
+  return g;
+}
+
 Specs pool_infer(const PoolAttrs& a, const Specs& in) {
   if (in.size() != 1) infer_fail(ErrorCode::invalid_argument, "expects 1 input");
   const Shape& x = in[0].shape;
@@ -377,10 +409,8 @@ Specs pool_infer(const PoolAttrs& a, const Specs& in) {
 template <bool Max>
 void pool_eval(const PoolAttrs& a, const Tensors& in, Tensors& out) {
   Tensor x = in[0].contiguous();
-  const Shape& xs = x.shape();
-  int64_t N = xs[0], H = xs[1], W = xs[2], C = xs[3];
-  Window wh = window_dim(H, a.window[0], a.strides[0], a.padding);
-  Window ww = window_dim(W, a.window[1], a.strides[1], a.padding);
+  const PoolGeom g = pool_geom(x.shape(), a.window, a.strides, a.padding);
+  const int64_t C = g.C;
   detail::visit_dtype(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     // The max is exact in T; an integer average sums in double (int64 beyond 2^53 would round in a
@@ -389,37 +419,35 @@ void pool_eval(const PoolAttrs& a, const Tensors& in, Tensors& out) {
     const T* px = x.data<T>();
     T* py = out[0].data<T>();
     std::vector<Acc> acc(static_cast<size_t>(C));
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t oh = 0; oh < wh.out; ++oh)
-        for (int64_t ow = 0; ow < ww.out; ++ow) {
-          int64_t h0 = oh * a.strides[0] - wh.pad_before, w0 = ow * a.strides[1] - ww.pad_before;
-          int64_t hb = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + a.window[0], H);
-          int64_t wb = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + a.window[1], W);
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.wh.out; ++oh)
+        for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+          const PoolGeom::Box b = g.box(oh, ow);
+          T* o = py + g.out_index(n, oh, ow);
           if constexpr (Max) {
             // The output row is the accumulator, started at the window's first element: the same
             // result as starting at the lowest value (or -inf) and taking that element first.
-            T* o = py + ((n * wh.out + oh) * ww.out + ow) * C;
-            if (hb >= he || wb >= we) {
+            if (b.empty()) {
               T lowest = std::numeric_limits<T>::lowest();
               if constexpr (std::is_floating_point_v<T>) lowest = -std::numeric_limits<T>::infinity();
               std::fill(o, o + C, lowest);
               continue;
             }
-            std::copy(px + ((n * H + hb) * W + wb) * C, px + ((n * H + hb) * W + wb) * C + C, o);
-            for (int64_t ih = hb; ih < he; ++ih)
-              for (int64_t iw = ih == hb ? wb + 1 : wb; iw < we; ++iw) {
-                const T* p = px + ((n * H + ih) * W + iw) * C;
+            const T* first = px + g.in_index(n, b.hb, b.wb);
+            std::copy(first, first + C, o);
+            for (int64_t ih = b.hb; ih < b.he; ++ih)
+              for (int64_t iw = ih == b.hb ? b.wb + 1 : b.wb; iw < b.we; ++iw) {
+                const T* p = px + g.in_index(n, ih, iw);
                 for (int64_t c = 0; c < C; ++c) o[c] = (o[c] >= p[c] || o[c] != o[c]) ? o[c] : p[c];
               }
           } else {
             std::fill(acc.begin(), acc.end(), Acc(0));
-            for (int64_t ih = hb; ih < he; ++ih)
-              for (int64_t iw = wb; iw < we; ++iw) {
-                const T* p = px + ((n * H + ih) * W + iw) * C;
+            for (int64_t ih = b.hb; ih < b.he; ++ih)
+              for (int64_t iw = b.wb; iw < b.we; ++iw) {
+                const T* p = px + g.in_index(n, ih, iw);
                 for (int64_t c = 0; c < C; ++c) acc[c] += static_cast<Acc>(p[c]);
               }
-            T* o = py + ((n * wh.out + oh) * ww.out + ow) * C;
-            Acc count = static_cast<Acc>((he - hb) * (we - wb));
+            Acc count = static_cast<Acc>((b.he - b.hb) * (b.we - b.wb));
             for (int64_t c = 0; c < C; ++c) o[c] = static_cast<T>(acc[c] / count);
           }
         }
@@ -430,27 +458,23 @@ void pool_eval(const PoolAttrs& a, const Tensors& in, Tensors& out) {
 // maximum of the window in row-major order, or its first NaN, as the max kernel's comparisons.
 void pool_argmax_eval(const PoolAttrs& a, const Tensor& x0, Tensor& out) {
   Tensor x = x0.contiguous();
-  const Shape& xs = x.shape();
-  int64_t N = xs[0], H = xs[1], W = xs[2], C = xs[3];
-  Window wh = window_dim(H, a.window[0], a.strides[0], a.padding);
-  Window ww = window_dim(W, a.window[1], a.strides[1], a.padding);
+  const PoolGeom g = pool_geom(x.shape(), a.window, a.strides, a.padding);
+  const int64_t C = g.C;
   int64_t* py = out.data<int64_t>();
   detail::visit_dtype(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* px = x.data<T>();
     std::vector<T> acc(static_cast<size_t>(C));
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t oh = 0; oh < wh.out; ++oh)
-        for (int64_t ow = 0; ow < ww.out; ++ow) {
-          int64_t h0 = oh * a.strides[0] - wh.pad_before, w0 = ow * a.strides[1] - ww.pad_before;
-          int64_t hb = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + a.window[0], H);
-          int64_t wb = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + a.window[1], W);
-          int64_t* o = py + ((n * wh.out + oh) * ww.out + ow) * C;
-          for (int64_t ih = hb; ih < he; ++ih)
-            for (int64_t iw = wb; iw < we; ++iw) {
-              int64_t base = ((n * H + ih) * W + iw) * C;
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.wh.out; ++oh)
+        for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+          const PoolGeom::Box b = g.box(oh, ow);
+          int64_t* o = py + g.out_index(n, oh, ow);
+          for (int64_t ih = b.hb; ih < b.he; ++ih)
+            for (int64_t iw = b.wb; iw < b.we; ++iw) {
+              const int64_t base = g.in_index(n, ih, iw);
               const T* p = px + base;
-              bool first = ih == hb && iw == wb;
+              bool first = ih == b.hb && iw == b.wb;
               for (int64_t c = 0; c < C; ++c) {
                 T v = p[c];
                 if (first || !(acc[c] >= v || acc[c] != acc[c])) {
@@ -465,41 +489,90 @@ void pool_argmax_eval(const PoolAttrs& a, const Tensor& x0, Tensor& out) {
 
 // max_pool2d's gradient in one pass: each window's first maximum (row-major order, a NaN wins, as
 // max_pool2d_argmax picks it) receives the window's output gradient, added where windows overlap.
-// Windows are visited in the output's order, so the sums are scatter_add's at argmax's indices.
+// Windows are visited in the output's order, so the sums are scatter_add's at argmax's indices
+// (0 + g, as scatter_add adds into zeros: a -0 gradient arrives as +0).
+//
+// Disjoint windows (stride >= window, the usual 2x2/2 pool) write every input element once: the
+// elements of no window get 0, those of a window 0 or its gradient, chosen per channel by the
+// position of the window's maximum. Overlapping windows zero the output and add.
 void max_pool_backprop_eval(const PoolAttrs& a, const Tensor& x0, const Tensor& dy0, Tensor& out) {
   Tensor x = x0.contiguous(), dy = dy0.contiguous();
-  const Shape& xs = x.shape();
-  int64_t N = xs[0], H = xs[1], W = xs[2], C = xs[3];
-  Window wh = window_dim(H, a.window[0], a.strides[0], a.padding);
-  Window ww = window_dim(W, a.window[1], a.strides[1], a.padding);
+  const PoolGeom g = pool_geom(x.shape(), a.window, a.strides, a.padding);
+  const int64_t C = g.C;
   visit_float(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* px = x.data<T>();
     const T* pg = dy.data<T>();
     T* pd = out.data<T>();
-    std::fill(pd, pd + out.size(), T(0));
     std::vector<T> acc(static_cast<size_t>(C));
+    if (g.disjoint()) {
+      // Which input rows and columns some window covers (the same for every image).
+      std::vector<char> row_in(static_cast<size_t>(g.H), 0), col_in(static_cast<size_t>(g.W), 0);
+      for (int64_t oh = 0; oh < g.wh.out; ++oh) {
+        const PoolGeom::Box b = g.box(oh, 0);
+        for (int64_t ih = b.hb; ih < b.he; ++ih) row_in[ih] = 1;
+      }
+      for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+        const PoolGeom::Box b = g.box(0, ow);
+        for (int64_t iw = b.wb; iw < b.we; ++iw) col_in[iw] = 1;
+      }
+      // The window position (row-major, 0-based) of each channel's maximum.
+      std::vector<int32_t> pos(static_cast<size_t>(C));
+      for (int64_t n = 0; n < g.N; ++n) {
+        for (int64_t ih = 0; ih < g.H; ++ih)
+          for (int64_t iw = 0; iw < g.W; ++iw)
+            if (!row_in[ih] || !col_in[iw]) std::fill_n(pd + g.in_index(n, ih, iw), C, T(0));
+        for (int64_t oh = 0; oh < g.wh.out; ++oh)
+          for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+            const PoolGeom::Box b = g.box(oh, ow);
+            if (b.empty()) continue;
+            int32_t k = 0;
+            for (int64_t ih = b.hb; ih < b.he; ++ih)
+              for (int64_t iw = b.wb; iw < b.we; ++iw, ++k) {
+                const T* p = px + g.in_index(n, ih, iw);
+                if (k == 0) {
+                  std::copy(p, p + C, acc.data());
+                  std::fill(pos.begin(), pos.end(), 0);
+                  continue;
+                }
+                // Selections rather than branches: which element wins is data, so a branch on it
+                // mispredicts about as often as not.
+                for (int64_t c = 0; c < C; ++c) {
+                  const T v = p[c];
+                  const bool take = !(acc[c] >= v || acc[c] != acc[c]);
+                  acc[c] = take ? v : acc[c];
+                  pos[c] = take ? k : pos[c];
+                }
+              }
+            const T* gr = pg + g.out_index(n, oh, ow);
+            k = 0;
+            for (int64_t ih = b.hb; ih < b.he; ++ih)
+              for (int64_t iw = b.wb; iw < b.we; ++iw, ++k) {
+                T* d = pd + g.in_index(n, ih, iw);
+                for (int64_t c = 0; c < C; ++c) d[c] = pos[c] == k ? T(0) + gr[c] : T(0);
+              }
+          }
+      }
+      return;
+    }
+    std::fill(pd, pd + out.size(), T(0));
     std::vector<int64_t> arg(static_cast<size_t>(C));
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t oh = 0; oh < wh.out; ++oh)
-        for (int64_t ow = 0; ow < ww.out; ++ow) {
-          int64_t h0 = oh * a.strides[0] - wh.pad_before, w0 = ow * a.strides[1] - ww.pad_before;
-          int64_t hb = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + a.window[0], H);
-          int64_t wb = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + a.window[1], W);
-          if (hb >= he || wb >= we) continue;
-          for (int64_t ih = hb; ih < he; ++ih)
-            for (int64_t iw = wb; iw < we; ++iw) {
-              int64_t base = ((n * H + ih) * W + iw) * C;
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.wh.out; ++oh)
+        for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+          const PoolGeom::Box b = g.box(oh, ow);
+          if (b.empty()) continue;
+          for (int64_t ih = b.hb; ih < b.he; ++ih)
+            for (int64_t iw = b.wb; iw < b.we; ++iw) {
+              const int64_t base = g.in_index(n, ih, iw);
               const T* p = px + base;
-              if (ih == hb && iw == wb) {
+              if (ih == b.hb && iw == b.wb) {
                 for (int64_t c = 0; c < C; ++c) {
                   acc[c] = p[c];
                   arg[c] = base + c;
                 }
                 continue;
               }
-              // Selections rather than branches: which element wins is data, so a branch on it
-              // mispredicts about as often as not.
               for (int64_t c = 0; c < C; ++c) {
                 const T v = p[c];
                 const bool take = !(acc[c] >= v || acc[c] != acc[c]);
@@ -507,8 +580,8 @@ void max_pool_backprop_eval(const PoolAttrs& a, const Tensor& x0, const Tensor& 
                 arg[c] = take ? base + c : arg[c];
               }
             }
-          const T* g = pg + ((n * wh.out + oh) * ww.out + ow) * C;
-          for (int64_t c = 0; c < C; ++c) pd[arg[c]] += g[c];
+          const T* gr = pg + g.out_index(n, oh, ow);
+          for (int64_t c = 0; c < C; ++c) pd[arg[c]] += gr[c];
         }
   });
 }
@@ -516,27 +589,23 @@ void max_pool_backprop_eval(const PoolAttrs& a, const Tensor& x0, const Tensor& 
 // The adjoint of avg_pool2d: each output gradient spread evenly over its window's input elements.
 void avg_pool_backprop_eval(const PoolGradAttrs& a, const Tensor& dy0, Tensor& out) {
   Tensor dy = dy0.contiguous();
-  const Shape& xs = a.shape;
-  int64_t N = xs[0], H = xs[1], W = xs[2], C = xs[3];
-  Window wh = window_dim(H, a.window[0], a.strides[0], a.padding);
-  Window ww = window_dim(W, a.window[1], a.strides[1], a.padding);
+  const PoolGeom g = pool_geom(a.shape, a.window, a.strides, a.padding);
+  const int64_t C = g.C;
   visit_float(dy.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* pg = dy.data<T>();
     T* px = out.data<T>();
     std::fill(px, px + out.size(), T(0));
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t oh = 0; oh < wh.out; ++oh)
-        for (int64_t ow = 0; ow < ww.out; ++ow) {
-          int64_t h0 = oh * a.strides[0] - wh.pad_before, w0 = ow * a.strides[1] - ww.pad_before;
-          int64_t hb = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + a.window[0], H);
-          int64_t wb = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + a.window[1], W);
-          T count = static_cast<T>((he - hb) * (we - wb));
-          const T* g = pg + ((n * wh.out + oh) * ww.out + ow) * C;
-          for (int64_t ih = hb; ih < he; ++ih)
-            for (int64_t iw = wb; iw < we; ++iw) {
-              T* p = px + ((n * H + ih) * W + iw) * C;
-              for (int64_t c = 0; c < C; ++c) p[c] += g[c] / count;
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.wh.out; ++oh)
+        for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+          const PoolGeom::Box b = g.box(oh, ow);
+          T count = static_cast<T>((b.he - b.hb) * (b.we - b.wb));
+          const T* gr = pg + g.out_index(n, oh, ow);
+          for (int64_t ih = b.hb; ih < b.he; ++ih)
+            for (int64_t iw = b.wb; iw < b.we; ++iw) {
+              T* p = px + g.in_index(n, ih, iw);
+              for (int64_t c = 0; c < C; ++c) p[c] += gr[c] / count;
             }
         }
   });
