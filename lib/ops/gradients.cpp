@@ -417,6 +417,20 @@ Tensors Conv2D::vjp(const Attrs& at, const VjpArgs& args) {
           args.wants(1) ? conv2d_backprop_filter(x, f.shape(), g, s, p, d) : Tensor()};
 }
 
+// image_patches is linear (a copy of input elements into patches) and image_patches_backprop its
+// adjoint (the sum of the patch entries back at their pixels): each is the other's gradient.
+Tensors ImagePatches::vjp(const Attrs& at, const VjpArgs& args) {
+  require_float(name, args);
+  return {image_patches_backprop(args.inputs[0].shape(), args.cotangents[0], pair_of(at.window), pair_of(at.strides),
+                                 padding_of(at.padding), pair_of(at.dilations))};
+}
+
+Tensors ImagePatchesBackprop::vjp(const Attrs& at, const VjpArgs& args) {
+  require_float(name, args);
+  return {image_patches(args.cotangents[0], pair_of(at.window), pair_of(at.strides), padding_of(at.padding),
+                        pair_of(at.dilations))};
+}
+
 // Both backprops are bilinear in their inputs; each gradient is conv2d or the other backprop.
 Tensors Conv2DBackpropInput::vjp(const Attrs& at, const VjpArgs& args) {
   require_float(name, args);

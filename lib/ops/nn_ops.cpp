@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/dispatch.hpp"
+#include "core/observer.hpp"
 #include "core/parallel.hpp"
 #include "ops/prims.hpp"
 
@@ -53,6 +54,9 @@ struct ConvGeom {
   int64_t P() const { return wh.out * ww.out; }       // output positions of one image
   Shape out_shape() const { return {N, wh.out, ww.out, O}; }
   bool empty() const { return N == 0 || P() == 0 || O == 0 || K() == 0; }
+  // A 1x1 window with stride 1: every patch is one input pixel, so the patch matrix is the input
+  // itself, (N * H * W, C), and the kernels read it in place.
+  bool pointwise() const { return KH == 1 && KW == 1 && sh == 1 && sw == 1; }
 };
 
 ConvGeom conv_geom(const Shape& x, const Shape& f, const std::vector<int64_t>& strides, const std::string& padding,
@@ -255,11 +259,15 @@ void Conv2D::eval(const Attrs& a, const Tensors& in, Tensors& out) {
       return;
     }
     const int64_t P = g.P(), K = g.K(), O = g.O, HWC = g.H * g.W * g.C, B = images_per_block(g);
-    Tensor cols = scratch<T>(B * P * K);
-    T* pc = cols.data<T>();
     const T* px = x.data<T>();
     const T* pf = f.data<T>();
     T* py = out[0].data<T>();
+    if (g.pointwise()) {
+      gemm<T>(false, false, g.N * P, O, K, px, K, pf, O, T(0), py, O);
+      return;
+    }
+    Tensor cols = scratch<T>(B * P * K);
+    T* pc = cols.data<T>();
     for (int64_t n0 = 0; n0 < g.N; n0 += B) {
       const int64_t nb = std::min(B, g.N - n0);
       im2col(g, px + n0 * HWC, nb, pc);
@@ -300,6 +308,10 @@ void Conv2DBackpropInput::eval(const Attrs& a, const Tensors& in, Tensors& out) 
   visit_float(f.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* px = out[0].data<T>();
+    if (!g.empty() && g.pointwise()) {  // the patch gradients are the input's gradient
+      gemm<T>(false, true, g.N * g.P(), g.K(), g.O, dy.data<T>(), g.O, f.data<T>(), g.O, T(0), px, g.K());
+      return;
+    }
     std::fill(px, px + out[0].size(), T(0));
     if (g.empty()) return;
     const int64_t P = g.P(), K = g.K(), O = g.O, HWC = g.H * g.W * g.C, B = images_per_block(g);
@@ -349,6 +361,10 @@ void Conv2DBackpropFilter::eval(const Attrs& a, const Tensors& in, Tensors& out)
       return;
     }
     const int64_t P = g.P(), K = g.K(), O = g.O, HWC = g.H * g.W * g.C, B = images_per_block(g);
+    if (g.pointwise()) {
+      gemm<T>(true, false, K, O, g.N * P, x.data<T>(), K, dy.data<T>(), O, T(0), pf, O);
+      return;
+    }
     Tensor cols = scratch<T>(B * P * K);
     T* pc = cols.data<T>();
     for (int64_t n0 = 0; n0 < g.N; n0 += B) {
@@ -356,6 +372,87 @@ void Conv2DBackpropFilter::eval(const Attrs& a, const Tensors& in, Tensors& out)
       im2col(g, x.data<T>() + n0 * HWC, nb, pc);
       gemm<T>(true, false, K, O, nb * P, pc, K, dy.data<T>() + n0 * P * O, O, n0 == 0 ? T(0) : T(1), pf, O);
     }
+  });
+}
+
+// ---- image_patches and its adjoint ----
+
+namespace {
+
+// The geometry of image_patches: conv2d's for a (window, C, 1) filter.
+ConvGeom patch_geom(const Shape& x, const std::vector<int64_t>& window, const std::vector<int64_t>& strides,
+                    const std::string& padding, const std::vector<int64_t>& dilations) {
+  return conv_geom(x, Shape{window[0], window[1], x[3], 1}, strides, padding, dilations);
+}
+
+}  // namespace
+
+bool conv2d_keeps_patches(const Tensor& x, const Tensor& f, const ConvAttrs& a) {
+  if (!x.defined() || !f.defined() || x.rank() != 4 || f.rank() != 4) return false;
+  if (!is_floating(x.dtype()) || x.dtype() != f.dtype() || x.shape()[3] != f.shape()[2]) return false;
+  if (a.padding != "SAME" && a.padding != "VALID") return false;
+  for (const auto* v : {&a.strides, &a.dilations})
+    if (v->size() != 2 || (*v)[0] < 1 || (*v)[1] < 1) return false;
+  if (f.shape()[0] < 1 || f.shape()[1] < 1) return false;
+  const ConvGeom g = conv_geom(x.shape(), f.shape(), a.strides, a.padding, a.dilations);
+  if (g.pointwise() || g.empty()) return false;
+  // One block: image_patches then the 1x1 conv2d run the GEMMs conv2d and its backprops run.
+  if (images_per_block(g) < g.N) return false;
+  if (graph_building()) return false;
+  // Only the filter's gradient reads the patches.
+  return gradient_tracked(f);
+}
+
+Specs ImagePatches::infer(const Attrs& a, const Specs& in) {
+  static const char* const names[] = {"input"};
+  if (in.size() != 1) infer_fail(ErrorCode::invalid_argument, "expects 1 input");
+  const Shape& x = in[0].shape;
+  if (x.size() != 4) infer_fail(ErrorCode::shape, "input must be NHWC: " + specs_str(in, names));
+  if (!is_floating(in[0].dtype)) infer_fail(ErrorCode::dtype, "input must be float: " + specs_str(in, names));
+  check_pair(a.window, "window", in, names);
+  check_pair(a.strides, "strides", in, names);
+  check_pair(a.dilations, "dilations", in, names);
+  check_padding(a.padding, in, names);
+  ConvGeom g = patch_geom(x, a.window, a.strides, a.padding, a.dilations);
+  return {TensorSpec{in[0].dtype, {g.N, g.wh.out, g.ww.out, g.K()}}};
+}
+
+void ImagePatches::eval(const Attrs& a, const Tensors& in, Tensors& out) {
+  Tensor x = in[0].contiguous();
+  ConvGeom g = patch_geom(x.shape(), a.window, a.strides, a.padding, a.dilations);
+  if (out[0].size() == 0) return;
+  visit_float(x.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    im2col(g, x.data<T>(), g.N, out[0].data<T>());
+  });
+}
+
+// image_patches_backprop(patch_grad): every patch's entries added back at their pixels (col2im).
+Specs ImagePatchesBackprop::infer(const Attrs& a, const Specs& in) {
+  static const char* const names[] = {"patch_grad"};
+  if (in.size() != 1) infer_fail(ErrorCode::invalid_argument, "expects patch_grad");
+  check_shape_attr(a.shape, "input shape", in, names);
+  if (!is_floating(in[0].dtype)) infer_fail(ErrorCode::dtype, "patch_grad must be float: " + specs_str(in, names));
+  check_pair(a.window, "window", in, names);
+  check_pair(a.strides, "strides", in, names);
+  check_pair(a.dilations, "dilations", in, names);
+  check_padding(a.padding, in, names);
+  ConvGeom g = patch_geom(a.shape, a.window, a.strides, a.padding, a.dilations);
+  if (in[0].shape != Shape{g.N, g.wh.out, g.ww.out, g.K()})
+    infer_fail(ErrorCode::shape, "patch_grad is not the shape image_patches gives for input shape " +
+                                     shape_str(a.shape) + ": " + specs_str(in, names));
+  return {TensorSpec{in[0].dtype, a.shape}};
+}
+
+void ImagePatchesBackprop::eval(const Attrs& a, const Tensors& in, Tensors& out) {
+  Tensor dp = in[0].contiguous();
+  ConvGeom g = patch_geom(a.shape, a.window, a.strides, a.padding, a.dilations);
+  visit_float(dp.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* px = out[0].data<T>();
+    std::fill(px, px + out[0].size(), T(0));
+    if (g.N == 0 || g.P() == 0 || g.K() == 0) return;
+    col2im(g, dp.data<T>(), g.N, px);
   });
 }
 
@@ -487,6 +584,52 @@ void pool_argmax_eval(const PoolAttrs& a, const Tensor& x0, Tensor& out) {
   });
 }
 
+// One element of a max-pool window for every channel: the running maximum `acc` and its window
+// position `pos` take p's value and position k where p wins (the max kernel's rule, a NaN wins).
+// Selections rather than branches: which element wins is data, so a branch on it mispredicts
+// about as often as not. Restrict-qualified so the channel loop vectorizes.
+template <class T>
+void window_take(const T* __restrict p, int32_t k, int64_t C, T* __restrict acc, int32_t* __restrict pos) {
+  for (int64_t c = 0; c < C; ++c) {
+    const T v = p[c], a = acc[c];
+    const bool take = !(a >= v || a != a);
+    acc[c] = take ? v : a;
+    pos[c] = take ? k : pos[c];
+  }
+}
+
+// Window position k's input gradient for every channel: the output gradient where k holds the
+// maximum, else 0.
+template <class T>
+void window_put(const T* __restrict gr, const int32_t* __restrict pos, int32_t k, int64_t C, T* __restrict d) {
+  for (int64_t c = 0; c < C; ++c) d[c] = pos[c] == k ? T(0) + gr[c] : T(0);
+}
+
+// A whole 2x2 window (rows a, b; the two columns C apart) in one channel loop: the maximum's
+// position by the same rule and order as window_take, then every element's gradient.
+template <class T>
+void window_2x2(const T* __restrict a, const T* __restrict b, const T* __restrict gr, int64_t C, T* __restrict da,
+                T* __restrict db) {
+  for (int64_t c = 0; c < C; ++c) {
+    T m = a[c];
+    int32_t k = 0;
+    const T v1 = a[C + c], v2 = b[c], v3 = b[C + c];
+    bool take = !(m >= v1 || m != m);
+    m = take ? v1 : m;
+    k = take ? 1 : k;
+    take = !(m >= v2 || m != m);
+    m = take ? v2 : m;
+    k = take ? 2 : k;
+    take = !(m >= v3 || m != m);
+    k = take ? 3 : k;
+    const T gv = T(0) + gr[c];
+    da[c] = k == 0 ? gv : T(0);
+    da[C + c] = k == 1 ? gv : T(0);
+    db[c] = k == 2 ? gv : T(0);
+    db[C + c] = k == 3 ? gv : T(0);
+  }
+}
+
 // max_pool2d's gradient in one pass: each window's first maximum (row-major order, a NaN wins, as
 // max_pool2d_argmax picks it) receives the window's output gradient, added where windows overlap.
 // Windows are visited in the output's order, so the sums are scatter_add's at argmax's indices
@@ -526,6 +669,11 @@ void max_pool_backprop_eval(const PoolAttrs& a, const Tensor& x0, const Tensor& 
           for (int64_t ow = 0; ow < g.ww.out; ++ow) {
             const PoolGeom::Box b = g.box(oh, ow);
             if (b.empty()) continue;
+            if (b.he - b.hb == 2 && b.we - b.wb == 2) {
+              const int64_t i0 = g.in_index(n, b.hb, b.wb), i1 = g.in_index(n, b.hb + 1, b.wb);
+              window_2x2(px + i0, px + i1, pg + g.out_index(n, oh, ow), C, pd + i0, pd + i1);
+              continue;
+            }
             int32_t k = 0;
             for (int64_t ih = b.hb; ih < b.he; ++ih)
               for (int64_t iw = b.wb; iw < b.we; ++iw, ++k) {
@@ -533,24 +681,14 @@ void max_pool_backprop_eval(const PoolAttrs& a, const Tensor& x0, const Tensor& 
                 if (k == 0) {
                   std::copy(p, p + C, acc.data());
                   std::fill(pos.begin(), pos.end(), 0);
-                  continue;
-                }
-                // Selections rather than branches: which element wins is data, so a branch on it
-                // mispredicts about as often as not.
-                for (int64_t c = 0; c < C; ++c) {
-                  const T v = p[c];
-                  const bool take = !(acc[c] >= v || acc[c] != acc[c]);
-                  acc[c] = take ? v : acc[c];
-                  pos[c] = take ? k : pos[c];
+                } else {
+                  window_take(p, k, C, acc.data(), pos.data());
                 }
               }
             const T* gr = pg + g.out_index(n, oh, ow);
             k = 0;
             for (int64_t ih = b.hb; ih < b.he; ++ih)
-              for (int64_t iw = b.wb; iw < b.we; ++iw, ++k) {
-                T* d = pd + g.in_index(n, ih, iw);
-                for (int64_t c = 0; c < C; ++c) d[c] = pos[c] == k ? T(0) + gr[c] : T(0);
-              }
+              for (int64_t iw = b.wb; iw < b.we; ++iw, ++k) window_put(gr, pos.data(), k, C, pd + g.in_index(n, ih, iw));
           }
       }
       return;

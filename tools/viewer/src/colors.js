@@ -9,7 +9,7 @@ const CATEGORY_OPS = {
   reduction: ['reduce_sum', 'reduce_prod', 'reduce_max', 'reduce_min', 'reduce_all', 'reduce_any', 'argmax', 'argmin',
     'cumsum', 'cumprod'],
   'matmul & conv': ['matmul', 'conv2d', 'max_pool2d', 'avg_pool2d', 'conv2d_backprop_input', 'conv2d_backprop_filter',
-    'max_pool2d_argmax', 'avg_pool2d_backprop', 'max_pool2d_backprop', 'svd'],
+    'max_pool2d_argmax', 'avg_pool2d_backprop', 'max_pool2d_backprop', 'image_patches', 'image_patches_backprop', 'svd'],
   'shape & data': ['cast', 'permute', 'reshape', 'broadcast_to', 'slice', 'concat', 'gather', 'pad', 'scatter_add', 'stop_gradient',
     'take_along_axis', 'scatter_add_along_axis', 'sort', 'topk', 'searchsorted'],
   random: ['random_uniform', 'random_normal', 'truncated_normal'],
