@@ -293,6 +293,7 @@ XFLOW_NO_VJP(Equal) XFLOW_NO_VJP(NotEqual) XFLOW_NO_VJP(Less) XFLOW_NO_VJP(LessE
 XFLOW_NO_VJP(Greater) XFLOW_NO_VJP(GreaterEqual) XFLOW_NO_VJP(LogicalAnd) XFLOW_NO_VJP(LogicalOr)
 XFLOW_NO_VJP(LogicalXor) XFLOW_NO_VJP(ReduceAll) XFLOW_NO_VJP(ReduceAny) XFLOW_NO_VJP(ArgMax)
 XFLOW_NO_VJP(ArgMin) XFLOW_NO_VJP(RandomUniform) XFLOW_NO_VJP(RandomNormal) XFLOW_NO_VJP(TruncatedNormal)
+XFLOW_NO_VJP(AdamUpdate)
 XFLOW_NO_VJP(StopGradient) XFLOW_NO_VJP(MaxPool2DArgmax) XFLOW_NO_VJP(SearchSorted)
 #undef XFLOW_NO_VJP
 

@@ -96,6 +96,11 @@ struct PatchGradAttrs {
     v.on("dilations", dilations);
   }
 };
+// adam_update: Adam's decay rates and epsilon (TensorFlow 1's ApplyAdam).
+struct AdamAttrs {
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  void visit(AttrVisitor& v) { v.on("beta1", beta1); v.on("beta2", beta2); v.on("epsilon", epsilon); }
+};
 // avg_pool2d_backprop: `shape` is the shape of avg_pool2d's input.
 struct PoolGradAttrs {
   std::vector<int64_t> shape;
@@ -252,6 +257,10 @@ XFLOW_DECLARE_PRIM(MaxPool2DBackprop, "max_pool2d_backprop", PoolAttrs, kPlain)
 // gradient reads the patches the forward pass built (conv2d_keeps_patches).
 XFLOW_DECLARE_PRIM(ImagePatches, "image_patches", PatchAttrs, kPlain)
 XFLOW_DECLARE_PRIM(ImagePatchesBackprop, "image_patches_backprop", PatchGradAttrs, kPlain)
+
+// One Adam step of a variable: (var, m, v, grad, lr_t) -> (new var, new m, new v), no state of
+// its own (xf::Adam assigns the three results). Not differentiable, as TensorFlow's ApplyAdam.
+XFLOW_DECLARE_PRIM(AdamUpdate, "adam_update", AdamAttrs, kNonDiff)
 
 // Whether conv2d(input, filter) with these attributes runs as image_patches and a 1x1 conv2d: a
 // gradient tape differentiates through the filter, no graph is being built, the window is more than

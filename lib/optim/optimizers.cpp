@@ -175,9 +175,12 @@ void Adam::update(const Tensor& grad, const Variable& var, const Tensor& step, L
   Tensor beta1_t = pow(beta1_, t, loc);
   Tensor beta2_t = pow(beta2_, t, loc);
   Tensor lr_t = div(mul(lr_, sqrt(sub(1.0, beta2_t, loc), loc), loc), sub(1.0, beta1_t, loc), loc);
-  Tensor m_new = m.assign(add(mul(m.value(loc), beta1_, loc), mul(grad, 1.0 - beta1_, loc), loc), loc);
-  Tensor v_new = v.assign(add(mul(v.value(loc), beta2_, loc), mul(square(grad, loc), 1.0 - beta2_, loc), loc), loc);
-  var.assign_sub(div(mul(lr_t, m_new, loc), add(sqrt(v_new, loc), epsilon_, loc), loc), loc);
+  // m, v and var in one kernel (the formulas of ApplyAdam, each operation rounded as the
+  // equivalent chain of elementwise ops would round it), then the three assignments in order.
+  AdamResult r = adam_update(var.value(loc), m.value(loc), v.value(loc), grad, lr_t, beta1_, beta2_, epsilon_, loc);
+  m.assign(r.m, loc);
+  v.assign(r.v, loc);
+  var.assign(r.var, loc);
 }
 
 // ---- RMSProp (ApplyRMSProp, ApplyCenteredRMSProp) ----

@@ -85,7 +85,8 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
                                     max_pool2d_argmax(img, {2, 2}, {2, 2}),
                                     max_pool2d_backprop(img, pooled, {2, 2}, {2, 2}),
                                     avg_pool2d_backprop(img.shape(), pooled, {2, 2}, {2, 2}),
-                                    check_numerics(in[0] * 3.0f, "op families") - in[1]};
+                                    check_numerics(in[0] * 3.0f, "op families") - in[1],
+                                    adam_update(in[0], in[1], in[0] * in[0], in[1] * 0.5f, Tensor(0.01f), 0.9, 0.999, 1e-7).var};
        }},
       {"linalg", [](const std::vector<Tensor>& in) {
          SvdResult r = svd(in[0]), b = svd(reshape(in[1], {2, 2, 3}));
