@@ -618,7 +618,10 @@ void window_take(const T* __restrict p, int32_t k, int64_t C, T* __restrict acc,
 // maximum, else 0.
 template <class T>
 void window_put(const T* __restrict gr, const int32_t* __restrict pos, int32_t k, int64_t C, T* __restrict d) {
-  for (int64_t c = 0; c < C; ++c) d[c] = pos[c] == k ? T(0) + gr[c] : T(0);
+  for (int64_t c = 0; c < C; ++c) {
+    const T gv = T(0) + gr[c];
+    d[c] = pos[c] == k ? gv : T(0);
+  }
 }
 
 // A whole 2x2 window (rows a, b; the two columns C apart) in one channel loop: the maximum's
@@ -626,23 +629,23 @@ void window_put(const T* __restrict gr, const int32_t* __restrict pos, int32_t k
 template <class T>
 void window_2x2(const T* __restrict a, const T* __restrict b, const T* __restrict gr, int64_t C, T* __restrict da,
                 T* __restrict db) {
+  // The position is kept as a T (0 to 3, exact) so that every lane of the loop has T's width.
   for (int64_t c = 0; c < C; ++c) {
-    T m = a[c];
-    int32_t k = 0;
+    T m = a[c], k = T(0);
     const T v1 = a[C + c], v2 = b[c], v3 = b[C + c];
     bool take = !(m >= v1 || m != m);
     m = take ? v1 : m;
-    k = take ? 1 : k;
+    k = take ? T(1) : k;
     take = !(m >= v2 || m != m);
     m = take ? v2 : m;
-    k = take ? 2 : k;
+    k = take ? T(2) : k;
     take = !(m >= v3 || m != m);
-    k = take ? 3 : k;
+    k = take ? T(3) : k;
     const T gv = T(0) + gr[c];
-    da[c] = k == 0 ? gv : T(0);
-    da[C + c] = k == 1 ? gv : T(0);
-    db[c] = k == 2 ? gv : T(0);
-    db[C + c] = k == 3 ? gv : T(0);
+    da[c] = k == T(0) ? gv : T(0);
+    da[C + c] = k == T(1) ? gv : T(0);
+    db[c] = k == T(2) ? gv : T(0);
+    db[C + c] = k == T(3) ? gv : T(0);
   }
 }
 
