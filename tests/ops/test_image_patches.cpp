@@ -151,6 +151,29 @@ TEST_CASE("conv2d under a gradient tape keeps its patches: same bits as the conv
   CHECK(names.seen.count("image_patches") == 0);
 }
 
+TEST_CASE("conv2d's own gradient runs when the patches are not kept: input only, or a batch over the budget",
+          "[conv][patches]") {
+  {
+    Tensor x = cast(vals({2, 6, 5, 3}), DType::float32), f = cast(vals({3, 3, 3, 2}, 4), DType::float32);
+    Tensor g = cast(vals({2, 6, 5, 2}, 6), DType::float32);
+    GradientTape tape;
+    tape.watch(x);
+    PrimNames names;
+    Tensor y = conv2d(x, f, {1, 1}, Padding::same);
+    CHECK(names.seen.count("image_patches") == 0);
+    CHECK(bitwise_equal(tape.gradient(sum(y * g), {x})[0], conv2d_backprop_input(x.shape(), f, g, {1, 1}, Padding::same)));
+  }
+  // 3 images of 128 * 128 patches of 144 elements: 7M, over the 4M-element budget.
+  Tensor x = cast(vals({3, 128, 128, 16}), DType::float32) * 0.1f, f = cast(vals({3, 3, 16, 2}, 7), DType::float32);
+  GradientTape tape;
+  tape.watch(f);
+  PrimNames names;
+  Tensor y = conv2d(x, f, {1, 1}, Padding::same);
+  CHECK(names.seen.count("image_patches") == 0);
+  Tensor g = cast(vals(y.shape(), 2), DType::float32);
+  CHECK(bitwise_equal(tape.gradient(sum(y * g), {f})[0], conv2d_backprop_filter(x, f.shape(), g, {1, 1}, Padding::same)));
+}
+
 TEST_CASE("a traced conv training step with kept patches replays bitwise and round-trips through JSON",
           "[conv][patches][json]") {
   auto step = [](const std::vector<Tensor>& in) {
