@@ -244,6 +244,30 @@ Tensor max_pool2d_argmax(const Tensor& input, std::pair<int64_t, int64_t> window
 Tensor max_pool2d_backprop(const Tensor& input, const Tensor& out_grad, std::pair<int64_t, int64_t> window,
                            std::pair<int64_t, int64_t> strides, Padding padding = Padding::valid,
                            Loc loc = Loc::current());
+// conv2d's patch matrix (TensorFlow's extract_image_patches with rates = dilations): for input
+// (N, H, W, C) float, (N, OH, OW, kh * kw * C) with the window (kh, kw) of every output position
+// of conv2d(input, filter (kh, kw, C, O), strides, padding, dilations), taps in (kh, kw, C)
+// order, zeros where the window reaches outside the input. conv2d(input, filter) equals the 1x1
+// conv2d of these patches with the filter reshaped to (1, 1, kh * kw * C, O).
+Tensor image_patches(const Tensor& input, std::pair<int64_t, int64_t> window,
+                     std::pair<int64_t, int64_t> strides = {1, 1}, Padding padding = Padding::valid,
+                     std::pair<int64_t, int64_t> dilations = {1, 1}, Loc loc = Loc::current());
+// The adjoint (and gradient) of image_patches for an input of shape `input_shape`: every entry of
+// patch_grad added to the input element it was copied from.
+Tensor image_patches_backprop(const Shape& input_shape, const Tensor& patch_grad, std::pair<int64_t, int64_t> window,
+                              std::pair<int64_t, int64_t> strides = {1, 1}, Padding padding = Padding::valid,
+                              std::pair<int64_t, int64_t> dilations = {1, 1}, Loc loc = Loc::current());
+// One step of Adam (TensorFlow 1's ApplyAdam) as one kernel, for xf::Adam: with lr_t the step's
+// bias-corrected learning rate (a scalar tensor),
+//   m' = m * beta1 + grad * (1 - beta1),  v' = v * beta2 + grad^2 * (1 - beta2),
+//   var' = var - lr_t * m' / (sqrt(v') + epsilon),
+// each operation rounded to var's float dtype, in this order (the scalars too). var, m, v, grad
+// share a shape and dtype; lr_t has that dtype. Nothing is assigned: the results are new tensors.
+struct AdamResult {
+  Tensor var, m, v;
+};
+AdamResult adam_update(const Tensor& var, const Tensor& m, const Tensor& v, const Tensor& grad, const Tensor& lr_t,
+                       double beta1, double beta2, double epsilon, Loc loc = Loc::current());
 // The gradient of avg_pool2d with respect to its input (of shape `input_shape`).
 Tensor avg_pool2d_backprop(const Shape& input_shape, const Tensor& out_grad, std::pair<int64_t, int64_t> window,
                            std::pair<int64_t, int64_t> strides, Padding padding = Padding::valid,

@@ -125,6 +125,8 @@ struct GradientTape::State : DispatchObserver {
       if (is_floating(t.dtype())) tracked.insert(t.id());
   }
 
+  bool tracks(const Tensor& t) const override { return recording && tracked.count(t.id()) != 0; }
+
   void stop_observing() {
     if (observing) remove_observer(this);
     observing = false;

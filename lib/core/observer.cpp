@@ -25,6 +25,12 @@ bool graph_building() {
   return false;
 }
 
+bool gradient_tracked(const Tensor& t) {
+  for (const DispatchObserver* o : t_observers)
+    if (o->tracks(t)) return true;
+  return false;
+}
+
 void notify_host_read(const Tensor& t, Loc loc) {
   for (DispatchObserver* o : t_observers) o->on_host_read(t, loc);
 }

@@ -33,10 +33,20 @@ class DispatchObserver {
   // Whether the ops this observer sees run on placeholder values whose results mean nothing (a
   // GraphBuilder): stateful kernels (queues) then leave their state alone.
   virtual bool builds_graph() const { return false; }
+  // Whether this observer differentiates through t: a gradient tape that watches it, or recorded
+  // it as a result computed from a watched tensor. An op whose forward pass can keep work for its
+  // gradient (conv2d's patch matrix) asks before keeping it.
+  virtual bool tracks(const Tensor& t) const {
+    (void)t;
+    return false;
+  }
 };
 
 // Whether an observer of this thread builds a graph (see builds_graph).
 bool graph_building();
+
+// Whether an observer of this thread differentiates through t (see tracks).
+bool gradient_tracked(const Tensor& t);
 
 // Whether an observer of this thread records name scopes.
 bool names_recorded();

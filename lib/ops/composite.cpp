@@ -386,6 +386,14 @@ Tensor conv2d(const Tensor& input, const Tensor& filter, std::pair<int64_t, int6
   check_defined("conv2d", input, loc);
   check_defined("conv2d", filter, loc);
   ConvAttrs at{{strides.first, strides.second}, padding_name(padding), {dilations.first, dilations.second}};
+  if (conv2d_keeps_patches(input, filter, at)) {
+    // Under a gradient tape: the patch matrix is an op's result, which the tape keeps for the
+    // filter's gradient (the 1x1 conv2d's backprop_filter reads it) instead of rebuilding it.
+    const Shape& f = filter.shape();
+    Tensor cols = image_patches(input, {f[0], f[1]}, strides, padding, dilations, loc);
+    return apply1(Prim::conv2d, make_attrs(ConvAttrs{}),
+                  {cols, reshape(filter, {1, 1, f[0] * f[1] * f[2], f[3]}, loc)}, loc);
+  }
   return apply1(Prim::conv2d, make_attrs(at), {input, filter}, loc);
 }
 
@@ -439,6 +447,23 @@ Tensor conv2d_backprop_filter(const Tensor& input, const Shape& filter_shape, co
   ConvGradAttrs at{filter_shape, {strides.first, strides.second}, padding_name(padding),
                    {dilations.first, dilations.second}};
   return apply1(Prim::conv2d_backprop_filter, make_attrs(at), {input, out_grad}, loc);
+}
+
+Tensor image_patches(const Tensor& input, std::pair<int64_t, int64_t> window, std::pair<int64_t, int64_t> strides,
+                     Padding padding, std::pair<int64_t, int64_t> dilations, Loc loc) {
+  check_defined("image_patches", input, loc);
+  PatchAttrs at{{window.first, window.second}, {strides.first, strides.second}, padding_name(padding),
+                {dilations.first, dilations.second}};
+  return apply1(Prim::image_patches, make_attrs(at), {input}, loc);
+}
+
+Tensor image_patches_backprop(const Shape& input_shape, const Tensor& patch_grad, std::pair<int64_t, int64_t> window,
+                              std::pair<int64_t, int64_t> strides, Padding padding,
+                              std::pair<int64_t, int64_t> dilations, Loc loc) {
+  check_defined("image_patches_backprop", patch_grad, loc);
+  PatchGradAttrs at{input_shape, {window.first, window.second}, {strides.first, strides.second}, padding_name(padding),
+                    {dilations.first, dilations.second}};
+  return apply1(Prim::image_patches_backprop, make_attrs(at), {patch_grad}, loc);
 }
 
 Tensor max_pool2d_argmax(const Tensor& input, std::pair<int64_t, int64_t> window, std::pair<int64_t, int64_t> strides,

@@ -295,6 +295,7 @@ XFLOW_NO_VJP(Equal) XFLOW_NO_VJP(NotEqual) XFLOW_NO_VJP(Less) XFLOW_NO_VJP(LessE
 XFLOW_NO_VJP(Greater) XFLOW_NO_VJP(GreaterEqual) XFLOW_NO_VJP(LogicalAnd) XFLOW_NO_VJP(LogicalOr)
 XFLOW_NO_VJP(LogicalXor) XFLOW_NO_VJP(ReduceAll) XFLOW_NO_VJP(ReduceAny) XFLOW_NO_VJP(ArgMax)
 XFLOW_NO_VJP(ArgMin) XFLOW_NO_VJP(RandomUniform) XFLOW_NO_VJP(RandomNormal) XFLOW_NO_VJP(TruncatedNormal)
+XFLOW_NO_VJP(AdamUpdate)
 XFLOW_NO_VJP(StopGradient) XFLOW_NO_VJP(MaxPool2DArgmax) XFLOW_NO_VJP(SearchSorted)
 #undef XFLOW_NO_VJP
 
@@ -420,6 +421,20 @@ Tensors Conv2D::vjp(const Attrs& at, const VjpArgs& args) {
   // The input's gradient is skipped when no one wants it (a first layer's input is data).
   return {args.wants(0) ? conv2d_backprop_input(x.shape(), f, g, s, p, d) : Tensor(),
           args.wants(1) ? conv2d_backprop_filter(x, f.shape(), g, s, p, d) : Tensor()};
+}
+
+// image_patches is linear (a copy of input elements into patches) and image_patches_backprop its
+// adjoint (the sum of the patch entries back at their pixels): each is the other's gradient.
+Tensors ImagePatches::vjp(const Attrs& at, const VjpArgs& args) {
+  require_float(name, args);
+  return {image_patches_backprop(args.inputs[0].shape(), args.cotangents[0], pair_of(at.window), pair_of(at.strides),
+                                 padding_of(at.padding), pair_of(at.dilations))};
+}
+
+Tensors ImagePatchesBackprop::vjp(const Attrs& at, const VjpArgs& args) {
+  require_float(name, args);
+  return {image_patches(args.cotangents[0], pair_of(at.window), pair_of(at.strides), padding_of(at.padding),
+                        pair_of(at.dilations))};
 }
 
 // Both backprops are bilinear in their inputs; each gradient is conv2d or the other backprop.

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/dispatch.hpp"
+#include "core/observer.hpp"
 #include "core/parallel.hpp"
 #include "ops/prims.hpp"
 
@@ -53,6 +54,9 @@ struct ConvGeom {
   int64_t P() const { return wh.out * ww.out; }       // output positions of one image
   Shape out_shape() const { return {N, wh.out, ww.out, O}; }
   bool empty() const { return N == 0 || P() == 0 || O == 0 || K() == 0; }
+  // A 1x1 window with stride 1: every patch is one input pixel, so the patch matrix is the input
+  // itself, (N * H * W, C), and the kernels read it in place.
+  bool pointwise() const { return KH == 1 && KW == 1 && sh == 1 && sw == 1; }
 };
 
 ConvGeom conv_geom(const Shape& x, const Shape& f, const std::vector<int64_t>& strides, const std::string& padding,
@@ -255,11 +259,15 @@ void Conv2D::eval(const Attrs& a, const Tensors& in, Tensors& out) {
       return;
     }
     const int64_t P = g.P(), K = g.K(), O = g.O, HWC = g.H * g.W * g.C, B = images_per_block(g);
-    Tensor cols = scratch<T>(B * P * K);
-    T* pc = cols.data<T>();
     const T* px = x.data<T>();
     const T* pf = f.data<T>();
     T* py = out[0].data<T>();
+    if (g.pointwise()) {
+      gemm<T>(false, false, g.N * P, O, K, px, K, pf, O, T(0), py, O);
+      return;
+    }
+    Tensor cols = scratch<T>(B * P * K);
+    T* pc = cols.data<T>();
     for (int64_t n0 = 0; n0 < g.N; n0 += B) {
       const int64_t nb = std::min(B, g.N - n0);
       im2col(g, px + n0 * HWC, nb, pc);
@@ -300,6 +308,10 @@ void Conv2DBackpropInput::eval(const Attrs& a, const Tensors& in, Tensors& out) 
   visit_float(f.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* px = out[0].data<T>();
+    if (!g.empty() && g.pointwise()) {  // the patch gradients are the input's gradient
+      gemm<T>(false, true, g.N * g.P(), g.K(), g.O, dy.data<T>(), g.O, f.data<T>(), g.O, T(0), px, g.K());
+      return;
+    }
     std::fill(px, px + out[0].size(), T(0));
     if (g.empty()) return;
     const int64_t P = g.P(), K = g.K(), O = g.O, HWC = g.H * g.W * g.C, B = images_per_block(g);
@@ -349,6 +361,10 @@ void Conv2DBackpropFilter::eval(const Attrs& a, const Tensors& in, Tensors& out)
       return;
     }
     const int64_t P = g.P(), K = g.K(), O = g.O, HWC = g.H * g.W * g.C, B = images_per_block(g);
+    if (g.pointwise()) {
+      gemm<T>(true, false, K, O, g.N * P, x.data<T>(), K, dy.data<T>(), O, T(0), pf, O);
+      return;
+    }
     Tensor cols = scratch<T>(B * P * K);
     T* pc = cols.data<T>();
     for (int64_t n0 = 0; n0 < g.N; n0 += B) {
@@ -359,7 +375,120 @@ void Conv2DBackpropFilter::eval(const Attrs& a, const Tensors& in, Tensors& out)
   });
 }
 
+// ---- image_patches and its adjoint ----
+
 namespace {
+
+// The geometry of image_patches: conv2d's for a (window, C, 1) filter.
+ConvGeom patch_geom(const Shape& x, const std::vector<int64_t>& window, const std::vector<int64_t>& strides,
+                    const std::string& padding, const std::vector<int64_t>& dilations) {
+  return conv_geom(x, Shape{window[0], window[1], x[3], 1}, strides, padding, dilations);
+}
+
+}  // namespace
+
+bool conv2d_keeps_patches(const Tensor& x, const Tensor& f, const ConvAttrs& a) {
+  if (!x.defined() || !f.defined() || x.rank() != 4 || f.rank() != 4) return false;
+  if (!is_floating(x.dtype()) || x.dtype() != f.dtype() || x.shape()[3] != f.shape()[2]) return false;
+  if (a.padding != "SAME" && a.padding != "VALID") return false;
+  for (const auto* v : {&a.strides, &a.dilations})
+    if (v->size() != 2 || (*v)[0] < 1 || (*v)[1] < 1) return false;
+  if (f.shape()[0] < 1 || f.shape()[1] < 1) return false;
+  const ConvGeom g = conv_geom(x.shape(), f.shape(), a.strides, a.padding, a.dilations);
+  if (g.pointwise() || g.empty()) return false;
+  // One block: image_patches then the 1x1 conv2d run the GEMMs conv2d and its backprops run.
+  if (images_per_block(g) < g.N) return false;
+  if (graph_building()) return false;
+  // Only the filter's gradient reads the patches.
+  return gradient_tracked(f);
+}
+
+Specs ImagePatches::infer(const Attrs& a, const Specs& in) {
+  static const char* const names[] = {"input"};
+  if (in.size() != 1) infer_fail(ErrorCode::invalid_argument, "expects 1 input");
+  const Shape& x = in[0].shape;
+  if (x.size() != 4) infer_fail(ErrorCode::shape, "input must be NHWC: " + specs_str(in, names));
+  if (!is_floating(in[0].dtype)) infer_fail(ErrorCode::dtype, "input must be float: " + specs_str(in, names));
+  check_pair(a.window, "window", in, names);
+  check_pair(a.strides, "strides", in, names);
+  check_pair(a.dilations, "dilations", in, names);
+  check_padding(a.padding, in, names);
+  ConvGeom g = patch_geom(x, a.window, a.strides, a.padding, a.dilations);
+  return {TensorSpec{in[0].dtype, {g.N, g.wh.out, g.ww.out, g.K()}}};
+}
+
+void ImagePatches::eval(const Attrs& a, const Tensors& in, Tensors& out) {
+  Tensor x = in[0].contiguous();
+  ConvGeom g = patch_geom(x.shape(), a.window, a.strides, a.padding, a.dilations);
+  if (out[0].size() == 0) return;
+  visit_float(x.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    im2col(g, x.data<T>(), g.N, out[0].data<T>());
+  });
+}
+
+// image_patches_backprop(patch_grad): every patch's entries added back at their pixels (col2im).
+Specs ImagePatchesBackprop::infer(const Attrs& a, const Specs& in) {
+  static const char* const names[] = {"patch_grad"};
+  if (in.size() != 1) infer_fail(ErrorCode::invalid_argument, "expects patch_grad");
+  check_shape_attr(a.shape, "input shape", in, names);
+  if (!is_floating(in[0].dtype)) infer_fail(ErrorCode::dtype, "patch_grad must be float: " + specs_str(in, names));
+  check_pair(a.window, "window", in, names);
+  check_pair(a.strides, "strides", in, names);
+  check_pair(a.dilations, "dilations", in, names);
+  check_padding(a.padding, in, names);
+  ConvGeom g = patch_geom(a.shape, a.window, a.strides, a.padding, a.dilations);
+  if (in[0].shape != Shape{g.N, g.wh.out, g.ww.out, g.K()})
+    infer_fail(ErrorCode::shape, "patch_grad is not the shape image_patches gives for input shape " +
+                                     shape_str(a.shape) + ": " + specs_str(in, names));
+  return {TensorSpec{in[0].dtype, a.shape}};
+}
+
+void ImagePatchesBackprop::eval(const Attrs& a, const Tensors& in, Tensors& out) {
+  Tensor dp = in[0].contiguous();
+  ConvGeom g = patch_geom(a.shape, a.window, a.strides, a.padding, a.dilations);
+  visit_float(dp.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* px = out[0].data<T>();
+    std::fill(px, px + out[0].size(), T(0));
+    if (g.N == 0 || g.P() == 0 || g.K() == 0) return;
+    col2im(g, dp.data<T>(), g.N, px);
+  });
+}
+
+namespace {
+
+// The windows of a 2-D pool over an input (N, H, W, C): output (N, wh.out, ww.out, C). Window
+// (oh, ow) covers input rows [hb, he) and columns [wb, we), clipped to the input (SAME padding
+// clips the border windows; an all-padding window is empty).
+struct PoolGeom {
+  int64_t N = 0, H = 0, W = 0, C = 0, kh = 1, kw = 1, sh = 1, sw = 1;
+  Window wh, ww;
+  struct Box {
+    int64_t hb, he, wb, we;
+    bool empty() const { return hb >= he || wb >= we; }
+  };
+  Box box(int64_t oh, int64_t ow) const {
+    const int64_t h0 = oh * sh - wh.pad_before, w0 = ow * sw - ww.pad_before;
+    return {std::max<int64_t>(h0, 0), std::min<int64_t>(h0 + kh, H), std::max<int64_t>(w0, 0),
+            std::min<int64_t>(w0 + kw, W)};
+  }
+  // Windows do not overlap: every input element is in at most one window.
+  bool disjoint() const { return sh >= kh && sw >= kw; }
+  int64_t out_index(int64_t n, int64_t oh, int64_t ow) const { return ((n * wh.out + oh) * ww.out + ow) * C; }
+  int64_t in_index(int64_t n, int64_t ih, int64_t iw) const { return ((n * H + ih) * W + iw) * C; }
+};
+
+PoolGeom pool_geom(const Shape& xs, const std::vector<int64_t>& window, const std::vector<int64_t>& strides,
+                   const std::string& padding) {
+  PoolGeom g;
+  g.N = xs[0]; g.H = xs[1]; g.W = xs[2]; g.C = xs[3];
+  g.kh = window[0]; g.kw = window[1];
+  g.sh = strides[0]; g.sw = strides[1];
+  g.wh = window_dim(g.H, g.kh, g.sh, padding);
+  g.ww = window_dim(g.W, g.kw, g.sw, padding);
+  return g;
+}
 
 Specs pool_infer(const PoolAttrs& a, const Specs& in) {
   if (in.size() != 1) infer_fail(ErrorCode::invalid_argument, "expects 1 input");
@@ -374,13 +503,23 @@ Specs pool_infer(const PoolAttrs& a, const Specs& in) {
   return {TensorSpec{in[0].dtype, {x[0], h.out, w.out, x[3]}}};
 }
 
+// The max of a whole 2x2 window (rows a, b; the two columns C apart) for every channel, in the
+// order and with the comparison of pool_eval's general loop (the first element, then the others
+// in row-major order; a NaN wins). One channel loop, restrict-qualified so it vectorizes.
+template <class T>
+void max_2x2(const T* __restrict a, const T* __restrict b, int64_t C, T* __restrict o) {
+  for (int64_t c = 0; c < C; ++c) {
+    T m = a[c];
+    for (T v : {a[C + c], b[c], b[C + c]}) m = (m >= v || m != m) ? m : v;
+    o[c] = m;
+  }
+}
+
 template <bool Max>
 void pool_eval(const PoolAttrs& a, const Tensors& in, Tensors& out) {
   Tensor x = in[0].contiguous();
-  const Shape& xs = x.shape();
-  int64_t N = xs[0], H = xs[1], W = xs[2], C = xs[3];
-  Window wh = window_dim(H, a.window[0], a.strides[0], a.padding);
-  Window ww = window_dim(W, a.window[1], a.strides[1], a.padding);
+  const PoolGeom g = pool_geom(x.shape(), a.window, a.strides, a.padding);
+  const int64_t C = g.C;
   detail::visit_dtype(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     // The max is exact in T; an integer average sums in double (int64 beyond 2^53 would round in a
@@ -389,37 +528,39 @@ void pool_eval(const PoolAttrs& a, const Tensors& in, Tensors& out) {
     const T* px = x.data<T>();
     T* py = out[0].data<T>();
     std::vector<Acc> acc(static_cast<size_t>(C));
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t oh = 0; oh < wh.out; ++oh)
-        for (int64_t ow = 0; ow < ww.out; ++ow) {
-          int64_t h0 = oh * a.strides[0] - wh.pad_before, w0 = ow * a.strides[1] - ww.pad_before;
-          int64_t hb = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + a.window[0], H);
-          int64_t wb = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + a.window[1], W);
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.wh.out; ++oh)
+        for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+          const PoolGeom::Box b = g.box(oh, ow);
+          T* o = py + g.out_index(n, oh, ow);
           if constexpr (Max) {
             // The output row is the accumulator, started at the window's first element: the same
             // result as starting at the lowest value (or -inf) and taking that element first.
-            T* o = py + ((n * wh.out + oh) * ww.out + ow) * C;
-            if (hb >= he || wb >= we) {
+            if (b.empty()) {
               T lowest = std::numeric_limits<T>::lowest();
               if constexpr (std::is_floating_point_v<T>) lowest = -std::numeric_limits<T>::infinity();
               std::fill(o, o + C, lowest);
               continue;
             }
-            std::copy(px + ((n * H + hb) * W + wb) * C, px + ((n * H + hb) * W + wb) * C + C, o);
-            for (int64_t ih = hb; ih < he; ++ih)
-              for (int64_t iw = ih == hb ? wb + 1 : wb; iw < we; ++iw) {
-                const T* p = px + ((n * H + ih) * W + iw) * C;
+            const T* first = px + g.in_index(n, b.hb, b.wb);
+            if (b.he - b.hb == 2 && b.we - b.wb == 2) {
+              max_2x2(first, px + g.in_index(n, b.hb + 1, b.wb), C, o);
+              continue;
+            }
+            std::copy(first, first + C, o);
+            for (int64_t ih = b.hb; ih < b.he; ++ih)
+              for (int64_t iw = ih == b.hb ? b.wb + 1 : b.wb; iw < b.we; ++iw) {
+                const T* p = px + g.in_index(n, ih, iw);
                 for (int64_t c = 0; c < C; ++c) o[c] = (o[c] >= p[c] || o[c] != o[c]) ? o[c] : p[c];
               }
           } else {
             std::fill(acc.begin(), acc.end(), Acc(0));
-            for (int64_t ih = hb; ih < he; ++ih)
-              for (int64_t iw = wb; iw < we; ++iw) {
-                const T* p = px + ((n * H + ih) * W + iw) * C;
+            for (int64_t ih = b.hb; ih < b.he; ++ih)
+              for (int64_t iw = b.wb; iw < b.we; ++iw) {
+                const T* p = px + g.in_index(n, ih, iw);
                 for (int64_t c = 0; c < C; ++c) acc[c] += static_cast<Acc>(p[c]);
               }
-            T* o = py + ((n * wh.out + oh) * ww.out + ow) * C;
-            Acc count = static_cast<Acc>((he - hb) * (we - wb));
+            Acc count = static_cast<Acc>((b.he - b.hb) * (b.we - b.wb));
             for (int64_t c = 0; c < C; ++c) o[c] = static_cast<T>(acc[c] / count);
           }
         }
@@ -430,27 +571,23 @@ void pool_eval(const PoolAttrs& a, const Tensors& in, Tensors& out) {
 // maximum of the window in row-major order, or its first NaN, as the max kernel's comparisons.
 void pool_argmax_eval(const PoolAttrs& a, const Tensor& x0, Tensor& out) {
   Tensor x = x0.contiguous();
-  const Shape& xs = x.shape();
-  int64_t N = xs[0], H = xs[1], W = xs[2], C = xs[3];
-  Window wh = window_dim(H, a.window[0], a.strides[0], a.padding);
-  Window ww = window_dim(W, a.window[1], a.strides[1], a.padding);
+  const PoolGeom g = pool_geom(x.shape(), a.window, a.strides, a.padding);
+  const int64_t C = g.C;
   int64_t* py = out.data<int64_t>();
   detail::visit_dtype(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* px = x.data<T>();
     std::vector<T> acc(static_cast<size_t>(C));
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t oh = 0; oh < wh.out; ++oh)
-        for (int64_t ow = 0; ow < ww.out; ++ow) {
-          int64_t h0 = oh * a.strides[0] - wh.pad_before, w0 = ow * a.strides[1] - ww.pad_before;
-          int64_t hb = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + a.window[0], H);
-          int64_t wb = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + a.window[1], W);
-          int64_t* o = py + ((n * wh.out + oh) * ww.out + ow) * C;
-          for (int64_t ih = hb; ih < he; ++ih)
-            for (int64_t iw = wb; iw < we; ++iw) {
-              int64_t base = ((n * H + ih) * W + iw) * C;
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.wh.out; ++oh)
+        for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+          const PoolGeom::Box b = g.box(oh, ow);
+          int64_t* o = py + g.out_index(n, oh, ow);
+          for (int64_t ih = b.hb; ih < b.he; ++ih)
+            for (int64_t iw = b.wb; iw < b.we; ++iw) {
+              const int64_t base = g.in_index(n, ih, iw);
               const T* p = px + base;
-              bool first = ih == hb && iw == wb;
+              bool first = ih == b.hb && iw == b.wb;
               for (int64_t c = 0; c < C; ++c) {
                 T v = p[c];
                 if (first || !(acc[c] >= v || acc[c] != acc[c])) {
@@ -463,43 +600,136 @@ void pool_argmax_eval(const PoolAttrs& a, const Tensor& x0, Tensor& out) {
   });
 }
 
+// One element of a max-pool window for every channel: the running maximum `acc` and its window
+// position `pos` take p's value and position k where p wins (the max kernel's rule, a NaN wins).
+// Selections rather than branches: which element wins is data, so a branch on it mispredicts
+// about as often as not. Restrict-qualified so the channel loop vectorizes.
+template <class T>
+void window_take(const T* __restrict p, int32_t k, int64_t C, T* __restrict acc, int32_t* __restrict pos) {
+  for (int64_t c = 0; c < C; ++c) {
+    const T v = p[c], a = acc[c];
+    const bool take = !(a >= v || a != a);
+    acc[c] = take ? v : a;
+    pos[c] = take ? k : pos[c];
+  }
+}
+
+// Window position k's input gradient for every channel: the output gradient where k holds the
+// maximum, else 0.
+template <class T>
+void window_put(const T* __restrict gr, const int32_t* __restrict pos, int32_t k, int64_t C, T* __restrict d) {
+  for (int64_t c = 0; c < C; ++c) {
+    const T gv = T(0) + gr[c];
+    d[c] = pos[c] == k ? gv : T(0);
+  }
+}
+
+// A whole 2x2 window (rows a, b; the two columns C apart) in one channel loop: the maximum's
+// position by the same rule and order as window_take, then every element's gradient.
+template <class T>
+void window_2x2(const T* __restrict a, const T* __restrict b, const T* __restrict gr, int64_t C, T* __restrict da,
+                T* __restrict db) {
+  // The position is kept as a T (0 to 3, exact) so that every lane of the loop has T's width.
+  for (int64_t c = 0; c < C; ++c) {
+    T m = a[c], k = T(0);
+    const T v1 = a[C + c], v2 = b[c], v3 = b[C + c];
+    bool take = !(m >= v1 || m != m);
+    m = take ? v1 : m;
+    k = take ? T(1) : k;
+    take = !(m >= v2 || m != m);
+    m = take ? v2 : m;
+    k = take ? T(2) : k;
+    take = !(m >= v3 || m != m);
+    k = take ? T(3) : k;
+    const T gv = T(0) + gr[c];
+    da[c] = k == T(0) ? gv : T(0);
+    da[C + c] = k == T(1) ? gv : T(0);
+    db[c] = k == T(2) ? gv : T(0);
+    db[C + c] = k == T(3) ? gv : T(0);
+  }
+}
+
 // max_pool2d's gradient in one pass: each window's first maximum (row-major order, a NaN wins, as
 // max_pool2d_argmax picks it) receives the window's output gradient, added where windows overlap.
-// Windows are visited in the output's order, so the sums are scatter_add's at argmax's indices.
+// Windows are visited in the output's order, so the sums are scatter_add's at argmax's indices
+// (0 + g, as scatter_add adds into zeros: a -0 gradient arrives as +0).
+//
+// Disjoint windows (stride >= window, the usual 2x2/2 pool) write every input element once: the
+// elements of no window get 0, those of a window 0 or its gradient, chosen per channel by the
+// position of the window's maximum. Overlapping windows zero the output and add.
 void max_pool_backprop_eval(const PoolAttrs& a, const Tensor& x0, const Tensor& dy0, Tensor& out) {
   Tensor x = x0.contiguous(), dy = dy0.contiguous();
-  const Shape& xs = x.shape();
-  int64_t N = xs[0], H = xs[1], W = xs[2], C = xs[3];
-  Window wh = window_dim(H, a.window[0], a.strides[0], a.padding);
-  Window ww = window_dim(W, a.window[1], a.strides[1], a.padding);
+  const PoolGeom g = pool_geom(x.shape(), a.window, a.strides, a.padding);
+  const int64_t C = g.C;
   visit_float(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* px = x.data<T>();
     const T* pg = dy.data<T>();
     T* pd = out.data<T>();
-    std::fill(pd, pd + out.size(), T(0));
     std::vector<T> acc(static_cast<size_t>(C));
+    if (g.disjoint()) {
+      // Which input rows and columns some window covers (the same for every image).
+      std::vector<char> row_in(static_cast<size_t>(g.H), 0), col_in(static_cast<size_t>(g.W), 0);
+      for (int64_t oh = 0; oh < g.wh.out; ++oh) {
+        const PoolGeom::Box b = g.box(oh, 0);
+        for (int64_t ih = b.hb; ih < b.he; ++ih) row_in[ih] = 1;
+      }
+      for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+        const PoolGeom::Box b = g.box(0, ow);
+        for (int64_t iw = b.wb; iw < b.we; ++iw) col_in[iw] = 1;
+      }
+      // The window position (row-major, 0-based) of each channel's maximum.
+      std::vector<int32_t> pos(static_cast<size_t>(C));
+      for (int64_t n = 0; n < g.N; ++n) {
+        for (int64_t ih = 0; ih < g.H; ++ih)
+          for (int64_t iw = 0; iw < g.W; ++iw)
+            if (!row_in[ih] || !col_in[iw]) std::fill_n(pd + g.in_index(n, ih, iw), C, T(0));
+        for (int64_t oh = 0; oh < g.wh.out; ++oh)
+          for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+            const PoolGeom::Box b = g.box(oh, ow);
+            if (b.empty()) continue;
+            if (b.he - b.hb == 2 && b.we - b.wb == 2) {
+              const int64_t i0 = g.in_index(n, b.hb, b.wb), i1 = g.in_index(n, b.hb + 1, b.wb);
+              window_2x2(px + i0, px + i1, pg + g.out_index(n, oh, ow), C, pd + i0, pd + i1);
+              continue;
+            }
+            int32_t k = 0;
+            for (int64_t ih = b.hb; ih < b.he; ++ih)
+              for (int64_t iw = b.wb; iw < b.we; ++iw, ++k) {
+                const T* p = px + g.in_index(n, ih, iw);
+                if (k == 0) {
+                  std::copy(p, p + C, acc.data());
+                  std::fill(pos.begin(), pos.end(), 0);
+                } else {
+                  window_take(p, k, C, acc.data(), pos.data());
+                }
+              }
+            const T* gr = pg + g.out_index(n, oh, ow);
+            k = 0;
+            for (int64_t ih = b.hb; ih < b.he; ++ih)
+              for (int64_t iw = b.wb; iw < b.we; ++iw, ++k) window_put(gr, pos.data(), k, C, pd + g.in_index(n, ih, iw));
+          }
+      }
+      return;
+    }
+    std::fill(pd, pd + out.size(), T(0));
     std::vector<int64_t> arg(static_cast<size_t>(C));
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t oh = 0; oh < wh.out; ++oh)
-        for (int64_t ow = 0; ow < ww.out; ++ow) {
-          int64_t h0 = oh * a.strides[0] - wh.pad_before, w0 = ow * a.strides[1] - ww.pad_before;
-          int64_t hb = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + a.window[0], H);
-          int64_t wb = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + a.window[1], W);
-          if (hb >= he || wb >= we) continue;
-          for (int64_t ih = hb; ih < he; ++ih)
-            for (int64_t iw = wb; iw < we; ++iw) {
-              int64_t base = ((n * H + ih) * W + iw) * C;
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.wh.out; ++oh)
+        for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+          const PoolGeom::Box b = g.box(oh, ow);
+          if (b.empty()) continue;
+          for (int64_t ih = b.hb; ih < b.he; ++ih)
+            for (int64_t iw = b.wb; iw < b.we; ++iw) {
+              const int64_t base = g.in_index(n, ih, iw);
               const T* p = px + base;
-              if (ih == hb && iw == wb) {
+              if (ih == b.hb && iw == b.wb) {
                 for (int64_t c = 0; c < C; ++c) {
                   acc[c] = p[c];
                   arg[c] = base + c;
                 }
                 continue;
               }
-              // Selections rather than branches: which element wins is data, so a branch on it
-              // mispredicts about as often as not.
               for (int64_t c = 0; c < C; ++c) {
                 const T v = p[c];
                 const bool take = !(acc[c] >= v || acc[c] != acc[c]);
@@ -507,8 +737,8 @@ void max_pool_backprop_eval(const PoolAttrs& a, const Tensor& x0, const Tensor& 
                 arg[c] = take ? base + c : arg[c];
               }
             }
-          const T* g = pg + ((n * wh.out + oh) * ww.out + ow) * C;
-          for (int64_t c = 0; c < C; ++c) pd[arg[c]] += g[c];
+          const T* gr = pg + g.out_index(n, oh, ow);
+          for (int64_t c = 0; c < C; ++c) pd[arg[c]] += gr[c];
         }
   });
 }
@@ -516,27 +746,23 @@ void max_pool_backprop_eval(const PoolAttrs& a, const Tensor& x0, const Tensor& 
 // The adjoint of avg_pool2d: each output gradient spread evenly over its window's input elements.
 void avg_pool_backprop_eval(const PoolGradAttrs& a, const Tensor& dy0, Tensor& out) {
   Tensor dy = dy0.contiguous();
-  const Shape& xs = a.shape;
-  int64_t N = xs[0], H = xs[1], W = xs[2], C = xs[3];
-  Window wh = window_dim(H, a.window[0], a.strides[0], a.padding);
-  Window ww = window_dim(W, a.window[1], a.strides[1], a.padding);
+  const PoolGeom g = pool_geom(a.shape, a.window, a.strides, a.padding);
+  const int64_t C = g.C;
   visit_float(dy.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* pg = dy.data<T>();
     T* px = out.data<T>();
     std::fill(px, px + out.size(), T(0));
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t oh = 0; oh < wh.out; ++oh)
-        for (int64_t ow = 0; ow < ww.out; ++ow) {
-          int64_t h0 = oh * a.strides[0] - wh.pad_before, w0 = ow * a.strides[1] - ww.pad_before;
-          int64_t hb = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + a.window[0], H);
-          int64_t wb = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + a.window[1], W);
-          T count = static_cast<T>((he - hb) * (we - wb));
-          const T* g = pg + ((n * wh.out + oh) * ww.out + ow) * C;
-          for (int64_t ih = hb; ih < he; ++ih)
-            for (int64_t iw = wb; iw < we; ++iw) {
-              T* p = px + ((n * H + ih) * W + iw) * C;
-              for (int64_t c = 0; c < C; ++c) p[c] += g[c] / count;
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.wh.out; ++oh)
+        for (int64_t ow = 0; ow < g.ww.out; ++ow) {
+          const PoolGeom::Box b = g.box(oh, ow);
+          T count = static_cast<T>((b.he - b.hb) * (b.we - b.wb));
+          const T* gr = pg + g.out_index(n, oh, ow);
+          for (int64_t ih = b.hb; ih < b.he; ++ih)
+            for (int64_t iw = b.wb; iw < b.we; ++iw) {
+              T* p = px + g.in_index(n, ih, iw);
+              for (int64_t c = 0; c < C; ++c) p[c] += gr[c] / count;
             }
         }
   });

@@ -185,6 +185,8 @@ OpDef make_def() {
   X(conv2d_backprop_input, Conv2DBackpropInput) X(conv2d_backprop_filter, Conv2DBackpropFilter) \
   X(max_pool2d_argmax, MaxPool2DArgmax) X(avg_pool2d_backprop, AvgPool2DBackprop)             \
   X(max_pool2d_backprop, MaxPool2DBackprop)                                                     \
+  X(image_patches, ImagePatches) X(image_patches_backprop, ImagePatchesBackprop)               \
+  X(adam_update, AdamUpdate)                                                                    \
   X(read_variable, ReadVariable) X(assign, Assign)                                             \
   X(queue_dequeue, QueueDequeue) X(queue_enqueue, QueueEnqueue)                                 \
   X(cumsum, CumSum) X(cumprod, CumProd) X(sort, Sort) X(topk, TopK)                             \

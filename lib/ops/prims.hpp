@@ -73,6 +73,34 @@ struct ConvGradAttrs {
     v.on("shape", shape); v.on("strides", strides); v.on("padding", padding); v.on("dilations", dilations);
   }
 };
+// image_patches: the (kh, kw) = `window` windows of an NHWC input, taps `dilations` apart, as
+// conv2d places them for a (kh, kw, C, O) filter with these strides, padding and dilations.
+struct PatchAttrs {
+  std::vector<int64_t> window{1, 1};
+  std::vector<int64_t> strides{1, 1};
+  std::string padding = "VALID";
+  std::vector<int64_t> dilations{1, 1};
+  void visit(AttrVisitor& v) {
+    v.on("window", window); v.on("strides", strides); v.on("padding", padding); v.on("dilations", dilations);
+  }
+};
+// image_patches_backprop: `shape` is the shape of image_patches' input.
+struct PatchGradAttrs {
+  std::vector<int64_t> shape;
+  std::vector<int64_t> window{1, 1};
+  std::vector<int64_t> strides{1, 1};
+  std::string padding = "VALID";
+  std::vector<int64_t> dilations{1, 1};
+  void visit(AttrVisitor& v) {
+    v.on("shape", shape); v.on("window", window); v.on("strides", strides); v.on("padding", padding);
+    v.on("dilations", dilations);
+  }
+};
+// adam_update: Adam's decay rates and epsilon (TensorFlow 1's ApplyAdam).
+struct AdamAttrs {
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  void visit(AttrVisitor& v) { v.on("beta1", beta1); v.on("beta2", beta2); v.on("epsilon", epsilon); }
+};
 // avg_pool2d_backprop: `shape` is the shape of avg_pool2d's input.
 struct PoolGradAttrs {
   std::vector<int64_t> shape;
@@ -224,6 +252,22 @@ XFLOW_DECLARE_PRIM(Conv2DBackpropFilter, "conv2d_backprop_filter", ConvGradAttrs
 XFLOW_DECLARE_PRIM(MaxPool2DArgmax, "max_pool2d_argmax", PoolAttrs, kNonDiff)
 XFLOW_DECLARE_PRIM(AvgPool2DBackprop, "avg_pool2d_backprop", PoolGradAttrs, kPlain)
 XFLOW_DECLARE_PRIM(MaxPool2DBackprop, "max_pool2d_backprop", PoolAttrs, kPlain)
+// conv2d's patch matrix as an op (TensorFlow's extract_image_patches, rates = dilations), and its
+// adjoint. conv2d under a gradient tape is image_patches then a 1x1 conv2d, so the filter's
+// gradient reads the patches the forward pass built (conv2d_keeps_patches).
+XFLOW_DECLARE_PRIM(ImagePatches, "image_patches", PatchAttrs, kPlain)
+XFLOW_DECLARE_PRIM(ImagePatchesBackprop, "image_patches_backprop", PatchGradAttrs, kPlain)
+
+// One Adam step of a variable: (var, m, v, grad, lr_t) -> (new var, new m, new v), no state of
+// its own (xf::Adam assigns the three results). Not differentiable, as TensorFlow's ApplyAdam.
+XFLOW_DECLARE_PRIM(AdamUpdate, "adam_update", AdamAttrs, kNonDiff)
+
+// Whether conv2d(input, filter) with these attributes runs as image_patches and a 1x1 conv2d: a
+// gradient tape differentiates through the filter, no graph is being built, the window is more than
+// the input itself (not 1x1 with stride 1), the inputs are valid and the whole batch's patch
+// matrix fits the kernels' one-block budget (so every result is the conv2d primitive's, bit for
+// bit). Defined in nn_ops.cpp.
+bool conv2d_keeps_patches(const Tensor& input, const Tensor& filter, const ConvAttrs& attrs);
 
 // Variables: a read yields the current value (captured by reference in traces); an assignment is
 // a side effect kept in order. Traits: {elementwise, commutative, inplace, differentiable, view,

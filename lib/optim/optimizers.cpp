@@ -31,6 +31,27 @@ void check_range(const char* op, const char* what, double v, double lo, double h
 }
 constexpr double kInf = HUGE_VAL;
 
+// Values an update computes from the step alone, shared by the variables of one apply_gradients
+// call (Adam's lr_t, per dtype), keyed by optimizer, step tensor and dtype; apply_gradients
+// empties the list when its updates are done. Tensor ids are never reused, so a key cannot match
+// a value of another call.
+struct StepValue {
+  const void* owner;
+  uint64_t step;
+  DType dtype;
+  Tensor value;
+};
+thread_local std::vector<StepValue> t_step_values;
+
+template <class F>
+Tensor step_value(const void* owner, const Tensor& step, DType d, F&& compute) {
+  for (const StepValue& s : t_step_values)
+    if (s.owner == owner && s.step == step.id() && s.dtype == d) return s.value;
+  Tensor v = compute();
+  t_step_values.push_back(StepValue{owner, step.id(), d, v});
+  return v;
+}
+
 }  // namespace
 
 // ---- Optimizer ----
@@ -90,6 +111,9 @@ void Optimizer::apply_gradients(const std::vector<std::pair<Tensor, Variable>>& 
   NameScope scope(name_);
   // The count of this update, 1-based, as a tensor: a trace replays the increment and the read.
   Tensor step = cast(iterations_.assign_add(Tensor(int64_t{1}), loc), DType::float32, loc);
+  struct ClearStepValues {
+    ~ClearStepValues() { t_step_values.clear(); }
+  } clear_step_values;
   for (const auto& [g, v] : grads_and_vars) {
     NameScope var_scope(v.name());
     Tensor grad = g.dtype() == v.dtype() ? g : cast(g, v.dtype(), loc);
@@ -170,14 +194,20 @@ Adam::Adam(double learning_rate, double beta1, double beta2, double epsilon)
 void Adam::update(const Tensor& grad, const Variable& var, const Tensor& step, Loc loc) {
   Variable m = slot(var, "m");
   Variable v = slot(var, "v");
-  // beta^t in the variable's dtype, from the step tensor (no host read).
-  Tensor t = cast(step, var.dtype(), loc);
-  Tensor beta1_t = pow(beta1_, t, loc);
-  Tensor beta2_t = pow(beta2_, t, loc);
-  Tensor lr_t = div(mul(lr_, sqrt(sub(1.0, beta2_t, loc), loc), loc), sub(1.0, beta1_t, loc), loc);
-  Tensor m_new = m.assign(add(mul(m.value(loc), beta1_, loc), mul(grad, 1.0 - beta1_, loc), loc), loc);
-  Tensor v_new = v.assign(add(mul(v.value(loc), beta2_, loc), mul(square(grad, loc), 1.0 - beta2_, loc), loc), loc);
-  var.assign_sub(div(mul(lr_t, m_new, loc), add(sqrt(v_new, loc), epsilon_, loc), loc), loc);
+  // beta^t in the variable's dtype, from the step tensor (no host read), and the step's learning
+  // rate: computed once per dtype for all the variables of this apply_gradients.
+  Tensor lr_t = step_value(this, step, var.dtype(), [&] {
+    Tensor t = cast(step, var.dtype(), loc);
+    Tensor beta1_t = pow(beta1_, t, loc);
+    Tensor beta2_t = pow(beta2_, t, loc);
+    return div(mul(lr_, sqrt(sub(1.0, beta2_t, loc), loc), loc), sub(1.0, beta1_t, loc), loc);
+  });
+  // m, v and var in one kernel (the formulas of ApplyAdam, each operation rounded as the
+  // equivalent chain of elementwise ops would round it), then the three assignments in order.
+  AdamResult r = adam_update(var.value(loc), m.value(loc), v.value(loc), grad, lr_t, beta1_, beta2_, epsilon_, loc);
+  m.assign(r.m, loc);
+  v.assign(r.v, loc);
+  var.assign(r.var, loc);
 }
 
 // ---- RMSProp (ApplyRMSProp, ApplyCenteredRMSProp) ----

@@ -567,6 +567,31 @@ TEST_CASE("conv2d with dilations: gradients of conv2d and of both backprops, SAM
   }
 }
 
+TEST_CASE("image_patches and image_patches_backprop: gradients and second derivatives", "[gradients][conv]") {
+  manual_seed(24);
+  for (const auto& c : kConvCases) {
+    INFO("input " << shape_str(c.input) << " window " << c.filter[0] << "x" << c.filter[1]);
+    auto s = c.strides;
+    auto p = c.padding;
+    Shape xs = c.input;
+    std::pair<int64_t, int64_t> w{c.filter[0], c.filter[1]};
+    check_grad([w, s, p](const std::vector<Tensor>& in) { return image_patches(in[0], w, s, p, {1, 2}); },
+               {uniform(xs)});
+    Shape ps = image_patches(zeros(xs, DType::float64), w, s, p, {1, 2}).shape();
+    check_grad([xs, w, s, p](const std::vector<Tensor>& in) { return image_patches_backprop(xs, in[0], w, s, p, {1, 2}); },
+               {uniform(ps)});
+  }
+}
+
+TEST_CASE("conv2d gradients through kept patches (a tape on the filter), second derivatives", "[gradients][conv]") {
+  // conv2d under a tape watching the filter runs as image_patches and a 1x1 conv2d.
+  manual_seed(25);
+  auto conv = [](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], {2, 1}, Padding::same, {1, 2}); };
+  check_grad(conv, {uniform({2, 5, 6, 2}), uniform({3, 2, 2, 3})});
+  check_grad(grad_of(conv, 1), {uniform({1, 4, 5, 2}), uniform({2, 3, 2, 2})}, Tol{1e-5, 1e-4, 1e-5});
+  check_grad(grad_of(conv, 0), {uniform({1, 4, 5, 2}), uniform({2, 3, 2, 2})}, Tol{1e-5, 1e-4, 1e-5});
+}
+
 TEST_CASE("max_pool2d and avg_pool2d gradients, SAME and VALID, strides", "[gradients][pool]") {
   manual_seed(18);
   for (const auto& c : kPoolCases) {
@@ -608,7 +633,14 @@ TEST_CASE("max_pool2d sends each window's gradient to its first maximum", "[grad
 
 TEST_CASE("max_pool2d_backprop equals scatter_add at max_pool2d_argmax's indices, bit for bit", "[gradients][pool]") {
   manual_seed(23);
-  for (const auto& c : kPoolCases) {
+  // kPoolCases' windows overlap except the first; disjoint windows (stride >= window) take the
+  // kernel's write-once path, here with rows and columns that no window covers and clipped
+  // SAME windows.
+  std::vector<PoolCase> cases = kPoolCases;
+  cases.push_back({{2, 2}, {3, 3}, Padding::same});
+  cases.push_back({{2, 3}, {2, 3}, Padding::same});
+  cases.push_back({{1, 2}, {2, 4}, Padding::valid});
+  for (const auto& c : cases) {
     INFO("window " << c.window.first << "x" << c.window.second << " strides " << c.strides.first << ","
                    << c.strides.second << (c.padding == Padding::same ? " SAME" : " VALID"));
     for (DType dt : {DType::float32, DType::float64}) {
@@ -618,8 +650,14 @@ TEST_CASE("max_pool2d_backprop equals scatter_add at max_pool2d_argmax's indices
       xv[7] = std::nan("");
       x = cast(reshape(Tensor::from_vector(xv, {static_cast<int64_t>(xv.size())}), {2, 5, 6, 3}), dt);
       Tensor g = cast(uniform(max_pool2d(x, c.window, c.strides, c.padding).shape()), dt);
+      std::vector<double> gv = values(g);
+      gv[1] = -0.0;  // arrives as 0 + -0 = +0, as scatter_add adds it into zeros
+      g = cast(reshape(Tensor::from_vector(gv, {static_cast<int64_t>(gv.size())}), g.shape()), dt);
       Tensor idx = max_pool2d_argmax(x, c.window, c.strides, c.padding);
       Tensor expect = reshape(scatter_add(reshape(g, {-1}), reshape(idx, {-1}), x.size()), x.shape());
+      // The forward kernel (a 2x2 window has its own loop) picks the element argmax names.
+      CHECK(bitwise_equal(max_pool2d(x, c.window, c.strides, c.padding),
+                          reshape(gather(reshape(x, {-1}), reshape(idx, {-1}), 0), idx.shape())));
       CHECK(bitwise_equal(max_pool2d_backprop(x, g, c.window, c.strides, c.padding), expect));
     }
   }
@@ -940,6 +978,11 @@ TEST_CASE("every differentiable primitive has its gradient checked", "[gradients
              {uniform(fs), uniform(ys)});
   check_grad([fs](const std::vector<Tensor>& in) { return conv2d_backprop_filter(in[0], fs, in[1], {2, 1}, Padding::same); },
              {uniform(xs), uniform(ys)});
+  check_grad([](const std::vector<Tensor>& in) { return image_patches(in[0], {2, 2}, {2, 1}, Padding::same); },
+             {uniform(xs)});
+  Shape pts = image_patches(zeros(xs, DType::float64), {2, 2}, {2, 1}, Padding::same).shape();
+  check_grad([xs](const std::vector<Tensor>& in) { return image_patches_backprop(xs, in[0], {2, 2}, {2, 1}, Padding::same); },
+             {uniform(pts)});
   const Shape ps{1, 3, 4, 1};
   check_grad([](const std::vector<Tensor>& in) { return max_pool2d(in[0], {2, 2}, {1, 2}, Padding::same); }, {uniform(ps)});
   check_grad([](const std::vector<Tensor>& in) { return avg_pool2d(in[0], {2, 2}, {1, 2}, Padding::same); }, {uniform(ps)});

@@ -79,10 +79,14 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
                                     conv2d_backprop_filter(img, f.shape(), dy, {1, 1}, Padding::same),
                                     conv2d_backprop_input(img.shape(), f, dy, {1, 1}, Padding::same, {2, 1}),
                                     conv2d_backprop_filter(img, f.shape(), dy, {1, 1}, Padding::same, {1, 2}),
+                                    image_patches(img, {2, 2}, {1, 2}, Padding::same, {2, 1}),
+                                    image_patches_backprop(img.shape(), reshape(concat({dy, dy, dy, dy, dy, dy}, 3), {1, 4, 4, 12}),
+                                                           {2, 2}, {1, 1}, Padding::same),
                                     max_pool2d_argmax(img, {2, 2}, {2, 2}),
                                     max_pool2d_backprop(img, pooled, {2, 2}, {2, 2}),
                                     avg_pool2d_backprop(img.shape(), pooled, {2, 2}, {2, 2}),
-                                    check_numerics(in[0] * 3.0f, "op families") - in[1]};
+                                    check_numerics(in[0] * 3.0f, "op families") - in[1],
+                                    adam_update(in[0], in[1], in[0] * in[0], in[1] * 0.5f, Tensor(0.01f), 0.9, 0.999, 1e-7).var};
        }},
       {"linalg", [](const std::vector<Tensor>& in) {
          SvdResult r = svd(in[0]), b = svd(reshape(in[1], {2, 2, 3}));

@@ -483,3 +483,59 @@ TEST_CASE("a traced update is named <optimizer>/<variable>, nested in the caller
     CHECK(b_assigns == static_cast<int>(1 + slots));
   }
 }
+
+// ---- adam_update, the kernel of Adam's update ----
+
+TEST_CASE("adam_update gives the bits of the elementwise op chain it replaces", "[optim][adam_update]") {
+  manual_seed(31);
+  for (DType dt : {DType::float32, DType::float64}) {
+    INFO(dtype_name(dt));
+    // Sizes below and above the kernel's parallel grain; moments of both signs and sizes.
+    for (int64_t n : {int64_t{7}, int64_t{40000}}) {
+      Tensor var = cast(random_normal({n}), dt), m = cast(random_normal({n}) * 0.1, dt);
+      Tensor v = cast(random_uniform({n}, 0.0, 0.01), dt), g = cast(random_normal({n}) * 0.3, dt);
+      Tensor lr_t = cast(Tensor(0.0031), dt);
+      const double b1 = 0.9, b2 = 0.999, eps = 1e-7;
+      AdamResult r = adam_update(var, m, v, g, lr_t, b1, b2, eps);
+      Tensor m2 = add(mul(m, b1), mul(g, 1.0 - b1));
+      Tensor v2 = add(mul(v, b2), mul(square(g), 1.0 - b2));
+      Tensor var2 = sub(var, div(mul(lr_t, m2), add(sqrt(v2), eps)));
+      CHECK(bitwise_equal(r.m, m2));
+      CHECK(bitwise_equal(r.v, v2));
+      CHECK(bitwise_equal(r.var, var2));
+      CHECK(bitwise_equal(var, cast(var, dt)));  // inputs untouched (results are new tensors)
+    }
+  }
+}
+
+TEST_CASE("adam_update replays bitwise and round-trips through JSON", "[optim][adam_update][json]") {
+  auto fn = [](const std::vector<Tensor>& in) {
+    AdamResult r = adam_update(in[0], in[1], in[2], in[3], in[4], 0.8, 0.99, 1e-6);
+    return std::vector<Tensor>{r.var, r.m, r.v};
+  };
+  std::vector<Tensor> in{Tensor({1.0f, -2.0f, 3.0f}), Tensor({0.1f, 0.2f, -0.3f}), Tensor({0.01f, 0.02f, 0.0f}),
+                         Tensor({0.5f, -0.25f, 2.0f}), Tensor(0.01f)};
+  std::vector<Tensor> eager = fn(in);
+  Graph g = trace_graph(fn, in);
+  Graph back = Graph::from_json(g.to_json());
+  CHECK(back.to_json() == g.to_json());
+  CHECK(g.to_json().find("\"beta2\":0.99") != std::string::npos);
+  Plan plan(back);
+  std::vector<Tensor> r = plan.run(in);
+  for (size_t i = 0; i < eager.size(); ++i) CHECK(bitwise_equal(r[i], eager[i]));
+}
+
+TEST_CASE("adam_update rejects bad inputs with clear errors", "[optim][adam_update][errors]") {
+  Tensor x = Tensor({1.0f, 2.0f}), lr = Tensor(0.1f);
+  CHECK_THROWS_WITH(adam_update(x, x, x, Tensor({1.0f, 2.0f, 3.0f}), lr, 0.9, 0.999, 1e-8),
+                    Catch::Contains("[adam_update]") && Catch::Contains("grad must have var's shape"));
+  CHECK_THROWS_AS(adam_update(x, x, Tensor({1.0, 2.0}), x, lr, 0.9, 0.999, 1e-8), DTypeError);
+  CHECK_THROWS_AS(adam_update(Tensor({1, 2}), Tensor({1, 2}), Tensor({1, 2}), Tensor({1, 2}), Tensor(1), 0.9, 0.999,
+                              1e-8),
+                  DTypeError);
+  CHECK_THROWS_WITH(adam_update(x, x, x, x, x, 0.9, 0.999, 1e-8), Catch::Contains("lr_t must be a scalar"));
+  CHECK_THROWS_AS(adam_update(x, x, x, x, lr, 1.0, 0.999, 1e-8), InvalidArgument);
+  CHECK_THROWS_AS(adam_update(x, x, x, x, lr, 0.9, -0.1, 1e-8), InvalidArgument);
+  CHECK_THROWS_WITH(adam_update(x, x, x, x, lr, 0.9, 0.999, std::nan("")), Catch::Contains("epsilon must be finite"));
+  CHECK_THROWS_AS(adam_update(x, Tensor(), x, x, lr, 0.9, 0.999, 1e-8), InvalidArgument);
+}
