@@ -15,11 +15,13 @@ namespace {
 using nlohmann::json;
 
 constexpr int kSchemaMajor = 1;
-constexpr int kSchemaMinor = 2;
+constexpr int kSchemaMinor = 3;
 // 1.1: read_variable and assign nodes carry the variable's name (attrs.name). 1.0 documents,
 // which lack it, still load (the name is then empty).
 // 1.2: conv2d and its two backprops carry `dilations`; older documents, which lack it, load as
 // {1, 1} (the only convolution they could describe).
+// 1.3: svd carries `full_matrices`; older documents, which lack it, load as false (the only svd
+// they could describe).
 
 [[noreturn]] void bad(const std::string& field, const std::string& what) {
   throw InvalidArgument("[graph_json] " + field + ": " + what);
@@ -87,12 +89,14 @@ struct AttrReader : AttrVisitor {
   std::string field;
   bool before_1_1 = false;  // a 1.0 document: string attributes added in 1.1 may be missing
   bool before_1_2 = false;  // a 1.0 or 1.1 document: conv2d's dilations may be missing
+  bool before_1_3 = false;  // a 1.0 to 1.2 document: svd's full_matrices may be missing
   AttrReader(const json& j, std::string f) : in(j), field(std::move(f)) {}
   const json& get(const char* n) {
     if (!in.contains(n)) bad(field + "." + n, "missing");
     return in.at(n);
   }
   void on(const char* n, bool& v) override {
+    if (before_1_3 && !in.contains(n) && std::string(n) == "full_matrices") return;  // keeps false
     const json& j = get(n);
     if (!j.is_boolean()) bad(field + "." + n, "must be a boolean");
     v = j.get<bool>();
@@ -318,6 +322,7 @@ Graph Graph::from_json(const std::string& text) {
     AttrReader r(ja, where + ".attrs");
     r.before_1_1 = ver[0] == 1 && ver[1] < 1;
     r.before_1_2 = ver[0] == 1 && ver[1] < 2;
+    r.before_1_3 = ver[0] == 1 && ver[1] < 3;
     def.visit_attrs(attrs.get(), r);
     n.attrs = attrs;
     n.inputs = ids_field(jn, "inputs", where);
