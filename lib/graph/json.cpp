@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/base64.hpp"
 #include "graph/node.hpp"
 #include "xflow/graph.hpp"
 
@@ -46,28 +47,12 @@ std::string base64_encode(const unsigned char* p, size_t n) {
 }
 
 std::vector<unsigned char> base64_decode(const std::string& s, const std::string& field) {
-  if (s.size() % 4 != 0) bad(field, "base64 length is not a multiple of 4");
-  auto val = [&](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    bad(field, std::string("invalid base64 character '") + c + "'");
-  };
-  std::vector<unsigned char> out;
-  for (size_t i = 0; i < s.size(); i += 4) {
-    int pad = (s[i + 2] == '=') + (s[i + 3] == '=');
-    if (s[i + 2] == '=' && s[i + 3] != '=') bad(field, "invalid base64 padding");
-    if (pad && i + 4 != s.size()) bad(field, "base64 padding before the end");
-    uint32_t v = static_cast<uint32_t>(val(s[i])) << 18 | static_cast<uint32_t>(val(s[i + 1])) << 12;
-    if (pad < 2) v |= static_cast<uint32_t>(val(s[i + 2])) << 6;
-    if (pad < 1) v |= static_cast<uint32_t>(val(s[i + 3]));
-    out.push_back(static_cast<unsigned char>(v >> 16));
-    if (pad < 2) out.push_back(static_cast<unsigned char>(v >> 8));
-    if (pad < 1) out.push_back(static_cast<unsigned char>(v));
-  }
-  return out;
+  std::string bytes;
+  xf::detail::Base64Result r = xf::detail::base64_decode(s, xf::detail::Base64Padding::required, bytes);
+  if (r.error == xf::detail::Base64Error::character)
+    bad(field, std::string("invalid base64 character '") + r.bad_char + "'");
+  if (!r.ok()) bad(field, detail::base64_error_text(r.error));
+  return std::vector<unsigned char>(bytes.begin(), bytes.end());
 }
 
 // ---- attributes ----
