@@ -85,8 +85,8 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
                                     check_numerics(in[0] * 3.0f, "op families") - in[1]};
        }},
       {"linalg", [](const std::vector<Tensor>& in) {
-         SvdResult r = svd(in[0]), b = svd(reshape(in[1], {2, 2, 3}));
-         return std::vector<Tensor>{r.u, r.s, r.vh, b.u, b.s, b.vh};
+         SvdResult r = svd(in[0]), b = svd(reshape(in[1], {2, 2, 3})), f = svd(in[0], true);
+         return std::vector<Tensor>{r.u, r.s, r.vh, b.u, b.s, b.vh, f.u, f.vh};
        }},
       {"sort and scan", [](const std::vector<Tensor>& in) {
          const Tensor &a = in[0], b = in[1];
