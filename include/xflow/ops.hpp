@@ -133,14 +133,17 @@ struct NormOrd {
 Tensor norm(const Tensor& x, NormOrd ord = {}, OptAxes axes = std::nullopt, bool keepdims = false,
             Loc loc = Loc::current());
 struct SvdResult {
-  Tensor u, s, vh;  // (..., m, k), (..., k), (..., k, n) with k = min(m, n)
+  Tensor u, s, vh;  // (..., m, k), (..., k), (..., k, n) with k = min(m, n); full: (..., m, m), (..., n, n)
 };
-// numpy.linalg.svd(x, full_matrices=False): x = u @ diag(s) @ vh over the last two axes, the
-// others batch axes; s descending and >= 0, u and vh with orthonormal columns / rows (completed
-// to an orthonormal set where s is 0). Integer and bool inputs become float32 (strict mode
-// refuses). A matrix holding a NaN or inf gives NaN in all three (NumPy raises LinAlgError).
-// Rank < 2: ShapeError; full_matrices = true: Unimplemented. Differentiable in all three outputs
-// (docs/ops.md: equal or zero singular values).
+// numpy.linalg.svd(x, full_matrices): x = u @ diag(s) @ vh over the last two axes, the others
+// batch axes; s descending and >= 0, u and vh with orthonormal columns / rows (completed to an
+// orthonormal set where s is 0). full_matrices = true (NumPy's default, not xflow's) gives the
+// square u (..., m, m) and vh (..., n, n): the thin factors completed to orthonormal bases (the
+// first k columns / rows are the thin ones, bit for bit). Integer and bool inputs become float32
+// (strict mode refuses). A matrix holding a NaN or inf gives NaN in all three (NumPy raises
+// LinAlgError). Rank < 2: ShapeError. Differentiable in all three outputs (docs/ops.md: equal or
+// zero singular values); with full_matrices only when |m - n| <= 1 (else Unimplemented, as
+// TensorFlow).
 SvdResult svd(const Tensor& x, bool full_matrices = false, Loc loc = Loc::current());
 // A 1-D v becomes a square matrix with v on diagonal k (k > 0 above, k < 0 below the main one);
 // a 2-D v gives its diagonal k as a 1-D tensor (empty when k is beyond the matrix). NumPy's diag.

@@ -100,6 +100,9 @@ class Plan {
 
   // The plan's decisions as provenance entries (what was fused, which buffer each value got).
   std::vector<GraphProvenance> provenance() const;
+  // The kernel-cache key of step `step`'s generated kernel (its file in the cache is
+  // fused_<key>.so, docs/tracing.md); empty for a plain step or a group the interpreter runs.
+  std::string kernel_hash(int step) const;
 
   struct Fused;  // a compiled fused group (lib/exec/fusion.cpp)
 

@@ -258,7 +258,7 @@ std::string kernel_prelude(const std::string& dir, const std::string& cxx, const
 
 }  // namespace
 
-Plan::Fused::Kernel compile_kernel(const Plan::Fused& f) {
+Plan::Fused::Kernel compile_kernel(const Plan::Fused& f, std::string* key_out) {
   const KernelHeaders& kh = kernel_headers();
   const std::string& lib_dir = kh.dir;
   const std::string& headers = kh.text;
@@ -279,6 +279,7 @@ Plan::Fused::Kernel compile_kernel(const Plan::Fused& f) {
   std::string hash = key.str();
 
   std::lock_guard<std::mutex> lock(g_mu);
+  if (key_out) *key_out = hash;  // cleared by the caller when no kernel comes back
   auto it = g_loaded.find(hash);
   if (it != g_loaded.end()) return it->second;
   std::string dir = detail::kernel_cache_dir();

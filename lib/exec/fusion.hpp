@@ -45,6 +45,7 @@ struct Plan::Fused {
   // A compiled kernel for this program (codegen.cpp), or null: then the tile interpreter runs.
   using Kernel = void (*)(const void* const* ext, void* const* out, int64_t begin, int64_t end);
   Kernel kernel = nullptr;
+  std::string kernel_hash;  // the kernel cache's key of `kernel` (its file is fused_<key>.so); empty when interpreted
 
   // Builds the program for `nodes` (in execution order) whose materialized outputs are `outputs`.
   static std::shared_ptr<Fused> build(const Graph& g, const std::vector<int>& nodes, const std::vector<int>& outputs);
@@ -52,8 +53,9 @@ struct Plan::Fused {
   void run(const std::vector<const void*>& ext, const std::vector<void*>& out) const;
 };
 // C++ source of a kernel equivalent to `f`'s program (one loop over SIMD batches calling the same
-// functors), and a compiled, cached, loaded kernel for it; null when no compiler is usable.
+// functors), and a compiled, cached, loaded kernel for it; null when no compiler is usable. `key`,
+// when given, receives the kernel's cache key when a kernel is returned.
 std::string kernel_source(const Plan::Fused& f);
-Plan::Fused::Kernel compile_kernel(const Plan::Fused& f);
+Plan::Fused::Kernel compile_kernel(const Plan::Fused& f, std::string* key = nullptr);
 
 }  // namespace xf

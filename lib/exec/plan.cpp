@@ -332,8 +332,10 @@ struct Plan::Compiler {
       p.fused_[i] = Fused::build(g, p.steps_[i].nodes, p.steps_[i].outputs);
       // Very long chains stay interpreted: one huge loop body thrashes the instruction cache
       // (G200: 200 fused ops ran 2.5x slower generated than interpreted).
-      if (p.options_.codegen && p.fused_[i]->program.size() <= kMaxGeneratedInstructions)
-        p.fused_[i]->kernel = compile_kernel(*p.fused_[i]);
+      if (p.options_.codegen && p.fused_[i]->program.size() <= kMaxGeneratedInstructions) {
+        p.fused_[i]->kernel = compile_kernel(*p.fused_[i], &p.fused_[i]->kernel_hash);
+        if (!p.fused_[i]->kernel) p.fused_[i]->kernel_hash.clear();
+      }
     }
   }
 };
@@ -532,16 +534,24 @@ std::vector<Tensor> Plan::execute(const std::vector<Tensor>& args, const StepObs
   return result;
 }
 
+std::string Plan::kernel_hash(int step) const {
+  if (step < 0 || static_cast<size_t>(step) >= fused_.size())
+    throw InvalidArgument("[plan] kernel_hash: step " + std::to_string(step) + " is not a step of this plan (it has " +
+                          std::to_string(fused_.size()) + ")");
+  return fused_[static_cast<size_t>(step)] ? fused_[static_cast<size_t>(step)]->kernel_hash : std::string();
+}
+
 std::vector<GraphProvenance> Plan::provenance() const {
   std::vector<GraphProvenance> out;
   for (const PlanStep& s : steps_)
     if (s.fused) {
       std::string ops;
       for (int n : s.nodes) ops += (ops.empty() ? "" : ", ") + graph_.nodes[n].scope;
+      const Fused& f = *fused_[&s - steps_.data()];
       out.push_back(GraphProvenance{"fuse", "fused", s.nodes,
                                     std::to_string(s.nodes.size()) + " nodes in one " +
-                                        (fused_[&s - steps_.data()]->kernel ? "generated" : "interpreted") +
-                                        " kernel: " + ops});
+                                        (f.kernel ? "generated kernel [fused_" + f.kernel_hash + "]" : "interpreted kernel") +
+                                        ": " + ops});
     }
   for (const PlanStep& s : steps_)
     if (s.adopt) {

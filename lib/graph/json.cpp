@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/base64.hpp"
 #include "graph/node.hpp"
 #include "xflow/graph.hpp"
 
@@ -15,11 +16,13 @@ namespace {
 using nlohmann::json;
 
 constexpr int kSchemaMajor = 1;
-constexpr int kSchemaMinor = 2;
+constexpr int kSchemaMinor = 3;
 // 1.1: read_variable and assign nodes carry the variable's name (attrs.name). 1.0 documents,
 // which lack it, still load (the name is then empty).
 // 1.2: conv2d and its two backprops carry `dilations`; older documents, which lack it, load as
 // {1, 1} (the only convolution they could describe).
+// 1.3: svd carries `full_matrices`; older documents, which lack it, load as false (the only svd
+// they could describe).
 
 [[noreturn]] void bad(const std::string& field, const std::string& what) {
   throw InvalidArgument("[graph_json] " + field + ": " + what);
@@ -44,28 +47,12 @@ std::string base64_encode(const unsigned char* p, size_t n) {
 }
 
 std::vector<unsigned char> base64_decode(const std::string& s, const std::string& field) {
-  if (s.size() % 4 != 0) bad(field, "base64 length is not a multiple of 4");
-  auto val = [&](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    bad(field, std::string("invalid base64 character '") + c + "'");
-  };
-  std::vector<unsigned char> out;
-  for (size_t i = 0; i < s.size(); i += 4) {
-    int pad = (s[i + 2] == '=') + (s[i + 3] == '=');
-    if (s[i + 2] == '=' && s[i + 3] != '=') bad(field, "invalid base64 padding");
-    if (pad && i + 4 != s.size()) bad(field, "base64 padding before the end");
-    uint32_t v = static_cast<uint32_t>(val(s[i])) << 18 | static_cast<uint32_t>(val(s[i + 1])) << 12;
-    if (pad < 2) v |= static_cast<uint32_t>(val(s[i + 2])) << 6;
-    if (pad < 1) v |= static_cast<uint32_t>(val(s[i + 3]));
-    out.push_back(static_cast<unsigned char>(v >> 16));
-    if (pad < 2) out.push_back(static_cast<unsigned char>(v >> 8));
-    if (pad < 1) out.push_back(static_cast<unsigned char>(v));
-  }
-  return out;
+  std::string bytes;
+  xf::detail::Base64Result r = xf::detail::base64_decode(s, xf::detail::Base64Padding::required, bytes);
+  if (r.error == xf::detail::Base64Error::character)
+    bad(field, std::string("invalid base64 character '") + r.bad_char + "'");
+  if (!r.ok()) bad(field, detail::base64_error_text(r.error));
+  return std::vector<unsigned char>(bytes.begin(), bytes.end());
 }
 
 // ---- attributes ----
@@ -87,12 +74,14 @@ struct AttrReader : AttrVisitor {
   std::string field;
   bool before_1_1 = false;  // a 1.0 document: string attributes added in 1.1 may be missing
   bool before_1_2 = false;  // a 1.0 or 1.1 document: conv2d's dilations may be missing
+  bool before_1_3 = false;  // a 1.0 to 1.2 document: svd's full_matrices may be missing
   AttrReader(const json& j, std::string f) : in(j), field(std::move(f)) {}
   const json& get(const char* n) {
     if (!in.contains(n)) bad(field + "." + n, "missing");
     return in.at(n);
   }
   void on(const char* n, bool& v) override {
+    if (before_1_3 && !in.contains(n) && std::string(n) == "full_matrices") return;  // keeps false
     const json& j = get(n);
     if (!j.is_boolean()) bad(field + "." + n, "must be a boolean");
     v = j.get<bool>();
@@ -318,6 +307,7 @@ Graph Graph::from_json(const std::string& text) {
     AttrReader r(ja, where + ".attrs");
     r.before_1_1 = ver[0] == 1 && ver[1] < 1;
     r.before_1_2 = ver[0] == 1 && ver[1] < 2;
+    r.before_1_3 = ver[0] == 1 && ver[1] < 3;
     def.visit_attrs(attrs.get(), r);
     n.attrs = attrs;
     n.inputs = ids_field(jn, "inputs", where);

@@ -535,12 +535,35 @@ Tensors ScatterAddAlongAxis::vjp(const Attrs& at, const VjpArgs& args) {
 // wide (n > k) matrices. Where E is 0 (equal singular values) or a singular value is 0, U and V
 // are not unique and the formula divides by 0: those entries contribute 0 instead (exact when the
 // loss does not depend on the basis chosen there, as for functions of S alone, and finite always).
-Tensors Svd::vjp(const Attrs&, const VjpArgs& args) {
+// full_matrices (TensorFlow's _SvdGrad): U = [U1 U2], Vh = [Vh1; Vh2] with the thin U1, Vh1. When
+// |m - n| = 1 the one extra column (row) is fixed up to sign by the others, and its cotangent adds
+// -U2 (dU2^T U1) S^-1 Vh1 (tall) or -U S^-1 (Vh1 dVh2^T) Vh2 (wide); when |m - n| > 1 the extra
+// columns are any basis of a subspace and have no derivative: Unimplemented, as TensorFlow.
+Tensors Svd::vjp(const Attrs& at, const VjpArgs& args) {
   require_float(name, args);
-  const Tensor &u = args.outputs[0], &s = args.outputs[1], &vh = args.outputs[2];
-  const Tensor &gu = args.cotangents[0], &gs = args.cotangents[1], &gvh = args.cotangents[2];
   const Tensor& a = args.inputs[0];
   const int64_t r = a.rank(), m = a.shape()[r - 2], n = a.shape()[r - 1], k = std::min(m, n);
+  if (at.full_matrices && std::abs(m - n) > 1)
+    throw Unimplemented("[svd] gradient of full_matrices = true is defined only when the matrix's two sizes differ by "
+                        "at most 1 (the extra columns of U or rows of Vh are then unique up to sign; as TensorFlow): "
+                        "x is " + spec_str(TensorSpec{a.dtype(), a.shape()}) + "; use full_matrices = false");
+  // The thin factors and their cotangents; u2 / vh2 and their cotangents are full_matrices' extras.
+  auto cols = [&](const Tensor& t, int64_t b, int64_t e) {
+    std::vector<Slice> sl(static_cast<size_t>(r - 1), all_);
+    sl.push_back(Slice(b, e));
+    return slice(t, sl);
+  };
+  auto rows = [&](const Tensor& t, int64_t b, int64_t e) {
+    std::vector<Slice> sl(static_cast<size_t>(r - 2), all_);
+    sl.push_back(Slice(b, e));
+    return slice(t, sl);
+  };
+  const bool extra_u = at.full_matrices && m > k, extra_v = at.full_matrices && n > k;
+  const Tensor u = extra_u ? cols(args.outputs[0], 0, k) : args.outputs[0];
+  const Tensor gu = extra_u ? cols(args.cotangents[0], 0, k) : args.cotangents[0];
+  const Tensor vh = extra_v ? rows(args.outputs[2], 0, k) : args.outputs[2];
+  const Tensor gvh = extra_v ? rows(args.cotangents[2], 0, k) : args.cotangents[2];
+  const Tensor &s = args.outputs[1], &gs = args.cotangents[1];
   Axes perm;
   for (int64_t i = 0; i < r; ++i) perm.push_back(i);
   std::swap(perm[r - 2], perm[r - 1]);
@@ -560,8 +583,22 @@ Tensors Svd::vjp(const Attrs&, const VjpArgs& args) {
   Tensor core = add(add(mul(safe_div(sub(uhgu, mt(uhgu)), e), s_row), mul(s_col, safe_div(sub(vhgv, mt(vhgv)), e))),
                     mul(expand_dims(gs, -1), eye(k, k, d)));
   Tensor ga = matmul(u, matmul(core, vh));
-  if (m > k) ga = add(ga, matmul(safe_div(sub(gu, matmul(u, uhgu)), s_row), vh));
-  if (n > k) ga = add(ga, matmul(u, safe_div(sub(gvh, matmul(matmul(gvh, mt(vh)), vh)), s_col)));
+  if (m > k) {
+    Tensor gu_perp = sub(gu, matmul(u, uhgu));
+    if (extra_u) {  // - U2 (dU2^T U1): the part of dU2 that moves U2 out of U1's complement
+      Tensor u2 = cols(args.outputs[0], k, m), gu2 = cols(args.cotangents[0], k, m);
+      gu_perp = sub(gu_perp, matmul(u2, matmul(mt(gu2), u)));
+    }
+    ga = add(ga, matmul(safe_div(gu_perp, s_row), vh));
+  }
+  if (n > k) {
+    Tensor gvh_perp = sub(gvh, matmul(matmul(gvh, mt(vh)), vh));
+    if (extra_v) {
+      Tensor vh2 = rows(args.outputs[2], k, n), gvh2 = rows(args.cotangents[2], k, n);
+      gvh_perp = sub(gvh_perp, matmul(matmul(vh, mt(gvh2)), vh2));
+    }
+    ga = add(ga, matmul(u, safe_div(gvh_perp, s_col)));
+  }
   return {ga};
 }
 

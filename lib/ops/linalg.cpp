@@ -146,7 +146,7 @@ void MatMul::eval(const Attrs&, const Tensors& in, Tensors& out) {
 
 namespace xf {
 
-Specs Svd::infer(const Attrs&, const Specs& in) {
+Specs Svd::infer(const Attrs& at, const Specs& in) {
   if (in.size() != 1) infer_fail(ErrorCode::invalid_argument, "expects 1 input");
   const Shape& s = in[0].shape;
   if (s.size() < 2) infer_fail(ErrorCode::shape, "needs at least 2 axes (a matrix or a batch of them): x is " + spec_str(in[0]));
@@ -154,9 +154,9 @@ Specs Svd::infer(const Attrs&, const Specs& in) {
     infer_fail(ErrorCode::dtype, "needs float32 or float64 (the public op converts integers): x is " + spec_str(in[0]));
   const int64_t m = s[s.size() - 2], n = s.back(), k = std::min(m, n);
   Shape u(s.begin(), s.end() - 1), sv(s.begin(), s.end() - 2), vh(s.begin(), s.end() - 2);
-  u.push_back(k);
+  u.push_back(at.full_matrices ? m : k);
   sv.push_back(k);
-  vh.push_back(k);
+  vh.push_back(at.full_matrices ? n : k);
   vh.push_back(n);
   return {TensorSpec{in[0].dtype, u}, TensorSpec{in[0].dtype, sv}, TensorSpec{in[0].dtype, vh}};
 }
@@ -268,15 +268,62 @@ void jacobi_svd(std::vector<double>& wt, int64_t m, int64_t n, std::vector<doubl
   vt = std::move(v);
 }
 
+// Completes the c orthonormal columns q[0 .. c) (each of length m, q[j * m + i]) to an
+// orthonormal basis of m columns, deterministically: each new column is the unit vector e_i
+// whose residual against the columns so far is largest (the first on ties), normalized and
+// orthogonalized again. The residuals of all m unit vectors are kept and updated column by
+// column, so the completion costs O(m^3). full_matrices' extra columns (docs/ops.md).
+void complete_basis(std::vector<double>& q, int64_t m, int64_t c) {
+  q.resize(static_cast<size_t>(m * m));
+  // Residuals r_e = (I - Q Q^T) e_e, twice (classical Gram-Schmidt with reorthogonalization).
+  std::vector<double> r(static_cast<size_t>(m * m), 0.0);
+  for (int64_t e = 0; e < m; ++e) r[static_cast<size_t>(e * m + e)] = 1.0;
+  auto project_out = [&](double* x, int64_t upto) {
+    for (int64_t j = 0; j < upto; ++j) {
+      const double* qj = &q[static_cast<size_t>(j * m)];
+      const double d = dot_cols(qj, x, m);
+      for (int64_t i = 0; i < m; ++i) x[i] -= d * qj[i];
+    }
+  };
+  for (int pass = 0; pass < 2; ++pass)
+    for (int64_t e = 0; e < m; ++e) project_out(&r[static_cast<size_t>(e * m)], c);
+  for (int64_t j = c; j < m; ++j) {
+    int64_t best = 0;
+    double best_norm = -1;
+    for (int64_t e = 0; e < m; ++e) {
+      const double* re = &r[static_cast<size_t>(e * m)];
+      const double nrm = std::sqrt(dot_cols(re, re, m));
+      if (nrm > best_norm) {
+        best_norm = nrm;
+        best = e;
+      }
+    }
+    double* qj = &q[static_cast<size_t>(j * m)];
+    std::copy_n(&r[static_cast<size_t>(best * m)], m, qj);
+    for (int pass = 0; pass < 2; ++pass) {
+      double nrm = std::sqrt(dot_cols(qj, qj, m));
+      for (int64_t i = 0; i < m; ++i) qj[i] /= nrm;
+      if (pass == 0) project_out(qj, j);
+    }
+    for (int64_t e = 0; e < m; ++e) {
+      double* re = &r[static_cast<size_t>(e * m)];
+      const double d = dot_cols(qj, re, m);
+      for (int64_t i = 0; i < m; ++i) re[i] -= d * qj[i];
+    }
+  }
+}
+
 }  // namespace
 
-void Svd::eval(const Attrs&, const Tensors& in, Tensors& out) {
+void Svd::eval(const Attrs& at, const Tensors& in, Tensors& out) {
   Tensor x = in[0].contiguous();
   const Shape& sh = x.shape();
   const int64_t r = static_cast<int64_t>(sh.size()), m = sh[r - 2], n = sh[r - 1], k = std::min(m, n);
+  const bool full = at.full_matrices;
+  const int64_t uc = full ? m : k, vr = full ? n : k;  // U (m, uc), Vh (vr, n)
   int64_t batch = 1;
   for (int64_t i = 0; i + 2 < r; ++i) batch *= sh[i];
-  if (k == 0 || batch == 0) return;
+  if (batch == 0 || (k == 0 && !full)) return;
   const bool wide = m < n;  // decompose the transpose: A^T = W S V^T gives A = V S W^T
   const int64_t rows = wide ? n : m, cols = k;
   detail::visit_dtype(x.dtype(), [&](auto tag) {
@@ -289,9 +336,9 @@ void Svd::eval(const Attrs&, const Tensors& in, Tensors& out) {
       std::vector<double> wt(static_cast<size_t>(rows * cols)), s, vt;
       for (int64_t b = 0; b < batch; ++b) {
         const T* a = px + b * m * n;
-        T* ub = pu + b * m * k;
+        T* ub = pu + b * m * uc;
         T* sb = ps + b * k;
-        T* vb = pv + b * k * n;
+        T* vb = pv + b * vr * n;
         bool finite = true;
         // The columns of the tall matrix: A's columns, or A's rows when A is wide.
         for (int64_t i = 0; i < m; ++i)
@@ -302,25 +349,36 @@ void Svd::eval(const Attrs&, const Tensors& in, Tensors& out) {
           }
         if (!finite) {  // NaN or inf: no decomposition, NaN everywhere (docs/ops.md)
           const T nan = std::numeric_limits<T>::quiet_NaN();
-          std::fill_n(ub, m * k, nan);
+          std::fill_n(ub, m * uc, nan);
           std::fill_n(sb, k, nan);
-          std::fill_n(vb, k * n, nan);
+          std::fill_n(vb, vr * n, nan);
           continue;
         }
         std::vector<double> w = wt;
-        jacobi_svd(w, rows, cols, s, vt);
+        if (k > 0) {
+          jacobi_svd(w, rows, cols, s, vt);
+        } else {
+          w.clear();
+          vt.clear();
+        }
         // w: the tall factor's columns (rows values each); vt: the small factor's columns (k each).
+        // full_matrices: the tall factor gets rows - k more columns; the small one is square.
+        const int64_t wc = full ? rows : k;
+        if (full) complete_basis(w, rows, k);
         for (int64_t j = 0; j < k; ++j) sb[j] = static_cast<T>(s[static_cast<size_t>(j)]);
+        for (int64_t j = 0; j < wc; ++j) {
+          const double* wcol = &w[static_cast<size_t>(j * rows)];
+          if (!wide)
+            for (int64_t i = 0; i < m; ++i) ub[i * uc + j] = static_cast<T>(wcol[i]);  // U = W
+          else
+            for (int64_t i = 0; i < n; ++i) vb[j * n + i] = static_cast<T>(wcol[i]);  // Vh = W^T
+        }
         for (int64_t j = 0; j < k; ++j) {
-          const double* wc = &w[static_cast<size_t>(j * rows)];
           const double* vc = &vt[static_cast<size_t>(j * k)];
-          if (!wide) {
-            for (int64_t i = 0; i < m; ++i) ub[i * k + j] = static_cast<T>(wc[i]);  // U = W
+          if (!wide)
             for (int64_t i = 0; i < n; ++i) vb[j * n + i] = static_cast<T>(vc[i]);  // Vh = V^T
-          } else {
-            for (int64_t i = 0; i < m; ++i) ub[i * k + j] = static_cast<T>(vc[i]);  // U = V
-            for (int64_t i = 0; i < n; ++i) vb[j * n + i] = static_cast<T>(wc[i]);  // Vh = W^T
-          }
+          else
+            for (int64_t i = 0; i < m; ++i) ub[i * uc + j] = static_cast<T>(vc[i]);  // U = V
         }
       }
     } else {

@@ -120,11 +120,8 @@ std::vector<Tensor> meshgrid(const std::vector<Tensor>& xs, const std::string& i
 SvdResult svd(const Tensor& x0, bool full_matrices, Loc loc) {
   check_defined("svd", x0, loc);
   if (x0.rank() < 2) raise(ErrorCode::shape, "svd", "needs at least 2 axes (a matrix or a batch of them): x is " + spec_of(x0), loc);
-  if (full_matrices)
-    raise(ErrorCode::unimplemented, "svd",
-          "full_matrices = true is not supported (the thin U (..., m, k) and Vh (..., k, n) are): x is " + spec_of(x0), loc);
   Tensor x = as_float("svd", x0, loc);
-  Tensors r = apply(Prim::svd, no_attrs(), {x}, loc);
+  Tensors r = apply(Prim::svd, make_attrs(SvdAttrs{full_matrices}), {x}, loc);
   return SvdResult{r[0], r[1], r[2]};
 }
 

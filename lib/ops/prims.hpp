@@ -182,6 +182,12 @@ struct CheckNumericsAttrs {
   std::string message;
   void visit(AttrVisitor& v) { v.on("message", message); }
 };
+// svd: `full_matrices` gives the square U (..., m, m) and Vh (..., n, n) (NumPy's default),
+// else the thin U (..., m, k) and Vh (..., k, n).
+struct SvdAttrs {
+  bool full_matrices = false;
+  void visit(AttrVisitor& v) { v.on("full_matrices", full_matrices); }
+};
 
 #define XFLOW_DECLARE_PRIM(S, NAME, ATTRS, ...)                     \
   struct S {                                                         \
@@ -303,9 +309,10 @@ XFLOW_DECLARE_PRIM(SearchSorted, "searchsorted", SearchAttrs, kNonDiff)
 XFLOW_DECLARE_PRIM(TakeAlongAxis, "take_along_axis", AxisAttrs, kPlain)
 XFLOW_DECLARE_PRIM(ScatterAddAlongAxis, "scatter_add_along_axis", ScatterAttrs, kPlain)
 
-// numpy.linalg.svd(x, full_matrices=False) over the last two axes (lib/ops/linalg.cpp): three
-// outputs U (..., m, k), S (..., k) descending, Vh (..., k, n), k = min(m, n); float32/float64.
-XFLOW_DECLARE_PRIM(Svd, "svd", NoAttrs, kPlain)
+// numpy.linalg.svd(x, full_matrices) over the last two axes (lib/ops/linalg.cpp): three outputs
+// U (..., m, k), S (..., k) descending, Vh (..., k, n), k = min(m, n), or with full_matrices
+// U (..., m, m) and Vh (..., n, n) completed to orthonormal bases; float32/float64.
+XFLOW_DECLARE_PRIM(Svd, "svd", SvdAttrs, kPlain)
 
 #undef XFLOW_DECLARE_PRIM
 

@@ -2,6 +2,8 @@
 // Serving's (util/json_tensor.cc), so that clients matching on them keep working.
 #include "serving/json_tensor.hpp"
 
+#include "core/base64.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -306,15 +308,6 @@ bool is_bytes_name(const std::string& name, const HostTensor& t) {
          name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
 }
 
-int b64_digit(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 void write_key(std::string& out, const std::string& name) {
   out += json(name).dump(-1, ' ', false, json::error_handler_t::replace);
   out += ": ";
@@ -323,31 +316,8 @@ void write_key(std::string& out, const std::string& name) {
 }  // namespace
 
 bool base64_decode(std::string_view in, std::string& out) {
-  size_t n = in.size();
-  // Padding: at most two '=' at the end, completing the last group of four.
-  size_t pad = 0;
-  while (n > 0 && in[n - 1] == '=' && pad < 2) {
-    --n;
-    ++pad;
-  }
-  if (pad > 0 && (n + pad) % 4 != 0) return false;
-  if (n % 4 == 1) return false;
   std::string r;
-  r.reserve(n / 4 * 3 + 2);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < n; ++i) {
-    int d = b64_digit(in[i]);
-    if (d < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(d);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      r.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  // The bits left over must be zero (a canonical encoding's last digit).
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return false;
+  if (!xf::detail::base64_decode(in, xf::detail::Base64Padding::optional, r).ok()) return false;
   out = std::move(r);
   return true;
 }

@@ -88,7 +88,9 @@ using Example = std::map<std::string, JsonFeature>;
 std::vector<Example> parse_examples(const nlohmann::json& doc);
 
 // Standard base64 (RFC 4648 alphabet, padding optional as absl::Base64Unescape takes it); false
-// for any other character, misplaced padding or a length no encoding has.
+// for any other character, misplaced padding, a length no encoding has or nonzero unused bits in
+// the last digit. The decoder is core's (core/base64.hpp, Base64Padding::optional); out is left
+// unchanged on failure.
 bool base64_decode(std::string_view in, std::string& out);
 std::string base64_encode(std::string_view in);
 

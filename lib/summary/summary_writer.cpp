@@ -308,6 +308,11 @@ void SummaryWriter::add_graph(const Graph& g, const Plan& plan, const std::strin
                       {"level", s.level},
                       {"seconds", encode_double(p.seconds)},
                       {"bytes", p.bytes}});
+    if (s.fused) {  // the kernel kind, and the generated kernel's cache key (docs/summaries.md)
+      std::string key = plan.kernel_hash(static_cast<int>(si));
+      jsteps.back()["kernel"] = key.empty() ? "interpreted" : "generated";
+      if (!key.empty()) jsteps.back()["kernel_hash"] = key;
+    }
     std::set<int> materialized(s.outputs.begin(), s.outputs.end());
     // A fused step's time is split evenly over its nodes (the kernel runs them together, tile by
     // tile); the step's own time is in "steps".

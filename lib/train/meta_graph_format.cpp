@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/base64.hpp"
 #include "xflow/error.hpp"
 
 namespace xf::train::format {
@@ -99,36 +100,11 @@ struct Reader {
   }
 };
 
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 std::vector<unsigned char> base64_decode(const Reader& r, const std::string& s, const std::string& where) {
-  if (s.size() % 4 != 0) r.bad(where, "base64 length is not a multiple of 4");
-  std::vector<unsigned char> out;
-  out.reserve(s.size() / 4 * 3);
-  for (size_t i = 0; i < s.size(); i += 4) {
-    int pad = (s[i + 2] == '=') + (s[i + 3] == '=');
-    if (s[i + 2] == '=' && s[i + 3] != '=') r.bad(where, "invalid base64 padding");
-    if (pad && i + 4 != s.size()) r.bad(where, "base64 padding before the end");
-    int v[4];
-    for (int k = 0; k < 4 - pad; ++k) {
-      v[k] = b64_value(s[i + static_cast<size_t>(k)]);
-      if (v[k] < 0) r.bad(where, "invalid base64 character");
-    }
-    for (int k = 4 - pad; k < 4; ++k) v[k] = 0;
-    uint32_t x = static_cast<uint32_t>(v[0]) << 18 | static_cast<uint32_t>(v[1]) << 12 |
-                 static_cast<uint32_t>(v[2]) << 6 | static_cast<uint32_t>(v[3]);
-    out.push_back(static_cast<unsigned char>(x >> 16));
-    if (pad < 2) out.push_back(static_cast<unsigned char>(x >> 8));
-    if (pad < 1) out.push_back(static_cast<unsigned char>(x));
-  }
-  return out;
+  std::string bytes;
+  xf::detail::Base64Result res = xf::detail::base64_decode(s, xf::detail::Base64Padding::required, bytes);
+  if (!res.ok()) r.bad(where, detail::base64_error_text(res.error));
+  return std::vector<unsigned char>(bytes.begin(), bytes.end());
 }
 
 Item read_item(const Reader& r, const json& j, const std::string& where) {

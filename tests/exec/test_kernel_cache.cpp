@@ -174,6 +174,7 @@ TEST_CASE("a plan refuses a world-writable cache: its fused group runs interpret
   xf::Plan plan(xf::trace_graph(fn, {x}), o);
   CHECK(xf::bitwise_equal(plan.run({x})[0], fn({x})[0]));
   CHECK(plan.provenance()[0].detail.find("interpreted") != std::string::npos);
+  for (size_t s = 0; s < plan.steps().size(); ++s) CHECK(plan.kernel_hash(static_cast<int>(s)).empty());
   CHECK(fs::is_empty(dir));  // nothing was written into it
   if (saved.empty()) ::unsetenv("XFLOW_CACHE_DIR");
   else ::setenv("XFLOW_CACHE_DIR", saved.c_str(), 1);
@@ -224,6 +225,20 @@ TEST_CASE("generated kernels compile against the precompiled prelude, made once 
     xf::Plan plan(xf::trace_graph(fn, {x}), o);
     CHECK(xf::bitwise_equal(plan.run({x})[0], fn({x})[0]));
     CHECK(plan.provenance()[0].detail.find("interpreted") == std::string::npos);
+    // The fused step keeps its kernel's cache key: the file it was loaded from, named in the
+    // plan's provenance (which the viewer shows).
+    std::vector<std::string> keys;
+    for (size_t s = 0; s < plan.steps().size(); ++s) {
+      std::string key = plan.kernel_hash(static_cast<int>(s));
+      CHECK(key.empty() == !plan.steps()[s].fused);
+      if (!key.empty()) keys.push_back(key);
+    }
+    REQUIRE(keys.size() == 1);
+    CHECK(keys[0].find_first_not_of("0123456789abcdef") == std::string::npos);
+    CHECK(fs::exists(dir / ("fused_" + keys[0] + ".so")));
+    CHECK(plan.provenance()[0].detail.find("one generated kernel [fused_" + keys[0] + "]: ") != std::string::npos);
+    CHECK_THROWS_AS(plan.kernel_hash(static_cast<int>(plan.steps().size())), xf::InvalidArgument);
+    CHECK_THROWS_AS(plan.kernel_hash(-1), xf::InvalidArgument);
     preludes = 0;
     int kernels = 0;
     for (const auto& e : fs::directory_iterator(dir)) {

@@ -89,8 +89,8 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
                                     adam_update(in[0], in[1], in[0] * in[0], in[1] * 0.5f, Tensor(0.01f), 0.9, 0.999, 1e-7).var};
        }},
       {"linalg", [](const std::vector<Tensor>& in) {
-         SvdResult r = svd(in[0]), b = svd(reshape(in[1], {2, 2, 3}));
-         return std::vector<Tensor>{r.u, r.s, r.vh, b.u, b.s, b.vh};
+         SvdResult r = svd(in[0]), b = svd(reshape(in[1], {2, 2, 3})), f = svd(in[0], true);
+         return std::vector<Tensor>{r.u, r.s, r.vh, b.u, b.s, b.vh, f.u, f.vh};
        }},
       {"sort and scan", [](const std::vector<Tensor>& in) {
          const Tensor &a = in[0], b = in[1];

@@ -8,6 +8,8 @@
 #include <limits>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "testing.hpp"
 #include "xflow/grad.hpp"
 #include "xflow/xflow.hpp"
@@ -560,7 +562,6 @@ TEST_CASE("svd edge cases: empty, zero, repeated singular values, NaN and inf, i
   }
   CHECK_THROWS_AS(svd(vals({3})), ShapeError);
   CHECK_THROWS_WITH(svd(vals({3})), Catch::Contains("[svd] needs at least 2 axes") && Catch::Contains("(3,) float64"));
-  CHECK_THROWS_AS(svd(vals({3, 3}), true), Unimplemented);
   CHECK_THROWS_AS(svd(Tensor()), InvalidArgument);
 }
 
@@ -690,4 +691,270 @@ TEST_CASE("svd of vectors as matrices, 1 x 1, and a larger matrix converge to or
   check_factors(transpose(big), svd(transpose(big)), 1e-12);
   // The sum of squared singular values is the squared Frobenius norm.
   CHECK(sum(square(svd(big).s)).item<double>() == Approx(sum(square(big)).item<double>()).epsilon(1e-13));
+}
+
+// ---- svd(x, full_matrices = true) ----
+//
+// NumPy 1.24's full U and Vh of the same vals() inputs. Their columns / rows are unique up to sign
+// where they belong to a distinct nonzero singular value, and so is the one extra column of a
+// matrix whose sizes differ by 1; with more extra columns only the subspace they span is unique,
+// so it is compared through its projector P = V2 V2^T.
+
+namespace {
+
+// Each column of got (m x c) equals the same column of want, or its negative.
+void check_cols_up_to_sign(const Tensor& got, const std::vector<double>& want, double tol) {
+  const int64_t m = got.shape()[0], c = got.shape()[1];
+  std::vector<double> g = vec(got);
+  REQUIRE(g.size() == want.size());
+  for (int64_t j = 0; j < c; ++j) {
+    size_t big = static_cast<size_t>(j);  // the sign from the column's largest entry
+    for (int64_t i = 0; i < m; ++i)
+      if (std::abs(want[static_cast<size_t>(i * c + j)]) > std::abs(want[big])) big = static_cast<size_t>(i * c + j);
+    const double sign = (g[big] < 0) == (want[big] < 0) ? 1.0 : -1.0;
+    for (int64_t i = 0; i < m; ++i) {
+      INFO("column " << j << " row " << i);
+      const size_t e = static_cast<size_t>(i * c + j);
+      CHECK(sign * g[e] == Approx(want[e]).margin(tol));
+    }
+  }
+}
+
+// The full factors: U (..., m, m) and Vh (..., n, n) orthonormal, their first k columns / rows
+// bitwise the thin ones, and U[..., :k] S Vh[..., :k, :] == x.
+void check_full_factors(const Tensor& x, const SvdResult& f, double tol) {
+  const int64_t r = x.rank(), m = x.shape()[r - 2], n = x.shape()[r - 1], k = std::min(m, n);
+  Shape us(x.shape().begin(), x.shape().end() - 1), vs(x.shape().begin(), x.shape().end() - 2);
+  us.push_back(m);
+  vs.push_back(n);
+  vs.push_back(n);
+  CHECK(f.u.shape() == us);
+  CHECK(f.vh.shape() == vs);
+  CHECK(f.u.dtype() == x.dtype());
+  std::vector<Slice> first_cols(static_cast<size_t>(r - 1), all_), first_rows(static_cast<size_t>(r - 2), all_);
+  first_cols.push_back(Slice(0, k));
+  first_rows.push_back(Slice(0, k));
+  SvdResult thin = svd(x);
+  CHECK(bitwise_equal(slice(f.u, first_cols).contiguous(), thin.u));
+  CHECK(bitwise_equal(f.s, thin.s));
+  CHECK(bitwise_equal(slice(f.vh, first_rows).contiguous(), thin.vh));
+  Shape batch(x.shape().begin(), x.shape().end() - 2);
+  auto id = [&](int64_t d) {
+    Shape b = batch;
+    b.push_back(d);
+    b.push_back(d);
+    return broadcast_to(eye(d, d, x.dtype()), b);
+  };
+  check_close(vec(matmul(swap_last(f.u), f.u)), vec(id(m)), tol);
+  check_close(vec(matmul(f.u, swap_last(f.u))), vec(id(m)), tol);
+  check_close(vec(matmul(f.vh, swap_last(f.vh))), vec(id(n)), tol);
+  check_close(vec(matmul(swap_last(f.vh), f.vh)), vec(id(n)), tol);
+}
+
+}  // namespace
+
+TEST_CASE("svd full_matrices: square U and Vh against NumPy, orthonormal, thin part bitwise", "[linalg][svd][full]") {
+  Tensor tall = vals({4, 3}), wide = vals({3, 5}), batch = vals({2, 3, 4});
+  SvdResult t = svd(tall, true), w = svd(wide, true), b = svd(batch, true);
+  CHECK(t.u.shape() == Shape{4, 4});
+  CHECK(t.vh.shape() == Shape{3, 3});
+  CHECK(w.u.shape() == Shape{3, 3});
+  CHECK(w.vh.shape() == Shape{5, 5});
+  CHECK(b.u.shape() == Shape{2, 3, 3});
+  CHECK(b.vh.shape() == Shape{2, 4, 4});
+  check_full_factors(tall, t, 1e-13);
+  check_full_factors(wide, w, 1e-13);
+  check_full_factors(batch, b, 1e-13);
+  // 4 x 3: all of U, the extra column included, is unique up to sign.
+  check_cols_up_to_sign(t.u, {-0.11530309231053282, -0.965775722259484, -0.2323412386938708, 1.3569424505551457e-16,
+                              0.653464944789432, -0.22178460155148116, 0.5976022839475503, 0.40824829046386296,
+                              0.5693747686277864, -0.0480907858074584, -0.08266185640190589, -0.8164965809277259,
+                              0.48528459246614064, 0.1256030299365642, -0.7629259967513622, 0.4082482904638632}, 1e-13);
+  check_cols_up_to_sign(transpose(t.vh), vec(transpose(Tensor::from_vector(std::vector<double>{
+      0.9469139924086789, -0.15492455728067334, 0.2816953541186713, 0.25215755846217647, -0.18563029181021184,
+      -0.949714673190243, 0.19942531607358774, 0.9703297255643788, -0.13671052262026762}, {3, 3}))), 1e-13);
+  // 3 x 5: U and the first 3 rows of Vh up to sign; rows 3 and 4 span NumPy's null space.
+  check_cols_up_to_sign(w.u, {-0.668804337021443, 0.1716170997287706, -0.7233590601229749, -0.18969772248863756,
+                              -0.9801774973653204, -0.05715634471588872, -0.7188292793591066, 0.09899315501257078,
+                              0.6881023342474033}, 1e-13);
+  check_cols_up_to_sign(transpose(slice(w.vh, {Slice(0, 3)})), vec(transpose(Tensor::from_vector(std::vector<double>{
+      0.20133032028376022, -0.20058383138930863, -0.44367904823243104, -0.8455931999054999, -0.08575121662557474,
+      -0.4029933358081831, -0.6587098160898408, 0.2462194498330946, -0.009497030448563364, -0.5856479645807958,
+      0.6687506934054579, -0.1934390340329088, 0.6964905901081482, -0.1656991373302225, 0.05290088809233856},
+      {3, 5}))), 1e-13);
+  Tensor v2 = slice(w.vh, {Slice(3, 5)});
+  check_close(vec(matmul(transpose(v2), v2)),
+              {0.34983498349835135, -0.09570957095709655, -0.2772277227722773, 0.27722772277227775, -0.25412541254125415,
+               -0.09570957095709655, 0.48844884488448875, 0.20792079207920744, -0.20792079207920794, -0.3927392739273927,
+               -0.2772277227722773, 0.20792079207920744, 0.25742574257425604, -0.2574257425742566, 0.06930693069306919,
+               0.27722772277227775, -0.20792079207920794, -0.2574257425742566, 0.2574257425742571, -0.06930693069306922,
+               -0.25412541254125415, -0.3927392739273927, 0.06930693069306919, -0.06930693069306922, 0.6468646864686467},
+              1e-13);
+  Tensor b2 = slice(b.vh, {all_, Slice(2, 4)});
+  check_close(vec(matmul(swap_last(b2), b2)),
+              {0.8196703425708075, -0.23165452964091768, 0.10695596784848799, 0.28758906780178733,
+               -0.23165452964091768, 0.2533228965694117, -0.32190018334714593, 0.17851290569875838,
+               0.10695596784848799, -0.32190018334714593, 0.46682545301449363, -0.36584169026366214,
+               0.28758906780178733, 0.17851290569875838, -0.36584169026366214, 0.4601813078452869,
+               0.45613850119263377, -0.04858654292656802, -0.03601807235683872, -0.4943867061648338,
+               -0.04858654292656802, 0.05695984205533849, -0.21748029854439732, 0.063695259163096,
+               -0.03601807235683872, -0.21748029854439732, 0.9487082111650209, -0.008121541837893593,
+               -0.4943867061648338, 0.063695259163096, -0.008121541837893593, 0.5381934455870072},
+              1e-13);
+  // float32, deterministic, a batch element alone, rank-deficient, and a larger matrix.
+  Tensor t32 = vals({4, 3}, DType::float32);
+  SvdResult f = svd(t32, true);
+  CHECK(f.u.dtype() == DType::float32);
+  check_full_factors(t32, f, 1e-6);
+  SvdResult t2 = svd(tall, true);
+  CHECK(bitwise_equal(t2.u, t.u));
+  CHECK(bitwise_equal(t2.vh, t.vh));
+  SvdResult b1 = svd(slice(batch, {Slice(1, 2)}), true);
+  CHECK(bitwise_equal(b1.vh, slice(b.vh, {Slice(1, 2)}).contiguous()));
+  check_full_factors(rank_deficient(), svd(rank_deficient(), true), 1e-13);
+  check_full_factors(transpose(rank_deficient()), svd(transpose(rank_deficient()), true), 1e-13);
+  std::vector<double> v(1200);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(static_cast<double>(i * i % 97) + 0.3 * static_cast<double>(i));
+  Tensor big = Tensor::from_vector(v, {40, 30});
+  check_full_factors(big, svd(big, true), 1e-12);
+  check_full_factors(transpose(big), svd(transpose(big), true), 1e-12);
+}
+
+TEST_CASE("svd full_matrices edge cases: empty and zero matrices, vectors, NaN", "[linalg][svd][full]") {
+  // As NumPy: an empty dimension's factor is the identity.
+  SvdResult e1 = svd(zeros({0, 3}, DType::float64), true), e2 = svd(zeros({3, 0}, DType::float64), true);
+  CHECK(e1.u.shape() == Shape{0, 0});
+  CHECK(e1.s.shape() == Shape{0});
+  CHECK(bitwise_equal(e1.vh, eye(3, 3, DType::float64)));
+  CHECK(bitwise_equal(e2.u, eye(3, 3, DType::float64)));
+  CHECK(e2.vh.shape() == Shape{0, 0});
+  SvdResult e3 = svd(zeros({2, 0, 0}), true);
+  CHECK(e3.u.shape() == Shape{2, 0, 0});
+  CHECK(e3.vh.shape() == Shape{2, 0, 0});
+  CHECK(svd(zeros({0, 2, 3}), true).vh.shape() == Shape{0, 3, 3});
+  // The zero matrix: U is a whole orthonormal basis (NumPy: the identity; so is this completion).
+  SvdResult z = svd(zeros({4, 2}, DType::float64), true);
+  check_full_factors(zeros({4, 2}, DType::float64), z, 1e-15);
+  CHECK(bitwise_equal(z.u, eye(4, 4, DType::float64)));
+  for (Shape s : {Shape{1, 4}, Shape{4, 1}, Shape{1, 1}, Shape{6, 2}})
+    check_full_factors(vals(s), svd(vals(s), true), 1e-14);
+  // NaN in one matrix: its whole U and Vh are NaN, the other matrix is computed.
+  std::vector<double> nv = vec(vals({2, 2, 3}));
+  nv[7] = std::nan("");
+  SvdResult nb = svd(Tensor::from_vector(nv, {2, 2, 3}), true);
+  std::vector<double> u = vec(nb.u), vh = vec(nb.vh);
+  for (size_t i = 4; i < 8; ++i) CHECK(std::isnan(u[i]));
+  for (size_t i = 9; i < 18; ++i) CHECK(std::isnan(vh[i]));
+  for (size_t i = 0; i < 9; ++i) CHECK(std::isfinite(vh[i]));
+  CHECK(bitwise_equal(slice(nb.vh, {Slice(0, 1)}).contiguous(), svd(vals({1, 2, 3}), true).vh));
+}
+
+TEST_CASE("svd full_matrices gradients: defined when |m - n| <= 1, Unimplemented otherwise", "[linalg][svd][full][gradients]") {
+  for (Shape s : {Shape{3, 3}, Shape{4, 3}, Shape{3, 4}, Shape{2, 3, 2}}) {
+    INFO("shape " << s.size() << " axes, last " << s.back());
+    Tensor x = vals(s) + 0.01;
+    {
+      INFO("S");
+      check_grad([](const std::vector<Tensor>& in) { return svd(in[0], true).s; }, {x});
+    }
+    // U and Vh through sum_j c_j u_j u_j^T with distinct c_j: free of each column's sign (abs()
+    // is not: the 4 x 3 matrix's extra column of U has an entry at 0).
+    {
+      INFO("U");
+      check_grad([](const std::vector<Tensor>& in) {
+        Tensor u = svd(in[0], true).u;
+        Tensor c = cast(arange(1, u.shape().back() + 1), DType::float64);
+        return matmul(u * c, swap_last(u));
+      }, {x});
+    }
+    {
+      INFO("Vh");
+      check_grad([](const std::vector<Tensor>& in) {
+        Tensor v = swap_last(svd(in[0], true).vh);
+        Tensor c = cast(arange(1, v.shape().back() + 1), DType::float64);
+        return matmul(v * c, swap_last(v));
+      }, {x});
+    }
+    INFO("the extra column's projector");
+    // The extra column alone, as a projector (sign-free): its own cotangent term.
+    check_grad([](const std::vector<Tensor>& in) {
+      SvdResult r = svd(in[0], true);
+      const int64_t m = in[0].shape()[in[0].rank() - 2], n = in[0].shape().back();
+      std::vector<Slice> sl(static_cast<size_t>(in[0].rank() - 2), all_);
+      sl.push_back(m > n ? Slice(m - 1, m) : Slice(n - 1, n));
+      Tensor last = slice(m > n ? swap_last(r.u) : r.vh, sl);  // (..., 1, m or n)
+      return matmul(swap_last(last), last);
+    }, {x});
+  }
+  // Two or more extra columns span a subspace with no unique basis: no gradient, as TensorFlow.
+  for (Shape s : {Shape{2, 4}, Shape{5, 3}, Shape{2, 1, 3}}) {
+    Tensor x = vals(s);
+    GradientTape tape;
+    tape.watch(x);
+    SvdResult r = svd(x, true);
+    CHECK_THROWS_AS(tape.gradient(sum(r.s), {x}), Unimplemented);
+  }
+  {
+    Tensor x = vals({2, 4});
+    GradientTape tape;
+    tape.watch(x);
+    Tensor s = svd(x, true).s;
+    CHECK_THROWS_WITH(tape.gradient(sum(s), {x}),
+                      Catch::Contains("[svd] gradient of full_matrices = true") && Catch::Contains("(2, 4) float64") &&
+                          Catch::Contains("full_matrices = false"));
+  }
+  // The thin svd of the same matrices still differentiates.
+  check_grad([](const std::vector<Tensor>& in) { return svd(in[0]).s; }, {vals({2, 4}) + 0.01});
+}
+
+TEST_CASE("svd full_matrices replays bitwise and round-trips through JSON; older documents load as thin", "[linalg][svd][full]") {
+  for (DType d : {DType::float32, DType::float64}) {
+    check_replay([](const std::vector<Tensor>& in) {
+      SvdResult r = svd(in[0], true), b = svd(in[1], true);
+      return std::vector<Tensor>{r.u, r.s, r.vh, b.u, b.s, b.vh};
+    }, {vals({3, 5}, d), vals({2, 4, 3}, d)});
+  }
+  check_replay([](const std::vector<Tensor>& in) {
+    GradientTape tape;
+    tape.watch(in[0]);
+    SvdResult r = svd(in[0], true);
+    return tape.gradient(sum(r.s) + sum(abs(r.u)) + sum(abs(r.vh)), {in[0]});
+  }, {vals({4, 3})});
+  auto fn = [](const std::vector<Tensor>& in) {
+    SvdResult f = svd(in[0], true), t = svd(in[0]);
+    return std::vector<Tensor>{f.u, f.s, f.vh, t.u};
+  };
+  Tensor x = vals({2, 5, 3});
+  Graph g = trace_graph(fn, {x});
+  std::string text = g.to_json();
+  nlohmann::json j = nlohmann::json::parse(text);
+  CHECK(j["schema_version"] == nlohmann::json::array({1, 3}));
+  std::vector<bool> flags;
+  for (const auto& n : j["nodes"])
+    if (n["op"] == "svd") flags.push_back(n["attrs"]["full_matrices"].get<bool>());
+  CHECK(flags == std::vector<bool>{true, false});
+  Graph back = Graph::from_json(text);
+  CHECK(back.to_json() == text);
+  std::vector<Tensor> eager = fn({x}), loaded = back.run({x});
+  REQUIRE(loaded.size() == 4);
+  for (size_t i = 0; i < 4; ++i) CHECK(bitwise_equal(eager[i], loaded[i]));
+  CHECK(loaded[0].shape() == Shape{2, 5, 5});
+  // A 1.2 document has no full_matrices: its svd is the thin one (the only one it could describe).
+  auto thin_fn = [](const std::vector<Tensor>& in) {
+    SvdResult t = svd(in[0]);
+    return std::vector<Tensor>{t.u, t.s, t.vh};
+  };
+  nlohmann::json old = nlohmann::json::parse(trace_graph(thin_fn, {x}).to_json());
+  old["schema_version"] = {1, 2};
+  for (auto& n : old["nodes"]) {
+    CHECK(n["attrs"]["full_matrices"] == false);
+    n["attrs"].erase("full_matrices");
+  }
+  std::vector<Tensor> thin = Graph::from_json(old.dump()).run({x});
+  CHECK(thin[0].shape() == Shape{2, 5, 3});
+  CHECK(bitwise_equal(thin[0], eager[3]));
+  // A 1.3 document must have it.
+  nlohmann::json missing = old;
+  missing["schema_version"] = {1, 3};
+  CHECK_THROWS_WITH(Graph::from_json(missing.dump()), Catch::Contains("full_matrices: missing"));
 }

@@ -272,107 +272,103 @@ TEST_CASE("serving: status, metadata and predict in the row and columnar formats
   CHECK(error_of(r) == "Servable not found for request: Specific(m, 1)");
 }
 
+namespace {
+
+// A request that must fail, and how its error is checked (a table row of the error tests).
+enum class Match { exact, contains, prefix, status_only };
+struct ErrorCase {
+  std::string what;  // what the row checks (shown when it fails)
+  std::string method, path, body;
+  int status;
+  Match match;
+  std::string error;  // the error message: all of it, a part or its start, per match
+};
+
+void check_error_cases(int port, const std::vector<ErrorCase>& cases) {
+  for (const ErrorCase& c : cases) {
+    INFO(c.what << ": " << c.method << " " << c.path << " " << c.body.substr(0, 200));
+    Reply r = request(port, c.method, c.path, c.body);
+    CHECK(r.status == c.status);
+    switch (c.match) {
+      case Match::exact: CHECK(error_of(r) == c.error); break;
+      case Match::contains: CHECK(error_of(r).find(c.error) != std::string::npos); break;
+      case Match::prefix: CHECK(error_of(r).rfind(c.error, 0) == 0); break;
+      case Match::status_only: break;
+    }
+  }
+}
+
+}  // namespace
+
 TEST_CASE("serving: errors as TF Serving gives them", "[serving]") {
   TempDir dir;
   export_model(dir / "m", 1);
   serving::Server server(options_for(dir / "m"));
   server.start();
   const int port = server.port();
-  auto post = [&](const std::string& body, const std::string& path = "/v1/models/m:predict") {
-    return request(port, "POST", path, body);
-  };
-  Reply r = post(R"({"instances": [[1, 2, 3]]})", "/v1/models/nope:predict");
-  CHECK(r.status == 404);
-  CHECK(error_of(r) == "Servable not found for request: Latest(nope)");
-  r = post(R"({"instances": [[1, 2, 3]]})", "/v1/models/m/versions/7:predict");
-  CHECK(r.status == 404);
-  CHECK(error_of(r) == "Servable not found for request: Specific(m, 7)");
-  r = request(port, "GET", "/v1/models/nope");
-  CHECK(r.status == 404);
-  CHECK(error_of(r) == "Could not find any versions of model nope");
-  r = request(port, "GET", "/v1/models/m/versions/9");
-  CHECK(r.status == 404);
-  CHECK(error_of(r) == "Could not find version 9 of model m");
-  r = request(port, "GET", "/v1/models/nope/metadata");
-  CHECK(r.status == 404);
-  CHECK(error_of(r) == "Servable not found for request: Latest(nope)");
-
-  r = post(R"({"instances": [[1, 2, 3]]")");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).rfind("JSON Parse error: ", 0) == 0);
-  r = post("");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "JSON Parse error: The document is empty");
-  r = post("[1, 2]");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "JSON Value: [1,2] Is not object");
-  r = post(R"({"instances": [[1, 2, 3]], "inputs": [[1, 2, 3]]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist") !=
-        std::string::npos);
-  r = post(R"({"signature_name": "serving_default"})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Missing 'inputs' or 'instances' key");
-  r = post(R"({"instances": []})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("No values in 'instances' array") != std::string::npos);
-  r = post(R"({"signature_name": 3, "instances": [[1, 2, 3]]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("'signature_name' key must be a string value.") != std::string::npos);
-  r = post(R"({"signature_name": "nope", "instances": [[1, 2, 3]]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Serving signature name: \"nope\" not found in signature def");
-  // Inconsistent batch: instances of different shapes.
-  r = post(R"({"instances": [[1, 2, 3], [1, 2]]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting tensor size: 3 but got: 2");
-  r = post(R"({"signature_name": "two", "instances": [{"a": [1, 2], "b": [1, 2]}, {"a": [1, 2]}]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("Failed to process element: 1 of 'instances' list. JSON object: {\"a\":[1,2]} keys must be equal to: a,b") !=
-        std::string::npos);
-  r = post(R"({"signature_name": "two", "inputs": {"a": [[1, 2]]}})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Missing named input: b in 'inputs' object.");
-  // Wrong dtype.
-  r = post(R"({"instances": [["a", 2, 3]]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: \"a\" "
-                       "Type: String is not of expected type: float");
-  r = post(R"({"signature_name": "two", "inputs": {"a": [[1, 2]], "b": [[1.5, 2]]}})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "JSON Value: 1.5 Type: Number is not of expected type: int32");
-  r = post(R"({"instances": [[1e39, 2, 3]]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("Cannot convert JSON value: 1e+39 to float without loss of precision.") != std::string::npos);
-  r = post(R"({"instances": [{"b64": "AAAA"}]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("is not of expected type: float") != std::string::npos);
-  // Wrong shape: the signature says (-1, 3).
-  r = post(R"({"instances": [[1, 2]]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("must be (-1, 3) float32, got (1, 2) float32") != std::string::npos);
-  r = post(R"({"inputs": [[[1, 2, 3]]]})");
-  CHECK(r.status == 400);
-  r = post(R"({"inputs": [[1, 2, 3], [4, 5]]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Encountered list at unexpected size: 2 at level: 1 expected size: 3");
-  // Malformed paths and methods.
-  r = post("{}", "/v1/models/m:explode");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Malformed request: POST /v1/models/m:explode");
-  r = request(port, "GET", "/v1/models/m/versions/x");
-  CHECK(r.status == 400);
-  CHECK(request(port, "GET", "/elsewhere").status == 404);
-  // Deep nesting is refused before parsing.
-  r = post("{\"instances\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("nesting deeper than 64 levels") != std::string::npos);
-  // A number beyond a double (found by fuzz_rest_request): a parse error, not a crash.
-  r = post(R"({"instances": [[33.3333333E333333000000009551615, 1, 2]]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).rfind("JSON Parse error: ", 0) == 0);
+  const std::string predict = "/v1/models/m:predict", row = R"({"instances": [[1, 2, 3]]})";
+  check_error_cases(port, {
+      {"unknown model", "POST", "/v1/models/nope:predict", row, 404, Match::exact,
+       "Servable not found for request: Latest(nope)"},
+      {"unknown version", "POST", "/v1/models/m/versions/7:predict", row, 404, Match::exact,
+       "Servable not found for request: Specific(m, 7)"},
+      {"status of an unknown model", "GET", "/v1/models/nope", "", 404, Match::exact,
+       "Could not find any versions of model nope"},
+      {"status of an unknown version", "GET", "/v1/models/m/versions/9", "", 404, Match::exact,
+       "Could not find version 9 of model m"},
+      {"metadata of an unknown model", "GET", "/v1/models/nope/metadata", "", 404, Match::exact,
+       "Servable not found for request: Latest(nope)"},
+      {"truncated JSON", "POST", predict, R"({"instances": [[1, 2, 3]])", 400, Match::prefix, "JSON Parse error: "},
+      {"empty body", "POST", predict, "", 400, Match::exact, "JSON Parse error: The document is empty"},
+      {"not an object", "POST", predict, "[1, 2]", 400, Match::exact, "JSON Value: [1,2] Is not object"},
+      {"both inputs and instances", "POST", predict, R"({"instances": [[1, 2, 3]], "inputs": [[1, 2, 3]]})", 400,
+       Match::contains, "Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist"},
+      {"neither inputs nor instances", "POST", predict, R"({"signature_name": "serving_default"})", 400, Match::exact,
+       "Missing 'inputs' or 'instances' key"},
+      {"no instances", "POST", predict, R"({"instances": []})", 400, Match::contains, "No values in 'instances' array"},
+      {"signature_name not a string", "POST", predict, R"({"signature_name": 3, "instances": [[1, 2, 3]]})", 400,
+       Match::contains, "'signature_name' key must be a string value."},
+      {"unknown signature", "POST", predict, R"({"signature_name": "nope", "instances": [[1, 2, 3]]})", 400,
+       Match::exact, "Serving signature name: \"nope\" not found in signature def"},
+      // Inconsistent batch: instances of different shapes.
+      {"instances of different sizes", "POST", predict, R"({"instances": [[1, 2, 3], [1, 2]]})", 400, Match::exact,
+       "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting tensor size: 3 but got: 2"},
+      {"instances with different keys", "POST", predict,
+       R"({"signature_name": "two", "instances": [{"a": [1, 2], "b": [1, 2]}, {"a": [1, 2]}]})", 400, Match::contains,
+       "Failed to process element: 1 of 'instances' list. JSON object: {\"a\":[1,2]} keys must be equal to: a,b"},
+      {"a named input missing", "POST", predict, R"({"signature_name": "two", "inputs": {"a": [[1, 2]]}})", 400,
+       Match::exact, "Missing named input: b in 'inputs' object."},
+      // Wrong dtype.
+      {"a string for a float", "POST", predict, R"({"instances": [["a", 2, 3]]})", 400, Match::exact,
+       "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: \"a\" "
+       "Type: String is not of expected type: float"},
+      {"a fraction for an int32", "POST", predict,
+       R"({"signature_name": "two", "inputs": {"a": [[1, 2]], "b": [[1.5, 2]]}})", 400, Match::exact,
+       "JSON Value: 1.5 Type: Number is not of expected type: int32"},
+      {"a number beyond float", "POST", predict, R"({"instances": [[1e39, 2, 3]]})", 400, Match::contains,
+       "Cannot convert JSON value: 1e+39 to float without loss of precision."},
+      {"b64 for a float", "POST", predict, R"({"instances": [{"b64": "AAAA"}]})", 400, Match::contains,
+       "is not of expected type: float"},
+      // Wrong shape: the signature says (-1, 3).
+      {"a row of the wrong size", "POST", predict, R"({"instances": [[1, 2]]})", 400, Match::contains,
+       "must be (-1, 3) float32, got (1, 2) float32"},
+      {"inputs of the wrong rank", "POST", predict, R"({"inputs": [[[1, 2, 3]]]})", 400, Match::status_only, ""},
+      {"ragged inputs", "POST", predict, R"({"inputs": [[1, 2, 3], [4, 5]]})", 400, Match::exact,
+       "Encountered list at unexpected size: 2 at level: 1 expected size: 3"},
+      // Malformed paths and methods.
+      {"unknown verb", "POST", "/v1/models/m:explode", "{}", 400, Match::exact,
+       "Malformed request: POST /v1/models/m:explode"},
+      {"a version that is not a number", "GET", "/v1/models/m/versions/x", "", 400, Match::status_only, ""},
+      {"a path outside /v1/models", "GET", "/elsewhere", "", 404, Match::status_only, ""},
+      // Deep nesting is refused before parsing.
+      {"deep nesting", "POST", predict, "{\"instances\": " + std::string(100000, '[') + std::string(100000, ']') + "}",
+       400, Match::contains, "nesting deeper than 64 levels"},
+      // A number beyond a double (found by fuzz_rest_request): a parse error, not a crash.
+      {"a number beyond double", "POST", predict, R"({"instances": [[33.3333333E333333000000009551615, 1, 2]]})", 400,
+       Match::prefix, "JSON Parse error: "},
+  });
   // The server still answers.
-  CHECK(post(R"({"instances": [[1, 2, 3]]})").status == 200);
+  CHECK(request(port, "POST", predict, row).status == 200);
 }
 
 TEST_CASE("serving: a SOMAXCONN listen backlog, 64 keep-alive connections at once, the port not shared", "[serving]") {
@@ -1140,74 +1136,69 @@ TEST_CASE("serving: DT_STRING errors as TF Serving gives them", "[serving]") {
   auto post = [&](const std::string& body, const std::string& verb = "predict") {
     return request(port, "POST", "/v1/models/m:" + verb, body);
   };
-  // Bad base64.
-  Reply r = post(R"({"signature_name": "parse", "instances": [{"b64": "not base64!"}]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: Unable to base64 decode");
-  r = post(R"({"signature_name": "parse", "inputs": [{"b64": "QUJD="}]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Unable to base64 decode");
-  // b64 on a float input.
-  r = post(R"({"signature_name": "bytes", "instances": [{"b64": "AAAA"}]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
-                       "{\"b64\":\"AAAA\"} Type: Object is not of expected type: float");
-  r = post(R"({"signature_name": "bytes", "inputs": [[1, {"b64": "AAAA"}, 3]]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "JSON Value: {\"b64\":\"AAAA\"} Type: Object is not of expected type: float");
-  // A number, or an object that is not {"b64": "..."}, for a string input.
-  r = post(R"({"signature_name": "parse", "inputs": [5]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "JSON Value: 5 Type: Number is not of expected type: string");
-  r = post(R"({"signature_name": "parse", "inputs": [[{"b64": 5}]]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "JSON Value: {\"b64\":5} not formatted correctly for base64 data");
-  // Malformed Example bytes (a plain JSON string, and b64).
-  r = post(R"({"signature_name": "parse", "instances": ["not an example"]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("Could not parse example input, value: 'not an example'") != std::string::npos);
-  r = post(R"({"signature_name": "parse", "instances": [{"b64": ")" + serving::base64_encode("\x0a\xff\x01") + R"("}]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("Could not parse example input") != std::string::npos);
-  // Wrong feature dtype: integers make an int64 list, "x" is float.
-  r = post(R"({"examples": [{"x": [1, 5, 2]}]})", "classify");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Name: <unknown>, Key: x, Index: 0.  Data types don't match. Data type: int64 but expected type: float");
-  // Missing feature without default ("k" has one).
-  r = post(R"({"examples": [{"k": 1}]})", "classify");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Name: <unknown>, Feature: x (data type: float) is required but could not be found.");
-  r = post(R"({"signature_name": "regress_strings", "examples": [{"x": [1.0, 2.0]}]})", "regress");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("Key: x, Index: 0.  Number of float values != expected.") != std::string::npos);
-  // JSON examples as TF Serving builds them.
-  r = post(R"({"examples": [{"x": [1.0, 2]}]})", "classify");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Unexpected element type in feature: x expecting type: float");
-  r = post(R"({"examples": [{"x": [null]}]})", "classify");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Feature: x has element with unexpected JSON type: Null");
-  r = post(R"({"examples": [{"k": 18446744073709551615}]})", "classify");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Feature: k has uint64 element. Only int64 is supported.");
-  r = post(R"({"examples": [{"x": {"b64": "%%"}}]})", "classify");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Unable to base64 decode");
+  const std::string predict = "/v1/models/m:predict", classify = "/v1/models/m:classify",
+                    regress = "/v1/models/m:regress";
+  check_error_cases(port, {
+      // Bad base64.
+      {"bad base64 in a row", "POST", predict, R"({"signature_name": "parse", "instances": [{"b64": "not base64!"}]})",
+       400, Match::exact,
+       "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: Unable to base64 decode"},
+      {"bad base64 padding in a column", "POST", predict, R"({"signature_name": "parse", "inputs": [{"b64": "QUJD="}]})",
+       400, Match::exact, "Unable to base64 decode"},
+      // b64 on a float input.
+      {"b64 for a float row", "POST", predict, R"({"signature_name": "bytes", "instances": [{"b64": "AAAA"}]})", 400,
+       Match::exact,
+       "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
+       "{\"b64\":\"AAAA\"} Type: Object is not of expected type: float"},
+      {"b64 inside a float column", "POST", predict, R"({"signature_name": "bytes", "inputs": [[1, {"b64": "AAAA"}, 3]]})",
+       400, Match::exact, "JSON Value: {\"b64\":\"AAAA\"} Type: Object is not of expected type: float"},
+      // A number, or an object that is not {"b64": "..."}, for a string input.
+      {"a number for a string", "POST", predict, R"({"signature_name": "parse", "inputs": [5]})", 400, Match::exact,
+       "JSON Value: 5 Type: Number is not of expected type: string"},
+      {"b64 that is not a string", "POST", predict, R"({"signature_name": "parse", "inputs": [[{"b64": 5}]]})", 400,
+       Match::exact, "JSON Value: {\"b64\":5} not formatted correctly for base64 data"},
+      // Malformed Example bytes (a plain JSON string, and b64).
+      {"a string that is no Example", "POST", predict,
+       R"({"signature_name": "parse", "instances": ["not an example"]})", 400, Match::contains,
+       "Could not parse example input, value: 'not an example'"},
+      {"b64 bytes that are no Example", "POST", predict,
+       R"({"signature_name": "parse", "instances": [{"b64": ")" + serving::base64_encode("\x0a\xff\x01") + R"("}]})",
+       400, Match::contains, "Could not parse example input"},
+      // Wrong feature dtype: integers make an int64 list, "x" is float.
+      {"an int64 feature for a float one", "POST", classify, R"({"examples": [{"x": [1, 5, 2]}]})", 400, Match::exact,
+       "Name: <unknown>, Key: x, Index: 0.  Data types don't match. Data type: int64 but expected type: float"},
+      // Missing feature without default ("k" has one).
+      {"a required feature missing", "POST", classify, R"({"examples": [{"k": 1}]})", 400, Match::exact,
+       "Name: <unknown>, Feature: x (data type: float) is required but could not be found."},
+      {"a fixed-length feature of the wrong length", "POST", regress,
+       R"({"signature_name": "regress_strings", "examples": [{"x": [1.0, 2.0]}]})", 400, Match::contains,
+       "Key: x, Index: 0.  Number of float values != expected."},
+      // JSON examples as TF Serving builds them.
+      {"a feature list of mixed types", "POST", classify, R"({"examples": [{"x": [1.0, 2]}]})", 400, Match::exact,
+       "Unexpected element type in feature: x expecting type: float"},
+      {"null in a feature", "POST", classify, R"({"examples": [{"x": [null]}]})", 400, Match::exact,
+       "Feature: x has element with unexpected JSON type: Null"},
+      {"a uint64 feature value", "POST", classify, R"({"examples": [{"k": 18446744073709551615}]})", 400, Match::exact,
+       "Feature: k has uint64 element. Only int64 is supported."},
+      {"bad base64 in a feature", "POST", classify, R"({"examples": [{"x": {"b64": "%%"}}]})", 400, Match::exact,
+       "Unable to base64 decode"},
+      // :regress needs the string input to be the only one (k is a request input of "mixed"); a
+      // predict request gives both (below).
+      {"regress with a second input", "POST", regress,
+       R"({"signature_name": "mixed", "examples": [{"x": [1.0, 5.0, 2.0], "k": 1}]})", 400, Match::exact,
+       "Expected one input Tensor."},
+  });
   // A bytes feature for a signature without a string input.
   TempDir other;
   export_model(other / "n", 1);
   serving::Server numeric(options_for(other / "n", "n"));
   numeric.start();
-  r = request(numeric.port(), "POST", "/v1/models/n:classify",
-              R"({"signature_name": "classify_x", "examples": [{"x": ["a", "b", "c"]}]})");
-  CHECK(r.status == 400);
-  CHECK(error_of(r).find("Feature: x of example 0 holds bytes") != std::string::npos);
-  // :regress needs the string input to be the only one (k is a request input of "mixed"); a
-  // predict request gives both.
-  r = post(R"({"signature_name": "mixed", "examples": [{"x": [1.0, 5.0, 2.0], "k": 1}]})", "regress");
-  CHECK(r.status == 400);
-  CHECK(error_of(r) == "Expected one input Tensor.");
-  r = post(R"({"signature_name": "mixed", "instances": [{"inputs": {"b64": ")" +
+  check_error_cases(numeric.port(), {
+      {"a bytes feature for a float input", "POST", "/v1/models/n:classify",
+       R"({"signature_name": "classify_x", "examples": [{"x": ["a", "b", "c"]}]})", 400, Match::contains,
+       "Feature: x of example 0 holds bytes"},
+  });
+  Reply r = post(R"({"signature_name": "mixed", "instances": [{"inputs": {"b64": ")" +
            serving::base64_encode(serialized_example({1, 5, 2})) + R"("}, "k": [4]}]})");
   INFO(r.text);
   CHECK(r.status == 200);

@@ -450,6 +450,16 @@ TEST_CASE("a graph with a plan has a profile entry per node and the plan's prove
     CHECK(e["step"] == si);
     CHECK(e["seconds"].get<double>() == plan.profile()[si].seconds);
     CHECK(e["bytes"] == plan.profile()[si].bytes);
+    // A fused step names its kernel kind and, when generated, the kernel cache's key.
+    const std::string key = plan.kernel_hash(static_cast<int>(si));
+    if (plan.steps()[si].fused) {
+      CHECK(e["kernel"] == (key.empty() ? "interpreted" : "generated"));
+      CHECK(e.contains("kernel_hash") == !key.empty());
+      if (!key.empty()) CHECK(e["kernel_hash"] == key);
+    } else {
+      CHECK_FALSE(e.contains("kernel"));
+      CHECK_FALSE(e.contains("kernel_hash"));
+    }
     step_seconds += e["seconds"].get<double>();
     written += e["bytes"].get<int64_t>();
   }

@@ -68,9 +68,9 @@ export function humanSeconds(s) {
   return `${(s * 1e6).toFixed(1)} µs`;
 }
 
-// "fused step 7 · 4 ops · generated kernel"
+// "fused step 7 · 4 ops · generated kernel 9c1f0e5b2a7d4c38" (the kernel cache's key, when generated)
 export function fusedLabel(f) {
-  return `${f.name} · ${f.nodes.length} ops${f.kernel ? ` · ${f.kernel} kernel` : ''}`;
+  return `${f.name} · ${f.nodes.length} ops${f.kernel ? ` · ${f.kernel} kernel` : ''}${f.kernelHash ? ` ${f.kernelHash}` : ''}`;
 }
 
 // The text lines of a box.

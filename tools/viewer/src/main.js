@@ -501,6 +501,7 @@ function showFusedDetails(f) {
   const rows = [['ops', f.nodes.length]];
   if (f.step !== null) rows.push(['plan step', f.step]);
   if (f.kernel) rows.push(['kernel', f.kernel]);
+  if (f.kernelHash) rows.push(['kernel cache', `fused_${f.kernelHash}.so`]);
   if (typeof f.seconds === 'number') rows.push(['time', humanSeconds(f.seconds)]);
   if (typeof f.bytes === 'number') rows.push(['bytes written', humanBytes(f.bytes)]);
   if (m.dump) {

@@ -163,8 +163,9 @@ export class GraphModel {
   // The plan's fused groups (docs/viewer.md): the fused steps of the profile (`profile.steps[]`,
   // written by SummaryWriter::add_graph(g, plan)), else the `fuse`/`fused` entries of
   // `provenance[]` (Plan::provenance()), else, once a dump is attached, the values its index marks
-  // `fused`, by plan step. The kernel kind (generated or interpreted) is read from the provenance
-  // entry with the same nodes.
+  // `fused`, by plan step. The kernel kind (generated or interpreted) and a generated kernel's
+  // cache key are read from the profile step (`kernel`, `kernel_hash`) or else from the provenance
+  // entry with the same nodes ("one generated kernel [fused_<key>]").
   readFused(dumpEntries = null) {
     const nn = this.json.nodes.length;
     const ok = (ids) => Array.isArray(ids) && ids.length > 0 && ids.every((id) => isInt(id) && id >= 0 && id < nn);
@@ -173,19 +174,25 @@ export class GraphModel {
     const fromProvenance = [];
     for (const p of this.provenance) {
       if (!p || p.pass !== 'fuse' || !ok(p.nodes)) continue;
-      const m = /one (generated|interpreted) kernel/.exec(typeof p.detail === 'string' ? p.detail : '');
-      kernels.set(setKey(p.nodes), m ? m[1] : null);
+      const m = /one (generated|interpreted) kernel(?: \[fused_([0-9a-f]+)\])?/.exec(typeof p.detail === 'string' ? p.detail : '');
+      kernels.set(setKey(p.nodes), m ? { kind: m[1], hash: m[2] || null } : null);
       fromProvenance.push(p.nodes);
     }
     const groups = [];
     const add = (nodes, step, extra = {}) => {
       const k = groups.length;
-      groups.push({ id: 'f:' + k, index: k, step, nodes: nodes.slice(), kernel: kernels.get(setKey(nodes)) || null,
-        name: step === null ? `fused group ${k}` : `fused step ${step}`, ...extra });
+      const kernel = kernels.get(setKey(nodes)) || null;
+      groups.push({ id: 'f:' + k, index: k, step, nodes: nodes.slice(), kernel: kernel ? kernel.kind : null,
+        kernelHash: kernel ? kernel.hash : null, name: step === null ? `fused group ${k}` : `fused step ${step}`, ...extra });
     };
     if (this.profile && this.profile.steps.some((s) => s && s.fused)) {
       for (const s of this.profile.steps)
-        if (s && s.fused && ok(s.nodes)) add(s.nodes, isInt(s.step) ? s.step : null, { seconds: typeof s.seconds === 'number' ? s.seconds : null, bytes: isInt(s.bytes) ? s.bytes : null });
+        if (s && s.fused && ok(s.nodes)) {
+          const extra = { seconds: typeof s.seconds === 'number' ? s.seconds : null, bytes: isInt(s.bytes) ? s.bytes : null };
+          if (s.kernel === 'generated' || s.kernel === 'interpreted') extra.kernel = s.kernel;
+          if (typeof s.kernel_hash === 'string' && /^[0-9a-f]+$/.test(s.kernel_hash)) extra.kernelHash = s.kernel_hash;
+          add(s.nodes, isInt(s.step) ? s.step : null, extra);
+        }
     } else if (fromProvenance.length) {
       for (const nodes of fromProvenance) add(nodes, null);
     } else if (dumpEntries) {

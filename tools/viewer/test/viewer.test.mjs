@@ -161,6 +161,10 @@ function makeRunDir() {
   const nanRun = join(tmp, 'nan-run');
   execFileSync(NAN_DUMP, [nanRun], { cwd: tmp, stdio: 'pipe', env: { ...process.env, XFLOW_CODEGEN: '0' } });
   copyFileSync(join(nanRun, 'replay.json'), join(run, 'fused.json'));
+  // The same graph as if its last fused group had a generated kernel: its cache key is shown.
+  const keyed = JSON.parse(readFileSync(join(run, 'fused.json'), 'utf8'));
+  Object.assign(keyed.profile.steps.filter((s) => s.fused).pop(), { kernel: 'generated', kernel_hash: '0123456789abcdef' });
+  writeFileSync(join(run, 'fused-key.json'), JSON.stringify(keyed));
   mkdirSync(join(run, 'dumps'));
   cpSync(join(nanRun, 'dump'), join(run, 'dumps', 'nan'), { recursive: true });
   // A dump index next to a graph it does not describe (eager_basics' graph).
@@ -491,6 +495,9 @@ test('fused groups are outlined, labelled and select in the panel', async () => 
   for (const st of steps) {
     const d = drawn.find(([step]) => step === String(st.step));
     assert(d && d[2].startsWith(`fused step ${st.step} · ${st.nodes.length} ops`), `step ${st.step}: ${JSON.stringify(drawn)}`);
+    // The kernel kind the profile gives (interpreted: the fixture runs with XFLOW_CODEGEN=0), no key.
+    assert(st.kernel === 'interpreted' && !('kernel_hash' in st), `step ${st.step} in the file: ${JSON.stringify(st)}`);
+    assert(d[2].endsWith(' · interpreted kernel'), `step ${st.step}'s label: ${d[2]}`);
   }
   // A group inside one scope is a cluster; the one across dense's and scale's ops an outline.
   assert(drawn.some(([, cls]) => cls.includes('cluster fused')), `no fused cluster: ${JSON.stringify(drawn)}`);
@@ -526,6 +533,14 @@ test('fused groups are outlined, labelled and select in the panel', async () => 
   await page.click(`[data-cluster="${scope}"] [data-toggle="${scope}"]`);
   await page.waitForSelector(`.node.scope[data-scope="${scope}"]`);
   assert(await page.locator(`[data-fused][data-step="${clusterStep}"]`).count() === 0, 'the closed scope hides the group');
+  // A generated kernel's cache key is on its label and in its panel.
+  await openGraph('?graph=fused-key.json');
+  const label = await page.locator(`[data-fused][data-step="${st.step}"] .fused-label`).textContent();
+  assert(label === `fused step ${st.step} · ${st.nodes.length} ops · generated kernel 0123456789abcdef`, `label: ${label}`);
+  await page.click(`[data-fused][data-step="${st.step}"] .fused-label`);
+  await page.waitForSelector('#side-panel .detail-fused');
+  const panel = await page.locator('#side-panel').textContent();
+  assert(panel.includes('fused_0123456789abcdef.so'), `panel: ${panel}`);
 });
 
 test('a dump next to its graph: statistics per node, NaN and Inf highlighted', async () => {
