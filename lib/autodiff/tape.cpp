@@ -33,7 +33,7 @@ std::string gradient_scope(const std::string& forward_scope) {
 
 // Tensor ids (never 0) numbered by dense slots 0, 1, 2, ... in order of insertion: open addressing
 // with linear probing in two arrays, so the tape's per-op lookups and insertions allocate nothing
-// but an occasional doubling (docs/decisions.md, 203).
+// but an occasional doubling (docs/decisions.md, 161).
 class IdSlots {
  public:
   // The slot of `id`, or -1.

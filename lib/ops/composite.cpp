@@ -353,7 +353,7 @@ Tensor to_float32(const char* op, const Tensor& x, Loc loc) {
 // without stop_gradient the tape would still differentiate the max (an argmax mask: equal,
 // isnan, logical ops, a tie count and a where) only to multiply it by a cotangent that sums to
 // zero up to rounding. With it, log_softmax's gradient is TensorFlow's g - sum(g) * softmax and
-// softmax's is (g - sum(g * y)) * y (docs/decisions.md, 220).
+// softmax's is (g - sum(g * y)) * y (docs/decisions.md, 163).
 Tensor shift_of(const Tensor& xf, const Axes& ax, Loc loc) {
   return apply1(Prim::stop_gradient, {max(xf, ax, true, loc)}, loc);
 }

@@ -243,7 +243,7 @@ XFLOW_UNARY_VJP(Round, zeros_like(x))
 
 // ---- binary (broadcasting) ----
 // a, b: the inputs, y: the output, g: the cotangent; each gradient is unbroadcast to its input.
-// An input the tape does not want (a constant: labels, a mask) gets none (decision 201).
+// An input the tape does not want (a constant: labels, a mask) gets none (decision 159).
 #define XFLOW_BINARY_VJP(S, ga, gb)                                   \
   Tensors S::vjp(const Attrs&, const VjpArgs& args) {                 \
     require_float(S::name, args);                                     \
@@ -349,7 +349,7 @@ Tensors MatMul::vjp(const Attrs&, const VjpArgs& args) {
   const Tensor& b = args.inputs[1];
   const Tensor& g = args.cotangents[0];
   // An operand that is data (a batch of inputs, not a weight) gets no gradient: its product is
-  // the size of a forward product and would be dropped (docs/decisions.md, 200).
+  // the size of a forward product and would be dropped (docs/decisions.md, 158).
   Tensor ga, gb;
   if (args.wants(0)) ga = unbroadcast(matmul(g, transpose(b, swap_last_two(b.rank()))), a.shape());
   if (args.wants(1)) gb = unbroadcast(matmul(transpose(a, swap_last_two(a.rank())), g), b.shape());

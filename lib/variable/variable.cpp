@@ -128,7 +128,7 @@ bool held_alone(const Tensor& x) {
 // assign_add and assign_sub assign a result they computed. With nothing observing the thread's
 // ops (no tape, tracer or graph builder to record an assign) and the numerics check off, the
 // assign primitive would only copy that result into a private buffer; when nobody else holds the
-// result it becomes the value as it is (docs/decisions.md, 202).
+// result it becomes the value as it is (docs/decisions.md, 160).
 Tensor assign_result(const Variable& var, Tensor x, Loc loc) {
   const std::shared_ptr<VariableState>& s = var.state();
   if (s && observers().empty() && !debug::check_numerics_enabled() && x.dtype() == s->dtype &&
