@@ -125,7 +125,7 @@ struct GradientTape::State : DispatchObserver {
       if (is_floating(t.dtype())) tracked.insert(t.id());
   }
 
-  bool tracks(const Tensor& t) const override { return recording && tracked.count(t.id()) != 0; }
+  bool tracks(const Tensor& t) const override { return recording && tracked.contains(t.id()); }
 
   void stop_observing() {
     if (observing) remove_observer(this);
