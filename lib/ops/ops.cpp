@@ -292,6 +292,9 @@ Tensor logsumexp(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
   if (reduced_count(x, ax) == 0) return log(sum(xf, ax, keepdims, loc), loc);
   Tensor m = max(xf, ax, true, loc);
   m = where(isfinite(m, loc), m, 0, loc);  // all -inf (or inf) rows: no shift
+  // logsumexp is invariant to the shift, so its exact gradient is 0: behind stop_gradient the tape
+  // builds g * softmax(x) and no argmax mask (docs/decisions.md, 163 and 320).
+  m = apply1(Prim::stop_gradient, {m}, loc);
   Tensor s = log(sum(exp(sub(xf, m, loc), loc), ax, true, loc), loc);
   Tensor r = add(s, m, loc);
   return keepdims ? r : squeeze(r, ax, loc);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <string>
@@ -803,6 +804,59 @@ TEST_CASE("log_softmax and softmax differentiate without the max: g - sum(g) * s
     CHECK(backward.count(op) == 0);
   }
   CHECK(backward.count("mul") > 0);  // the observer saw the backward pass
+}
+
+TEST_CASE("logsumexp differentiates without the max: g * softmax", "[gradients][composite]") {
+  manual_seed(29);
+  // Tied maxima, a constant row and large values (exp would overflow without the shift).
+  Tensor ties = Tensor::from_vector(std::vector<double>{1, 1, 0, -1, 2, 2, 2, 2, -3, 0.5, 0.5, 0.1, 800, -40, 799.5, 800},
+                                    {4, 4});
+  for (const Tensor& x : {uniform({3, 5}, -3, 3), ties}) {
+    check_grad([](const std::vector<Tensor>& in) { return logsumexp(in[0], Axes{1}); }, {x});
+    check_grad([](const std::vector<Tensor>& in) { return logsumexp(in[0], Axes{0}, true); }, {x});
+    check_grad([](const std::vector<Tensor>& in) { return logsumexp(in[0]); }, {x});
+  }
+  check_grad(grad_of([](const std::vector<Tensor>& in) { return logsumexp(in[0], Axes{1}); }, 0), {ties},
+             Tol{1e-5, 1e-4, 1e-5});
+
+  // The forward pass is the shifted formula, bit for bit.
+  {
+    Tensor m = max(ties, Axes{1}, true);
+    Tensor want = squeeze(add(log(sum(exp(sub(ties, m)), Axes{1}, true)), m), Axes{1});
+    CHECK(bitwise_equal(logsumexp(ties, Axes{1}), want));
+  }
+
+  // The tape's gradient is g * softmax(x), with no argmax mask in the backward pass.
+  Tensor x = ties, w = uniform({4}, -1, 1);
+  GradientTape tape;
+  tape.watch(x);
+  Tensor target = sum(mul(logsumexp(x, Axes{1}), w));
+  std::multiset<std::string> backward;  // the primitives the gradient computation applied
+  Tensor g;
+  {
+    OpNames rec;
+    g = tape.gradient(target, {x})[0];
+    backward = rec.names;
+  }
+  CHECK(allclose(g, expand_dims(w, 1) * softmax(x), 1e-12, 1e-12));
+  for (const char* op : {"equal", "isnan", "isfinite", "logical_and", "logical_or", "where", "reduce_max"}) {
+    INFO(op);
+    CHECK(backward.count(op) == 0);
+  }
+  CHECK(backward.count("mul") > 0);  // the observer saw the backward pass
+
+  // -inf entries get a zero gradient; a row of -inf alone stays -inf forward, as before.
+  const double inf = std::numeric_limits<double>::infinity();
+  Tensor xi = Tensor::from_vector(std::vector<double>{0, -inf, 1, -inf, -inf, -inf}, {2, 3});
+  std::vector<double> li = logsumexp(xi, Axes{1}).to_vector<double>();
+  CHECK(li[0] == Approx(std::log(1 + std::exp(1.0))));
+  CHECK(li[1] == -inf);
+  GradientTape t2;
+  t2.watch(xi);
+  std::vector<double> gi = t2.gradient(sum(logsumexp(xi, Axes{1})), {xi})[0].to_vector<double>();
+  CHECK(gi[0] == Approx(1 / (1 + std::exp(1.0))));
+  CHECK(gi[1] == 0);
+  CHECK(gi[2] == Approx(std::exp(1.0) / (1 + std::exp(1.0))));
 }
 
 TEST_CASE("a small network: dense, conv, pool, softmax cross-entropy", "[gradients][composite]") {
