@@ -1,5 +1,5 @@
-// The shared base64 decoder (core/base64.hpp): one alphabet table and one accumulator, with the
-// two padding rules as two ways of finding the digits.
+// The shared base64 encoder and decoder (core/base64.hpp): one alphabet, one accumulator for
+// decoding, with the two padding rules as two ways of finding the digits.
 #include "core/base64.hpp"
 
 #include <cstdint>
@@ -7,6 +7,8 @@
 namespace xf::detail {
 
 namespace {
+
+const char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int digit(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -39,6 +41,22 @@ struct Accumulator {
 Base64Result fail(Base64Error e, char c = 0) { return Base64Result{e, c}; }
 
 }  // namespace
+
+std::string base64_encode(const void* data, size_t n) {
+  const unsigned char* p = static_cast<const unsigned char*>(data);
+  std::string out;
+  out.reserve((n + 2) / 3 * 4);
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = static_cast<uint32_t>(p[i]) << 16;
+    if (i + 1 < n) v |= static_cast<uint32_t>(p[i + 1]) << 8;
+    if (i + 2 < n) v |= p[i + 2];
+    out += kDigits[(v >> 18) & 63];
+    out += kDigits[(v >> 12) & 63];
+    out += i + 1 < n ? kDigits[(v >> 6) & 63] : '=';
+    out += i + 2 < n ? kDigits[v & 63] : '=';
+  }
+  return out;
+}
 
 Base64Result base64_decode(std::string_view in, Base64Padding padding, std::string& out) {
   out.clear();

@@ -1,8 +1,10 @@
-// Internal: the one base64 decoder (RFC 4648's standard alphabet) of xflow's formats. Graph JSON
-// and meta-graphs store bytes strictly padded; TF Serving's JSON takes the padding as optional
-// (absl::Base64Unescape). Callers turn the error into their own message (base64_error_text gives
-// the strict formats' wording).
+// Internal: the one base64 encoder and decoder (RFC 4648's standard alphabet) of xflow's formats.
+// Graph JSON, meta-graphs and TF Serving's JSON all write padded base64; graph JSON and
+// meta-graphs read it strictly padded, TF Serving's JSON takes the padding as optional
+// (absl::Base64Unescape). Callers turn a decoding error into their own message
+// (base64_error_text gives the strict formats' wording).
 #pragma once
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,11 @@ struct Base64Result {
   char bad_char = 0;  // the offending character, for Base64Error::character
   bool ok() const { return error == Base64Error::none; }
 };
+
+// The padded encoding of n bytes at `data` (4 * ceil(n / 3) characters, '=' completing the last
+// group): what every base64 reader takes, this one under either padding rule.
+std::string base64_encode(const void* data, size_t n);
+inline std::string base64_encode(std::string_view bytes) { return base64_encode(bytes.data(), bytes.size()); }
 
 // Decodes `in` into `out` (replaced; unspecified on error). Errors are reported in the order
 // the input is read: the first faulty group of 4 (required) or the first faulty character.

@@ -29,23 +29,6 @@ constexpr int kSchemaMinor = 3;
 }
 
 // ---- base64 ----
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64_encode(const unsigned char* p, size_t n) {
-  std::string out;
-  out.reserve((n + 2) / 3 * 4);
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = static_cast<uint32_t>(p[i]) << 16;
-    if (i + 1 < n) v |= static_cast<uint32_t>(p[i + 1]) << 8;
-    if (i + 2 < n) v |= p[i + 2];
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += i + 1 < n ? kB64[(v >> 6) & 63] : '=';
-    out += i + 2 < n ? kB64[v & 63] : '=';
-  }
-  return out;
-}
-
 std::vector<unsigned char> base64_decode(const std::string& s, const std::string& field) {
   std::string bytes;
   xf::detail::Base64Result r = xf::detail::base64_decode(s, xf::detail::Base64Padding::required, bytes);
@@ -193,8 +176,7 @@ std::string Graph::to_json(int indent) const {
     }
     if (v.kind == GraphValue::Kind::constant) {
       Tensor c = v.constant.contiguous();
-      jv["data"] = base64_encode(static_cast<const unsigned char*>(c.raw_data()),
-                                 static_cast<size_t>(c.size()) * dtype_size(c.dtype()));
+      jv["data"] = detail::base64_encode(c.raw_data(), static_cast<size_t>(c.size()) * dtype_size(c.dtype()));
     }
     vals.push_back(std::move(jv));
   }
@@ -221,8 +203,8 @@ std::string Graph::to_json(int indent) const {
       gs.push_back({{"value", g.value},
                     {"dtype", dtype_name(c.dtype())},
                     {"shape", c.shape()},
-                    {"expected", base64_encode(static_cast<const unsigned char*>(c.raw_data()),
-                                               static_cast<size_t>(c.size()) * dtype_size(c.dtype()))},
+                    {"expected", detail::base64_encode(c.raw_data(),
+                                                       static_cast<size_t>(c.size()) * dtype_size(c.dtype()))},
                     {"file", g.file},
                     {"line", g.line}});
     }

@@ -322,21 +322,7 @@ bool base64_decode(std::string_view in, std::string& out) {
   return true;
 }
 
-std::string base64_encode(std::string_view in) {
-  static const char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < in.size(); i += 3) {
-    uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16;
-    if (i + 1 < in.size()) v |= static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
-    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
-    out += kDigits[(v >> 18) & 63];
-    out += kDigits[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kDigits[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? kDigits[v & 63] : '=';
-  }
-  return out;
-}
+std::string base64_encode(std::string_view in) { return xf::detail::base64_encode(in); }
 
 void write_json_string(std::string& out, std::string_view bytes) {
   static const char kHex[] = "0123456789ABCDEF";

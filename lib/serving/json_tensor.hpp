@@ -92,6 +92,7 @@ std::vector<Example> parse_examples(const nlohmann::json& doc);
 // the last digit. The decoder is core's (core/base64.hpp, Base64Padding::optional); out is left
 // unchanged on failure.
 bool base64_decode(std::string_view in, std::string& out);
+// Padded standard base64 (core's encoder).
 std::string base64_encode(std::string_view in);
 
 // Response bodies. A DT_STRING output whose name ends in "_bytes" is written as {"b64": ...},

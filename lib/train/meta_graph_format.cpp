@@ -216,22 +216,6 @@ json write_info(const TensorInfoDoc& t) {
 
 }  // namespace
 
-std::string base64_encode(const unsigned char* p, size_t n) {
-  static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((n + 2) / 3 * 4);
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = static_cast<uint32_t>(p[i]) << 16;
-    if (i + 1 < n) v |= static_cast<uint32_t>(p[i + 1]) << 8;
-    if (i + 2 < n) v |= p[i + 2];
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += i + 1 < n ? kB64[(v >> 6) & 63] : '=';
-    out += i + 2 < n ? kB64[v & 63] : '=';
-  }
-  return out;
-}
-
 Document parse(const std::string& text, const std::string& origin) {
   Reader r{origin};
   json j;
@@ -370,7 +354,7 @@ std::string write(const Document& d, int indent) {
     jv["trainable"] = v.trainable;
     jv["collections"] = v.collections;
     if (v.init_is_graph) jv["initializer"] = {{"kind", "graph"}, {"graph", json::parse(v.init_graph)}};
-    else jv["initializer"] = {{"kind", "value"}, {"data", base64_encode(v.init_bytes.data(), v.init_bytes.size())}};
+    else jv["initializer"] = {{"kind", "value"}, {"data", detail::base64_encode(v.init_bytes.data(), v.init_bytes.size())}};
     vs.push_back(std::move(jv));
   }
   j["variables"] = std::move(vs);

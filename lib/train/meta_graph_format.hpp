@@ -77,6 +77,4 @@ Document parse(const std::string& text, const std::string& origin);
 // The JSON text of a document (pretty-printed with `indent` >= 0).
 std::string write(const Document& doc, int indent = -1);
 
-std::string base64_encode(const unsigned char* p, size_t n);
-
 }  // namespace xf::train::format
