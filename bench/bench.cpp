@@ -333,6 +333,27 @@ void peak_entry(const std::string& name, const std::function<void()>& fn) {
   add_entry(e);
 }
 
+void check_steps(const StepCheck& c, const std::function<StepLosses()>& step) {
+  for (int k = 0; k < c.steps; ++k) {
+    StepLosses l = step();
+    const float le = l.eager.item<float>(), lh = l.hand;
+    if (!xf::bitwise_equal(l.eager, l.replay)) {
+      if (c.replay_values)
+        std::printf("  CHECK FAILED %s: replayed loss %.*g differs from eager %.*g at step %d\n", c.workload, c.digits,
+                    static_cast<double>(l.replay.item<float>()), c.digits, static_cast<double>(le), k);
+      else
+        std::printf("  CHECK FAILED %s: replayed loss differs from eager at step %d\n", c.workload, k);
+      g_failed = true;
+    }
+    const float tol = (k == 0 ? c.first_tol : c.later_tol) * std::max(1.0f, std::fabs(lh));
+    if (!(std::fabs(le - lh) <= tol)) {
+      std::printf("  CHECK FAILED %s: eager loss %.*g, hand loss %.*g at step %d\n", c.workload, c.digits,
+                  static_cast<double>(le), c.digits, static_cast<double>(lh), k);
+      g_failed = true;
+    }
+  }
+}
+
 }  // namespace xfbench
 
 namespace {
@@ -720,19 +741,9 @@ void w5(const Options& o) {
   auto traced = xf::trace(step_with(tv));
   HandMlp hm;
   // Same trajectory: eager and replay bitwise, hand close.
-  for (int k = 0; k < 3; ++k) {
-    xf::Tensor le = eager_step({x, labels})[0];
-    xf::Tensor lt = traced({x, labels})[0];
-    float lh = hm.step(hx.p, labels_v.data(), 0.1f);
-    if (!xf::bitwise_equal(le, lt)) {
-      std::printf("  CHECK FAILED W5: replayed loss differs from eager at step %d\n", k);
-      g_failed = true;
-    }
-    if (std::fabs(le.item<float>() - lh) > 1e-4f * std::max(1.0f, std::fabs(lh))) {
-      std::printf("  CHECK FAILED W5: eager loss %g, hand loss %g at step %d\n", le.item<float>(), lh, k);
-      g_failed = true;
-    }
-  }
+  check_steps({"W5", 3, 1e-4f, 1e-4f, 6, false}, [&] {
+    return StepLosses{eager_step({x, labels})[0], traced({x, labels})[0], hm.step(hx.p, labels_v.data(), 0.1f)};
+  });
   auto run_eager = [&] { xf::Tensor l = eager_step({x, labels})[0]; escape(&l); };
   auto run_replay = [&] { xf::Tensor l = traced({x, labels})[0]; escape(&l); };
   auto run_hand = [&] { float l = hm.step(hx.p, labels_v.data(), 0.1f); escape(&l); };

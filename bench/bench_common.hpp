@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "xflow/tensor.hpp"
+
 namespace xfbench {
 
 using Clock = std::chrono::steady_clock;
@@ -53,6 +55,25 @@ std::vector<double> measure(const std::vector<std::function<void()>>& fns, int s
 bool wanted(const Options& o, const std::vector<std::string>& names);
 // Adds the row "<name>/peak_bytes": the allocator's peak live bytes above the start while fn runs.
 void peak_entry(const std::string& name, const std::function<void()>& fn);
+
+// The losses of one training step run three ways from the same weights: eagerly, replayed (a
+// trace of the same step) and by the hand-written baseline.
+struct StepLosses {
+  xf::Tensor eager, replay;
+  float hand = 0;
+};
+// How a training workload (W5, W6) checks its rows agree before it times them.
+struct StepCheck {
+  const char* workload;        // "W5": messages read "CHECK FAILED W5: ..."
+  int steps = 3;
+  float first_tol = 1e-4f;     // |eager - hand| <= tol * max(1, |hand|) at step 0 ...
+  float later_tol = 1e-4f;     // ... and at the later steps (Adam magnifies rounding differences)
+  int digits = 6;              // significant digits of the losses in messages (%g is 6)
+  bool replay_values = false;  // whether the replay message shows both losses
+};
+// Runs `step` c.steps times: replay's loss must be bitwise eager's and the hand loss close to it
+// (a NaN fails). Each failure prints a "  CHECK FAILED" line and sets g_failed.
+void check_steps(const StepCheck& c, const std::function<StepLosses()>& step);
 
 // Rows of bench_tfrecord.cpp: tfrecord/read, tfrecord/read_gzip.
 void bench_tfrecord(const Options& o);

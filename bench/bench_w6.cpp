@@ -270,20 +270,9 @@ void bench_w6(const Options& o) {
   // Same trajectory: eager and replay bitwise (losses and weights), hand close. Adam divides by
   // sqrt(v), which magnifies rounding differences of small gradients, so later steps get a
   // looser tolerance than the first (same weights, only summation order differs).
-  for (int k = 0; k < 3; ++k) {
-    float le = eager_model({x, labels})[0].item<float>();
-    xf::Tensor lt = traced({x, labels})[0];
-    float lh = hc.step(px.data(), labels_v.data());
-    if (le != lt.item<float>()) {
-      std::printf("  CHECK FAILED W6: replayed loss %.9g differs from eager %.9g at step %d\n", lt.item<float>(), le, k);
-      g_failed = true;
-    }
-    float tol = (k == 0 ? 1e-5f : 1e-3f) * std::max(1.0f, std::fabs(lh));
-    if (!(std::fabs(le - lh) <= tol)) {
-      std::printf("  CHECK FAILED W6: eager loss %.9g, hand loss %.9g at step %d\n", le, lh, k);
-      g_failed = true;
-    }
-  }
+  check_steps({"W6", 3, 1e-5f, 1e-3f, 9, true}, [&] {
+    return StepLosses{eager_model({x, labels})[0], traced({x, labels})[0], hc.step(px.data(), labels_v.data())};
+  });
   for (size_t i = 0; i < eager_model.vars.size(); ++i)
     if (!xf::bitwise_equal(eager_model.vars[i].value(), traced_model.vars[i].value())) {
       std::printf("  CHECK FAILED W6: replayed weights %zu differ from eager's\n", i);
