@@ -293,7 +293,7 @@ Tensor logsumexp(const Tensor& x, OptAxes axes, bool keepdims, Loc loc) {
   Tensor m = max(xf, ax, true, loc);
   m = where(isfinite(m, loc), m, 0, loc);  // all -inf (or inf) rows: no shift
   // logsumexp is invariant to the shift, so its exact gradient is 0: behind stop_gradient the tape
-  // builds g * softmax(x) and no argmax mask (docs/decisions.md, 163 and 320).
+  // builds g * softmax(x) and no argmax mask (docs/decisions.md, 163 and 175).
   m = apply1(Prim::stop_gradient, {m}, loc);
   Tensor s = log(sum(exp(sub(xf, m, loc), loc), ax, true, loc), loc);
   Tensor r = add(s, m, loc);
