@@ -175,9 +175,14 @@ void for_each_row(const Broadcast& b, Row&& row) {
   auto offsets_of = [&](int64_t row_index, std::array<int64_t, K>& off) {
     off.fill(0);
     int64_t rem = row_index;
+    // The outermost axis takes what is left (row_index < rows): a [rows, len] plan, as a bias
+    // add's, divides nothing.
     for (size_t d = r - 1; d-- > 0;) {
-      int64_t i = rem % b.shape[d];
-      rem /= b.shape[d];
+      int64_t i = rem;
+      if (d > 0) {
+        i = rem % b.shape[d];
+        rem /= b.shape[d];
+      }
       for (size_t k = 0; k < K; ++k) off[k] += i * b.strides[k][d];
     }
   };

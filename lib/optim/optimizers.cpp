@@ -10,6 +10,7 @@
 #include "xflow/grad.hpp"
 #include "xflow/name_scope.hpp"
 #include "xflow/ops.hpp"
+#include "variable/assign_fresh.hpp"
 
 namespace xf {
 
@@ -174,7 +175,7 @@ Momentum::Momentum(double learning_rate, double momentum, bool use_nesterov)
 
 void Momentum::update(const Tensor& grad, const Variable& var, const Tensor&, Loc loc) {
   Variable accum = slot(var, "momentum");
-  Tensor a = accum.assign(add(mul(accum.value(loc), momentum_, loc), grad, loc), loc);
+  Tensor a = assign_fresh(accum, add(mul(accum.value(loc), momentum_, loc), grad, loc), loc);
   if (nesterov_)
     var.assign_sub(add(mul(grad, lr_, loc), mul(mul(a, momentum_, loc), lr_, loc), loc), loc);
   else
@@ -205,9 +206,9 @@ void Adam::update(const Tensor& grad, const Variable& var, const Tensor& step, L
   // m, v and var in one kernel (the formulas of ApplyAdam, each operation rounded as the
   // equivalent chain of elementwise ops would round it), then the three assignments in order.
   AdamResult r = adam_update(var.value(loc), m.value(loc), v.value(loc), grad, lr_t, beta1_, beta2_, epsilon_, loc);
-  m.assign(r.m, loc);
-  v.assign(r.v, loc);
-  var.assign(r.var, loc);
+  assign_fresh(m, std::move(r.m), loc);
+  assign_fresh(v, std::move(r.v), loc);
+  assign_fresh(var, std::move(r.var), loc);
 }
 
 // ---- RMSProp (ApplyRMSProp, ApplyCenteredRMSProp) ----
@@ -226,16 +227,17 @@ void RMSProp::update(const Tensor& grad, const Variable& var, const Tensor&, Loc
   Variable ms = slot(var, "rms", 1.0);
   Variable mom = slot(var, "momentum");
   Tensor ms_new =
-      ms.assign(add(mul(ms.value(loc), decay_, loc), mul(square(grad, loc), 1.0 - decay_, loc), loc), loc);
+      assign_fresh(ms, add(mul(ms.value(loc), decay_, loc), mul(square(grad, loc), 1.0 - decay_, loc), loc), loc);
   Tensor denom;
   if (centered_) {
     Variable mg = slot(var, "mg");
-    Tensor mg_new = mg.assign(add(mul(mg.value(loc), decay_, loc), mul(grad, 1.0 - decay_, loc), loc), loc);
+    Tensor mg_new = assign_fresh(mg, add(mul(mg.value(loc), decay_, loc), mul(grad, 1.0 - decay_, loc), loc), loc);
     denom = sqrt(add(sub(ms_new, square(mg_new, loc), loc), epsilon_, loc), loc);
   } else {
     denom = sqrt(add(ms_new, epsilon_, loc), loc);
   }
-  Tensor mom_new = mom.assign(add(mul(mom.value(loc), momentum_, loc), div(mul(grad, lr_, loc), denom, loc), loc), loc);
+  Tensor mom_new =
+      assign_fresh(mom, add(mul(mom.value(loc), momentum_, loc), div(mul(grad, lr_, loc), denom, loc), loc), loc);
   var.assign_sub(mom_new, loc);
 }
 

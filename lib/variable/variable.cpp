@@ -8,6 +8,7 @@
 #include "ops/prims.hpp"
 #include "core/observer.hpp"
 #include "ops/variable_state.hpp"
+#include "variable/assign_fresh.hpp"
 #include "xflow/name_scope.hpp"
 #include "xflow/numerics.hpp"
 #include "xflow/ops.hpp"
@@ -124,14 +125,15 @@ bool held_alone(const Tensor& x) {
   if (x.impl().use_count() != 1 || x.offset() != 0 || !x.is_contiguous()) return false;
   return x.buffer().use_count() == 2;
 }
+}  // namespace
 
-// assign_add and assign_sub assign a result they computed. With nothing observing the thread's
-// ops (no tape, tracer or graph builder to record an assign) and the numerics check off, the
-// assign primitive would only copy that result into a private buffer; when nobody else holds the
-// result it becomes the value as it is (docs/decisions.md, 160).
-Tensor assign_result(const Variable& var, Tensor x, Loc loc) {
+// assign_add, assign_sub and the optimizers assign results they computed. With nothing observing
+// the thread's ops (no tape, tracer or graph builder to record an assign) and the numerics check
+// off, the assign primitive would only copy that result into a private buffer; when nobody else
+// holds the result it becomes the value as it is (docs/decisions.md, 160 and 300).
+Tensor assign_fresh(const Variable& var, Tensor x, Loc loc) {
   const std::shared_ptr<VariableState>& s = var.state();
-  if (s && observers().empty() && !debug::check_numerics_enabled() && x.dtype() == s->dtype &&
+  if (s && x.defined() && observers().empty() && !debug::check_numerics_enabled() && x.dtype() == s->dtype &&
       x.shape() == s->shape && held_alone(x)) {
     std::lock_guard<std::mutex> lock(s->mu);
     s->value = x;
@@ -139,13 +141,12 @@ Tensor assign_result(const Variable& var, Tensor x, Loc loc) {
   }
   return var.assign(x, loc);
 }
-}  // namespace
 
 Tensor Variable::assign_add(const Tensor& delta, Loc loc) const {
-  return assign_result(*this, add(value(loc), delta, loc), loc);
+  return assign_fresh(*this, add(value(loc), delta, loc), loc);
 }
 Tensor Variable::assign_sub(const Tensor& delta, Loc loc) const {
-  return assign_result(*this, sub(value(loc), delta, loc), loc);
+  return assign_fresh(*this, sub(value(loc), delta, loc), loc);
 }
 
 const std::string& Variable::name() const { return checked(state_).name; }

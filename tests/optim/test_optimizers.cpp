@@ -539,3 +539,43 @@ TEST_CASE("adam_update rejects bad inputs with clear errors", "[optim][adam_upda
   CHECK_THROWS_WITH(adam_update(x, x, x, x, lr, 0.9, 0.999, std::nan("")), Catch::Contains("epsilon must be finite"));
   CHECK_THROWS_AS(adam_update(x, Tensor(), x, x, lr, 0.9, 0.999, 1e-8), InvalidArgument);
 }
+
+TEST_CASE("updates keep their fresh results as the new values, with the values of a copy", "[optim][assign]") {
+  // Eager with nothing observing: Adam's new var, m and v (and the other optimizers' slot
+  // updates) become the variables' values without a copy. Under an open tape (an observer) the
+  // assignments copy as before; both give the same bits, and earlier reads keep their values.
+  manual_seed(47);
+  const int64_t n = 1000;  // large enough to have its own buffer (small tensors hold bytes inline)
+  Tensor w0 = random_normal({n}), g1 = random_normal({n}), g2 = random_normal({n}) * 0.5;
+  auto make = [](int which) -> std::unique_ptr<Optimizer> {
+    if (which == 0) return std::make_unique<Adam>(0.01);
+    if (which == 1) return std::make_unique<Momentum>(0.01, 0.9, true);
+    return std::make_unique<RMSProp>(0.01, 0.9, 0.5, 1e-7, true);
+  };
+  for (int which = 0; which < 3; ++which) {
+    INFO("optimizer " << which);
+    reset_variables();
+    Variable a(w0, "a"), b(w0, "b");
+    std::unique_ptr<Optimizer> oa = make(which), ob = make(which);
+    oa->apply_gradients({{g1, a}});  // creates the slots
+    ob->apply_gradients({{g1, b}});
+    Tensor before = a.value();
+    std::vector<float> before_values = before.to_vector<float>();
+    int64_t allocs = allocator_stats().allocations;
+    oa->apply_gradients({{g2, a}});
+    if (which == 0) CHECK(allocator_stats().allocations - allocs == 3);  // new var, m and v only
+    {
+      GradientTape tape;  // an observer: the assignments copy
+      tape.watch(g2);
+      ob->apply_gradients({{g2, b}});
+    }
+    CHECK(bitwise_equal(a.value(), b.value()));
+    for (const char* s : {"m", "v", "momentum", "rms", "mg"}) {
+      Variable sa = oa->get_slot(a, s), sb = ob->get_slot(b, s);
+      CHECK(sa.defined() == sb.defined());
+      if (sa.defined()) CHECK(bitwise_equal(sa.value(), sb.value()));
+    }
+    CHECK(before.to_vector<float>() == before_values);  // the earlier read is untouched
+    CHECK_FALSE(bitwise_equal(a.value(), before));
+  }
+}
