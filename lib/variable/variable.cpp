@@ -130,7 +130,7 @@ bool held_alone(const Tensor& x) {
 // assign_add, assign_sub and the optimizers assign results they computed. With nothing observing
 // the thread's ops (no tape, tracer or graph builder to record an assign) and the numerics check
 // off, the assign primitive would only copy that result into a private buffer; when nobody else
-// holds the result it becomes the value as it is (docs/decisions.md, 160 and 300).
+// holds the result it becomes the value as it is (docs/decisions.md, 160 and 178).
 Tensor assign_fresh(const Variable& var, Tensor x, Loc loc) {
   const std::shared_ptr<VariableState>& s = var.state();
   if (s && x.defined() && observers().empty() && !debug::check_numerics_enabled() && x.dtype() == s->dtype &&
