@@ -253,7 +253,7 @@ case "$cmd" in
     # not instrumented; see lib/core/parallel.cpp).
     configure build-tsan -Dbuildtype=debugoptimized -Doptimization=1 -Ddebug=false -Dcpp_args=-g1 \
       -Db_sanitize=thread -Dbenchmarks=false
-    ninja -C build-tsan tests/test_parallel tests/test_buffer tests/test_plan tests/test_session tests/test_dataset tests/test_queue tests/test_coordinator tests/test_queue_graph tests/test_input_pipeline tests/test_serving tests/test_sort_scan tests/test_numerics_debug tests/test_conv_dilations tests/test_image_patches tests/test_optimizers tools/xflow >build-tsan.log 2>&1 ||
+    ninja -C build-tsan tests/test_parallel tests/test_buffer tests/test_plan tests/test_session tests/test_dataset tests/test_queue tests/test_coordinator tests/test_queue_graph tests/test_input_pipeline tests/test_serving tests/test_sort_scan tests/test_numerics_debug tests/test_conv_dilations tests/test_image_patches tests/test_optimizers tests/optim_reference.json tools/xflow >build-tsan.log 2>&1 ||
       { tail -n 60 build-tsan.log; echo "dev.sh: build of build-tsan failed"; exit 1; }
     TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tools/tsan.supp" run_tests build-tsan tsan 'test_parallel|test_buffer|test_plan|test_session|test_dataset|test_queue|test_coordinator|test_queue_graph|test_input_pipeline|test_serving|test_sort_scan|test_numerics_debug|test_conv_dilations|test_image_patches|test_optimizers'
     SAN_FAILED=$((SAN_FAILED + LAST_FAILED))
