@@ -41,6 +41,9 @@ XFLOW_BINARY_DECL(maximum) XFLOW_BINARY_DECL(minimum) XFLOW_BINARY_DECL(atan2)
 // sqrt(a^2 + b^2) without overflow in between; log(exp(a) + exp(b)) without overflow. Float
 // functions: integer and bool inputs become float32.
 XFLOW_BINARY_DECL(hypot) XFLOW_BINARY_DECL(logaddexp)
+// relu's gradient, TensorFlow's ReluGrad: `gradients` where `features` > 0, else 0 (also where a
+// feature is NaN). Numeric: relu_grad(g, x) equals where(greater(x, 0), g, 0) bit for bit.
+XFLOW_BINARY_DECL(relu_grad)
 XFLOW_BINARY_DECL(equal) XFLOW_BINARY_DECL(not_equal) XFLOW_BINARY_DECL(less)
 XFLOW_BINARY_DECL(less_equal) XFLOW_BINARY_DECL(greater) XFLOW_BINARY_DECL(greater_equal)
 XFLOW_BINARY_DECL(logical_and) XFLOW_BINARY_DECL(logical_or) XFLOW_BINARY_DECL(logical_xor)

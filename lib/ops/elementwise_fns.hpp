@@ -320,6 +320,15 @@ struct MinimumFn {
   template <class T> static T scalar(T a, T b) { return a <= b ? a : b; }
   template <class B> static B batch(const B& a, const B& b) { return xsimd::select((a <= b) || xsimd::isnan(a), a, b); }
 };
+// TensorFlow's ReluGrad(gradients, features): the gradient where features > 0, else 0 (a NaN
+// feature gives 0). One pass, where relu's gradient written as where(x > 0, g, 0) takes two and a
+// bool tensor (decision 180).
+struct ReluGradFn {
+  static constexpr Domain domain = Domain::numeric;
+  static constexpr Result result = Result::same;
+  template <class T> static T scalar(T g, T x) { return x > T(0) ? g : T(0); }
+  template <class B> static B batch(const B& g, const B& x) { return xsimd::select(x > B(0), g, B(0)); }
+};
 struct Atan2Fn {
   static constexpr Domain domain = Domain::floating;
   static constexpr Result result = Result::floating;

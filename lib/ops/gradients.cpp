@@ -234,7 +234,7 @@ XFLOW_UNARY_VJP(Cos, neg(mul(g, sin(x))))
 XFLOW_UNARY_VJP(Tan, mul(g, add(square(y), 1.0)))
 XFLOW_UNARY_VJP(Tanh, mul(g, sub(1.0, square(y))))
 XFLOW_UNARY_VJP(Sigmoid, mul(g, mul(y, sub(1.0, y))))
-XFLOW_UNARY_VJP(Relu, where(greater(x, 0.0), g, 0.0))
+XFLOW_UNARY_VJP(Relu, relu_grad(g, x))
 XFLOW_UNARY_VJP(Erf, mul(g, mul(exp(neg(square(x))), 1.1283791670955126)))  // 2 / sqrt(pi)
 XFLOW_UNARY_VJP(Floor, zeros_like(x))
 XFLOW_UNARY_VJP(Ceil, zeros_like(x))
@@ -274,6 +274,9 @@ XFLOW_BINARY_VJP(Hypot, mul(g, where(equal(y, 0.0), 0.0, div(a, where(equal(y, 0
                  mul(g, where(equal(y, 0.0), 0.0, div(b, where(equal(y, 0.0), 1.0, y)))))
 // d/da = exp(a - y), d/db = exp(b - y): the softmax weights of a and b.
 XFLOW_BINARY_VJP(LogAddExp, mul(g, exp(sub(a, y))), mul(g, exp(sub(b, y))))
+// relu_grad(g, x) is linear in g with the mask of x (TensorFlow's ReluGradGrad): the gradient for
+// g is the same mask, for x zero (the mask is piecewise constant).
+XFLOW_BINARY_VJP(ReluGrad, relu_grad(g, b), zeros_like(b))
 #undef XFLOW_BINARY_VJP
 
 Tensors Maximum::vjp(const Attrs&, const VjpArgs& args) {

@@ -159,6 +159,7 @@ OpDef make_def() {
   M(X, pow, Pow, PowFn, 2) M(X, maximum, Maximum, MaximumFn, 2)                                  \
   M(X, minimum, Minimum, MinimumFn, 2) M(X, atan2, Atan2, Atan2Fn, 2)                            \
   M(X, hypot, Hypot, HypotFn, 2) M(X, logaddexp, LogAddExp, LogAddExpFn, 2)                      \
+  M(X, relu_grad, ReluGrad, ReluGradFn, 2)                                                       \
   M(X, equal, Equal, EqualFn, 2) M(X, not_equal, NotEqual, NotEqualFn, 2)                        \
   M(X, less, Less, LessFn, 2) M(X, less_equal, LessEqual, LessEqualFn, 2)                        \
   M(X, greater, Greater, GreaterFn, 2) M(X, greater_equal, GreaterEqual, GreaterEqualFn, 2)      \

@@ -195,6 +195,7 @@ std::vector<BinaryCase> binary_cases() {
       {"atan2", [](const Tensor& a, const Tensor& b) { return atan2(a, b); }, -2, 2, 0.3, 2},
       {"hypot", [](const Tensor& a, const Tensor& b) { return hypot(a, b); }, -2, 2, 0.3, 2},
       {"logaddexp", [](const Tensor& a, const Tensor& b) { return logaddexp(a, b); }, -3, 3, -3, 3},
+      {"relu_grad", [](const Tensor& a, const Tensor& b) { return relu_grad(a, b); }, -2, 2, -2, 2},
   };
 }
 const std::vector<std::pair<Shape, Shape>> kBroadcastShapes = {

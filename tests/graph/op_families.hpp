@@ -40,7 +40,7 @@ inline std::vector<std::pair<std::string, OpFamily>> op_families() {
                                     maximum(a, b), minimum(a, b), atan2(a, b), a == b, a != b, a < b, a <= b,
                                     a > b, a >= b, logical_and(a, b), logical_or(a, b), logical_xor(a, b),
                                     where(a > b, a, b), cast(a, DType::int32), clip(a, -1.0f, 1.0f),
-                                    hypot(a, b), logaddexp(a, b)};
+                                    hypot(a, b), logaddexp(a, b), relu_grad(a, b)};
        }},
       {"reductions", [](const std::vector<Tensor>& in) {
          const Tensor& x = in[0];

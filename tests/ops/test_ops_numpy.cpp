@@ -187,7 +187,7 @@ const std::map<std::string, Runner>& runners() {
     XF_BINARY(pow) XF_BINARY(maximum) XF_BINARY(minimum) XF_BINARY(atan2) XF_BINARY(equal)
     XF_BINARY(not_equal) XF_BINARY(less) XF_BINARY(less_equal) XF_BINARY(greater) XF_BINARY(greater_equal)
     XF_BINARY(logical_and) XF_BINARY(logical_or) XF_BINARY(logical_xor)
-    XF_BINARY(hypot) XF_BINARY(logaddexp)
+    XF_BINARY(hypot) XF_BINARY(logaddexp) XF_BINARY(relu_grad)
 #undef XF_BINARY
     m["where"] = [](const json&, const Ins& in) {
       const Operand &c = in.at(0), &a = in.at(1), &b = in.at(2);
@@ -447,7 +447,7 @@ TEST_CASE("oracle: the cases cover every public op", "[oracle]") {
       "matmul", "transpose", "tensordot", "reshape", "flatten", "expand_dims", "squeeze", "broadcast_to", "concat",
       "stack", "split", "slice", "strided_slice", "gather", "pad", "tile", "one_hot", "softmax", "log_softmax",
       "conv2d", "max_pool2d", "avg_pool2d",
-      "hypot", "logaddexp", "cumsum", "cumprod", "sort", "argsort", "topk", "searchsorted", "take_along_axis",
+      "hypot", "logaddexp", "relu_grad", "cumsum", "cumprod", "sort", "argsort", "topk", "searchsorted", "take_along_axis",
       "isclose", "flip", "roll", "repeat", "unique", "where1"};
   std::map<std::string, int> values, errors;
   const std::set<std::string> families(std::begin(kFamilies), std::end(kFamilies));

@@ -472,7 +472,7 @@ def gen_unary():
 # =============================================================================================
 # Binary elementwise
 
-BIN_ARITH = ["add", "sub", "mul", "floor_div", "mod", "pow", "maximum", "minimum"]
+BIN_ARITH = ["add", "sub", "mul", "floor_div", "mod", "pow", "maximum", "minimum", "relu_grad"]
 BIN_FLOAT = ["div", "atan2", "hypot", "logaddexp"]
 BIN_COMPARE = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal"]
 BIN_LOGICAL = ["logical_and", "logical_or", "logical_xor"]
@@ -507,6 +507,8 @@ def binary_values(op, a, b, d):
         return np.maximum(a, b)
     if op == "minimum":
         return np.minimum(a, b)
+    if op == "relu_grad":  # TensorFlow's ReluGrad(gradients=a, features=b)
+        return np.where(b > 0, a, np.zeros_like(a)).astype(a.dtype)
     if op == "pow":
         if is_float(d):
             return np.power(a.astype(np.float64), b.astype(np.float64)).astype(NP[d])

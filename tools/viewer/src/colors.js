@@ -3,7 +3,7 @@
 const CATEGORY_OPS = {
   math: ['neg', 'abs', 'sign', 'exp', 'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos',
     'tan', 'tanh', 'sigmoid', 'relu', 'erf', 'floor', 'ceil', 'round'],
-  arithmetic: ['add', 'sub', 'mul', 'div', 'floor_div', 'mod', 'pow', 'maximum', 'minimum', 'atan2', 'hypot', 'logaddexp', 'adam_update'],
+  arithmetic: ['add', 'sub', 'mul', 'div', 'floor_div', 'mod', 'pow', 'maximum', 'minimum', 'atan2', 'hypot', 'logaddexp', 'adam_update', 'relu_grad'],
   logic: ['logical_not', 'isnan', 'isinf', 'isfinite', 'equal', 'not_equal', 'less', 'less_equal', 'greater',
     'greater_equal', 'logical_and', 'logical_or', 'logical_xor', 'where'],
   reduction: ['reduce_sum', 'reduce_prod', 'reduce_max', 'reduce_min', 'reduce_all', 'reduce_any', 'argmax', 'argmin',
