@@ -173,6 +173,40 @@ TEST_CASE("piecewise-constant ops have zero gradients; abs and relu have 0 at 0"
   CHECK(values(tape.gradient(r, {x})[0]) == std::vector<double>{0, 0, 1, 1});
 }
 
+TEST_CASE("relu_grad at 0, -0, NaN and inf is where(x > 0, g, 0) bit for bit", "[gradients][unary][relu_grad]") {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> xs = {-2.0f, -0.0f, 0.0f, 1e-38f, 3.0f, nan, -inf, inf, 1.0f, 0.0f};
+  std::vector<float> gs = {1.0f, 2.0f, 3.0f, 4.0f, -0.0f, 5.0f, 6.0f, nan, inf, nan};
+  for (DType d : {DType::float32, DType::float64}) {
+    INFO(dtype_name(d));
+    Tensor x = cast(Tensor::from_vector(xs, {10}), d), g = cast(Tensor::from_vector(gs, {10}), d);
+    Tensor r = relu_grad(g, x);
+    CHECK(bitwise_equal(r, where(greater(x, 0.0), g, 0.0)));
+    // 0 at x = +-0 and at a NaN feature, even where g is NaN; g itself (-0, NaN, inf) where x > 0
+    std::vector<double> v = values(r);
+    CHECK(v[1] == 0.0);
+    CHECK(!std::signbit(v[2]));
+    CHECK(std::signbit(v[4]));
+    CHECK(v[5] == 0.0);
+    CHECK(std::isnan(v[7]));
+    CHECK(v[8] == std::numeric_limits<double>::infinity());
+    CHECK(v[9] == 0.0);
+    // relu's tape gradient is relu_grad
+    GradientTape tape;
+    tape.watch(x);
+    CHECK(bitwise_equal(tape.gradient(sum(relu(x) * g), {x})[0], r));  // d/d relu(x) is 1 * g = g
+  }
+  // integers, broadcasting, a scalar features operand
+  CHECK(values(relu_grad(Tensor::from_vector(std::vector<int32_t>{5, 6, 7}, {3}), Tensor::from_vector(std::vector<int32_t>{-1, 0, 2}, {3}))) ==
+        std::vector<double>{0, 0, 7});
+  CHECK(values(relu_grad(Tensor({1.0f, 2.0f}), 1.0f)) == std::vector<double>{1, 2});
+  CHECK(relu_grad(uniform({2, 1, 3}), uniform({4, 1})).shape() == Shape{2, 4, 3});
+  // errors: bool operands, shapes that do not broadcast
+  Tensor b = Tensor::from_vector(std::vector<bool>{true, false}, {2});
+  CHECK_THROWS_AS(relu_grad(b, b), DTypeError);
+  CHECK_THROWS_WITH(relu_grad(uniform({2, 3}), uniform({4})), Catch::Contains("relu_grad") && Catch::Contains("(2, 3)"));
+}
+
 // ---- elementwise binary ----
 
 namespace {
