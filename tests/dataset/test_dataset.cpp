@@ -13,6 +13,7 @@
 #include "xflow/dataset.hpp"
 #include "xflow/ops.hpp"
 #include "xflow/tfrecord.hpp"
+#include "temp_files.hpp"
 
 using xf::Element;
 using xf::StringTensor;
@@ -397,16 +398,8 @@ TEST_CASE("prefetch gives the same elements and ends", "[dataset][threads]") {
 namespace {
 
 // A temporary directory, removed with its files.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/xflow_dataset_XXXXXX";
-    const char* p = mkdtemp(tmpl);
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
+struct TempDir : xf::testing::TempDir {
+  TempDir() : xf::testing::TempDir("dataset") {}
 };
 
 void write_records(const std::string& path, const std::vector<std::string>& records,
@@ -435,35 +428,35 @@ using S = std::vector<std::string>;
 TEST_CASE("TFRecordDataset reads the records of files written in the test", "[dataset][tfrecord]") {
   TempDir dir;
   S a{"a0", "a1", std::string("a2\0x", 4)}, b{"b0"}, c{"c0", "c1"};
-  write_records(dir.file("a"), a);
-  write_records(dir.file("b"), b);
-  write_records(dir.file("c"), c);
-  CHECK(strings(Dataset::TFRecordDataset({dir.file("a")})) == a);
+  write_records(dir / "a", a);
+  write_records(dir / "b", b);
+  write_records(dir / "c", c);
+  CHECK(strings(Dataset::TFRecordDataset({dir / "a"})) == a);
   // One file after the other.
-  CHECK(strings(Dataset::TFRecordDataset({dir.file("a"), dir.file("b"), dir.file("c")})) ==
+  CHECK(strings(Dataset::TFRecordDataset({dir / "a", dir / "b", dir / "c"})) ==
         S{"a0", "a1", a[2], "b0", "c0", "c1"});
   // num_parallel_reads 2: tf.data's interleave of the files (cycle 2, block 1): a and b open,
   // b ends and passes its turn on, c opens in b's slot when the cycle comes back to it.
   S par{"a0", "b0", "a1", a[2], "c0", "c1"};
-  CHECK(strings(Dataset::TFRecordDataset({dir.file("a"), dir.file("b"), dir.file("c")}, "", -1, 2)) == par);
+  CHECK(strings(Dataset::TFRecordDataset({dir / "a", dir / "b", dir / "c"}, "", -1, 2)) == par);
   // num_parallel_reads 3: one record of each file in turn.
-  CHECK(strings(Dataset::TFRecordDataset({dir.file("a"), dir.file("b"), dir.file("c")}, "", -1, 3)) ==
+  CHECK(strings(Dataset::TFRecordDataset({dir / "a", dir / "b", dir / "c"}, "", -1, 3)) ==
         S{"a0", "b0", "c0", "a1", "c1", a[2]});
   CHECK(strings(Dataset::TFRecordDataset({})).empty());
 
   // Compressed files.
   for (const char* name : {"ZLIB", "GZIP"}) {
     INFO(name);
-    write_records(dir.file(name), a, xf::io::compression_from_name(name));
-    CHECK(strings(Dataset::TFRecordDataset({dir.file(name)}, name)) == a);
-    CHECK(strings(Dataset::TFRecordDataset({dir.file(name), dir.file(name)}, name, 1 << 16, 2)) ==
+    write_records(dir / name, a, xf::io::compression_from_name(name));
+    CHECK(strings(Dataset::TFRecordDataset({dir / name}, name)) == a);
+    CHECK(strings(Dataset::TFRecordDataset({dir / name, dir / name}, name, 1 << 16, 2)) ==
           S{"a0", "a0", "a1", "a1", a[2], a[2]});
   }
-  CHECK_THROWS_AS(Dataset::TFRecordDataset({dir.file("a")}, "LZ4"), xf::InvalidArgument);
-  CHECK_THROWS_AS(Dataset::TFRecordDataset({dir.file("a")}, "", -1, 0), xf::InvalidArgument);
+  CHECK_THROWS_AS(Dataset::TFRecordDataset({dir / "a"}, "LZ4"), xf::InvalidArgument);
+  CHECK_THROWS_AS(Dataset::TFRecordDataset({dir / "a"}, "", -1, 0), xf::InvalidArgument);
 
   // A missing file: NotFound when it is reached, after the records of the files before it.
-  auto it = Dataset::TFRecordDataset({dir.file("b"), dir.file("missing")}).make_iterator();
+  auto it = Dataset::TFRecordDataset({dir / "b", dir / "missing"}).make_iterator();
   CHECK(it.next()->at(0).strings().item() == "b0");
   CHECK_THROWS_AS(it.next(), xf::NotFound);
 }
@@ -471,21 +464,21 @@ TEST_CASE("TFRecordDataset reads the records of files written in the test", "[da
 TEST_CASE("TFRecordDataset on a damaged file gives the records before the damage, then DataLoss",
           "[dataset][tfrecord]") {
   TempDir dir;
-  write_records(dir.file("good"), {"r0", "r1", "r2"});
+  write_records(dir / "good", {"r0", "r1", "r2"});
   std::string bytes;
   {
-    std::ifstream in(dir.file("good"), std::ios::binary);
+    std::ifstream in(dir / "good", std::ios::binary);
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
   // Flip a byte of the second record's data (offset 18 + 12).
   bytes[18 + 12] ^= 1;
   {
-    std::ofstream out(dir.file("bad"), std::ios::binary);
+    std::ofstream out(dir / "bad", std::ios::binary);
     out << bytes;
   }
   for (int64_t reads : {int64_t{1}, int64_t{2}}) {
     INFO("num_parallel_reads " << reads);
-    auto it = Dataset::TFRecordDataset({dir.file("bad"), dir.file("good")}, "", -1, reads).prefetch(2).make_iterator();
+    auto it = Dataset::TFRecordDataset({dir / "bad", dir / "good"}, "", -1, reads).prefetch(2).make_iterator();
     CHECK(it.next()->at(0).strings().item() == "r0");
     if (reads == 2) CHECK(it.next()->at(0).strings().item() == "r0");  // from "good"
     CHECK_THROWS_WITH(it.next(), Catch::Contains("corrupted record at 30"));
@@ -503,7 +496,7 @@ TEST_CASE("a TFRecord pipeline: parse in parallel, shuffle, batch, prefetch", "[
   for (int f = 0; f < 4; ++f) {
     S recs;
     for (int i = f; i < 100; i += 4) recs.push_back(std::to_string(i));
-    files.push_back(dir.file("part" + std::to_string(f)));
+    files.push_back(dir / ("part" + std::to_string(f)));
     write_records(files.back(), recs);
   }
   auto parse = [](const Element& e) {

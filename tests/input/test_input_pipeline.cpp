@@ -23,6 +23,7 @@
 #include "xflow/queue.hpp"
 #include "xflow/tfrecord.hpp"
 #include "xflow/xflow.hpp"
+#include "temp_files.hpp"
 
 namespace {
 
@@ -34,18 +35,8 @@ using xf::Tensor;
 using xf::train::Coordinator;
 
 // A temporary directory, removed at the end of the test case.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/xflow_input_XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
+struct TempDir : xf::testing::TempDir {
+  TempDir() : xf::testing::TempDir("input") {}
 };
 
 // Every test case builds its own pipeline: the queue runners of earlier test cases (the process-wide
@@ -175,7 +166,7 @@ TEST_CASE("string_input_producer refuses what TensorFlow refuses", "[input]") {
 TEST_CASE("TFRecordReader reads the files of a queue with TensorFlow's keys", "[input]") {
   fresh_graph();
   TempDir dir;
-  const std::string f1 = dir.file("one.tfrecord"), f2 = dir.file("two.tfrecord"), f3 = dir.file("empty.tfrecord");
+  const std::string f1 = dir / "one.tfrecord", f2 = dir / "two.tfrecord", f3 = dir / "empty.tfrecord";
   {
     xf::io::TFRecordWriter w(f1);
     w.write("alpha");
@@ -218,7 +209,7 @@ TEST_CASE("TFRecordReader reads the files of a queue with TensorFlow's keys", "[
     CHECK(reader.num_records_produced() == 4);
   }
   SECTION("compressed files: offsets in the uncompressed stream") {
-    const std::string gz = dir.file("one.tfrecord.gz");
+    const std::string gz = dir / "one.tfrecord.gz";
     xf::io::TFRecordOptions opts;
     opts.compression = xf::io::Compression::gzip;
     xf::io::TFRecordWriter w(gz, opts);
@@ -234,7 +225,7 @@ TEST_CASE("TFRecordReader reads the files of a queue with TensorFlow's keys", "[
     CHECK_THROWS_AS(gzip_reader.read(q), xf::OutOfRange);
   }
   SECTION("a damaged record: the records before it, then its DataLoss on every later call") {
-    const std::string bad = dir.file("bad.tfrecord");
+    const std::string bad = dir / "bad.tfrecord";
     write_examples(bad, 0, 4);
     {
       std::fstream f(bad, std::ios::in | std::ios::out | std::ios::binary);
@@ -255,7 +246,7 @@ TEST_CASE("TFRecordReader reads the files of a queue with TensorFlow's keys", "[
   }
   SECTION("a missing file, a queue that does not hold file names") {
     xf::FIFOQueue missing(2, {xf::string_type});
-    missing.enqueue({StringTensor(dir.file("nope.tfrecord"))});
+    missing.enqueue({StringTensor(dir / "nope.tfrecord")});
     CHECK_THROWS_AS(reader.read(missing), xf::NotFound);
     xf::FIFOQueue numbers(2, {xf::DType::int64});
     numbers.enqueue({Tensor::from_vector(std::vector<int64_t>{1}, {})});
@@ -269,7 +260,7 @@ TEST_CASE("the TF1 pipeline: files -> reader -> parse -> shuffle_batch, two epoc
   TempDir dir;
   std::vector<std::string> names;
   for (int f = 0; f < 3; ++f) {
-    names.push_back(dir.file("part-" + std::to_string(f) + ".tfrecord"));
+    names.push_back(dir / ("part-" + std::to_string(f) + ".tfrecord"));
     write_examples(names.back(), 100 * f, 10);
   }
   Coordinator coord;
@@ -304,7 +295,7 @@ TEST_CASE("allow_smaller_final_batch gives the remainder as a last batch", "[inp
   TempDir dir;
   std::vector<std::string> names;
   for (int f = 0; f < 3; ++f) {
-    names.push_back(dir.file("p" + std::to_string(f)));
+    names.push_back(dir / ("p" + std::to_string(f)));
     write_examples(names.back(), 100 * f, 7);
   }
   for (bool smaller : {true, false}) {
@@ -346,7 +337,7 @@ TEST_CASE("one thread and seeds give one order", "[input][threads]") {
   TempDir dir;
   std::vector<std::string> names;
   for (int f = 0; f < 4; ++f) {
-    names.push_back(dir.file("s" + std::to_string(f)));
+    names.push_back(dir / ("s" + std::to_string(f)));
     write_examples(names.back(), 100 * f, 10);
   }
   // The whole input goes into the shuffle queue before the first batch is taken, so that the batch
@@ -383,7 +374,7 @@ TEST_CASE("one thread and seeds give one order", "[input][threads]") {
 TEST_CASE("a corrupt file stops the pipeline and its DataLoss reaches coord.join", "[input][threads]") {
   fresh_graph();
   TempDir dir;
-  std::vector<std::string> names = {dir.file("good"), dir.file("bad")};
+  std::vector<std::string> names = {dir / "good", dir / "bad"};
   write_examples(names[0], 0, 5);
   write_examples(names[1], 100, 5);
   {
@@ -492,7 +483,7 @@ TEST_CASE("a producer that ends before its first element ends the batch in OutOf
 TEST_CASE("a stop requested by the trainer ends an endless pipeline", "[input][threads]") {
   fresh_graph();
   TempDir dir;
-  std::vector<std::string> names = {dir.file("a")};
+  std::vector<std::string> names = {dir / "a"};
   write_examples(names[0], 0, 3);
   Coordinator coord;
   Queue files = xf::train::string_input_producer(StringTensor::vector(names));  // no num_epochs: endless

@@ -31,21 +31,8 @@ std::string testdata() {
   return "";
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/xflow_ckpt_state_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    REQUIRE(::mkdtemp(buf.data()) != nullptr);
-    path = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& n) const { return path + "/" + n; }
+struct TempDir : xf::testing::TempDir {
+  TempDir() : xf::testing::TempDir("ckpt_state") {}
 };
 
 // Changes the working directory for one scope (relative-path cases).
@@ -144,8 +131,8 @@ TEST_CASE("absolute paths stay absolute without save_relative_paths (the bad_hal
   // Under the checkpoint's own directory, absolute too.
   st.model_checkpoint_path = d / "model.ckpt-7";
   xf::io::update_checkpoint_state(d.path, st, "checkpoint", false);
-  CHECK(read_bytes(d / "checkpoint") == "model_checkpoint_path: \"" + d.path + "/model.ckpt-7\"\nall_model_checkpoint_paths: \"" +
-                                       d.path + "/model.ckpt-7\"\n");
+  CHECK(read_bytes(d / "checkpoint") == "model_checkpoint_path: \"" + d.path.string() + "/model.ckpt-7\"\nall_model_checkpoint_paths: \"" +
+                                       d.path.string() + "/model.ckpt-7\"\n");
 }
 
 TEST_CASE("a relative directory gets paths relative to it, as TensorFlow rewrites them", "[checkpoint_state]") {
@@ -281,7 +268,7 @@ TEST_CASE("a missing or unparsable state file is no state; an empty model path i
       xf::io::get_checkpoint_state(d.path);
       FAIL("no error");
     } catch (const xf::InvalidArgument& e) {
-      CHECK(std::string(e.what()) == "Invalid checkpoint state loaded from " + d.path);
+      CHECK(std::string(e.what()) == "Invalid checkpoint state loaded from " + d.path.string());
     }
   }
   // Another file name.

@@ -35,6 +35,7 @@
 #include "xflow/saved_model.hpp"
 #include "xflow/serving.hpp"
 #include "xflow/session.hpp"
+#include "temp_files.hpp"
 
 // ThreadSanitizer: Debian's libcpp-httplib.so is not instrumented, so the acquire of its
 // thread-safe static initializations (std::regex objects shared by its threads) is invisible and
@@ -47,19 +48,8 @@ using namespace xf;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/xflow-serving-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
+struct TempDir : xf::testing::TempDir {
+  TempDir() : xf::testing::TempDir("serving") {}
 };
 
 // Version v of a small model: y = x * v (float32, 3 per row), c = argmax(x) (int64), with

@@ -58,18 +58,8 @@ std::string quote(const std::string& s) {
 }
 
 // A fresh directory per test case, removed at the end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "xflow_cli_XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct TempDir : xf::testing::TempDir {
+  TempDir() : xf::testing::TempDir("cli") {}
 };
 
 Result run(const TempDir& tmp, const std::string& args) {

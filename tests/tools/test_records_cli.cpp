@@ -47,19 +47,8 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "xflow_records_XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& n) const { return (path / n).string(); }
+struct TempDir : xf::testing::TempDir {
+  TempDir() : xf::testing::TempDir("records") {}
 };
 
 Result run(const TempDir& tmp, const std::string& args) {

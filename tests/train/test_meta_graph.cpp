@@ -19,6 +19,7 @@
 #include "xflow/session.hpp"
 #include "xflow/trace.hpp"
 #include "xflow/xflow.hpp"
+#include "temp_files.hpp"
 
 using namespace xf;
 using namespace xf::train;
@@ -26,19 +27,8 @@ using namespace xf::train;
 namespace {
 
 // A fresh directory per test case, removed at the end.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/xflow-meta-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
+struct TempDir : xf::testing::TempDir {
+  TempDir() : xf::testing::TempDir("meta") {}
 };
 
 std::string read_text(const std::string& path) {

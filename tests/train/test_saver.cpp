@@ -47,21 +47,8 @@ std::string testdata() {
   return "";
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/xflow_saver_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    REQUIRE(::mkdtemp(buf.data()) != nullptr);
-    path = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& n) const { return path + "/" + n; }
+struct TempDir : xf::testing::TempDir {
+  TempDir() : xf::testing::TempDir("saver") {}
 };
 
 // The files of a directory, sorted.
