@@ -21,6 +21,8 @@
 #include "xflow/numerics.hpp"
 #include "xflow/numerics_dump.hpp"
 #include "xflow/xflow.hpp"
+#include "process.hpp"
+#include "expect.hpp"
 
 #ifndef XFLOW_CLI
 #error "XFLOW_CLI must name the xflow binary"
@@ -37,27 +39,12 @@ const float kInf = std::numeric_limits<float>::infinity();
 
 Tensor vec(std::vector<float> v) { return Tensor::from_vector(v, {static_cast<int64_t>(v.size())}); }
 
-// The message of the exception `f` throws as E ("" and a failed check when it throws nothing).
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("no exception of the expected class");
-  return "";
-}
+using xf::testing::message_of;
 
 std::string run_command(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = ::pclose(p);
-  return out;
+  xf::testing::CommandResult r = xf::testing::run_command(cmd);
+  *status = r.status;
+  return r.output;
 }
 
 int count_op(const Graph& g, const std::string& op) {

@@ -21,6 +21,8 @@
 #include "io/table.hpp"
 #include "xflow/checkpoint.hpp"
 #include "temp_files.hpp"
+#include "process.hpp"
+#include "expect.hpp"
 
 using namespace xf;
 using namespace xf::io;
@@ -89,31 +91,15 @@ std::string hex(const std::string& s) {
 // Runs bundle_decode.py on `prefix` and parses its JSON.
 json python_decode(const std::string& prefix) {
   const std::string cmd = std::string("/usr/bin/python3 ") + XFLOW_BUNDLE_DECODE + " '" + prefix + "'";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  return json::parse(out);
+  xf::testing::CommandResult r = xf::testing::run_command(cmd);
+  REQUIRE(r.ok());
+  return json::parse(r.output);
 }
 
 // Catch's matcher for an exception's message.
 using Catch::Contains;
 
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected exception not thrown");
-  return "";
-}
+using xf::testing::message_of;
 
 }  // namespace
 

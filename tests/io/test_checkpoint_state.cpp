@@ -15,6 +15,7 @@
 #include "xflow/checkpoint.hpp"
 #include "xflow/error.hpp"
 #include "temp_files.hpp"
+#include "process.hpp"
 
 namespace fs = std::filesystem;
 using xf::io::CheckpointState;
@@ -48,14 +49,9 @@ void spit(const std::string& p, const std::string& s) {
 }
 
 std::string run(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
+  xf::testing::CommandResult r = xf::testing::run_command(cmd);
+  *status = r.status;
+  return r.output;
 }
 
 // Python's text_format with a CheckpointState message built from its descriptor (the same fields

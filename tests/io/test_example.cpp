@@ -16,6 +16,7 @@
 #include "xflow/example.hpp"
 #include "xflow/tfrecord.hpp"
 #include "temp_files.hpp"
+#include "process.hpp"
 
 #ifndef XFLOW_TFRECORD_TESTDATA
 #error "XFLOW_TFRECORD_TESTDATA (the directory of the real TFRecord files) must be defined"
@@ -37,17 +38,10 @@ namespace {
 using xf::testing::TempDir;
 
 std::string run(const std::string& cmd) {
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = ::pclose(p);
+  xf::testing::CommandResult r = xf::testing::run_command(cmd);
   INFO(cmd);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  return out;
+  REQUIRE(r.ok());
+  return r.output;
 }
 
 // A TFRecord file of `recs`.

@@ -15,6 +15,7 @@
 #include "xflow/npy.hpp"
 #include "xflow/tensor.hpp"
 #include "temp_files.hpp"
+#include "process.hpp"
 
 using namespace xf;
 namespace fs = std::filesystem;
@@ -34,14 +35,8 @@ using xf::testing::TempDir;
 // Runs the oracle; returns its exit status and output.
 std::pair<int, std::string> run_oracle(const std::string& mode, const std::string& dir) {
   std::string cmd = "/usr/bin/python3 '" XFLOW_NPY_ORACLE "' " + mode + " '" + dir + "' 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  xf::testing::CommandResult r = xf::testing::run_command(cmd);
+  return {r.exit_code, r.output};
 }
 
 std::string tensor_raw(const Tensor& t) {

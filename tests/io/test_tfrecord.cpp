@@ -21,6 +21,7 @@
 #include "xflow/error.hpp"
 #include "xflow/tfrecord.hpp"
 #include "temp_files.hpp"
+#include "process.hpp"
 
 #ifndef XFLOW_TFRECORD_TESTDATA
 #error "XFLOW_TFRECORD_TESTDATA (the folder of TensorFlow-written TFRecord files) must be defined"
@@ -41,14 +42,8 @@ using xf::testing::TempDir;
 
 std::pair<int, std::string> run(const std::string& args) {
   std::string cmd = "/usr/bin/python3 '" XFLOW_TFRECORD_ORACLE "' " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  xf::testing::CommandResult r = xf::testing::run_command(cmd);
+  return {r.exit_code, r.output};
 }
 
 // The records as the oracle's LIST file: each a uint64 little-endian length and its bytes.

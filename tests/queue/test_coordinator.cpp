@@ -8,6 +8,7 @@
 #include "testing.hpp"
 #include "xflow/coordinator.hpp"
 #include "xflow/queue.hpp"
+#include "expect.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -17,16 +18,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("no exception of the expected class");
-  return "";
-}
+using xf::testing::message_of;
 
 }  // namespace
 
@@ -56,7 +48,7 @@ TEST_CASE("Coordinator: join re-raises the first exception; OutOfRange is a clea
     threads.emplace_back([&] {
       while (!coord.should_stop()) std::this_thread::sleep_for(1ms);
     });
-    CHECK(error_of<InvalidArgument>([&] { coord.join(threads); }) == "first");
+    CHECK(message_of<InvalidArgument>([&] { coord.join(threads); }) == "first");
     for (auto& t : threads) CHECK_FALSE(t.joinable());
     // after join, reporting an exception raises it in the reporter (TensorFlow does too)
     CHECK_THROWS_AS(coord.request_stop(std::make_exception_ptr(Internal("late"))), Internal);
@@ -92,7 +84,7 @@ TEST_CASE("Coordinator: threads still running after the grace period are named")
   threads.emplace_back([&] { coord.wait_for_stop(); });
   while (!named) std::this_thread::sleep_for(1ms);
   coord.request_stop();
-  std::string m = error_of<DeadlineExceeded>([&] { coord.join(threads, 0.02); });
+  std::string m = message_of<DeadlineExceeded>([&] { coord.join(threads, 0.02); });
   CHECK(m == "Coordinator stopped with threads still running: stubborn");
   CHECK(threads[0].joinable());   // still the caller's to join
   CHECK_FALSE(threads[1].joinable());
@@ -110,7 +102,7 @@ TEST_CASE("Coordinator: registered threads are joined") {
     }));
   }
   coord.register_thread(std::thread([&] { coord.stop_on_exception([] { throw Unavailable("boom"); }); }));
-  CHECK(error_of<Unavailable>([&] { coord.join(); }) == "boom");
+  CHECK(message_of<Unavailable>([&] { coord.join(); }) == "boom");
   CHECK(ran == 3);
 }
 
@@ -157,7 +149,7 @@ TEST_CASE("QueueRunner: an exception in an op stops everything and join re-raise
   Coordinator coord;
   auto threads = qr.create_threads(coord);
   // the blocked enqueues are cancelled by the runner's cancel thread
-  CHECK(error_of<DataLoss>([&] { coord.join(threads, 10); }) == "corrupted record at 12");
+  CHECK(message_of<DataLoss>([&] { coord.join(threads, 10); }) == "corrupted record at 12");
   CHECK(q.is_closed());
   REQUIRE(qr.exceptions_raised().size() >= 1);
 }

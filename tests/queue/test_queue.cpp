@@ -9,6 +9,7 @@
 
 #include "testing.hpp"
 #include "xflow/queue.hpp"
+#include "expect.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -20,16 +21,7 @@ namespace {
 Tensor i32(int v) { return Tensor(v); }
 int as_int(const Value& v) { return v.tensor().item<int>(); }
 
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("no exception of the expected class");
-  return "";
-}
+using xf::testing::message_of;
 
 }  // namespace
 
@@ -72,29 +64,29 @@ TEST_CASE("FIFOQueue: strings and tensors of any shape without shapes") {
   Element b = q.dequeue();
   CHECK(b[0].strings() == StringTensor{"x", "y"});
   // dequeue_many needs shapes (TensorFlow's message)
-  CHECK(error_of<InvalidArgument>([&] { q.dequeue_many(1); }) ==
+  CHECK(message_of<InvalidArgument>([&] { q.dequeue_many(1); }) ==
         "FIFOQueue's DequeueMany and DequeueUpTo require the components to have specified shapes.");
 }
 
 TEST_CASE("FIFOQueue: validation names the component, the expected and the actual") {
   FIFOQueue q(4, {DType::int32, DType::float32}, {{}, {2}}, "v");
-  std::string m = error_of<InvalidArgument>([&] { q.enqueue({i32(1)}); });
+  std::string m = message_of<InvalidArgument>([&] { q.enqueue({i32(1)}); });
   CHECK_THAT(m, Catch::Contains("Wrong number of components in tuple. Expected 2, got 1"));
-  m = error_of<InvalidArgument>([&] { q.enqueue({i32(1), Tensor(1)}); });
+  m = message_of<InvalidArgument>([&] { q.enqueue({i32(1), Tensor(1)}); });
   CHECK_THAT(m, Catch::Contains("Type mismatch in tuple component 1. Expected float32, got int32"));
-  m = error_of<InvalidArgument>([&] { q.enqueue({i32(1), zeros({3})}); });
+  m = message_of<InvalidArgument>([&] { q.enqueue({i32(1), zeros({3})}); });
   CHECK_THAT(m, Catch::Contains("Shape mismatch in tuple component 1. Expected [2], got [3]"));
   CHECK_THAT(m, Catch::Contains("FIFOQueue 'v' enqueue"));
-  m = error_of<InvalidArgument>([&] { q.enqueue({StringTensor("s"), zeros({2})}); });
+  m = message_of<InvalidArgument>([&] { q.enqueue({StringTensor("s"), zeros({2})}); });
   CHECK_THAT(m, Catch::Contains("Type mismatch in tuple component 0. Expected int32, got string"));
   // enqueue_many: [batch] + shape, and equal batch sizes
-  m = error_of<InvalidArgument>([&] { q.enqueue_many({Tensor({1, 2}), zeros({2, 3})}); });
+  m = message_of<InvalidArgument>([&] { q.enqueue_many({Tensor({1, 2}), zeros({2, 3})}); });
   CHECK_THAT(m, Catch::Contains("Shape mismatch in tuple component 1. Expected [2,2], got [2,3]"));
   FIFOQueue u(4, {DType::int32, DType::int32});
-  m = error_of<InvalidArgument>([&] { u.enqueue_many({Tensor({1, 2}), Tensor({1, 2, 3})}); });
+  m = message_of<InvalidArgument>([&] { u.enqueue_many({Tensor({1, 2}), Tensor({1, 2, 3})}); });
   CHECK_THAT(m, Catch::Contains("All input tensors must have the same size in the 0th dimension. Component 1 has 3, "
                                 "and should have 2"));
-  m = error_of<InvalidArgument>([&] { u.enqueue_many({i32(1), i32(2)}); });
+  m = message_of<InvalidArgument>([&] { u.enqueue_many({i32(1), i32(2)}); });
   CHECK_THAT(m, Catch::Contains("enqueue_many needs a batch along axis 0"));
   CHECK(q.size() == 0);
   CHECK(u.size() == 0);
@@ -106,9 +98,9 @@ TEST_CASE("queues: bad construction") {
   CHECK_THROWS_AS(FIFOQueue(2, {DType::int32}, {{1}, {2}}), InvalidArgument);
   CHECK_THROWS_AS(FIFOQueue(2, {DType::int32}, {{-1}}), InvalidArgument);
   CHECK_THROWS_AS(PaddingFIFOQueue(2, {DType::int32}, {}), InvalidArgument);
-  CHECK_THAT(error_of<InvalidArgument>([] { RandomShuffleQueue(5, 5, {DType::int32}); }),
+  CHECK_THAT(message_of<InvalidArgument>([] { RandomShuffleQueue(5, 5, {DType::int32}); }),
              Catch::Contains("min_after_dequeue 5 must be < capacity 5"));
-  CHECK_THAT(error_of<InvalidArgument>([] { RandomShuffleQueue(5, -1, {DType::int32}); }),
+  CHECK_THAT(message_of<InvalidArgument>([] { RandomShuffleQueue(5, -1, {DType::int32}); }),
              Catch::Contains("min_after_dequeue -1 must be >= 0"));
   FIFOQueue unbounded(-1, {DType::int32});
   for (int i = 0; i < 1000; ++i) unbounded.enqueue({i32(i)});
@@ -154,32 +146,32 @@ TEST_CASE("FIFOQueue: close, drain, then TensorFlow's OutOfRange") {
   CHECK_FALSE(q.is_closed());
   q.close();
   CHECK(q.is_closed());
-  CHECK(error_of<Cancelled>([&] { q.enqueue({i32(4)}); }) == "FIFOQueue 'fq' is closed.");
-  CHECK(error_of<Cancelled>([&] { q.enqueue_many({Tensor({4})}); }) == "FIFOQueue 'fq' is closed.");
-  CHECK(error_of<OutOfRange>([&] { q.dequeue_many(5); }) ==
+  CHECK(message_of<Cancelled>([&] { q.enqueue({i32(4)}); }) == "FIFOQueue 'fq' is closed.");
+  CHECK(message_of<Cancelled>([&] { q.enqueue_many({Tensor({4})}); }) == "FIFOQueue 'fq' is closed.");
+  CHECK(message_of<OutOfRange>([&] { q.dequeue_many(5); }) ==
         "FIFOQueue 'fq' is closed and has insufficient elements (requested 5, current size 3)");
   CHECK(q.size() == 3);  // a failed dequeue_many takes nothing
   CHECK(q.dequeue_up_to(2)[0].tensor().to_vector<int>() == std::vector<int>{1, 2});
   CHECK(q.dequeue_up_to(5)[0].tensor().to_vector<int>() == std::vector<int>{3});
-  CHECK(error_of<OutOfRange>([&] { q.dequeue(); }) ==
+  CHECK(message_of<OutOfRange>([&] { q.dequeue(); }) ==
         "FIFOQueue 'fq' is closed and has insufficient elements (requested 1, current size 0)");
-  CHECK(error_of<OutOfRange>([&] { q.dequeue_up_to(4); }) ==
+  CHECK(message_of<OutOfRange>([&] { q.dequeue_up_to(4); }) ==
         "FIFOQueue 'fq' is closed and has insufficient elements (requested 4, current size 0)");
   // closing again: TensorFlow's Cancelled; with cancel_pending_enqueues it is accepted
-  CHECK(error_of<Cancelled>([&] { q.close(); }) == "Queue 'fq' is already closed.");
+  CHECK(message_of<Cancelled>([&] { q.close(); }) == "Queue 'fq' is already closed.");
   q.close(true);
 }
 
 TEST_CASE("FIFOQueue: timeouts") {
   FIFOQueue q(1, {DType::int32}, {{}}, "t");
-  CHECK_THAT(error_of<DeadlineExceeded>([&] { q.dequeue(20ms); }), Catch::Contains("dequeue timed out after 20 ms"));
+  CHECK_THAT(message_of<DeadlineExceeded>([&] { q.dequeue(20ms); }), Catch::Contains("dequeue timed out after 20 ms"));
   q.enqueue({i32(1)});
-  CHECK_THAT(error_of<DeadlineExceeded>([&] { q.enqueue({i32(2)}, 20ms); }), Catch::Contains("enqueue timed out"));
+  CHECK_THAT(message_of<DeadlineExceeded>([&] { q.enqueue({i32(2)}, 20ms); }), Catch::Contains("enqueue timed out"));
   // a dequeue_many that timed out puts back what it had gathered, in order
   CHECK_THROWS_AS(q.dequeue_many(2, 20ms), DeadlineExceeded);
   CHECK(q.size() == 1);
   // an enqueue_many that times out keeps what went in
-  CHECK_THAT(error_of<DeadlineExceeded>([&] { q.enqueue_many({Tensor({5, 6})}, 20ms); }),
+  CHECK_THAT(message_of<DeadlineExceeded>([&] { q.enqueue_many({Tensor({5, 6})}, 20ms); }),
              Catch::Contains("(0 of 2 elements enqueued)"));
   CHECK(as_int(q.dequeue(0ms)[0]) == 1);
   CHECK_THROWS_AS(q.dequeue(0ms), DeadlineExceeded);
@@ -310,15 +302,15 @@ TEST_CASE("RandomShuffleQueue: min_after_dequeue holds elements back until close
   CHECK_THROWS_AS(q.dequeue_many(2, 10ms), DeadlineExceeded);
   CHECK(q.size() == 3);
   q.close();
-  CHECK(error_of<Cancelled>([&] { q.enqueue({i32(5)}); }) == "RandomShuffleQueue 'rs' is closed.");
-  CHECK(error_of<OutOfRange>([&] { q.dequeue_many(4); }) ==
+  CHECK(message_of<Cancelled>([&] { q.enqueue({i32(5)}); }) == "RandomShuffleQueue 'rs' is closed.");
+  CHECK(message_of<OutOfRange>([&] { q.dequeue_many(4); }) ==
         "RandomShuffleQueue 'rs' is closed and has insufficient elements (requested 4, current size 3)");
   CHECK(q.dequeue_many(2)[0].shape() == Shape{2});  // closed: min_after_dequeue no longer applies
   CHECK(q.dequeue_up_to(5)[0].shape() == Shape{1});
-  CHECK(error_of<OutOfRange>([&] { q.dequeue(); }) ==
+  CHECK(message_of<OutOfRange>([&] { q.dequeue(); }) ==
         "RandomShuffleQueue 'rs' is closed and has insufficient elements (requested 1, current size 0)");
   RandomShuffleQueue n(10, 0, {DType::int32});
-  CHECK(error_of<InvalidArgument>([&] { n.dequeue_many(1); }) ==
+  CHECK(message_of<InvalidArgument>([&] { n.dequeue_many(1); }) ==
         "RandomShuffleQueue's DequeueMany and DequeueUpTo require the components to have specified shapes.");
 }
 
@@ -328,9 +320,9 @@ TEST_CASE("PaddingFIFOQueue: -1 dimensions pad to the batch's largest") {
   q.enqueue({Tensor({1, 2, 3}), StringTensor({"a", "b"}, {1, 2})});
   q.enqueue({Tensor({4}), StringTensor({"c", "d", "e", "f", "g", "h"}, {3, 2})});
   q.enqueue({zeros({0}, DType::int32), StringTensor(std::vector<std::string>{}, {0, 2})});
-  CHECK_THAT(error_of<InvalidArgument>([&] { q.enqueue({Tensor({1}), StringTensor({"a", "b", "c"}, {1, 3})}); }),
+  CHECK_THAT(message_of<InvalidArgument>([&] { q.enqueue({Tensor({1}), StringTensor({"a", "b", "c"}, {1, 3})}); }),
              Catch::Contains("Shape mismatch in tuple component 1. Expected [?,2], got [1,3]"));
-  CHECK_THAT(error_of<InvalidArgument>([&] { q.enqueue({Tensor({{1}}), StringTensor({"a", "b"}, {1, 2})}); }),
+  CHECK_THAT(message_of<InvalidArgument>([&] { q.enqueue({Tensor({{1}}), StringTensor({"a", "b"}, {1, 2})}); }),
              Catch::Contains("Shape mismatch in tuple component 0. Expected [?], got [1,1]"));
   Element b = q.dequeue_many(3);
   CHECK(b[0].shape() == Shape{3, 3});
@@ -347,11 +339,11 @@ TEST_CASE("PaddingFIFOQueue: -1 dimensions pad to the batch's largest") {
   CHECK(z[1].shape() == Shape{0, 0, 2});
   // TensorFlow's messages: enqueue and dequeue are FIFOQueue's, dequeue_many PaddingFIFOQueue's
   q.close();
-  CHECK(error_of<Cancelled>([&] { q.enqueue({Tensor({1}), StringTensor({"a", "b"}, {1, 2})}); }) ==
+  CHECK(message_of<Cancelled>([&] { q.enqueue({Tensor({1}), StringTensor({"a", "b"}, {1, 2})}); }) ==
         "FIFOQueue 'pq' is closed.");
-  CHECK(error_of<OutOfRange>([&] { q.dequeue_many(1); }) ==
+  CHECK(message_of<OutOfRange>([&] { q.dequeue_many(1); }) ==
         "PaddingFIFOQueue 'pq' is closed and has insufficient elements (requested 1, current size 0)");
-  CHECK(error_of<OutOfRange>([&] { q.dequeue(); }) ==
+  CHECK(message_of<OutOfRange>([&] { q.dequeue(); }) ==
         "FIFOQueue 'pq' is closed and has insufficient elements (requested 1, current size 0)");
 }
 

@@ -20,6 +20,7 @@
 #include "xflow/saved_model.hpp"
 #include "xflow/summary.hpp"
 #include "xflow/xflow.hpp"
+#include "process.hpp"
 
 #ifndef XFLOW_DIGITS
 #error "XFLOW_DIGITS must name the digits sample binary"
@@ -30,14 +31,9 @@
 
 namespace {
 std::string run(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
+  xf::testing::CommandResult r = xf::testing::run_command(cmd);
+  *status = r.status;
+  return r.output;
 }
 }  // namespace
 

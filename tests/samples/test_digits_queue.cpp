@@ -13,6 +13,7 @@
 #include "xflow/example.hpp"
 #include "xflow/tfrecord.hpp"
 #include "xflow/xflow.hpp"
+#include "process.hpp"
 
 #ifndef XFLOW_DIGITS_QUEUE
 #error "XFLOW_DIGITS_QUEUE must name the digits_queue sample binary"
@@ -23,14 +24,9 @@
 
 namespace {
 std::string run(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
+  xf::testing::CommandResult r = xf::testing::run_command(cmd);
+  *status = r.status;
+  return r.output;
 }
 }  // namespace
 

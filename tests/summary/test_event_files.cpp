@@ -20,6 +20,7 @@
 #include "xflow/tensor.hpp"
 #include "xflow/tfrecord.hpp"
 #include "temp_files.hpp"
+#include "process.hpp"
 
 #ifndef XFLOW_TFRECORD_TESTDATA
 #error "XFLOW_TFRECORD_TESTDATA must be defined"
@@ -39,15 +40,10 @@ using xf::testing::TempDir;
 
 std::vector<nlohmann::json> python_events(const std::string& file) {
   std::string cmd = "/usr/bin/python3 '" XFLOW_EVENT_ORACLE "' '" XFLOW_PROTO_DIR "' '" XFLOW_PROTOC "' '" + file + "' 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = ::pclose(p);
+  xf::testing::CommandResult r = xf::testing::run_command(cmd);
+  const std::string& out = r.output;
   INFO(out);
-  REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  REQUIRE(r.ok());
   std::vector<nlohmann::json> events;
   std::istringstream lines(out);
   std::string line;

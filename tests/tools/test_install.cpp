@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string>
 
+#include "process.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -24,14 +26,10 @@ struct Result {
 };
 
 Result sh(const std::string& cmd) {
+  xf::testing::CommandResult c = xf::testing::run_command(cmd + " 2>&1");
   Result r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.out = c.output;
+  r.rc = c.exit_code;
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include "xflow/npy.hpp"
 #include "xflow/xflow.hpp"
 #include "temp_files.hpp"
+#include "process.hpp"
 
 using namespace xf;
 namespace fs = std::filesystem;
@@ -22,14 +23,8 @@ using xf::testing::TempDir;
 // Runs a Python program with NumPy; returns its exit status and output.
 std::pair<int, std::string> python(const std::string& program) {
   std::string cmd = "/usr/bin/python3 -c \"" + program + "\" 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  xf::testing::CommandResult r = xf::testing::run_command(cmd);
+  return {r.exit_code, r.output};
 }
 
 struct Model {
