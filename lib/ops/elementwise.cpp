@@ -3,6 +3,7 @@
 // Float kernels run xflow's own loop over SIMD batches; a tail shorter than a batch is copied
 // into a padded batch, so every element goes through the same batch function (DESIGN.md,
 // "Bitwise equality"). Integer and bool kernels are exact and use scalar loops.
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <limits>
@@ -245,6 +246,55 @@ Specs binary_infer(const Specs& in) {
 }
 
 
+// A [rows, len] result from a contiguous operand of that shape and one row of len broadcast down
+// the rows (a bias add, a row scale): the row's batches are loaded once, and each output row is
+// len / N batches plus one zero-padded batch for the tail, as binary_batches computes them (every
+// element goes through Fn::batch in both, so the bits are the same). The broadcast row is the
+// second operand when RowIsB, else the first. For rows of a few batches this saves binary_run's
+// per-row setup, which costs more than the row's arithmetic (decision 181).
+constexpr int64_t kRowBatches = 8;  // the most batches of the broadcast row rows_with_row preloads
+
+template <class Fn, class T, bool RowIsB>
+void rows_with_row(const T* x, const T* v, T* y, int64_t rows, int64_t len) {
+  using B = ew::Batch<T>;
+  constexpr int64_t N = static_cast<int64_t>(B::size);
+  const int64_t nb = len / N, tail = len - nb * N;
+  auto f = [](const B& xb, const B& vb) { return RowIsB ? Fn::batch(xb, vb) : Fn::batch(vb, xb); };
+  B vb[kRowBatches];
+  for (int64_t q = 0; q < nb; ++q) vb[q] = B::load_unaligned(v + q * N);
+  alignas(64) T vt[N] = {};
+  if (tail) std::memcpy(vt, v + nb * N, static_cast<size_t>(tail) * sizeof(T));
+  const B vtail = B::load_aligned(vt);
+  detail::parallel_for(rows, std::max<int64_t>(1, detail::kChunk / len), [&](int64_t rb, int64_t re) {
+    for (int64_t r = rb; r < re; ++r) {
+      const T* xr = x + r * len;
+      T* yr = y + r * len;
+      for (int64_t q = 0; q < nb; ++q) f(B::load_unaligned(xr + q * N), vb[q]).store_unaligned(yr + q * N);
+      if (tail) {
+        alignas(64) T t[N] = {};
+        std::memcpy(t, xr + nb * N, static_cast<size_t>(tail) * sizeof(T));
+        f(B::load_aligned(t), vtail).store_aligned(t);
+        std::memcpy(yr + nb * N, t, static_cast<size_t>(tail) * sizeof(T));
+      }
+    }
+  });
+}
+
+// For a plan [rows, len] with one operand contiguous and the other one row broadcast down the
+// rows, len within rows_with_row's preloaded batches: the operand that is the row (0 or 1).
+// Otherwise -1.
+template <class T>
+int row_broadcast_operand(const Broadcast& plan) {
+  if (plan.shape.size() != 2) return -1;
+  const int64_t len = plan.shape[1];
+  if (len <= 0 || plan.shape[0] <= 0 || len > kRowBatches * static_cast<int64_t>(ew::Batch<T>::size)) return -1;
+  const Strides &s0 = plan.strides[0], &s1 = plan.strides[1];
+  if (s0[1] != 1 || s1[1] != 1) return -1;
+  if (s0[0] == len && s1[0] == 0) return 1;
+  if (s0[0] == 0 && s1[0] == len) return 0;
+  return -1;
+}
+
 template <class Fn>
 void binary_eval(const Tensors& in, Tensors& out) {
   Tensor keep_a, keep_b;
@@ -263,6 +313,11 @@ void binary_eval(const Tensors& in, Tensors& out) {
       return;
     }
     Broadcast plan = plan_broadcast(y.shape(), {&a, &b});
+    if constexpr (kFloat<T> && !ew::is_predicate<Fn>::value) {
+      const int row = row_broadcast_operand<T>(plan);
+      if (row == 1) return rows_with_row<Fn, T, true>(pa, pb, py, plan.shape[0], plan.shape[1]);
+      if (row == 0) return rows_with_row<Fn, T, false>(pb, pa, py, plan.shape[0], plan.shape[1]);
+    }
     for_each_row<2>(plan, [&](int64_t ri, int64_t s, const std::array<int64_t, 2>& off,
                               const std::array<int64_t, 2>& inner, int64_t n) {
       binary_run<Fn, T, O>(pa + off[0], inner[0], pb + off[1], inner[1], py + ri * plan.shape.back() + s, n);

@@ -389,3 +389,87 @@ TEST_CASE("strict dtypes: composite ops add no implicit promotion of their own",
   CHECK(xf::argmax(f).item<int64_t>() == 5);
   CHECK(xf::where(f > 2.0f, f, 0.0f).dtype() == DType::float32);
 }
+
+// ---- broadcast rows and column reductions: the bits of the plain loops ----
+
+namespace {
+// float values with -0, NaN and +-inf mixed in (every 7th element), as `dtype`.
+Tensor specials(const xf::Shape& s, int salt, DType dtype) {
+  std::vector<float> v(static_cast<size_t>(xf::numel(s)));
+  const float sp[] = {-0.0f, 0.0f, std::nanf(""), INFINITY, -INFINITY};
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = i % 7 == 0 ? sp[(i / 7 + static_cast<size_t>(salt)) % 5]
+                      : static_cast<float>(((i * 37 + static_cast<size_t>(salt)) % 1000) * 0.006 - 3.0);
+  return xf::cast(Tensor::from_vector(v, s), dtype);
+}
+
+// Equal bits, except that any NaN equals any NaN: x86 gives an operation on two NaNs the first
+// operand's, and the compiler may swap the operands of a commutative instruction, so the sign of
+// a NaN is not part of what kernels promise (-0 against +0 still differs).
+bool same_bits_but_nan(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+  std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(x[i]) && std::isnan(y[i])) continue;
+    if (std::memcmp(&x[i], &y[i], sizeof(double)) != 0) return false;
+  }
+  return true;
+}
+}  // namespace
+
+TEST_CASE("a row broadcast down the rows gives the bits of the materialized broadcast", "[ops][broadcast]") {
+  ThreadsGuard guard;
+  using Fn = Tensor (*)(const Tensor&, const Tensor&);
+  const std::pair<const char*, Fn> ops[] = {
+      {"add", [](const Tensor& a, const Tensor& b) { return xf::add(a, b); }},
+      {"sub", [](const Tensor& a, const Tensor& b) { return xf::sub(a, b); }},
+      {"div", [](const Tensor& a, const Tensor& b) { return xf::div(a, b); }},
+      {"pow", [](const Tensor& a, const Tensor& b) { return xf::pow(a, b); }},
+      {"maximum", [](const Tensor& a, const Tensor& b) { return xf::maximum(a, b); }},
+      {"atan2", [](const Tensor& a, const Tensor& b) { return xf::atan2(a, b); }},
+      {"relu_grad", [](const Tensor& a, const Tensor& b) { return xf::relu_grad(a, b); }},
+  };
+  for (int threads : {1, 2}) {
+    xf::set_num_threads(threads);
+    for (DType d : {DType::float32, DType::float64})
+      for (int64_t len : {1, 3, 4, 7, 8, 10, 16, 17, 31, 32, 33, 63, 64, 65, 130})
+        for (int64_t rows : {1, 2, 5, 37, 3000}) {
+          Tensor x = specials({rows, len}, static_cast<int>(len), d), row = specials({len}, 3, d);
+          Tensor wide = xf::broadcast_to(row, {rows, len}).contiguous();
+          for (const auto& [name, fn] : ops) {
+            INFO(name << " " << xf::dtype_name(d) << " rows " << rows << " len " << len << " threads " << threads);
+            CHECK(same_bits_but_nan(fn(x, row), fn(x, wide)));  // the row second
+            CHECK(same_bits_but_nan(fn(row, x), fn(wide, x)));  // the row first
+          }
+          // a row with leading size-1 axes and a [rows, 1, len] operand plan the same way
+          CHECK(same_bits_but_nan(xf::sub(xf::reshape(x, {rows, 1, len}), xf::reshape(row, {1, 1, len})),
+                                  xf::reshape(xf::sub(x, wide), {rows, 1, len})));
+        }
+  }
+}
+
+TEST_CASE("sum, max and min over the leading axis give the bits of combining the identity and the rows in order",
+          "[ops][reduce]") {
+  ThreadsGuard guard;
+  for (int threads : {1, 2})
+    for (DType d : {DType::float32, DType::float64})
+      for (int64_t cols : {1, 3, 8, 10, 16, 31, 32, 33, 40, 64, 100, 129, 256, 257, 300})
+        for (int64_t rows : {1, 2, 7, 100}) {
+          xf::set_num_threads(threads);
+          INFO(xf::dtype_name(d) << " rows " << rows << " cols " << cols << " threads " << threads);
+          Tensor x = specials({rows, cols}, static_cast<int>(cols + rows), d);
+          // from the identity, as NumPy: a sum of -0s is +0
+          Tensor s = xf::zeros({1, cols}, d), mx = xf::full({1, cols}, -INFINITY, d), mn = xf::full({1, cols}, INFINITY, d);
+          for (int64_t r = 0; r < rows; ++r) {
+            Tensor xr = xf::slice(x, {Slice{r, r + 1}});
+            s = s + xr;
+            mx = xf::maximum(mx, xr);
+            mn = xf::minimum(mn, xr);
+          }
+          CHECK(same_bits_but_nan(xf::sum(x, xf::Axes{0}), xf::reshape(s, {cols})));
+          CHECK(same_bits_but_nan(xf::max(x, xf::Axes{0}), xf::reshape(mx, {cols})));
+          CHECK(same_bits_but_nan(xf::min(x, xf::Axes{0}), xf::reshape(mn, {cols})));
+          // over two leading axes (a bias gradient of NHWC activations)
+          CHECK(same_bits_but_nan(xf::sum(xf::reshape(x, {1, rows, cols}), xf::Axes{0, 1}), xf::reshape(s, {cols})));
+        }
+}
