@@ -151,6 +151,31 @@ Specs Gather::infer(const Attrs& a, const Specs& in) {
   out.insert(out.end(), s.begin() + a.axis + 1, s.end());
   return {TensorSpec{in[0].dtype, out}};
 }
+namespace {
+// The indices of `idx` (contiguous, any integer dtype) along an axis of size n, negative ones
+// counted from the end; OutOfRange names the first bad one: "index v is out of range <axis_desc>n:
+// <data>, <indices>" with the data operand called `data_name`.
+std::vector<int64_t> checked_indices(const Tensor& idx, int64_t n, const std::string& axis_desc, const Tensor& data,
+                                     const char* data_name) {
+  const int64_t count = idx.size();
+  std::vector<int64_t> ids(static_cast<size_t>(count));
+  detail::visit_dtype(idx.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* p = idx.data<T>();
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t v = static_cast<int64_t>(p[i]);
+      if (v < -n || v >= n) {
+        const char* const names[] = {data_name, "indices"};
+        throw OutOfRange("index " + std::to_string(v) + " is out of range " + axis_desc + std::to_string(n) + ": " +
+                         specs_str({{data.dtype(), data.shape()}, {idx.dtype(), idx.shape()}}, names));
+      }
+      ids[i] = v < 0 ? v + n : v;
+    }
+  });
+  return ids;
+}
+}  // namespace
+
 void Gather::eval(const Attrs& a, const Tensors& in, Tensors& out) {
   Tensor x = in[0].contiguous();
   Tensor idx = in[1].contiguous();
@@ -160,21 +185,7 @@ void Gather::eval(const Attrs& a, const Tensors& in, Tensors& out) {
   for (int64_t i = 0; i < a.axis; ++i) outer *= s[i];
   for (size_t i = a.axis + 1; i < s.size(); ++i) inner *= s[i];
   int64_t count = idx.size();
-  std::vector<int64_t> ids(static_cast<size_t>(count));
-  detail::visit_dtype(idx.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* p = idx.data<T>();
-    for (int64_t i = 0; i < count; ++i) {
-      int64_t v = static_cast<int64_t>(p[i]);
-      if (v < -n || v >= n) {
-        static const char* const names[] = {"x", "indices"};
-        throw OutOfRange("index " + std::to_string(v) + " is out of range for axis " + std::to_string(a.axis) +
-                         " of size " + std::to_string(n) + ": " +
-                         specs_str({{x.dtype(), x.shape()}, {idx.dtype(), idx.shape()}}, names));
-      }
-      ids[i] = v < 0 ? v + n : v;
-    }
-  });
+  std::vector<int64_t> ids = checked_indices(idx, n, "for axis " + std::to_string(a.axis) + " of size ", x, "x");
   size_t es = dtype_size(x.dtype());
   const char* px = static_cast<const char*>(x.raw_data());
   char* py = static_cast<char*>(out[0].raw_data());
@@ -285,20 +296,7 @@ void ScatterAdd::eval(const Attrs& a, const Tensors& in, Tensors& out) {
   for (int64_t i = 0; i < a.axis; ++i) outer *= ys[i];
   for (size_t i = a.axis + 1; i < ys.size(); ++i) inner *= ys[i];
   int64_t count = idx.size();
-  std::vector<int64_t> ids(static_cast<size_t>(count));
-  detail::visit_dtype(idx.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* p = idx.data<T>();
-    for (int64_t i = 0; i < count; ++i) {
-      int64_t v = static_cast<int64_t>(p[i]);
-      if (v < -n || v >= n) {
-        static const char* const names[] = {"updates", "indices"};
-        throw OutOfRange("index " + std::to_string(v) + " is out of range for an axis of size " + std::to_string(n) +
-                         ": " + specs_str({{u.dtype(), u.shape()}, {idx.dtype(), idx.shape()}}, names));
-      }
-      ids[i] = v < 0 ? v + n : v;
-    }
-  });
+  std::vector<int64_t> ids = checked_indices(idx, n, "for an axis of size ", u, "updates");
   detail::visit_dtype(y.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* py = y.data<T>();
