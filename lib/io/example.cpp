@@ -279,79 +279,84 @@ bool for_each_list(std::string_view rest, Feature::Kind k, F&& list) {
   return true;
 }
 
+// Field 1 of one Int64List / FloatList / BytesList message: a delimited run goes to
+// delimited(bytes) (a packed run, or one bytes value), a field of wire type `single_wt` to
+// single(w) (one unpacked value, read from w); other fields are skipped. False on malformed data.
+template <class Delimited, class Single>
+bool for_each_value_field(std::string_view list, int single_wt, Delimited&& delimited, Single&& single) {
+  Wire w(list);
+  while (!w.done()) {
+    uint32_t f;
+    int wt;
+    if (!w.tag(f, wt)) return false;
+    if (f == 1 && wt == kDelimited) {
+      std::string_view run;
+      if (!w.delimited(run) || !delimited(run)) return false;
+    } else if (f == 1 && wt == single_wt) {
+      if (!single(w)) return false;
+    } else if (!w.skip(wt, f)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Appends the values of the feature to `out` (int64_t, float or std::string).
 bool read_values(const FeatureKind& fk, std::vector<int64_t>& out) {
   return for_each_list(fk.rest, Feature::Kind::int64_list, [&](std::string_view list) {
-    Wire w(list);
-    while (!w.done()) {
-      uint32_t f;
-      int wt;
-      if (!w.tag(f, wt)) return false;
-      if (f == 1 && wt == kDelimited) {
-        std::string_view packed;
-        if (!w.delimited(packed)) return false;
-        Wire pw(packed);
-        while (!pw.done()) {
+    return for_each_value_field(
+        list, kVarint,
+        [&](std::string_view packed) {
+          Wire pw(packed);
+          while (!pw.done()) {
+            uint64_t v;
+            if (!pw.varint(v)) return false;
+            out.push_back(static_cast<int64_t>(v));
+          }
+          return true;
+        },
+        [&](Wire& w) {
           uint64_t v;
-          if (!pw.varint(v)) return false;
+          if (!w.varint(v)) return false;
           out.push_back(static_cast<int64_t>(v));
-        }
-      } else if (f == 1 && wt == kVarint) {
-        uint64_t v;
-        if (!w.varint(v)) return false;
-        out.push_back(static_cast<int64_t>(v));
-      } else if (!w.skip(wt, f)) {
-        return false;
-      }
-    }
-    return true;
+          return true;
+        });
   });
 }
 
 bool read_values(const FeatureKind& fk, std::vector<float>& out) {
   return for_each_list(fk.rest, Feature::Kind::float_list, [&](std::string_view list) {
-    Wire w(list);
-    while (!w.done()) {
-      uint32_t f;
-      int wt;
-      if (!w.tag(f, wt)) return false;
-      if (f == 1 && wt == kDelimited) {
-        std::string_view packed;
-        if (!w.delimited(packed) || packed.size() % 4 != 0) return false;
-        size_t n = packed.size() / 4, old = out.size();
-        out.resize(old + n);
-        // Little-endian on the wire and on the hosts we build for: the bits copied as they are.
-        if (n) std::memcpy(out.data() + old, packed.data(), packed.size());
-      } else if (f == 1 && wt == kFixed32) {
-        if (w.end - w.p < 4) return false;
-        float v;
-        std::memcpy(&v, w.p, 4);
-        w.p += 4;
-        out.push_back(v);
-      } else if (!w.skip(wt, f)) {
-        return false;
-      }
-    }
-    return true;
+    return for_each_value_field(
+        list, kFixed32,
+        [&](std::string_view packed) {
+          if (packed.size() % 4 != 0) return false;
+          size_t n = packed.size() / 4, old = out.size();
+          out.resize(old + n);
+          // Little-endian on the wire and on the hosts we build for: the bits copied as they are.
+          if (n) std::memcpy(out.data() + old, packed.data(), packed.size());
+          return true;
+        },
+        [&](Wire& w) {
+          if (w.end - w.p < 4) return false;
+          float v;
+          std::memcpy(&v, w.p, 4);
+          w.p += 4;
+          out.push_back(v);
+          return true;
+        });
   });
 }
 
+// A bytes value is always delimited; no other wire type of field 1 is a value (-1 matches none).
 bool read_values(const FeatureKind& fk, std::vector<std::string>& out) {
   return for_each_list(fk.rest, Feature::Kind::bytes_list, [&](std::string_view list) {
-    Wire w(list);
-    while (!w.done()) {
-      uint32_t f;
-      int wt;
-      if (!w.tag(f, wt)) return false;
-      if (f == 1 && wt == kDelimited) {
-        std::string_view s;
-        if (!w.delimited(s)) return false;
-        out.emplace_back(s);
-      } else if (!w.skip(wt, f)) {
-        return false;
-      }
-    }
-    return true;
+    return for_each_value_field(
+        list, -1,
+        [&](std::string_view s) {
+          out.emplace_back(s);
+          return true;
+        },
+        [](Wire&) { return false; });
   });
 }
 
