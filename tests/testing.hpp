@@ -26,6 +26,14 @@ inline Tensor input(const Shape& s, int salt = 0, bool special = false) {
   return Tensor::from_vector(v, s);
 }
 
+// float64 values on a grid of 0.25 in [-2, 2.5]: ((i * 7 + salt) mod 19) * 0.25 - 2, exact in any
+// float type, so sums of few of them are exact too (conv and patch tests compare against loops).
+inline Tensor grid_values(const Shape& s, int salt = 0) {
+  std::vector<double> v(static_cast<size_t>(numel(s)));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>((i * 7 + static_cast<size_t>(salt)) % 19) * 0.25 - 2.0;
+  return Tensor::from_vector(v, s);
+}
+
 // float64 values uniform in [lo, hi) from the global generator (call manual_seed first, so a test
 // case does not depend on the ones that ran before it).
 inline Tensor uniform(const Shape& s, double lo = -1, double hi = 1) {

@@ -19,11 +19,7 @@ using nlohmann::json;
 
 namespace {
 
-Tensor vals(const Shape& s, int salt = 0) {
-  std::vector<double> v(static_cast<size_t>(numel(s)));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>((i * 7 + static_cast<size_t>(salt)) % 19) * 0.25 - 2.0;
-  return Tensor::from_vector(v, s);
-}
+Tensor vals(const Shape& s, int salt = 0) { return testing::grid_values(s, salt); }
 
 // TensorFlow's output size and leading pad for a window spanning (k - 1) * d + 1 inputs.
 std::pair<int64_t, int64_t> dim(int64_t in, int64_t k, int64_t s, int64_t d, bool same) {
