@@ -81,7 +81,7 @@ std::string kernel_source(const Plan::Fused& f) {
     os << ");\n";
     slot[{static_cast<int>(in.y.kind), in.y.index}] = r;
   }
-  for (size_t k = 0; k < f.out_values.size(); ++k) {
+  for (size_t k = 0; k < f.program_outputs(); ++k) {
     std::string v = slot.at({static_cast<int>(Operand::out), static_cast<int>(k)});
     os << "  if (Tail) { alignas(64) T t[N]; " << v << ".store_aligned(t); for (int64_t j = 0; j < n; ++j) o[" << k
        << "][i + j] = t[j]; } else { " << v << ".store_unaligned(o[" << k << "] + i); }\n";

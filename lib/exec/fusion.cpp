@@ -2,15 +2,20 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 #include "core/parallel.hpp"
 #include "ops/elementwise_loops.hpp"
+#include "ops/prims.hpp"
+#include "ops/reduce_kernels.hpp"
 
 namespace xf {
 namespace {
 
 // Elements per tile: the temporaries of a long chain stay in L1/L2.
 constexpr int64_t kTile = 512;
+// Elements per block of a group that ends in a reduction (run_reduction).
+constexpr int64_t kReduceBlock = 4096;
 
 template <class T> using TileFn = void (*)(const T* a, int64_t sa, const T* b, int64_t sb, T* y, int64_t n);
 
@@ -64,35 +69,79 @@ const std::map<Prim, TileEntry>& tile_table() {
   return *table;
 }
 
+// The elementwise program over elements [begin, end), tile by tile (a tile never crosses a row end
+// when inputs are indexed by row).
+template <class T>
+void run_tiles(const Plan::Fused& f, const void* const* ext, void* const* out, T* temps, int64_t begin, int64_t end) {
+  auto ptr = [&](const Plan::Fused::Operand& o, int64_t s) -> T* {
+    switch (o.kind) {
+      case Plan::Fused::Operand::ext: {
+        T* base = const_cast<T*>(static_cast<const T*>(ext[o.index]));
+        if (o.read == FusedRead::row) return base + s % f.cols;
+        if (o.read == FusedRead::column) return base + s / f.cols;
+        return base + s * o.stride;
+      }
+      case Plan::Fused::Operand::out:
+        return static_cast<T*>(out[o.index]) + s;
+      case Plan::Fused::Operand::temp:
+        break;
+    }
+    return temps + o.index * kTile;
+  };
+  for (int64_t s = begin, n = 0; s < end; s += n) {
+    n = std::min(kTile, end - s);
+    if (f.cols > 0) n = std::min(n, f.cols - s % f.cols);  // a tile never crosses a row end
+    for (const Plan::Fused::Instr& in : f.program) {
+      auto fn = reinterpret_cast<TileFn<T>>(in.fn);
+      int64_t sa = in.a.kind == Plan::Fused::Operand::ext ? in.a.stride : 1;
+      int64_t sb = in.b.kind == Plan::Fused::Operand::ext ? in.b.stride : 1;
+      fn(ptr(in.a, s), sa, in.unary ? nullptr : ptr(in.b, s), sb, ptr(in.y, s), n);
+    }
+  }
+}
+
+// A group ending in a reduction: each task computes whole runs of `red` elements into a buffer,
+// then the reduction kernel reduce_sum's eval runs reduces them (the same code, so the same bits).
+// The program (generated kernel or tiles) runs over the task's elements as positions [0, len)
+// with every pointer moved to the task's first element: runs start at row starts (red is a
+// multiple of the last axis whenever a row or column input exists), so a row input is read at
+// the same position in its row and a column input's pointer moves by whole rows.
+template <class T>
+void run_reduction(const Plan::Fused& f, const std::vector<const void*>& ext, const std::vector<void*>& out) {
+  const int64_t rows = f.size / f.red;
+  const bool whole = rows == 1;
+  const int64_t per_task = std::max<int64_t>(1, detail::kChunk / f.red);
+  // Rows per block within a task: the block's values stay in L1/L2 until they are reduced.
+  const int64_t per_block = std::max<int64_t>(1, kReduceBlock / f.red);
+  detail::parallel_for(rows, per_task, [&](int64_t tb, int64_t te) {
+    std::unique_ptr<T[]> scratch(new T[static_cast<size_t>(std::min(per_block, te - tb) * f.red)]);
+    std::vector<T> temps(f.kernel ? 0 : static_cast<size_t>(std::max(f.temps, 1) * kTile));
+    std::vector<const void*> e(ext.size());
+    std::vector<void*> o(f.program_outputs());
+    for (int64_t ob = tb; ob < te; ob += per_block) {
+      const int64_t oe = std::min(te, ob + per_block);
+      const int64_t base = ob * f.red, len = (oe - ob) * f.red;
+      for (size_t k = 0; k < ext.size(); ++k) {
+        const T* p = static_cast<const T*>(ext[k]);
+        if (f.ext_reads[k] == FusedRead::full) p += base;
+        else if (f.ext_reads[k] == FusedRead::column) p += base / f.cols;
+        e[k] = p;
+      }
+      for (size_t k = 0; k < f.out_values.size(); ++k) o[k] = static_cast<T*>(out[k]) + base;
+      o[f.out_values.size()] = scratch.get();
+      if (f.kernel) f.kernel(e.data(), o.data(), 0, len);
+      else run_tiles<T>(f, e.data(), o.data(), temps.data(), 0, len);
+      reduce_runs(f.reduce, f.dtype, scratch.get(), oe - ob, f.red, static_cast<T*>(out[f.out_values.size()]) + ob,
+                  whole);
+    }
+  });
+}
+
 template <class T>
 void run_program(const Plan::Fused& f, const std::vector<const void*>& ext, const std::vector<void*>& out) {
   detail::parallel_for(f.size, detail::kChunk, [&](int64_t begin, int64_t end) {
     std::vector<T> temps(static_cast<size_t>(std::max(f.temps, 1) * kTile));
-    auto ptr = [&](const Plan::Fused::Operand& o, int64_t s) -> T* {
-      switch (o.kind) {
-        case Plan::Fused::Operand::ext: {
-          T* base = const_cast<T*>(static_cast<const T*>(ext[o.index]));
-          if (o.read == FusedRead::row) return base + s % f.cols;
-          if (o.read == FusedRead::column) return base + s / f.cols;
-          return base + s * o.stride;
-        }
-        case Plan::Fused::Operand::out:
-          return static_cast<T*>(out[o.index]) + s;
-        case Plan::Fused::Operand::temp:
-          break;
-      }
-      return temps.data() + o.index * kTile;
-    };
-    for (int64_t s = begin, n = 0; s < end; s += n) {
-      n = std::min(kTile, end - s);
-      if (f.cols > 0) n = std::min(n, f.cols - s % f.cols);  // a tile never crosses a row end
-      for (const Plan::Fused::Instr& in : f.program) {
-        auto fn = reinterpret_cast<TileFn<T>>(in.fn);
-        int64_t sa = in.a.kind == Plan::Fused::Operand::ext ? in.a.stride : 1;
-        int64_t sb = in.b.kind == Plan::Fused::Operand::ext ? in.b.stride : 1;
-        fn(ptr(in.a, s), sa, in.unary ? nullptr : ptr(in.b, s), sb, ptr(in.y, s), n);
-      }
-    }
+    run_tiles<T>(f, ext.data(), out.data(), temps.data(), begin, end);
   });
 }
 
@@ -127,15 +176,45 @@ bool fusible(const Graph& g, const GraphNode& n) {
   return true;
 }
 
-std::shared_ptr<Plan::Fused> Plan::Fused::build(const Graph& g, const std::vector<int>& nodes,
+static_assert(std::is_same_v<ReduceSum::Attrs, ReduceAttrs> && std::is_same_v<ReduceProd::Attrs, ReduceAttrs> &&
+              std::is_same_v<ReduceMax::Attrs, ReduceAttrs> && std::is_same_v<ReduceMin::Attrs, ReduceAttrs>);
+
+bool fusible_reduction(const Graph& g, const GraphNode& n) {
+  const Prim p = prim_of(n);
+  if (!is_float_reduction(p) || n.inputs.size() != 1) return false;
+  const GraphValue& in = g.values[n.inputs[0]];
+  if (!is_floating(in.dtype) || g.values[n.outputs[0]].dtype != in.dtype || numel(in.shape) == 0) return false;
+  // The four share ReduceAttrs (ops/prims.hpp).
+  const ReduceView v = reduce_view(in.shape, static_cast<const ReduceAttrs*>(n.attrs.get())->axes);
+  // Runs then start at row starts, where run_reduction moves a row or column input's pointer.
+  const bool last_axis_inside = in.shape.empty() || v.red % in.shape.back() == 0;
+  return v.direct && v.inner && v.red >= 1 && v.red <= kMaxFusedRun && last_axis_inside;
+}
+
+std::shared_ptr<Plan::Fused> Plan::Fused::build(const Graph& g, const std::vector<int>& nodes_in,
                                                 const std::vector<int>& outputs) {
   auto f = std::make_shared<Fused>();
+  std::vector<int> nodes = nodes_in;
+  const GraphNode& last = g.nodes[nodes.back()];
+  const bool reduces = is_float_reduction(prim_of(last));
+  if (reduces) nodes.pop_back();
   const GraphValue& first = g.values[g.nodes[nodes.front()].outputs[0]];
   f->dtype = first.dtype;
   f->size = numel(first.shape);
-  f->out_values = outputs;
+  for (int v : outputs)
+    if (!reduces || v != last.outputs[0]) f->out_values.push_back(v);
   std::map<int, Operand> where;  // value id -> operand
-  for (size_t i = 0; i < outputs.size(); ++i) where[outputs[i]] = Operand{Operand::out, static_cast<int>(i), 1};
+  for (size_t i = 0; i < f->out_values.size(); ++i)
+    where[f->out_values[i]] = Operand{Operand::out, static_cast<int>(i), 1};
+  if (reduces) {
+    const int reduced = last.inputs[0];
+    if (f->out_values.size() + 1 != outputs.size() || where.count(reduced) || g.values[reduced].shape != first.shape)
+      throw Internal("[plan] a fused reduction must read the group's own value and be the group's output");
+    f->reduce = prim_of(last);
+    f->reduce_value = last.outputs[0];
+    f->red = f->size / std::max<int64_t>(1, numel(g.values[last.outputs[0]].shape));
+    where[reduced] = Operand{Operand::out, static_cast<int>(f->out_values.size()), 1};
+  }
   // Last use of each member value inside the program, for temp reuse.
   std::map<int, size_t> last_use;
   for (size_t k = 0; k < nodes.size(); ++k)
@@ -169,6 +248,7 @@ std::shared_ptr<Plan::Fused> Plan::Fused::build(const Graph& g, const std::vecto
                   read == FusedRead::scalar || read == FusedRead::column ? 0 : 1, read};
         if (read == FusedRead::row || read == FusedRead::column) f->cols = first.shape.back();
         f->ext_values.push_back(src);
+        f->ext_reads.push_back(read);
         it = where.emplace(v, o).first;
       }
       ops.push_back(it->second);
@@ -201,6 +281,11 @@ std::shared_ptr<Plan::Fused> Plan::Fused::build(const Graph& g, const std::vecto
 }
 
 void Plan::Fused::run(const std::vector<const void*>& ext, const std::vector<void*>& out) const {
+  if (reduce != Prim::count_) {
+    if (dtype == DType::float32) run_reduction<float>(*this, ext, out);
+    else run_reduction<double>(*this, ext, out);
+    return;
+  }
   if (kernel) {
     Kernel k = kernel;
     detail::parallel_for(size, detail::kChunk, [&](int64_t b, int64_t e) { k(ext.data(), out.data(), b, e); });

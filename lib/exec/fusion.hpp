@@ -13,6 +13,12 @@ namespace xf {
 
 // Whether node `n` can join a fused group (float dtype, elementwise, with a batch function).
 bool fusible(const Graph& g, const GraphNode& n);
+// Whether node `n` can end a fused group whose elements it reduces: reduce_sum/prod/max/min of a
+// float value over its trailing axes (after merging size-1 axes) that include the last axis, with
+// at most kMaxFusedRun elements per output element (the per-task buffer stays small) and at least
+// one element.
+inline constexpr int64_t kMaxFusedRun = 1 << 16;
+bool fusible_reduction(const Graph& g, const GraphNode& n);
 
 // How an input of shape `in` is read by a fused group whose output has shape `out`: the same
 // shape, one element, varying along the last axis only (a bias row: element e reads in[e % cols]),
@@ -27,7 +33,19 @@ struct Plan::Fused {
                                  // then runs split at row ends and index those inputs by row
   std::vector<int> ext_values;   // external inputs (value ids), read as their operands say; a
                                  // broadcast_to view is replaced by its input where that reads
+  std::vector<FusedRead> ext_reads;  // how each external input is read (its operands' read)
   std::vector<int> out_values;   // materialized outputs (value ids)
+  // A group may end in a reduction over the trailing axes of its elementwise shape
+  // (reduce_sum/prod/max/min, decision 182): the program (interpreted or generated) then writes
+  // the reduced value as one more output, `out[out_values.size()]`, into a per-task buffer of
+  // whole runs of `red` elements, and the shared reduction kernel (ops/reduce_kernels.hpp)
+  // reduces them into `reduce_value` (not in out_values; passed to run() after them).
+  // Prim::count_: no reduction.
+  Prim reduce = Prim::count_;
+  int64_t red = 0;
+  int reduce_value = -1;
+  // Outputs the program writes: out_values, and the reduced value's buffer when reducing.
+  size_t program_outputs() const { return out_values.size() + (reduce != Prim::count_ ? 1 : 0); }
   struct Operand {
     enum Kind { ext, temp, out } kind = temp;
     int index = 0;
@@ -49,7 +67,8 @@ struct Plan::Fused {
 
   // Builds the program for `nodes` (in execution order) whose materialized outputs are `outputs`.
   static std::shared_ptr<Fused> build(const Graph& g, const std::vector<int>& nodes, const std::vector<int>& outputs);
-  // Runs it: ext[i] points to the data of ext_values[i], out[i] to the (contiguous) buffer of out_values[i].
+  // Runs it: ext[i] points to the data of ext_values[i], out[i] to the (contiguous) buffer of
+  // out_values[i], then (when reducing) out[out_values.size()] to reduce_value's.
   void run(const std::vector<const void*>& ext, const std::vector<void*>& out) const;
 };
 // C++ source of a kernel equivalent to `f`'s program (one loop over SIMD batches calling the same

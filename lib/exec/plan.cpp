@@ -53,6 +53,7 @@ struct Plan::Compiler {
 
   void run() {
     group_fusible_nodes();
+    attach_reductions();
     make_steps();
     assign_levels();
     assign_slots();
@@ -117,6 +118,32 @@ struct Plan::Compiler {
       std::sort(groups[target].begin(), groups[target].end());
       groups[target].push_back(n.id);
       group_of[n.id] = target;
+    }
+  }
+
+  // Phase 1b: a reduction over the trailing axes of a group's value that nothing else reads ends
+  // that group (decision 182): the value is then never stored whole. The group runs at the
+  // reduction's position, so every outside reader of its members must come after it.
+  void attach_reductions() {
+    if (!p.options_.fuse) return;
+    std::vector<bool> closed(groups.size(), false);
+    for (const GraphNode& n : g.nodes) {
+      if (!fusible_reduction(g, n)) continue;
+      const int v = n.inputs[0];
+      const GraphValue& gv = g.values[v];
+      if (gv.kind != GraphValue::Kind::node_output || outputs.count(v) || consumers[v].size() != 1) continue;
+      const int gi = group_of[gv.producer];
+      if (gi < 0 || closed[gi] || groups[gi].empty() || groups[gi].back() > n.id) continue;
+      const GraphValue& head = g.values[g.nodes[groups[gi].front()].outputs[0]];
+      if (head.shape != gv.shape || head.dtype != gv.dtype) continue;
+      bool later = true;
+      for (int m : groups[gi])
+        for (int c : consumers[g.nodes[m].outputs[0]])
+          if (c != n.id && c < n.id && group_of[c] != gi) later = false;
+      if (!later) continue;
+      groups[gi].push_back(n.id);
+      group_of[n.id] = gi;
+      closed[gi] = true;
     }
   }
 
@@ -439,6 +466,7 @@ std::vector<Tensor> Plan::execute(const std::vector<Tensor>& args, const StepObs
       std::vector<void*> out;
       out.reserve(f.out_values.size());
       for (int v : f.out_values) out.push_back(env[v].raw_data());
+      if (f.reduce_value >= 0) out.push_back(env[f.reduce_value].raw_data());
       f.run(ext, out);
     } else if (s.adopt) {
       // The input's fresh buffer becomes the variable's tensor (mark_adopting_assigns).

@@ -10,6 +10,7 @@
 #include "core/tensor_impl.hpp"
 #include "ops/elementwise_fns.hpp"
 #include "ops/prims.hpp"
+#include "ops/reduce_kernels.hpp"
 
 namespace xf {
 namespace {
@@ -57,11 +58,11 @@ struct Layout {
   bool inner = true;
 };
 
-Layout layout_for(const Tensor& x0, const std::vector<int64_t>& axes) {
-  Tensor x = x0.contiguous();
-  const Shape& s = x.shape();
+}  // namespace
+
+ReduceView reduce_view(const Shape& s, const std::vector<int64_t>& axes) {
   std::vector<bool> red(s.size(), false);
-  for (int64_t a : axes) red[a] = true;
+  for (int64_t a : axes) red[static_cast<size_t>(a)] = true;
   // Groups of consecutive axes with the same role, skipping size-1 axes.
   std::vector<std::pair<bool, int64_t>> groups;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -69,16 +70,32 @@ Layout layout_for(const Tensor& x0, const std::vector<int64_t>& axes) {
     if (!groups.empty() && groups.back().first == red[i]) groups.back().second *= s[i];
     else groups.push_back({red[i], s[i]});
   }
-  Layout l;
-  if (groups.empty()) return Layout{x, 1, 1, true};
+  if (groups.empty()) return ReduceView{1, 1, true, true};
   if (groups.size() == 1) {
-    if (groups[0].first) return Layout{x, 1, groups[0].second, true};
-    return Layout{x, groups[0].second, 1, true};
+    if (groups[0].first) return ReduceView{1, groups[0].second, true, true};
+    return ReduceView{groups[0].second, 1, true, true};
   }
   if (groups.size() == 2) {
-    if (!groups[0].first) return Layout{x, groups[0].second, groups[1].second, true};
-    return Layout{x, groups[1].second, groups[0].second, false};
+    if (!groups[0].first) return ReduceView{groups[0].second, groups[1].second, true, true};
+    return ReduceView{groups[1].second, groups[0].second, false, true};
   }
+  ReduceView v;
+  v.direct = false;
+  v.outer = 1;
+  v.red = 1;
+  for (size_t i = 0; i < s.size(); ++i) (red[i] ? v.red : v.outer) *= s[i];
+  return v;
+}
+
+namespace {
+
+Layout layout_for(const Tensor& x0, const std::vector<int64_t>& axes) {
+  Tensor x = x0.contiguous();
+  const Shape& s = x.shape();
+  ReduceView view = reduce_view(s, axes);
+  if (view.direct) return Layout{x, view.outer, view.red, view.inner};
+  std::vector<bool> red(s.size(), false);
+  for (int64_t a : axes) red[static_cast<size_t>(a)] = true;
   // Move reduced axes last and copy.
   std::vector<int64_t> perm;
   int64_t outer = 1, rn = 1;
@@ -199,6 +216,17 @@ void column_groups(const T* x, int64_t outer, int64_t red, int64_t b, int64_t e,
     for (int64_t c = j; c < e; ++c) y[c] = combine<K>(y[c], x[r * outer + c]);
 }
 
+// Rows of contiguous runs: the one loop both reduce_eval and fused groups run for floats (through
+// reduce_runs), kept out of line so that both execute the same code (decision 182).
+template <RKind K, class T>
+[[gnu::noinline]] void float_runs(const T* x, int64_t rows, int64_t red, T* y, bool whole) {
+  if (whole) {
+    y[0] = reduce_run<K>(x, red, true);
+    return;
+  }
+  for (int64_t o = 0; o < rows; ++o) y[o] = reduce_run<K>(x + o * red, red, false);
+}
+
 // Up to this many columns per task go through column_groups (each group of 4 batches reads its
 // strip of every row; beyond this the row-by-row loop streams the rows once).
 constexpr int64_t kRegisterColumns = 256;
@@ -215,6 +243,13 @@ void reduce_eval(const ReduceAttrs& a, const Tensors& in, Tensors& out) {
       return;
     }
     if (l.inner) {
+      if constexpr (std::is_floating_point_v<T>) {
+        if (l.outer == 1) return float_runs<K>(x, 1, l.red, y, true);
+        int64_t per_task = std::max<int64_t>(1, detail::kChunk / l.red);
+        detail::parallel_for(l.outer, per_task,
+                             [&](int64_t b, int64_t e) { float_runs<K>(x + b * l.red, e - b, l.red, y + b, false); });
+        return;
+      }
       if (l.outer == 1) {
         y[0] = reduce_run<K>(x, l.red, true);
       } else {
@@ -324,5 +359,25 @@ Specs ArgMax::infer(const Attrs& a, const Specs& in) { return arg_infer(a, in); 
 void ArgMax::eval(const Attrs& a, const Tensors& in, Tensors& out) { arg_eval<true>(a, in, out); }
 Specs ArgMin::infer(const Attrs& a, const Specs& in) { return arg_infer(a, in); }
 void ArgMin::eval(const Attrs& a, const Tensors& in, Tensors& out) { arg_eval<false>(a, in, out); }
+
+bool is_float_reduction(Prim p) {
+  return p == Prim::reduce_sum || p == Prim::reduce_prod || p == Prim::reduce_max || p == Prim::reduce_min;
+}
+
+void reduce_runs(Prim p, DType d, const void* x, int64_t rows, int64_t red, void* y, bool whole) {
+  auto go = [&](auto kind) {
+    constexpr RKind K = decltype(kind)::value;
+    if (d == DType::float32) float_runs<K>(static_cast<const float*>(x), rows, red, static_cast<float*>(y), whole);
+    else if (d == DType::float64) float_runs<K>(static_cast<const double*>(x), rows, red, static_cast<double*>(y), whole);
+    else throw Internal(std::string("[reduce] reduce_runs on ") + dtype_name(d));
+  };
+  switch (p) {
+    case Prim::reduce_sum: return go(std::integral_constant<RKind, RKind::sum>{});
+    case Prim::reduce_prod: return go(std::integral_constant<RKind, RKind::prod>{});
+    case Prim::reduce_max: return go(std::integral_constant<RKind, RKind::max>{});
+    case Prim::reduce_min: return go(std::integral_constant<RKind, RKind::min>{});
+    default: throw Internal(std::string("[reduce] reduce_runs on ") + op_def(p).name);
+  }
+}
 
 }  // namespace xf

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 #include <limits>
+#include <map>
 
 #include "testing.hpp"
 #include "exec/fusion.hpp"
@@ -472,4 +473,104 @@ TEST_CASE("a traced MLP gradient with bias rows replays bitwise equal to eager u
     for (size_t k = 0; k < got.size(); ++k) CHECK(bitwise_equal(got[k], expected[k]));
     CHECK(diff_replay(g, in, o).empty());
   }
+}
+
+// ---- groups that end in a reduction (decision 182) ----
+
+namespace {
+// How many fused steps end in each reduction primitive, by name.
+std::map<std::string, int> fused_reductions(const Graph& g, const Plan& plan) {
+  std::map<std::string, int> r;
+  for (const PlanStep& s : plan.steps()) {
+    const GraphNode& last = g.nodes[s.nodes.back()];
+    if (s.fused && std::string(last.op.name()).rfind("reduce_", 0) == 0) ++r[last.op.name()];
+  }
+  return r;
+}
+}  // namespace
+
+TEST_CASE("a reduction over trailing axes ends its elementwise group, bitwise equal to eager under every plan option",
+          "[plan][reduce]") {
+  using Fn = std::vector<Tensor> (*)(const std::vector<Tensor>&);
+  struct Case {
+    const char* name;
+    Fn fn;
+    Shape x;
+    std::map<std::string, int> fused;  // with fusion on
+  };
+  const Case cases[] = {
+      {"sum over the last axis, a bias row", [](const std::vector<Tensor>& in) {
+         return std::vector<Tensor>{sum(tanh(in[0]) * in[0] + reshape(linspace(-1, 1, 70), {70}), Axes{1})};
+       }, {37, 70}, {{"reduce_sum", 1}}},
+      {"max over the last two axes, keepdims", [](const std::vector<Tensor>& in) {
+         return std::vector<Tensor>{max(in[0] * in[0] - 2.0f, Axes{1, 2}, true)};
+       }, {3, 5, 40}, {{"reduce_max", 1}}},
+      {"sum of everything (one run, blocks over threads)", [](const std::vector<Tensor>& in) {
+         return std::vector<Tensor>{sum(exp(in[0] * 0.1f))};
+       }, {50000}, {{"reduce_sum", 1}}},
+      {"mean, prod and min over the last axis", [](const std::vector<Tensor>& in) {
+         const Tensor& x = in[0];
+         return std::vector<Tensor>{mean(x * 3.0f, Axes{-1}), prod(x * 0.5f + 1.0f, Axes{-1}), min(abs(x) - 1.0f, Axes{-1})};
+       }, {9, 33}, {{"reduce_sum", 1}, {"reduce_prod", 1}, {"reduce_min", 1}}},
+      {"logsumexp's shifted exponentials", [](const std::vector<Tensor>& in) {
+         return std::vector<Tensor>{logsumexp(in[0] * 2.0f, Axes{1})};
+       }, {64, 10}, {{"reduce_sum", 1}}},
+      {"rows longer than a parallel chunk", [](const std::vector<Tensor>& in) {
+         return std::vector<Tensor>{sum(in[0] * in[0], Axes{1})};
+       }, {3, 40000}, {{"reduce_sum", 1}}},
+      {"rows longer than a fused run: a plain reduction", [](const std::vector<Tensor>& in) {
+         return std::vector<Tensor>{sum(in[0] * in[0], Axes{1})};
+       }, {2, 70000}, {}},
+      {"a reduction over a size-1 last axis with a row input: a plain reduction", [](const std::vector<Tensor>& in) {
+         return std::vector<Tensor>{sum(in[0] + reshape(linspace(-1, 1, 5), {5, 1}), Axes{2})};
+       }, {4, 5, 1}, {}},
+      {"a leading axis: a plain reduction", [](const std::vector<Tensor>& in) {
+         return std::vector<Tensor>{sum(in[0] * in[0] + 1.0f, Axes{0})};
+       }, {40, 16}, {}},
+      {"a value read again after the reduction: a plain reduction", [](const std::vector<Tensor>& in) {
+         Tensor e = exp(in[0] * 0.5f);
+         return std::vector<Tensor>{e / sum(e, Axes{1}, true)};
+       }, {8, 12}, {}},
+      {"a reduced value that is also an output: a plain reduction", [](const std::vector<Tensor>& in) {
+         Tensor e = in[0] * 2.0f + 1.0f;
+         return std::vector<Tensor>{sum(e, Axes{1}), e};
+       }, {6, 7}, {}},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    for (bool special : {false, true}) {
+      std::vector<Tensor> in = {input(c.x, 5, special)};
+      Graph g = trace_graph(c.fn, in);
+      std::vector<Tensor> expected = c.fn(in);
+      for (const PlanOptions& o : testing::all_plan_options()) {
+        INFO(testing::options_str(o) << (special ? ", special values" : ""));
+        Plan plan(g, o);
+        CHECK(fused_reductions(g, plan) == (o.fuse ? c.fused : std::map<std::string, int>{}));
+        for (int run = 0; run < 2; ++run) {  // the second reuses the arena
+          std::vector<Tensor> got = plan.run(in);
+          REQUIRE(got.size() == expected.size());
+          for (size_t k = 0; k < got.size(); ++k) CHECK(bitwise_equal(got[k], expected[k]));
+        }
+        CHECK(diff_replay(g, in, o).empty());
+      }
+    }
+  }
+}
+
+TEST_CASE("a group ending in a reduction stores no value of the group's shape", "[plan][reduce]") {
+  Tensor x = input({256, 64});
+  Graph g = trace_graph([](const std::vector<Tensor>& in) { return std::vector<Tensor>{sum(exp(in[0]) * in[0], Axes{1})}; },
+                        {x});
+  PlanOptions fused, plain;
+  plain.fuse = false;
+  Plan a(g, fused), b(g, plain);
+  REQUIRE(a.steps().size() == 1);
+  CHECK(a.steps()[0].nodes.size() == 3);
+  // the fused plan holds the output (256 floats) only; the plain one the exp and the product too
+  CHECK(a.peak_bytes() < 256 * 64 * 4);
+  CHECK(b.peak_bytes() >= 256 * 64 * 4);
+  bool described = false;
+  for (const GraphProvenance& e : a.provenance())
+    if (e.pass == "fuse") described = e.detail.find("3 nodes in one ") != std::string::npos;
+  CHECK(described);
 }
